@@ -1,0 +1,15 @@
+"""Create the portal's role groups with the permissions each needs."""
+
+from django.db import migrations
+
+from portal_social.core.roles import sync_role_groups
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portal_social", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(sync_role_groups, migrations.RunPython.noop)]

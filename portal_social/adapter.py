@@ -1,0 +1,153 @@
+"""The one place a host plugs its own rules into portal_social.
+
+Subclass ``PortalAdapter``, override the hooks you need, and point
+``PORTAL_SOCIAL_ADAPTER`` at your class::
+
+    # myportal/adapter.py
+    from portal_social.adapter import PortalAdapter
+
+    class HospitalAdapter(PortalAdapter):
+        def is_eligible(self, user):
+            return ehr_client.has_active_mrn(user.email)
+
+    # settings.py
+    PORTAL_SOCIAL_ADAPTER = "myportal.adapter.HospitalAdapter"
+
+Every hook has a safe default. Hooks receive the current request when there
+is one, so an adapter may read the host's session or headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.conf import app_settings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+logger = logging.getLogger("portal_social")
+
+
+class PortalAdapter:
+    """Default behaviour; override methods in a subclass to customise."""
+
+    #: User-facing messages, gathered here so a host can reword or translate
+    #: them in one place.
+    error_messages: dict[str, Any] = {
+        "mfa_required": _(
+            "Your role can see patients' health information, so your account needs two-step "
+            "verification. Set up an authenticator app to continue."
+        ),
+        "session_idle": _("You were signed out after a period of inactivity, to protect your information."),
+        "session_expired": _("Your session has ended. Please sign in again."),
+        "not_eligible": _("This portal is available to patients and members of %(organisation)s."),
+    }
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        self.request = request
+
+    # Accounts -----------------------------------------------------------------
+
+    def populate_new_user(self, request: HttpRequest | None, user: AbstractBaseUser) -> None:
+        """Called once when a person signs up through the portal.
+
+        The default gives them ``PORTAL_SOCIAL_DEFAULT_SIGNUP_ROLE`` (the
+        patient role). Override to look the person up in the EHR or member
+        system and give roles from there.
+        """
+        from portal_social.core import roles
+
+        role = app_settings.DEFAULT_SIGNUP_ROLE
+        if role:
+            roles.grant_role(user=user, role=role)
+
+    def is_eligible(self, user: AbstractBaseUser) -> bool:
+        """Whether a signed-in person may use the portal's social features.
+
+        Default: every active account. Override to check an EHR record,
+        insurance eligibility or plan membership.
+        """
+        return bool(getattr(user, "is_active", False))
+
+    def requires_mfa(self, user: AbstractBaseUser) -> bool:
+        """Whether ``user`` must have MFA before any page that can show PHI.
+
+        Default: superusers, Django staff and holders of any role in
+        ``PORTAL_SOCIAL_MFA_REQUIRED_ROLES``. Override to add people (for
+        example, every patient) — never to exempt staff.
+        """
+        from portal_social.core import roles
+
+        return roles.requires_mfa(user)
+
+    def get_mfa_enrolment_url(self, request: HttpRequest) -> str:
+        """Where a user who must enrol MFA is sent. Default: allauth's TOTP setup."""
+        return reverse("mfa_activate_totp")
+
+    # Notifications --------------------------------------------------------------
+
+    def notify(self, user: AbstractBaseUser, *, subject: str, body: str, url: str = "") -> None:
+        """Tell ``user`` that something happened, without any PHI.
+
+        Callers pass generic text ("You have a new secure message") and a link
+        into the portal; never the content itself. The default sends an email
+        with Django's configured backend. Override to use the portal's own
+        push, SMS or inbox service.
+        """
+        email = getattr(user, "email", "")
+        if not email:
+            return
+        text = body if not url else f"{body}\n\n{self.absolute_url(url)}"
+        send_mail(subject, text, None, [email], fail_silently=False)
+
+    def absolute_url(self, path: str) -> str:
+        """Turn a portal path into an absolute URL for emails."""
+        if path.startswith(("http://", "https://")):
+            return path
+        if self.request is not None:
+            return self.request.build_absolute_uri(path)
+        from django.conf import settings
+
+        base = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or ""
+        return base.rstrip("/") + path
+
+    # Display ------------------------------------------------------------------
+
+    def display_name(self, user: AbstractBaseUser) -> str:
+        """How a person is named to others. Default: first name and last initial."""
+        first = (getattr(user, "first_name", "") or "").strip()
+        last = (getattr(user, "last_name", "") or "").strip()
+        if first:
+            return f"{first} {last[:1]}.".strip() if last else first
+        return str(_("Portal member"))
+
+
+_adapter_class_cache: dict[str, type[PortalAdapter]] = {}
+
+
+def get_adapter_class() -> type[PortalAdapter]:
+    path = app_settings.ADAPTER
+    cls = _adapter_class_cache.get(path)
+    if cls is None:
+        try:
+            cls = import_string(path)
+        except ImportError as exc:
+            raise ImproperlyConfigured(f"PORTAL_SOCIAL_ADAPTER {path!r} cannot be imported: {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, PortalAdapter)):
+            raise ImproperlyConfigured(f"PORTAL_SOCIAL_ADAPTER {path!r} must be a subclass of PortalAdapter.")
+        _adapter_class_cache[path] = cls
+    return cls
+
+
+def get_adapter(request: HttpRequest | None = None) -> PortalAdapter:
+    """The host's adapter, bound to ``request`` when there is one."""
+    return get_adapter_class()(request)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalSocialConfig(AppConfig):
+    name = "portal_social"
+    label = "portal_social"
+    verbose_name = _("Portal social")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers system checks and signal receivers.
+        from portal_social import checks, signals  # noqa: F401

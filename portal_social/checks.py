@@ -1,0 +1,244 @@
+"""Django system checks: misconfiguration is reported at start-up, with a fix.
+
+Run by ``manage.py check`` and before ``runserver``/``migrate``; a host never
+meets these problems as a traceback at request time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from portal_social.conf import app_settings
+
+MFA_MIDDLEWARE = "portal_social.core.middleware.StaffMFAMiddleware"
+SESSION_MIDDLEWARE = "portal_social.core.middleware.SessionTimeoutMiddleware"
+NO_STORE_MIDDLEWARE = "portal_social.core.middleware.NoStoreMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+ALLAUTH_MIDDLEWARE = "allauth.account.middleware.AccountMiddleware"
+
+REQUIRED_APPS = {
+    "allauth": "E003",
+    "allauth.account": "E003",
+    "allauth.mfa": "E005",
+    "guardian": "E004",
+    "channels": "E002",
+    "django_tasks": "E007",
+}
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_encryption_keys(app_configs=None, **kwargs):
+    from portal_social.core.crypto import key_problems
+
+    keys = app_settings.ENCRYPTION_KEYS
+    if not keys:
+        if settings.DEBUG:
+            return [
+                checks.Warning(
+                    "PORTAL_SOCIAL_ENCRYPTION_KEYS is empty; PHI cannot be encrypted at rest.",
+                    hint="Allowed only while DEBUG is on. Set it to one or more Fernet keys.",
+                    id="portal_social.W001",
+                )
+            ]
+        return [
+            checks.Error(
+                "PORTAL_SOCIAL_ENCRYPTION_KEYS is empty; PHI cannot be encrypted at rest.",
+                hint=(
+                    "Set PORTAL_SOCIAL_ENCRYPTION_KEYS to a list of Fernet keys (the first encrypts). "
+                    "Generate one with: python -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                ),
+                id="portal_social.E001",
+            )
+        ]
+    problems = key_problems(keys)
+    if problems:
+        return [
+            checks.Error(
+                "PORTAL_SOCIAL_ENCRYPTION_KEYS is malformed: " + "; ".join(problems) + ".",
+                hint="Each key must be Fernet.generate_key() output. Keep old keys after the new one until rotation.",
+                id="portal_social.E001",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_installed_apps(app_configs=None, **kwargs):
+    errors = []
+    for app, code in REQUIRED_APPS.items():
+        if app not in settings.INSTALLED_APPS:
+            errors.append(
+                checks.Error(
+                    f"{app!r} is not in INSTALLED_APPS; portal_social needs it.",
+                    hint=f"Add {app!r} to INSTALLED_APPS (see the installation guide in docs/installation.md).",
+                    id=f"portal_social.{code}",
+                )
+            )
+    return errors
+
+
+@checks.register()
+def check_channel_layer(app_configs=None, **kwargs):
+    layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+    if "default" not in layers:
+        return [
+            checks.Error(
+                "No default channel layer is configured; real-time messaging cannot deliver.",
+                hint=(
+                    "Set CHANNEL_LAYERS = {'default': {'BACKEND': 'channels.layers.InMemoryChannelLayer'}} "
+                    "for a single process, or channels_redis.core.RedisChannelLayer in production."
+                ),
+                id="portal_social.E002",
+            )
+        ]
+    backend = layers["default"].get("BACKEND", "")
+    if backend.endswith("InMemoryChannelLayer") and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "The in-memory channel layer delivers only within one process.",
+                hint="Run a single ASGI process, or use channels_redis.core.RedisChannelLayer.",
+                id="portal_social.W002",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def check_mfa(app_configs=None, **kwargs):
+    errors = []
+    types = getattr(settings, "MFA_SUPPORTED_TYPES", ["totp", "recovery_codes"])
+    if "allauth.mfa" in settings.INSTALLED_APPS and not ({"totp", "webauthn"} & set(types)):
+        errors.append(
+            checks.Error(
+                "MFA_SUPPORTED_TYPES offers no second factor staff can enrol.",
+                hint="Include 'totp' (and 'webauthn', 'recovery_codes') in MFA_SUPPORTED_TYPES.",
+                id="portal_social.E005",
+            )
+        )
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    if MFA_MIDDLEWARE not in middleware:
+        errors.append(
+            checks.Error(
+                "StaffMFAMiddleware is not installed: staff could open PHI without MFA.",
+                hint=f"Add {MFA_MIDDLEWARE!r} to MIDDLEWARE after {AUTH_MIDDLEWARE!r}.",
+                id="portal_social.E006",
+            )
+        )
+    for name in (MFA_MIDDLEWARE, SESSION_MIDDLEWARE, NO_STORE_MIDDLEWARE):
+        if name in middleware and AUTH_MIDDLEWARE in middleware:
+            if middleware.index(name) < middleware.index(AUTH_MIDDLEWARE):
+                errors.append(
+                    checks.Error(
+                        f"{name} runs before AuthenticationMiddleware and cannot see the user.",
+                        hint=f"Move {name!r} below {AUTH_MIDDLEWARE!r} in MIDDLEWARE.",
+                        id="portal_social.E008",
+                    )
+                )
+    if SESSION_MIDDLEWARE not in middleware:
+        errors.append(
+            checks.Warning(
+                "SessionTimeoutMiddleware is not installed: idle sessions never end.",
+                hint=f"Add {SESSION_MIDDLEWARE!r} to MIDDLEWARE after {AUTH_MIDDLEWARE!r}.",
+                id="portal_social.W003",
+            )
+        )
+    if ALLAUTH_MIDDLEWARE not in middleware and "allauth.account" in settings.INSTALLED_APPS:
+        errors.append(
+            checks.Error(
+                "allauth's AccountMiddleware is not installed.",
+                hint=f"Add {ALLAUTH_MIDDLEWARE!r} to MIDDLEWARE.",
+                id="portal_social.E009",
+            )
+        )
+    return errors
+
+
+@checks.register()
+def check_guardian_backend(app_configs=None, **kwargs):
+    backends = getattr(settings, "AUTHENTICATION_BACKENDS", [])
+    if "guardian.backends.ObjectPermissionBackend" not in backends:
+        return [
+            checks.Error(
+                "guardian's ObjectPermissionBackend is not in AUTHENTICATION_BACKENDS; object grants are ignored.",
+                hint="Add 'guardian.backends.ObjectPermissionBackend' to AUTHENTICATION_BACKENDS.",
+                id="portal_social.E004",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_adapter_and_timeouts(app_configs=None, **kwargs):
+    from portal_social.adapter import get_adapter_class
+
+    errors = []
+    try:
+        get_adapter_class()
+    except ImproperlyConfigured as exc:
+        errors.append(
+            checks.Error(
+                str(exc),
+                hint="Set PORTAL_SOCIAL_ADAPTER to the dotted path of a PortalAdapter subclass.",
+                id="portal_social.E010",
+            )
+        )
+    try:
+        idle = app_settings.SESSION_IDLE_TIMEOUT
+        absolute = app_settings.SESSION_ABSOLUTE_TIMEOUT
+    except (TypeError, ValueError):
+        errors.append(
+            checks.Error(
+                "PORTAL_SOCIAL_SESSION_IDLE_TIMEOUT and PORTAL_SOCIAL_SESSION_ABSOLUTE_TIMEOUT must be integers.",
+                hint="Give both in seconds, for example 900 and 43200.",
+                id="portal_social.E011",
+            )
+        )
+        return errors
+    if idle < 0 or absolute < 0:
+        errors.append(
+            checks.Error(
+                "Session timeouts cannot be negative.",
+                hint="Use seconds, or 0 to turn a timeout off.",
+                id="portal_social.E011",
+            )
+        )
+    elif idle and absolute and idle > absolute:
+        errors.append(
+            checks.Warning(
+                "PORTAL_SOCIAL_SESSION_IDLE_TIMEOUT is longer than PORTAL_SOCIAL_SESSION_ABSOLUTE_TIMEOUT.",
+                hint="The idle timeout can never fire; make it shorter than the absolute lifetime.",
+                id="portal_social.W004",
+            )
+        )
+    from portal_social.core import roles
+
+    unknown = set(app_settings.MFA_REQUIRED_ROLES) - set(roles.ROLES)
+    if unknown:
+        errors.append(
+            checks.Error(
+                f"PORTAL_SOCIAL_MFA_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown))}.",
+                hint=f"Known roles: {', '.join(roles.ROLES)}.",
+                id="portal_social.E012",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_single_sign_in(app_configs=None, **kwargs):
+    """Wagtail's own login form would bypass allauth's MFA and lockout."""
+    if "wagtail.admin" not in settings.INSTALLED_APPS:
+        return []
+    login_url = getattr(settings, "WAGTAILADMIN_LOGIN_URL", None)
+    if login_url in ("account_login", getattr(settings, "LOGIN_URL", object())):
+        return []
+    return [
+        checks.Warning(
+            "The Wagtail admin uses its own sign-in form, which skips MFA and login lockout.",
+            hint='Set WAGTAILADMIN_LOGIN_URL = "account_login" and route the admin login URL to allauth.',
+            id="portal_social.W005",
+        )
+    ]

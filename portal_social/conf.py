@@ -1,0 +1,135 @@
+"""Settings for portal_social, read from the host's Django settings.
+
+Every setting is named ``PORTAL_SOCIAL_<NAME>`` in the host's settings module
+and read here through one property, so its default and meaning live in one
+place. Cross-setting rules are Django system checks (``portal_social.checks``).
+
+Usage::
+
+    from portal_social.conf import app_settings
+    app_settings.SESSION_IDLE_TIMEOUT
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+PREFIX = "PORTAL_SOCIAL_"
+
+#: Role slugs that are staff roles: they must enrol MFA before any page that
+#: can show PHI. Patients and caregivers are not staff.
+STAFF_ROLES = (
+    "clinician",
+    "care_team",
+    "community_moderator",
+    "community_mentor",
+    "patient_experience",
+    "risk_manager",
+    "portal_administrator",
+)
+
+
+class AppSettings:
+    """One property per setting; each docstring is the reference text."""
+
+    def _setting(self, name: str, default: Any) -> Any:
+        return getattr(settings, PREFIX + name, default)
+
+    @property
+    def ADAPTER(self) -> str:
+        """Dotted path of the host's ``PortalAdapter`` subclass.
+
+        Default ``"portal_social.adapter.PortalAdapter"``.
+        """
+        return self._setting("ADAPTER", "portal_social.adapter.PortalAdapter")
+
+    @property
+    def ENCRYPTION_KEYS(self) -> list[str]:
+        """Fernet keys (url-safe base64, 32 bytes) for PHI encrypted at rest.
+
+        The first key encrypts; every key decrypts, so a new key is put first
+        and old keys stay listed until ``portal_social_rotate_keys`` has run.
+        A comma-separated string (as read from the environment) is accepted.
+        Required outside DEBUG. Default: none.
+        """
+        value = self._setting("ENCRYPTION_KEYS", [])
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return list(value)
+
+    @property
+    def SESSION_IDLE_TIMEOUT(self) -> int:
+        """Seconds of inactivity after which a signed-in user is signed out.
+
+        Default 900 (15 minutes), the common expectation of a hospital's
+        security review for screens that can show PHI. ``0`` disables it.
+        """
+        return int(self._setting("SESSION_IDLE_TIMEOUT", 15 * 60))
+
+    @property
+    def SESSION_ABSOLUTE_TIMEOUT(self) -> int:
+        """Seconds after sign-in after which the session ends, however active.
+
+        Default 43200 (12 hours: one clinical shift). ``0`` disables it.
+        """
+        return int(self._setting("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60))
+
+    @property
+    def MFA_REQUIRED_ROLES(self) -> tuple[str, ...]:
+        """Role slugs whose members must enrol MFA before seeing any PHI page.
+
+        Default: every staff role (clinician, care team, community moderator,
+        community mentor, patient experience, risk manager, portal
+        administrator). Superusers always need MFA.
+        """
+        return tuple(self._setting("MFA_REQUIRED_ROLES", STAFF_ROLES))
+
+    @property
+    def MFA_EXEMPT_URL_NAMES(self) -> tuple[str, ...]:
+        """URL names a user without MFA may still open, in addition to allauth's.
+
+        Pages that can show no PHI: the sign-out, MFA enrolment and account
+        pages are always exempt. Default: none.
+        """
+        return tuple(self._setting("MFA_EXEMPT_URL_NAMES", ()))
+
+    @property
+    def MFA_EXEMPT_PATH_PREFIXES(self) -> tuple[str, ...]:
+        """URL path prefixes served without the MFA gate (static files, health).
+
+        Default: ``STATIC_URL`` and ``MEDIA_URL`` are always exempt; this adds
+        more. Default: none.
+        """
+        return tuple(self._setting("MFA_EXEMPT_PATH_PREFIXES", ()))
+
+    @property
+    def NO_STORE_AUTHENTICATED(self) -> bool:
+        """Send ``Cache-Control: no-store`` on every response to a signed-in user.
+
+        Default ``True``: browsers and proxies must not keep pages that may
+        hold PHI. Turn off only if the host sets the header itself.
+        """
+        return bool(self._setting("NO_STORE_AUTHENTICATED", True))
+
+    @property
+    def DEFAULT_SIGNUP_ROLE(self) -> str | None:
+        """Role given to a person who signs up through the portal.
+
+        Default ``"patient"``. An insurer's member portal may keep
+        ``"patient"`` (members); ``None`` gives no role, leaving it to the
+        adapter's ``populate_new_user``.
+        """
+        return self._setting("DEFAULT_SIGNUP_ROLE", "patient")
+
+    @property
+    def ORGANISATION_NAME(self) -> str:
+        """The health system's name, shown in pages and notification emails.
+
+        Default ``"Your health system"``.
+        """
+        return self._setting("ORGANISATION_NAME", "Your health system")
+
+
+app_settings = AppSettings()

@@ -1,0 +1,121 @@
+"""Caregiver (proxy) links: who may act for a patient, in which scopes, when.
+
+``link_caregiver`` and ``end_caregiver_link`` are the write path;
+``is_proxy_for`` and ``patients_for`` are what features ask.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal_social import signals
+from portal_social.core import roles
+from portal_social.core.models import CaregiverRelation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class CaregiverLinkDenied(PermissionDenied):
+    """The actor may not link or unlink this caregiver."""
+
+
+def _may_manage(actor: AbstractBaseUser, patient: AbstractBaseUser) -> bool:
+    # A patient manages their own proxies; administrators manage anyone's.
+    if actor.pk == patient.pk:
+        return True
+    return actor.has_perm("portal_social.manage_caregivers")
+
+
+def link_caregiver(
+    *,
+    actor: AbstractBaseUser,
+    caregiver: AbstractBaseUser,
+    patient: AbstractBaseUser,
+    scopes: Iterable[str],
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    relationship: str = "",
+) -> CaregiverRelation:
+    """Let ``caregiver`` act for ``patient`` within ``scopes`` between the dates.
+
+    Preconditions: ``actor`` is the patient or holds ``manage_caregivers``
+    (raises ``CaregiverLinkDenied``). Raises ``ValidationError`` for an
+    unknown scope, no scope, a self-link, reversed dates or a patient who does
+    not hold the patient role. The caregiver is given the caregiver role.
+    """
+    if not _may_manage(actor, patient):
+        raise CaregiverLinkDenied()
+    scopes = set(scopes)
+    unknown = scopes - set(CaregiverRelation.SCOPES)
+    if unknown:
+        raise ValidationError({"scopes": f"Unknown scope: {', '.join(sorted(unknown))}."})
+    if not scopes:
+        raise ValidationError({"scopes": "Choose at least one thing the caregiver may do."})
+    if caregiver.pk == patient.pk:
+        raise ValidationError({"caregiver": "A person cannot be their own caregiver."})
+    if not roles.has_role(patient, roles.PATIENT):
+        raise ValidationError({"patient": "Only a patient can have a caregiver."})
+    starts_on = starts_on or timezone.localdate()
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": "The end date must be on or after the start date."})
+
+    with transaction.atomic():
+        relation = CaregiverRelation.objects.create(
+            caregiver=caregiver,
+            patient=patient,
+            relationship=relationship[:60],
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_by=actor,
+            **{f"scope_{scope}": scope in scopes for scope in CaregiverRelation.SCOPES},
+        )
+        roles.grant_role(user=caregiver, role=roles.CAREGIVER, granted_by=actor)
+    transaction.on_commit(lambda: signals.caregiver_linked.send(sender=CaregiverRelation, relation=relation, actor=actor))
+    return relation
+
+
+def end_caregiver_link(
+    *, actor: AbstractBaseUser, relation: CaregiverRelation, ends_on: datetime.date | None = None
+) -> CaregiverRelation:
+    """End a caregiver link on ``ends_on`` (default: yesterday, so it stops now)."""
+    if not _may_manage(actor, relation.patient):
+        raise CaregiverLinkDenied()
+    ends_on = ends_on or (timezone.localdate() - datetime.timedelta(days=1))
+    if ends_on < relation.starts_on:
+        # A link that never started is closed on its start date.
+        ends_on = relation.starts_on
+    with transaction.atomic():
+        relation.ends_on = ends_on
+        relation.save(update_fields=["ends_on"])
+    transaction.on_commit(
+        lambda: signals.caregiver_unlinked.send(sender=CaregiverRelation, relation=relation, actor=actor)
+    )
+    return relation
+
+
+def is_proxy_for(
+    caregiver: AbstractBaseUser, patient: AbstractBaseUser, scope: str, on: datetime.date | None = None
+) -> bool:
+    """Whether ``caregiver`` may act for ``patient`` in ``scope`` on date ``on``."""
+    if not getattr(caregiver, "is_authenticated", False):
+        return False
+    return (
+        CaregiverRelation.objects.active(on)
+        .with_scope(scope)
+        .filter(caregiver=caregiver, patient=patient)
+        .exists()
+    )
+
+
+def patients_for(caregiver: AbstractBaseUser, scope: str, on: datetime.date | None = None):
+    """The patients ``caregiver`` may act for in ``scope`` today, as a queryset."""
+    from django.contrib.auth import get_user_model
+
+    ids = CaregiverRelation.objects.active(on).with_scope(scope).filter(caregiver=caregiver).values("patient_id")
+    return get_user_model().objects.filter(pk__in=ids)

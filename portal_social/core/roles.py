@@ -1,0 +1,263 @@
+"""Roles: the Django groups portal_social creates, and granting them.
+
+A role is a Django ``Group`` whose name is fixed here. Code asks about roles by
+slug (``has_role(user, "clinician")``); the group names are what administrators
+see in the Wagtail and Django admin.
+
+The groups and their permissions are created by a data migration that calls
+``sync_role_groups``; later migrations call it again when a feature adds
+permissions, so it is idempotent and only ever adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from portal_social import signals
+from portal_social.conf import app_settings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class Role:
+    slug: str
+    group_name: str
+    description: str
+    #: "app_label.codename" strings.
+    permissions: tuple[str, ...] = ()
+
+
+PATIENT = "patient"
+CAREGIVER = "caregiver"
+CLINICIAN = "clinician"
+CARE_TEAM = "care_team"
+COMMUNITY_MODERATOR = "community_moderator"
+COMMUNITY_MENTOR = "community_mentor"
+PATIENT_EXPERIENCE = "patient_experience"
+RISK_MANAGER = "risk_manager"
+PORTAL_ADMINISTRATOR = "portal_administrator"
+
+_P = "portal_social."
+
+ROLES: dict[str, Role] = {
+    role.slug: role
+    for role in (
+        Role(
+            PATIENT,
+            "Patient",
+            "A patient or member using the portal for their own care.",
+            (_P + "participate_community", _P + "message_care_team", _P + "submit_feedback", _P + "review_clinician"),
+        ),
+        Role(
+            CAREGIVER,
+            "Caregiver",
+            "Acts for a patient within the scopes the patient granted.",
+            (_P + "participate_community", _P + "message_care_team", _P + "submit_feedback"),
+        ),
+        Role(
+            CLINICIAN,
+            "Clinician",
+            "A physician, nurse practitioner or other licensed clinician.",
+            (
+                _P + "view_phi",
+                _P + "message_patients",
+                _P + "edit_own_profile",
+                _P + "use_clinician_spaces",
+                _P + "participate_community",
+                _P + "break_glass",
+            ),
+        ),
+        Role(
+            CARE_TEAM,
+            "Care team staff",
+            "Nurses, medical assistants and coordinators answering patients.",
+            (_P + "view_phi", _P + "message_patients", _P + "break_glass"),
+        ),
+        Role(
+            COMMUNITY_MODERATOR,
+            "Community moderator",
+            "Reviews held posts and reported content in patient communities.",
+            (_P + "moderate_community", _P + "participate_community", _P + "moderate_reviews"),
+        ),
+        Role(
+            COMMUNITY_MENTOR,
+            "Community mentor",
+            "A trained peer who welcomes and guides community members.",
+            (_P + "participate_community", _P + "mentor_community"),
+        ),
+        Role(
+            PATIENT_EXPERIENCE,
+            "Patient experience staff",
+            "Works feedback cases and service recovery against SLA clocks.",
+            (_P + "view_phi", _P + "work_feedback_cases", _P + "respond_to_reviews", _P + "view_feedback_reports"),
+        ),
+        Role(
+            RISK_MANAGER,
+            "Risk manager",
+            "Receives escalated cases and reviews the audit log.",
+            (
+                _P + "view_phi",
+                _P + "work_feedback_cases",
+                _P + "view_feedback_reports",
+                _P + "view_audit_log",
+                _P + "receive_escalations",
+            ),
+        ),
+        Role(
+            PORTAL_ADMINISTRATOR,
+            "Portal administrator",
+            "Manages roles, caregiver links and portal configuration.",
+            (
+                _P + "manage_roles",
+                _P + "manage_caregivers",
+                _P + "view_audit_log",
+                _P + "view_caregiverrelation",
+                _P + "add_caregiverrelation",
+                _P + "change_caregiverrelation",
+            ),
+        ),
+    )
+}
+
+GROUP_NAMES: dict[str, str] = {slug: role.group_name for slug, role in ROLES.items()}
+SLUGS_BY_GROUP_NAME: dict[str, str] = {role.group_name: slug for slug, role in ROLES.items()}
+
+
+class UnknownRole(ValueError):
+    pass
+
+
+def _role(slug: str) -> Role:
+    try:
+        return ROLES[slug]
+    except KeyError:
+        raise UnknownRole(f"Unknown portal_social role {slug!r}; known roles: {', '.join(ROLES)}") from None
+
+
+def user_roles(user: AbstractBaseUser) -> frozenset[str]:
+    """The role slugs a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_portal_social_roles", None)
+    if cached is None:
+        names = user.groups.filter(name__in=SLUGS_BY_GROUP_NAME).values_list("name", flat=True)
+        cached = frozenset(SLUGS_BY_GROUP_NAME[name] for name in names)
+        user._portal_social_roles = cached
+    return cached
+
+
+def has_role(user: AbstractBaseUser, slug: str) -> bool:
+    _role(slug)
+    return slug in user_roles(user)
+
+
+def requires_mfa(user: AbstractBaseUser) -> bool:
+    """Whether this user must have MFA before opening a page that can show PHI."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return bool(user_roles(user) & set(app_settings.MFA_REQUIRED_ROLES))
+
+
+def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUser | None = None) -> bool:
+    """Put ``user`` in the group for ``role``. Returns ``False`` if already held.
+
+    Sends ``portal_social.signals.role_granted`` after commit, which the audit
+    chain records.
+    """
+    from django.contrib.auth.models import Group
+
+    definition = _role(role)
+    with transaction.atomic():
+        group, _ = Group.objects.get_or_create(name=definition.group_name)
+        if user.groups.filter(pk=group.pk).exists():
+            return False
+        user.groups.add(group)
+    user.__dict__.pop("_portal_social_roles", None)
+    transaction.on_commit(
+        lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by)
+    )
+    return True
+
+
+def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUser | None = None) -> bool:
+    """Take ``user`` out of the group for ``role``. Returns ``False`` if not held."""
+    from django.contrib.auth.models import Group
+
+    definition = _role(role)
+    with transaction.atomic():
+        group = Group.objects.filter(name=definition.group_name).first()
+        if group is None or not user.groups.filter(pk=group.pk).exists():
+            return False
+        user.groups.remove(group)
+    user.__dict__.pop("_portal_social_roles", None)
+    transaction.on_commit(
+        lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by)
+    )
+    return True
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create every role's group and give it its permissions (idempotent).
+
+    Written for data migrations: it uses the historical ``apps`` registry and
+    creates content types and permissions that do not exist yet, because
+    Django creates permissions only after all migrations have run.
+    """
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    db = schema_editor.connection.alias if schema_editor else "default"
+
+    for role in ROLES.values():
+        group, _ = Group.objects.using(db).get_or_create(name=role.group_name)
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".", 1)
+            model_name = _PERMISSION_MODELS.get(codename, "access")
+            content_type, _ = ContentType.objects.using(db).get_or_create(app_label=app_label, model=model_name)
+            permission, _ = Permission.objects.using(db).get_or_create(
+                content_type=content_type,
+                codename=codename,
+                defaults={"name": _PERMISSION_LABELS.get(codename, codename.replace("_", " ").capitalize())},
+            )
+            group.permissions.add(permission)
+
+
+#: Permissions on concrete models; everything else lives on ``Access``.
+_PERMISSION_MODELS = {
+    "view_caregiverrelation": "caregiverrelation",
+    "add_caregiverrelation": "caregiverrelation",
+    "change_caregiverrelation": "caregiverrelation",
+}
+
+#: Human labels of the portal-wide permissions (kept in step with Access.Meta).
+_PERMISSION_LABELS = {
+    "view_phi": "Can view protected health information",
+    "break_glass": "Can break the glass for emergency access to PHI",
+    "message_patients": "Can message patients as a member of a care team",
+    "message_care_team": "Can message their care team",
+    "participate_community": "Can take part in patient communities",
+    "mentor_community": "Can act as a community mentor",
+    "moderate_community": "Can moderate communities",
+    "moderate_reviews": "Can moderate clinician reviews",
+    "use_clinician_spaces": "Can use clinician-only collaboration spaces",
+    "edit_own_profile": "Can edit their own clinician profile",
+    "review_clinician": "Can review clinicians",
+    "respond_to_reviews": "Can post public responses to reviews",
+    "submit_feedback": "Can submit feedback",
+    "work_feedback_cases": "Can work feedback cases",
+    "view_feedback_reports": "Can view feedback reports",
+    "receive_escalations": "Can receive escalated cases",
+    "view_audit_log": "Can view the audit log",
+    "manage_roles": "Can grant and revoke portal roles",
+    "manage_caregivers": "Can link and unlink caregivers",
+    "view_caregiverrelation": "Can view caregiver relation",
+    "add_caregiverrelation": "Can add caregiver relation",
+    "change_caregiverrelation": "Can change caregiver relation",
+}

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from portal_social.feedback import views
+
+app_name = "portal_social_feedback"
+
+urlpatterns = [path("", views.index, name="index")]

@@ -1,0 +1,3 @@
+"""Every feature's models, under the single app label ``portal_social``."""
+
+from portal_social.core.models import Access, CaregiverRelation  # noqa: F401

@@ -1,0 +1,15 @@
+"""Every portal_social page at its default mount point.
+
+A host may include this module whole, ``path("", include("portal_social.urls"))``,
+or include each feature's module at a prefix of its choosing.
+"""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("clinicians/", include("portal_social.profiles.urls")),
+    path("community/", include("portal_social.community.urls")),
+    path("messages/", include("portal_social.messaging.urls")),
+    path("feedback/", include("portal_social.feedback.urls")),
+    path("px/", include("portal_social.feedback.px_urls")),
+]

@@ -1,0 +1,1 @@
+"""Wagtail admin integration. Staff screens register here as features land."""
