@@ -128,15 +128,18 @@ def check_mfa(app_configs=None, **kwargs):
             )
         )
     for name in (MFA_MIDDLEWARE, SESSION_MIDDLEWARE, NO_STORE_MIDDLEWARE):
-        if name in middleware and AUTH_MIDDLEWARE in middleware:
-            if middleware.index(name) < middleware.index(AUTH_MIDDLEWARE):
-                errors.append(
-                    checks.Error(
-                        f"{name} runs before AuthenticationMiddleware and cannot see the user.",
-                        hint=f"Move {name!r} below {AUTH_MIDDLEWARE!r} in MIDDLEWARE.",
-                        id="portal_social.E008",
-                    )
+        if (
+            name in middleware
+            and AUTH_MIDDLEWARE in middleware
+            and middleware.index(name) < middleware.index(AUTH_MIDDLEWARE)
+        ):
+            errors.append(
+                checks.Error(
+                    f"{name} runs before AuthenticationMiddleware and cannot see the user.",
+                    hint=f"Move {name!r} below {AUTH_MIDDLEWARE!r} in MIDDLEWARE.",
+                    id="portal_social.E008",
                 )
+            )
     if SESSION_MIDDLEWARE not in middleware:
         errors.append(
             checks.Warning(

@@ -1,6 +1,6 @@
 """Websocket routes. Hosts add these under their ASGI ``URLRouter``::
 
-    from portal_social.routing import websocket_urlpatterns
+from portal_social.routing import websocket_urlpatterns
 """
 
 from django.urls import path

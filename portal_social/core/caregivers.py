@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -76,7 +77,9 @@ def link_caregiver(
             **{f"scope_{scope}": scope in scopes for scope in CaregiverRelation.SCOPES},
         )
         roles.grant_role(user=caregiver, role=roles.CAREGIVER, granted_by=actor)
-    transaction.on_commit(lambda: signals.caregiver_linked.send(sender=CaregiverRelation, relation=relation, actor=actor))
+    transaction.on_commit(
+        lambda: signals.caregiver_linked.send(sender=CaregiverRelation, relation=relation, actor=actor)
+    )
     return relation
 
 
@@ -105,12 +108,7 @@ def is_proxy_for(
     """Whether ``caregiver`` may act for ``patient`` in ``scope`` on date ``on``."""
     if not getattr(caregiver, "is_authenticated", False):
         return False
-    return (
-        CaregiverRelation.objects.active(on)
-        .with_scope(scope)
-        .filter(caregiver=caregiver, patient=patient)
-        .exists()
-    )
+    return CaregiverRelation.objects.active(on).with_scope(scope).filter(caregiver=caregiver, patient=patient).exists()
 
 
 def patients_for(caregiver: AbstractBaseUser, scope: str, on: datetime.date | None = None):

@@ -43,6 +43,9 @@ class Access(models.Model):
             ("manage_caregivers", "Can link and unlink caregivers"),
         ]
 
+    def __str__(self) -> str:
+        return "Portal access"
+
 
 class CaregiverRelationQuerySet(models.QuerySet):
     def active(self, on=None):

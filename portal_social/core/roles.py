@@ -180,9 +180,7 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
             return False
         user.groups.add(group)
     user.__dict__.pop("_portal_social_roles", None)
-    transaction.on_commit(
-        lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by)
-    )
+    transaction.on_commit(lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by))
     return True
 
 
@@ -197,9 +195,7 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
             return False
         user.groups.remove(group)
     user.__dict__.pop("_portal_social_roles", None)
-    transaction.on_commit(
-        lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by)
-    )
+    transaction.on_commit(lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by))
     return True
 
 

@@ -138,6 +138,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Riverside Health] "
 # Lockout: after 5 failed sign-ins for one account, further attempts are refused
 # for 15 minutes; rate limits live in the cache (Redis in production).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+MFA_ADAPTER = "portal_social.core.mfa.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Riverside Health"
 MFA_PASSKEY_LOGIN_ENABLED = False

@@ -1,0 +1,57 @@
+# portal_social: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test test-services lint format docs install install-test browser-deps screenshot clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e ".[postgres,redis]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg
+	$(BIN)/pip install -q -e ".[postgres,redis,test,docs]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make demo: set up and serve the example hospital portal on http://127.0.0.1:8000
+demo: install
+	cd example_site && ../$(BIN)/python manage.py migrate --noinput
+	cd example_site && ../$(BIN)/python manage.py seed_demo
+	@echo "Serving the example portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	cd example_site && ../$(BIN)/daphne -b 127.0.0.1 -p 8000 example_site.asgi:application
+
+browser-deps:
+	scripts/ensure-chromium.sh
+
+lint: install-test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: install-test
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+## make test: set up and run every test (lint, docs, unit, packaging, browser) on SQLite
+test: install-test browser-deps lint docs
+	$(BIN)/pytest
+
+## make test-services: the whole suite again on private PostgreSQL and Redis instances
+test-services: install-test browser-deps
+	scripts/with-services.sh $(BIN)/pytest
+
+screenshot: install-test browser-deps
+	$(BIN)/pytest tests/browser/test_screenshot.py -q
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build .pytest_cache .ruff_cache
