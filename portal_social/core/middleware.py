@@ -1,11 +1,14 @@
 """Request-level safeguards: MFA for staff, session lifetimes, no-store caching.
 
-Install all three after ``AuthenticationMiddleware`` and allauth's
-``AccountMiddleware``::
+Install all three, in this order, after ``AuthenticationMiddleware`` and
+allauth's ``AccountMiddleware``::
 
+    "portal_social.core.middleware.NoStoreMiddleware",
     "portal_social.core.middleware.SessionTimeoutMiddleware",
     "portal_social.core.middleware.StaffMFAMiddleware",
-    "portal_social.core.middleware.NoStoreMiddleware",
+
+``NoStoreMiddleware`` comes first so that it also marks the redirects the
+other two answer with.
 """
 
 from __future__ import annotations

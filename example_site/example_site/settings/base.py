@@ -50,9 +50,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal_social.core.middleware.NoStoreMiddleware",
     "portal_social.core.middleware.SessionTimeoutMiddleware",
     "portal_social.core.middleware.StaffMFAMiddleware",
-    "portal_social.core.middleware.NoStoreMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

@@ -1,0 +1,63 @@
+import time
+
+import pytest
+
+from portal_social.core import roles
+from portal_social.core.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
+
+
+def _age_session(client, **offsets):
+    session = client.session
+    for key, seconds in offsets.items():
+        session[key] = time.time() - seconds
+    session.save()
+
+
+@pytest.fixture
+def patient_client(client, make_user):
+    client.force_login(make_user(roles.PATIENT))
+    assert client.get("/messages/").status_code == 200
+    return client
+
+
+@pytest.mark.django_db
+def test_active_session_stays_signed_in(patient_client):
+    _age_session(patient_client, **{SESSION_SEEN_AT: 60})
+    assert patient_client.get("/messages/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_idle_session_is_signed_out_after_fifteen_minutes(patient_client):
+    _age_session(patient_client, **{SESSION_SEEN_AT: 15 * 60 + 1})
+    response = patient_client.get("/messages/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    assert "_auth_user_id" not in patient_client.session
+
+
+@pytest.mark.django_db
+def test_session_ends_after_absolute_lifetime_even_when_active(patient_client):
+    _age_session(patient_client, **{SESSION_AUTH_AT: 12 * 3600 + 1, SESSION_SEEN_AT: 1})
+    response = patient_client.get("/messages/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in patient_client.session
+
+
+@pytest.mark.django_db
+def test_idle_timeout_is_a_setting(patient_client, settings):
+    settings.PORTAL_SOCIAL_SESSION_IDLE_TIMEOUT = 60
+    _age_session(patient_client, **{SESSION_SEEN_AT: 61})
+    assert patient_client.get("/messages/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_expired_json_request_gets_401_not_a_redirect(patient_client):
+    _age_session(patient_client, **{SESSION_SEEN_AT: 16 * 60})
+    response = patient_client.get("/messages/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert response.json()["error"] == "session_idle"
+
+
+@pytest.mark.django_db
+def test_session_cookie_expiry_follows_idle_timeout(patient_client):
+    assert 15 * 60 <= patient_client.session.get_expiry_age() <= 15 * 60 + 60

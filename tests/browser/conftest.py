@@ -1,0 +1,112 @@
+"""Fixtures for the browser journeys: a live daphne server and Debian's chromium.
+
+The server runs the example portal with its dev settings on a SQLite file of
+its own (even when DATABASE_URL/REDIS_URL point the rest of the suite at
+PostgreSQL and Redis), seeded with ``seed_demo``; mail goes to files. These
+tests never touch the Django test database.
+
+Scope: the server and the browser live for the ``tests/browser`` package (a
+session-wide scope in practice: they start once and stop after the last
+browser test). Stopping Playwright there matters, because Playwright's sync
+API keeps an asyncio loop *running* in the main thread while it is started,
+which trips Django's async-unsafe checks. ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set
+for exactly that lifetime and restored afterwards, so the rest of the suite
+keeps Django's async-safety checks.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser import support
+
+SKIP_ENV = "PORTAL_SOCIAL_SKIP_BROWSER"
+
+
+def _require_chromium() -> None:
+    if Path(support.CHROMIUM).exists():
+        return
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"{support.CHROMIUM} is missing and {SKIP_ENV}=1")
+    pytest.fail(
+        f"{support.CHROMIUM} is missing: run scripts/ensure-chromium.sh (or `make browser-deps`) "
+        f"to install Debian's chromium, or set {SKIP_ENV}=1 to skip the browser tests.",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="package")
+def live_portal(tmp_path_factory) -> support.LivePortal:
+    """The example portal, migrated and seeded, served by daphne on 127.0.0.1:<free port>."""
+    _require_chromium()  # no point building a server for a browser that is not there
+    work_dir = tmp_path_factory.mktemp("live_portal")
+    (work_dir / "mail").mkdir()
+    portal = support.LivePortal(
+        base_url=f"http://127.0.0.1:{support.free_port()}",
+        mail_dir=work_dir / "mail",
+        db_path=work_dir / "portal.sqlite3",
+        work_dir=work_dir,
+        env=support.server_env(work_dir),
+    )
+    portal.manage("migrate", "--noinput")
+    portal.manage("seed_demo", "--password", support.DEMO_PASSWORD)
+    try:
+        support.start_daphne(portal)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield portal
+    finally:
+        support.stop_daphne(portal)
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """Debian's chromium driven by Playwright's sync API (never a downloaded browser)."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=support.CHROMIUM, args=support.CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser, live_portal):
+    """A page in a fresh browser context (no cookies), CSP enforced, console watched."""
+    context = browser.new_context(base_url=live_portal.base_url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    support.watch_console(page)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="package")
+def _clinician_pool(live_portal) -> list[str]:
+    # Created in one batch: each manage.py start-up costs seconds.
+    return support.create_staff_users(live_portal, "clinician", 3)
+
+
+@pytest.fixture
+def fresh_clinician(live_portal, _clinician_pool) -> str:
+    """A clinician no other test has used: verified email, no MFA enrolled yet."""
+    if not _clinician_pool:
+        _clinician_pool.extend(support.create_staff_users(live_portal, "clinician", 2))
+    return _clinician_pool.pop()

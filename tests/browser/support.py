@@ -1,0 +1,341 @@
+"""Helpers shared by the browser journeys: the live server, page checks, mail and TOTP.
+
+Every page a journey reaches goes through :func:`check_page` (directly or via
+:func:`visit` / :func:`sign_in`), which runs axe-core and fails on serious or
+critical violations, and fails on any Content-Security-Policy violation the
+browser reported in its console.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_SITE = REPO_ROOT / "example_site"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+DEMO_PASSWORD = "riverside-demo-2026"
+
+#: axe impacts that fail a journey.
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+#: Environment variables of the test process that must not reach the live
+#: server: it always runs the dev settings on its own SQLite file, in-memory
+#: channel layer and local-memory cache, and keeps Django's async-safety checks.
+_SERVER_ENV_DROP = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "EMAIL_BACKEND",
+    "PORTAL_DEMO_PASSWORD",
+)
+
+
+# The live server -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LivePortal:
+    """The example portal served by daphne on its own SQLite database."""
+
+    base_url: str
+    mail_dir: Path
+    db_path: Path
+    work_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/portal-social/"
+
+    def manage(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run ``example_site/manage.py *args`` against the live server's database."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=EXAMPLE_SITE,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"manage.py {' '.join(args[:2])} exited {result.returncode}\n"
+                f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+            )
+        return result
+
+    def server_log(self) -> str:
+        path = self.work_dir / "daphne.stderr.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def server_env(work_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SERVER_ENV_DROP}
+    env.update(
+        PORTAL_DB_PATH=str(work_dir / "portal.sqlite3"),
+        EMAIL_FILE_PATH=str(work_dir / "mail"),
+        DJANGO_SETTINGS_MODULE="example_site.settings.dev",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_daphne(portal: LivePortal, *, timeout: float = 30) -> None:
+    """Start daphne and wait (bounded) until it answers HTTP."""
+    stdout = open(portal.work_dir / "daphne.stdout.log", "wb")  # noqa: SIM115 - closed with the process
+    stderr = open(portal.work_dir / "daphne.stderr.log", "wb")  # noqa: SIM115
+    portal.process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(portal.port), "example_site.asgi:application"],
+        cwd=EXAMPLE_SITE,
+        env=portal.env,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    stdout.close()
+    stderr.close()
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if portal.process.poll() is not None:
+            raise RuntimeError(
+                f"daphne exited with code {portal.process.returncode} before answering HTTP.\n"
+                f"--- daphne stderr ---\n{portal.server_log()}"
+            )
+        try:
+            with urllib.request.urlopen(portal.base_url + "/accounts/login/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            last_error = exc
+        time.sleep(0.2)
+    stop_daphne(portal)
+    raise RuntimeError(
+        f"daphne did not answer {portal.base_url} within {timeout:.0f} s (last error: {last_error!r}).\n"
+        f"--- daphne stderr ---\n{portal.server_log()}"
+    )
+
+
+def stop_daphne(portal: LivePortal) -> None:
+    process = portal.process
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def create_staff_users(portal: LivePortal, role: str, count: int) -> list[str]:
+    """Create ``count`` fresh users holding ``role`` (verified email, no MFA); return their usernames.
+
+    One ``manage.py shell`` for the whole batch: Django + Wagtail start-up is the
+    expensive part.
+    """
+    usernames = [f"{role.replace('_', '')}-{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    code = f"""
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from portal_social.core import roles
+
+for username in {usernames!r}:
+    email = username + "@example.org"
+    user = get_user_model().objects.create_user(username=username, email=email, password={DEMO_PASSWORD!r})
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    roles.grant_role(user=user, role=roles.{role.upper()})
+print("created", len({usernames!r}))
+"""
+    portal.manage("shell", "-c", code)
+    return usernames
+
+
+# Page checks -----------------------------------------------------------------------------
+
+_csp_messages: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
+_axe = Axe()
+
+
+def watch_console(page: Page) -> None:
+    """Record every Content-Security-Policy report Chromium writes to the console."""
+    messages: list[str] = []
+    _csp_messages[page] = messages
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            messages.append(f"[{message.type}] {page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+
+def csp_violations(page: Page) -> list[str]:
+    return list(_csp_messages.get(page, []))
+
+
+def assert_no_csp_violations(page: Page) -> None:
+    reported = csp_violations(page)
+    assert not reported, "Content-Security-Policy violations:\n" + "\n".join(reported)
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail on axe-core violations of impact "serious" or "critical" on the current page.
+
+    The axe script is injected with ``page.evaluate`` (the DevTools protocol),
+    which the page's CSP (``script-src 'self'``) does not govern, so the
+    journeys run with CSP enforced - no ``bypass_csp``.
+    """
+    results = _axe.run(page)
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        lines = [f"axe found {len(blocking)} serious/critical violation(s) on {page.url}:"]
+        for violation in blocking:
+            targets = [
+                "; ".join(" ".join(t) if isinstance(t, list) else t for t in n["target"]) for n in violation["nodes"]
+            ]
+            lines.append(f"  [{violation['impact']}] {violation['id']}: {violation['help']}")
+            lines.extend(f"      target: {target}" for target in targets)
+        raise AssertionError("\n".join(lines))
+
+
+def check_page(page: Page) -> None:
+    """Every page a journey reaches: loaded, accessible, and free of CSP violations."""
+    page.wait_for_load_state("load")
+    assert_no_csp_violations(page)
+    assert_accessible(page)
+
+
+def visit(page: Page, path: str, *, status: int = 200) -> None:
+    """Open ``path`` (following redirects), expect ``status`` and check the page."""
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status} (final URL {page.url})"
+    check_page(page)
+
+
+def path_of(page: Page) -> str:
+    return urllib.parse.urlsplit(page.url).path
+
+
+def sign_in(page: Page, login: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through allauth's form and check the page that follows."""
+    visit(page, "/accounts/login/")
+    form = page.locator("main form[action='/accounts/login/']")
+    form.locator("input[name=login]").fill(login)
+    form.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    check_page(page)
+
+
+def sign_out(page: Page) -> None:
+    with page.expect_navigation():
+        page.locator("header").get_by_role("button", name="Sign out").click()
+    check_page(page)
+
+
+# Mail -----------------------------------------------------------------------------------
+
+
+def read_mail(mail_dir: Path, to: str) -> list[email.message.EmailMessage]:
+    """Messages Django's file backend wrote to ``mail_dir`` for ``to``, oldest first."""
+    if not mail_dir.exists():
+        return []
+    found = []
+    for path in sorted(mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime_ns):
+        # The file backend separates the messages of one connection with a line of 79 dashes.
+        for chunk in re.split(r"^-{79}$", path.read_text(), flags=re.M):
+            chunk = chunk.strip("\n")
+            if not chunk:
+                continue
+            message = email.message_from_string(chunk, policy=email.policy.default)
+            if to in (message.get("To") or ""):
+                found.append(message)
+    return found
+
+
+def wait_for_mail(mail_dir: Path, to: str, *, timeout: float = 10) -> email.message.EmailMessage:
+    """The newest message for ``to`` (bounded wait: sending may be deferred to commit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = read_mail(mail_dir, to)
+        if messages:
+            return messages[-1]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no email for {to} in {mail_dir} after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def plain_text(message: email.message.EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, "the message has no text/plain part"
+    return part.get_content()
+
+
+# TOTP ------------------------------------------------------------------------------------
+
+TOTP_PERIOD = 30
+
+
+def totp_code(secret: str, *, counter: int | None = None) -> str:
+    """RFC 6238 code (SHA-1, 30 s, 6 digits) with allauth's own pure HOTP functions."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    if counter is None:
+        counter = int(time.time()) // TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def fresh_totp_code(secret: str, *, margin: float = 3) -> tuple[str, int]:
+    """A code with at least ``margin`` seconds of its window left, and its counter."""
+    now = time.time()
+    if TOTP_PERIOD - now % TOTP_PERIOD < margin:
+        time.sleep(TOTP_PERIOD - now % TOTP_PERIOD + 0.1)
+    counter = int(time.time()) // TOTP_PERIOD
+    return totp_code(secret, counter=counter), counter
+
+
+def wait_for_next_totp_window(counter: int) -> None:
+    """Sleep (at most one period) until the TOTP window after ``counter`` begins."""
+    remaining = (counter + 1) * TOTP_PERIOD - time.time()
+    if remaining > 0:
+        time.sleep(min(remaining + 0.1, TOTP_PERIOD + 1))

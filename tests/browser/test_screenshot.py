@@ -1,0 +1,34 @@
+"""The home page screenshot used in the documentation (docs/screenshot-home.png)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import REPO_ROOT, path_of, sign_in, visit
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = REPO_ROOT / "docs" / "screenshot-home.png"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_signed_in_patient_home_page_is_captured_as_a_full_page_png_for_the_docs(page):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, "patient1")
+    # Open the home page again so the one-off "signed in" notice is not in the picture.
+    visit(page, "/")
+    assert path_of(page) == "/"
+    expect(page.locator("header").get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator("main .messages")).to_have_count(0)
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    data = Path(SCREENSHOT).read_bytes()
+    assert data.startswith(PNG_SIGNATURE), f"{SCREENSHOT} is not a PNG"
+    assert len(data) > 10 * 1024, f"{SCREENSHOT} is only {len(data)} bytes"
+    width = int.from_bytes(data[16:20], "big")
+    assert width == 1280, f"the screenshot is {width}px wide, expected 1280"

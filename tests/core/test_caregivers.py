@@ -1,0 +1,110 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from portal_social.core import caregivers, roles
+from portal_social.core.models import CaregiverRelation
+
+TODAY = timezone.localdate()
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def patient(make_user):
+    return make_user(roles.PATIENT)
+
+
+@pytest.fixture
+def helper(make_user):
+    return make_user()
+
+
+@pytest.mark.django_db
+def test_patient_links_caregiver_who_gets_caregiver_role_and_scopes(patient, helper):
+    relation = caregivers.link_caregiver(actor=patient, caregiver=helper, patient=patient, scopes=["messaging"])
+    assert relation.scopes == ["messaging"]
+    assert roles.has_role(type(helper).objects.get(pk=helper.pk), roles.CAREGIVER)
+    assert caregivers.is_proxy_for(helper, patient, "messaging")
+    assert not caregivers.is_proxy_for(helper, patient, "feedback")
+    assert list(caregivers.patients_for(helper, "messaging")) == [patient]
+
+
+@pytest.mark.django_db
+def test_link_outside_its_dates_grants_nothing(patient, helper):
+    caregivers.link_caregiver(
+        actor=patient,
+        caregiver=helper,
+        patient=patient,
+        scopes=["feedback"],
+        starts_on=TODAY + 2 * DAY,
+        ends_on=TODAY + 5 * DAY,
+    )
+    assert not caregivers.is_proxy_for(helper, patient, "feedback")
+    assert caregivers.is_proxy_for(helper, patient, "feedback", on=TODAY + 3 * DAY)
+    assert not caregivers.is_proxy_for(helper, patient, "feedback", on=TODAY + 6 * DAY)
+
+
+@pytest.mark.django_db
+def test_ending_a_link_stops_the_proxy_today(patient, helper):
+    relation = caregivers.link_caregiver(
+        actor=patient, caregiver=helper, patient=patient, scopes=["messaging"], starts_on=TODAY - 10 * DAY
+    )
+    caregivers.end_caregiver_link(actor=patient, relation=relation)
+    assert not caregivers.is_proxy_for(helper, patient, "messaging")
+
+
+@pytest.mark.django_db
+def test_stranger_cannot_link_themselves_as_caregiver(patient, helper):
+    with pytest.raises(caregivers.CaregiverLinkDenied):
+        caregivers.link_caregiver(actor=helper, caregiver=helper, patient=patient, scopes=["messaging"])
+    assert not CaregiverRelation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_administrator_may_link_for_a_patient(patient, helper, make_user):
+    admin = make_user(roles.PORTAL_ADMINISTRATOR)
+    caregivers.link_caregiver(actor=admin, caregiver=helper, patient=patient, scopes=["community"])
+    assert caregivers.is_proxy_for(helper, patient, "community")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"scopes": []}, "scopes"),
+        ({"scopes": ["billing"]}, "scopes"),
+        ({"scopes": ["messaging"], "ends_on": TODAY - DAY}, "ends_on"),
+    ],
+)
+def test_invalid_link_is_refused_with_a_field_message_and_nothing_saved(patient, helper, kwargs, field):
+    with pytest.raises(ValidationError) as excinfo:
+        caregivers.link_caregiver(actor=patient, caregiver=helper, patient=patient, **kwargs)
+    assert field in excinfo.value.message_dict
+    assert not CaregiverRelation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_patient_cannot_be_own_caregiver(patient):
+    with pytest.raises(ValidationError):
+        caregivers.link_caregiver(actor=patient, caregiver=patient, patient=patient, scopes=["messaging"])
+
+
+@pytest.mark.django_db
+def test_only_patients_can_have_caregivers(make_user, helper):
+    clinician = make_user(roles.CLINICIAN)
+    with pytest.raises(ValidationError, match="Only a patient"):
+        caregivers.link_caregiver(actor=clinician, caregiver=helper, patient=clinician, scopes=["messaging"])
+
+
+@pytest.mark.django_db
+def test_anonymous_is_never_a_proxy(patient):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not caregivers.is_proxy_for(AnonymousUser(), patient, "messaging")
+
+
+def test_unknown_scope_query_is_an_error():
+    with pytest.raises(ValueError):
+        CaregiverRelation.objects.with_scope("billing")

@@ -1,0 +1,137 @@
+"""System checks tell a misconfigured host what to set."""
+
+import pytest
+from django.core import checks
+
+from portal_social import checks as portal_checks
+
+GOOD_KEY = "dGhpcy1pcy1hLXRlc3Qtb25seS1rZXktMzItYnl0ZXM="
+
+
+def _ids(messages):
+    return {m.id for m in messages}
+
+
+def test_example_settings_pass_every_check(settings):
+    settings.DEBUG = True  # as in example_site.settings.dev
+    problems = [m for m in checks.run_checks() if m.level >= checks.WARNING and m.id.startswith("portal_social")]
+    assert problems == []
+
+
+class _Overridden:
+    """Settings with some names replaced, without reloading the app registry."""
+
+    def __init__(self, real, **overrides):
+        self._real, self._overrides = real, overrides
+
+    def __getattr__(self, name):
+        if name in self._overrides:
+            return self._overrides[name]
+        return getattr(self._real, name)
+
+
+def test_missing_keys_outside_debug_is_an_error_with_a_hint(settings):
+    settings.DEBUG = False
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = []
+    [error] = portal_checks.check_encryption_keys()
+    assert error.id == "portal_social.E001"
+    assert error.level == checks.ERROR
+    assert "Fernet.generate_key" in error.hint
+
+
+def test_missing_keys_in_debug_is_only_a_warning(settings):
+    settings.DEBUG = True
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = []
+    [warning] = portal_checks.check_encryption_keys()
+    assert warning.id == "portal_social.W001"
+
+
+@pytest.mark.parametrize("keys", [["not-a-key"], [GOOD_KEY, "short"], [GOOD_KEY, GOOD_KEY], "not-a-key"])
+def test_malformed_keys_are_an_error_that_never_prints_the_key(settings, keys):
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = keys
+    [error] = portal_checks.check_encryption_keys()
+    assert error.id == "portal_social.E001"
+    assert "not-a-key" not in error.msg and GOOD_KEY not in error.msg
+
+
+def test_comma_separated_keys_from_environment_are_accepted(settings):
+    other = "b3RoZXIta2V5LW9ubHktZm9yLXRoZS10ZXN0LXN1aXQ="
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = f"{GOOD_KEY}, {other}"
+    assert portal_checks.check_encryption_keys() == []
+
+
+def test_missing_channel_layer_is_an_error(settings):
+    settings.CHANNEL_LAYERS = {}
+    [error] = portal_checks.check_channel_layer()
+    assert error.id == "portal_social.E002"
+    assert "CHANNEL_LAYERS" in error.hint
+
+
+def test_in_memory_layer_in_production_is_a_warning(settings):
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert _ids(portal_checks.check_channel_layer()) == {"portal_social.W002"}
+
+
+@pytest.mark.parametrize(
+    ("app", "code"),
+    [("allauth", "E003"), ("allauth.account", "E003"), ("allauth.mfa", "E005"), ("guardian", "E004")],
+)
+def test_missing_required_app_is_named(settings, monkeypatch, app, code):
+    apps = [a for a in settings.INSTALLED_APPS if a != app]
+    monkeypatch.setattr(portal_checks, "settings", _Overridden(settings, INSTALLED_APPS=apps))
+    errors = portal_checks.check_installed_apps()
+    assert f"portal_social.{code}" in _ids(errors)
+    assert any(app in e.msg for e in errors)
+
+
+def test_mfa_without_second_factor_types_is_an_error(settings):
+    settings.MFA_SUPPORTED_TYPES = ["recovery_codes"]
+    assert "portal_social.E005" in _ids(portal_checks.check_mfa())
+
+
+def test_missing_mfa_middleware_is_an_error(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != portal_checks.MFA_MIDDLEWARE]
+    assert "portal_social.E006" in _ids(portal_checks.check_mfa())
+
+
+def test_mfa_middleware_before_authentication_is_an_error(settings):
+    middleware = [m for m in settings.MIDDLEWARE if m != portal_checks.MFA_MIDDLEWARE]
+    middleware.insert(0, portal_checks.MFA_MIDDLEWARE)
+    settings.MIDDLEWARE = middleware
+    assert "portal_social.E008" in _ids(portal_checks.check_mfa())
+
+
+def test_missing_guardian_backend_is_an_error(settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert _ids(portal_checks.check_guardian_backend()) == {"portal_social.E004"}
+
+
+def test_bad_adapter_path_is_an_error(settings):
+    settings.PORTAL_SOCIAL_ADAPTER = "nowhere.Adapter"
+    assert "portal_social.E010" in _ids(portal_checks.check_adapter_and_timeouts())
+
+
+def test_adapter_that_is_not_a_portal_adapter_is_an_error(settings):
+    settings.PORTAL_SOCIAL_ADAPTER = "django.views.View"
+    assert "portal_social.E010" in _ids(portal_checks.check_adapter_and_timeouts())
+
+
+@pytest.mark.parametrize(
+    ("idle", "absolute", "code"),
+    [("soon", 10, "portal_social.E011"), (-1, 10, "portal_social.E011"), (7200, 3600, "portal_social.W004")],
+)
+def test_bad_session_timeouts_are_reported(settings, idle, absolute, code):
+    settings.PORTAL_SOCIAL_SESSION_IDLE_TIMEOUT = idle
+    settings.PORTAL_SOCIAL_SESSION_ABSOLUTE_TIMEOUT = absolute
+    assert code in _ids(portal_checks.check_adapter_and_timeouts())
+
+
+def test_unknown_mfa_role_is_an_error(settings):
+    settings.PORTAL_SOCIAL_MFA_REQUIRED_ROLES = ["clinician", "surgeon"]
+    assert "portal_social.E012" in _ids(portal_checks.check_adapter_and_timeouts())
+
+
+def test_wagtail_admin_with_its_own_login_is_a_warning(settings):
+    del settings.WAGTAILADMIN_LOGIN_URL
+    assert _ids(portal_checks.check_single_sign_in()) == {"portal_social.W005"}
