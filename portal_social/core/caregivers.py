@@ -76,7 +76,8 @@ def link_caregiver(
             created_by=actor,
             **{f"scope_{scope}": scope in scopes for scope in CaregiverRelation.SCOPES},
         )
-        roles.grant_role(user=caregiver, role=roles.CAREGIVER, granted_by=actor)
+        # The link itself is the authority for the caregiver role.
+        roles.grant_role(user=caregiver, role=roles.CAREGIVER)
     transaction.on_commit(
         lambda: signals.caregiver_linked.send(sender=CaregiverRelation, relation=relation, actor=actor)
     )
@@ -86,16 +87,24 @@ def link_caregiver(
 def end_caregiver_link(
     *, actor: AbstractBaseUser, relation: CaregiverRelation, ends_on: datetime.date | None = None
 ) -> CaregiverRelation:
-    """End a caregiver link on ``ends_on`` (default: yesterday, so it stops now)."""
+    """End a caregiver link on ``ends_on`` (default: yesterday, so it stops now).
+
+    A link ended before it starts is revoked: it never applies. The caregiver
+    loses the caregiver role when no current or future link remains.
+    """
     if not _may_manage(actor, relation.patient):
         raise CaregiverLinkDenied()
     ends_on = ends_on or (timezone.localdate() - datetime.timedelta(days=1))
-    if ends_on < relation.starts_on:
-        # A link that never started is closed on its start date.
-        ends_on = relation.starts_on
     with transaction.atomic():
-        relation.ends_on = ends_on
-        relation.save(update_fields=["ends_on"])
+        if ends_on < relation.starts_on:
+            relation.revoked_at = timezone.now()
+            relation.save(update_fields=["revoked_at"])
+        else:
+            relation.ends_on = ends_on
+            relation.save(update_fields=["ends_on"])
+        remaining = CaregiverRelation.objects.current_or_future().filter(caregiver=relation.caregiver_id)
+        if not remaining.exists():
+            roles.revoke_role(user=relation.caregiver, role=roles.CAREGIVER)
     transaction.on_commit(
         lambda: signals.caregiver_unlinked.send(sender=CaregiverRelation, relation=relation, actor=actor)
     )

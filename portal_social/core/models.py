@@ -51,7 +51,14 @@ class CaregiverRelationQuerySet(models.QuerySet):
     def active(self, on=None):
         """Links in force on date ``on`` (default today)."""
         on = on or timezone.localdate()
-        return self.filter(starts_on__lte=on).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        return self.filter(revoked_at__isnull=True, starts_on__lte=on).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+        )
+
+    def current_or_future(self, on=None):
+        """Links not revoked and not yet over: in force now or starting later."""
+        on = on or timezone.localdate()
+        return self.filter(revoked_at__isnull=True).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
 
     def with_scope(self, scope: str):
         if scope not in CaregiverRelation.SCOPES:
@@ -84,6 +91,8 @@ class CaregiverRelation(models.Model):
     scope_community = models.BooleanField(_("may join communities on the patient's behalf"), default=False)
     starts_on = models.DateField(_("starts on"), default=timezone.localdate)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    #: Set when a link is withdrawn before it started; it then never applies.
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

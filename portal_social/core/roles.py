@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from portal_social import signals
@@ -132,6 +133,17 @@ class UnknownRole(ValueError):
     pass
 
 
+class RoleChangeDenied(PermissionDenied):
+    """The acting user may not grant or revoke roles."""
+
+
+def _check_may_manage_roles(actor: AbstractBaseUser | None) -> None:
+    # ``None`` is the system itself: sign-up, migrations, caregiver links,
+    # the demo data. A person must hold ``manage_roles``.
+    if actor is not None and not actor.has_perm("portal_social.manage_roles"):
+        raise RoleChangeDenied()
+
+
 def _role(slug: str) -> Role:
     try:
         return ROLES[slug]
@@ -168,12 +180,14 @@ def requires_mfa(user: AbstractBaseUser) -> bool:
 def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUser | None = None) -> bool:
     """Put ``user`` in the group for ``role``. Returns ``False`` if already held.
 
-    Sends ``portal_social.signals.role_granted`` after commit, which the audit
-    chain records.
+    ``granted_by`` is the person acting (who must hold ``manage_roles``, else
+    ``RoleChangeDenied``), or ``None`` when the system grants it. Sends
+    ``portal_social.signals.role_granted`` after commit.
     """
     from django.contrib.auth.models import Group
 
     definition = _role(role)
+    _check_may_manage_roles(granted_by)
     with transaction.atomic():
         group, _ = Group.objects.get_or_create(name=definition.group_name)
         if user.groups.filter(pk=group.pk).exists():
@@ -185,10 +199,14 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
 
 
 def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUser | None = None) -> bool:
-    """Take ``user`` out of the group for ``role``. Returns ``False`` if not held."""
+    """Take ``user`` out of the group for ``role``. Returns ``False`` if not held.
+
+    Same rules for ``revoked_by`` as ``grant_role``.
+    """
     from django.contrib.auth.models import Group
 
     definition = _role(role)
+    _check_may_manage_roles(revoked_by)
     with transaction.atomic():
         group = Group.objects.filter(name=definition.group_name).first()
         if group is None or not user.groups.filter(pk=group.pk).exists():

@@ -108,3 +108,33 @@ def test_anonymous_is_never_a_proxy(patient):
 def test_unknown_scope_query_is_an_error():
     with pytest.raises(ValueError):
         CaregiverRelation.objects.with_scope("billing")
+
+
+@pytest.mark.django_db
+def test_link_withdrawn_before_it_starts_never_applies(patient, helper):
+    relation = caregivers.link_caregiver(
+        actor=patient, caregiver=helper, patient=patient, scopes=["messaging"], starts_on=TODAY + 3 * DAY
+    )
+    caregivers.end_caregiver_link(actor=patient, relation=relation)
+    assert not caregivers.is_proxy_for(helper, patient, "messaging", on=TODAY + 3 * DAY)
+
+
+@pytest.mark.django_db
+def test_caregiver_role_goes_with_the_last_link(patient, helper, make_user):
+    other_patient = make_user(roles.PATIENT)
+    first = caregivers.link_caregiver(actor=patient, caregiver=helper, patient=patient, scopes=["messaging"])
+    second = caregivers.link_caregiver(
+        actor=other_patient, caregiver=helper, patient=other_patient, scopes=["feedback"]
+    )
+    caregivers.end_caregiver_link(actor=patient, relation=first)
+    assert roles.has_role(type(helper).objects.get(pk=helper.pk), roles.CAREGIVER)
+    caregivers.end_caregiver_link(actor=other_patient, relation=second)
+    assert not roles.has_role(type(helper).objects.get(pk=helper.pk), roles.CAREGIVER)
+
+
+@pytest.mark.django_db
+def test_stranger_cannot_end_someone_elses_link(patient, helper, make_user):
+    relation = caregivers.link_caregiver(actor=patient, caregiver=helper, patient=patient, scopes=["messaging"])
+    with pytest.raises(caregivers.CaregiverLinkDenied):
+        caregivers.end_caregiver_link(actor=make_user(roles.PATIENT), relation=relation)
+    assert caregivers.is_proxy_for(helper, patient, "messaging")

@@ -110,3 +110,18 @@ def test_user_roles_is_one_query_and_cached(make_user, django_assert_num_queries
     with django_assert_num_queries(1):
         assert roles.user_roles(user) == {roles.PATIENT, roles.COMMUNITY_MENTOR}
         assert roles.has_role(user, roles.PATIENT)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("actor_role", "allowed"), [(roles.PORTAL_ADMINISTRATOR, True), (roles.RISK_MANAGER, False), (roles.PATIENT, False)]
+)
+def test_only_role_managers_may_grant_or_revoke_roles(make_user, actor_role, allowed):
+    actor, target = make_user(actor_role), make_user()
+    if allowed:
+        assert roles.grant_role(user=target, role=roles.CLINICIAN, granted_by=actor)
+        assert roles.revoke_role(user=target, role=roles.CLINICIAN, revoked_by=actor)
+    else:
+        with pytest.raises(roles.RoleChangeDenied):
+            roles.grant_role(user=target, role=roles.CLINICIAN, granted_by=actor)
+        assert not roles.has_role(target, roles.CLINICIAN)
