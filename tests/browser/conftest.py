@@ -52,12 +52,14 @@ def live_portal(tmp_path_factory) -> support.LivePortal:
         env=support.server_env(work_dir),
     )
     portal.manage("migrate", "--noinput")
-    portal.manage("seed_demo", "--password", support.DEMO_PASSWORD)
+    # daphne boots while seed_demo runs; it is not used before both are done.
+    support.launch_daphne(portal)
     try:
-        support.start_daphne(portal)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+        portal.manage("seed_demo", "--password", support.DEMO_PASSWORD)
+        try:
+            support.wait_until_serving(portal)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
         yield portal
     finally:
         support.stop_daphne(portal)

@@ -120,19 +120,35 @@ def server_env(work_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_daphne(portal: LivePortal, *, timeout: float = 30) -> None:
-    """Start daphne and wait (bounded) until it answers HTTP."""
-    stdout = open(portal.work_dir / "daphne.stdout.log", "wb")  # noqa: SIM115 - closed with the process
+def launch_daphne(portal: LivePortal) -> None:
+    """Start daphne in the background; :func:`wait_until_serving` waits for it."""
+    stdout = open(portal.work_dir / "daphne.stdout.log", "wb")  # noqa: SIM115 - handed to the child
     stderr = open(portal.work_dir / "daphne.stderr.log", "wb")  # noqa: SIM115
-    portal.process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(portal.port), "example_site.asgi:application"],
-        cwd=EXAMPLE_SITE,
-        env=portal.env,
-        stdout=stdout,
-        stderr=stderr,
-    )
-    stdout.close()
-    stderr.close()
+    try:
+        portal.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(portal.port),
+                "example_site.asgi:application",
+            ],
+            cwd=EXAMPLE_SITE,
+            env=portal.env,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    finally:
+        stdout.close()
+        stderr.close()
+
+
+def wait_until_serving(portal: LivePortal, *, timeout: float = 30) -> None:
+    """Wait (bounded) until daphne answers HTTP; raise with its stderr if it does not."""
+    assert portal.process is not None, "launch_daphne() first"
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -148,7 +164,6 @@ def start_daphne(portal: LivePortal, *, timeout: float = 30) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             last_error = exc
         time.sleep(0.2)
-    stop_daphne(portal)
     raise RuntimeError(
         f"daphne did not answer {portal.base_url} within {timeout:.0f} s (last error: {last_error!r}).\n"
         f"--- daphne stderr ---\n{portal.server_log()}"

@@ -92,3 +92,13 @@ def test_signup_with_mismatched_passwords_shows_the_error_at_the_field_and_keeps
     # Passwords are never echoed back.
     expect(form.locator("input[name=password1]")).to_have_value("")
     expect(form.locator("input[name=password2]")).to_have_value("")
+
+
+def test_signup_password_rules_are_announced_with_the_password_field(page):
+    visit(page, "/accounts/signup/")
+
+    password1 = page.locator("main form[action='/accounts/signup/'] input[name=password1]")
+    described_by = (password1.get_attribute("aria-describedby") or "").split()
+    texts = [page.locator(f"[id='{ident}']").inner_text() for ident in described_by]
+
+    assert any("at least 12 characters" in text for text in texts), texts
