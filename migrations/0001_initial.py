@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,36 +16,101 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Access',
+            name="Access",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('view_phi', 'Can view protected health information'), ('break_glass', 'Can break the glass for emergency access to PHI'), ('message_patients', 'Can message patients as a member of a care team'), ('message_care_team', 'Can message their care team'), ('participate_community', 'Can take part in patient communities'), ('mentor_community', 'Can act as a community mentor'), ('moderate_community', 'Can moderate communities'), ('moderate_reviews', 'Can moderate clinician reviews'), ('use_clinician_spaces', 'Can use clinician-only collaboration spaces'), ('edit_own_profile', 'Can edit their own clinician profile'), ('review_clinician', 'Can review clinicians'), ('respond_to_reviews', 'Can post public responses to reviews'), ('submit_feedback', 'Can submit feedback'), ('work_feedback_cases', 'Can work feedback cases'), ('view_feedback_reports', 'Can view feedback reports'), ('receive_escalations', 'Can receive escalated cases'), ('view_audit_log', 'Can view the audit log'), ('manage_roles', 'Can grant and revoke portal roles'), ('manage_caregivers', 'Can link and unlink caregivers')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_phi", "Can view protected health information"),
+                    ("break_glass", "Can break the glass for emergency access to PHI"),
+                    ("message_patients", "Can message patients as a member of a care team"),
+                    ("message_care_team", "Can message their care team"),
+                    ("participate_community", "Can take part in patient communities"),
+                    ("mentor_community", "Can act as a community mentor"),
+                    ("moderate_community", "Can moderate communities"),
+                    ("moderate_reviews", "Can moderate clinician reviews"),
+                    ("use_clinician_spaces", "Can use clinician-only collaboration spaces"),
+                    ("edit_own_profile", "Can edit their own clinician profile"),
+                    ("review_clinician", "Can review clinicians"),
+                    ("respond_to_reviews", "Can post public responses to reviews"),
+                    ("submit_feedback", "Can submit feedback"),
+                    ("work_feedback_cases", "Can work feedback cases"),
+                    ("view_feedback_reports", "Can view feedback reports"),
+                    ("receive_escalations", "Can receive escalated cases"),
+                    ("view_audit_log", "Can view the audit log"),
+                    ("manage_roles", "Can grant and revoke portal roles"),
+                    ("manage_caregivers", "Can link and unlink caregivers"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='CaregiverRelation',
+            name="CaregiverRelation",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('relationship', models.CharField(blank=True, help_text='For example: daughter, spouse, legal guardian.', max_length=60, verbose_name='relationship')),
-                ('scope_messaging', models.BooleanField(default=False, verbose_name='may message the care team')),
-                ('scope_feedback', models.BooleanField(default=False, verbose_name='may give feedback')),
-                ('scope_community', models.BooleanField(default=False, verbose_name="may join communities on the patient's behalf")),
-                ('starts_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='starts on')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='ends on')),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('caregiver', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='caregiver_links_as_caregiver', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='caregiver_links_as_patient', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "relationship",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: daughter, spouse, legal guardian.",
+                        max_length=60,
+                        verbose_name="relationship",
+                    ),
+                ),
+                ("scope_messaging", models.BooleanField(default=False, verbose_name="may message the care team")),
+                ("scope_feedback", models.BooleanField(default=False, verbose_name="may give feedback")),
+                (
+                    "scope_community",
+                    models.BooleanField(default=False, verbose_name="may join communities on the patient's behalf"),
+                ),
+                ("starts_on", models.DateField(default=django.utils.timezone.localdate, verbose_name="starts on")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="ends on")),
+                ("revoked_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "caregiver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="caregiver_links_as_caregiver",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="caregiver_links_as_patient",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'caregiver link',
-                'indexes': [models.Index(fields=['caregiver', 'patient'], name='portal_soci_caregiv_ad637a_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('caregiver', models.F('patient')), _negated=True), name='portal_social_caregiver_not_self'), models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='portal_social_caregiver_dates_ordered')],
+                "verbose_name": "caregiver link",
+                "indexes": [models.Index(fields=["caregiver", "patient"], name="portal_soci_caregiv_ad637a_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("caregiver", models.F("patient")), _negated=True),
+                        name="portal_social_caregiver_not_self",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ends_on__isnull", True), ("ends_on__gte", models.F("starts_on")), _connector="OR"
+                        ),
+                        name="portal_social_caregiver_dates_ordered",
+                    ),
+                ],
             },
         ),
     ]

@@ -9,5 +9,6 @@ class PortalSocialConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers system checks and signal receivers.
+        # Registers system checks, signal receivers and access rules.
         from portal_social import checks, signals  # noqa: F401
+        from portal_social.core import rules  # noqa: F401

@@ -124,6 +124,25 @@ class AppSettings:
         return self._setting("DEFAULT_SIGNUP_ROLE", "patient")
 
     @property
+    def BREAK_GLASS_MINUTES(self) -> int:
+        """Minutes a break-the-glass grant stays open. Default 60.
+
+        After that the grant cannot be used again; a new emergency needs a new
+        written reason.
+        """
+        return int(self._setting("BREAK_GLASS_MINUTES", 60))
+
+    @property
+    def RATE_LIMITS(self) -> dict[str, str]:
+        """Per-action rate limits, ``{"action": "N/period"}``, merged over the defaults.
+
+        Period is ``s``, ``m``, ``h`` or ``d`` with an optional count, as in
+        ``"5/m"`` or ``"20/15m"``. Limits apply per user and per IP address, in
+        the default cache (Redis in production, so all workers share them).
+        """
+        return dict(self._setting("RATE_LIMITS", {}))
+
+    @property
     def ORGANISATION_NAME(self) -> str:
         """The health system's name, shown in pages and notification emails.
 

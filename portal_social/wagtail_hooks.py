@@ -1,1 +1,22 @@
-"""Wagtail admin integration. Staff screens register here as features land."""
+"""Wagtail admin integration: staff screens register here."""
+
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from portal_social.core import audit_views
+
+
+@hooks.register("register_admin_urls")
+def _audit_urls():
+    return [path("portal-social/audit/", audit_views.audit_log, name="portal_social_audit_log")]
+
+
+class _AuditMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("portal_social.view_audit_log")
+
+
+@hooks.register("register_admin_menu_item")
+def _audit_menu_item():
+    return _AuditMenuItem("Audit log", reverse("portal_social_audit_log"), icon_name="history", order=900)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal_social import signals
-from portal_social.core import roles
+from portal_social.core import audit, roles
 from portal_social.core.models import CaregiverRelation
 
 if TYPE_CHECKING:
@@ -78,6 +78,14 @@ def link_caregiver(
         )
         # The link itself is the authority for the caregiver role.
         roles.grant_role(user=caregiver, role=roles.CAREGIVER)
+        audit.record(
+            "caregiver.link",
+            actor=actor,
+            target=relation,
+            patient=patient,
+            details={"scopes": sorted(scopes)},
+            severity=audit.Severity.NOTICE,
+        )
     transaction.on_commit(
         lambda: signals.caregiver_linked.send(sender=CaregiverRelation, relation=relation, actor=actor)
     )
@@ -102,6 +110,13 @@ def end_caregiver_link(
         else:
             relation.ends_on = ends_on
             relation.save(update_fields=["ends_on"])
+        audit.record(
+            "caregiver.unlink",
+            actor=actor,
+            target=relation,
+            patient=relation.patient_id,
+            severity=audit.Severity.NOTICE,
+        )
         remaining = CaregiverRelation.objects.current_or_future().filter(caregiver=relation.caregiver_id)
         if not remaining.exists():
             roles.revoke_role(user=relation.caregiver, role=roles.CAREGIVER)

@@ -9,6 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from portal_social.core.crypto import EncryptedTextField
 
 
 class Access(models.Model):
@@ -119,3 +122,134 @@ class CaregiverRelation(models.Model):
     @property
     def scopes(self) -> list[str]:
         return [scope for scope in self.SCOPES if getattr(self, f"scope_{scope}")]
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events are written one at a time by portal_social.core.audit.record().")
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """One hash-chained entry of the audit trail. Never holds PHI.
+
+    ``hash`` is SHA-256 over the previous event's hash and this event's
+    canonical content, so editing or removing any row breaks every hash after
+    it; ``portal_social_audit verify`` finds the first such row. Written only
+    by ``portal_social.core.audit.record``.
+    """
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Info")
+        NOTICE = "notice", _("Notice")
+        HIGH = "high", _("High")
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    # Stored as plain ids, not foreign keys: deleting a user must not rewrite
+    # (and so break) the audit trail.
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    actor_label = models.CharField(max_length=150, blank=True, editable=False)
+    action = models.CharField(max_length=64, db_index=True, editable=False)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.INFO, editable=False)
+    target_type = models.CharField(max_length=100, blank=True, editable=False)
+    target_id = models.CharField(max_length=64, blank=True, editable=False)
+    #: The patient whose information was involved, for "who looked at my record".
+    patient_id = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    user_agent = models.CharField(max_length=300, blank=True, editable=False)
+    reason = models.CharField(max_length=200, blank=True, editable=False)
+    details = models.JSONField(default=dict, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.sequence}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises writers of the audit chain.
+
+    ``record()`` updates this row first inside its transaction: a row lock on
+    PostgreSQL, the database write lock on SQLite. Concurrent writers therefore
+    queue, and every event links to the one before it.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Audit chain head at {self.sequence}"
+
+
+class BreakGlassGrant(models.Model):
+    """Time-limited emergency access by one staff member to one PHI object.
+
+    The written reason may itself mention clinical details, so it is encrypted
+    at rest and never copied into the audit trail (which refers to the grant).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="break_glass_grants")
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    target_id = models.CharField(max_length=64)
+    reason = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["user", "target_type", "target_id", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Break-the-glass grant {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class CaregiverRelationUserObjectPermission(UserObjectPermissionBase):
+    """Per-link grants to a person (direct foreign key, not guardian's generic table)."""
+
+    content_object = models.ForeignKey(CaregiverRelation, on_delete=models.CASCADE)
+
+
+class CaregiverRelationGroupObjectPermission(GroupObjectPermissionBase):
+    """Per-link grants to a group."""
+
+    content_object = models.ForeignKey(CaregiverRelation, on_delete=models.CASCADE)

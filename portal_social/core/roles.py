@@ -44,6 +44,8 @@ RISK_MANAGER = "risk_manager"
 PORTAL_ADMINISTRATOR = "portal_administrator"
 
 _P = "portal_social."
+#: Wagtail admin access: staff screens (moderation, PX workspace, audit log) live there.
+_ADMIN = "wagtailadmin.access_admin"
 
 ROLES: dict[str, Role] = {
     role.slug: role
@@ -83,7 +85,7 @@ ROLES: dict[str, Role] = {
             COMMUNITY_MODERATOR,
             "Community moderator",
             "Reviews held posts and reported content in patient communities.",
-            (_P + "moderate_community", _P + "participate_community", _P + "moderate_reviews"),
+            (_P + "moderate_community", _P + "participate_community", _P + "moderate_reviews", _ADMIN),
         ),
         Role(
             COMMUNITY_MENTOR,
@@ -95,7 +97,13 @@ ROLES: dict[str, Role] = {
             PATIENT_EXPERIENCE,
             "Patient experience staff",
             "Works feedback cases and service recovery against SLA clocks.",
-            (_P + "view_phi", _P + "work_feedback_cases", _P + "respond_to_reviews", _P + "view_feedback_reports"),
+            (
+                _P + "view_phi",
+                _P + "work_feedback_cases",
+                _P + "respond_to_reviews",
+                _P + "view_feedback_reports",
+                _ADMIN,
+            ),
         ),
         Role(
             RISK_MANAGER,
@@ -107,6 +115,7 @@ ROLES: dict[str, Role] = {
                 _P + "view_feedback_reports",
                 _P + "view_audit_log",
                 _P + "receive_escalations",
+                _ADMIN,
             ),
         ),
         Role(
@@ -120,6 +129,7 @@ ROLES: dict[str, Role] = {
                 _P + "view_caregiverrelation",
                 _P + "add_caregiverrelation",
                 _P + "change_caregiverrelation",
+                _ADMIN,
             ),
         ),
     )
@@ -182,9 +192,12 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
 
     ``granted_by`` is the person acting (who must hold ``manage_roles``, else
     ``RoleChangeDenied``), or ``None`` when the system grants it. Sends
-    ``portal_social.signals.role_granted`` after commit.
+    ``portal_social.signals.role_granted`` after commit; the audit event is
+    written in the same transaction as the change.
     """
     from django.contrib.auth.models import Group
+
+    from portal_social.core import audit
 
     definition = _role(role)
     _check_may_manage_roles(granted_by)
@@ -193,6 +206,14 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
         if user.groups.filter(pk=group.pk).exists():
             return False
         user.groups.add(group)
+        audit.record(
+            "role.grant",
+            actor=granted_by,
+            target_type="auth.user",
+            target_id=str(user.pk),
+            details={"role": role},
+            severity=audit.Severity.NOTICE,
+        )
     user.__dict__.pop("_portal_social_roles", None)
     transaction.on_commit(lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by))
     return True
@@ -205,6 +226,8 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
     """
     from django.contrib.auth.models import Group
 
+    from portal_social.core import audit
+
     definition = _role(role)
     _check_may_manage_roles(revoked_by)
     with transaction.atomic():
@@ -212,6 +235,14 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
         if group is None or not user.groups.filter(pk=group.pk).exists():
             return False
         user.groups.remove(group)
+        audit.record(
+            "role.revoke",
+            actor=revoked_by,
+            target_type="auth.user",
+            target_id=str(user.pk),
+            details={"role": role},
+            severity=audit.Severity.NOTICE,
+        )
     user.__dict__.pop("_portal_social_roles", None)
     transaction.on_commit(lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by))
     return True
@@ -233,7 +264,7 @@ def sync_role_groups(apps, schema_editor=None) -> None:
         group, _ = Group.objects.using(db).get_or_create(name=role.group_name)
         for dotted in role.permissions:
             app_label, codename = dotted.split(".", 1)
-            model_name = _PERMISSION_MODELS.get(codename, "access")
+            model_name = _PERMISSION_MODELS.get(dotted, "access")
             content_type, _ = ContentType.objects.using(db).get_or_create(app_label=app_label, model=model_name)
             permission, _ = Permission.objects.using(db).get_or_create(
                 content_type=content_type,
@@ -245,9 +276,10 @@ def sync_role_groups(apps, schema_editor=None) -> None:
 
 #: Permissions on concrete models; everything else lives on ``Access``.
 _PERMISSION_MODELS = {
-    "view_caregiverrelation": "caregiverrelation",
-    "add_caregiverrelation": "caregiverrelation",
-    "change_caregiverrelation": "caregiverrelation",
+    _P + "view_caregiverrelation": "caregiverrelation",
+    _P + "add_caregiverrelation": "caregiverrelation",
+    _P + "change_caregiverrelation": "caregiverrelation",
+    _ADMIN: "admin",
 }
 
 #: Human labels of the portal-wide permissions (kept in step with Access.Meta).
@@ -274,4 +306,5 @@ _PERMISSION_LABELS = {
     "view_caregiverrelation": "Can view caregiver relation",
     "add_caregiverrelation": "Can add caregiver relation",
     "change_caregiverrelation": "Can change caregiver relation",
+    "access_admin": "Can access Wagtail admin",
 }

@@ -1,0 +1,205 @@
+"""The access policy: the one place that answers "may this user do this?".
+
+Features register a rule per (model, action) and a visibility scope per model::
+
+    from portal_social.core import access
+
+    @access.rule(Conversation, "view", phi=True)
+    def _participant_may_view(user, conversation):
+        return conversation.participants.filter(pk=user.pk).exists()
+
+    @access.scope(Conversation)
+    def _conversations_visible_to(user):
+        return Q(participants=user)
+
+Then views and actions ask::
+
+    access.can(user, "view", conversation)          # bool
+    access.require(user, "view", conversation)      # raises NotFound (404)
+    access.visible(user, Conversation.objects.all())  # filtered in SQL
+
+Deny by default: an action nobody registered is refused, a model without a
+scope is invisible, and superusers get no blanket pass to PHI. An object a
+user may not see answers 404, exactly like one that does not exist.
+
+Break-the-glass grants (``portal_social.core.breakglass``) open PHI objects to
+the staff member who declared an emergency, for a limited time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import Model
+
+Rule = Callable[["AbstractBaseUser", Any], bool]
+Scope = Callable[["AbstractBaseUser"], Q]
+
+
+class NotFound(Http404):
+    """Refused: rendered as 404 so ids cannot be probed."""
+
+
+@dataclass(frozen=True)
+class _Registered:
+    rule: Rule
+    phi: bool
+
+
+_rules: dict[tuple[type, str], list[_Registered]] = {}
+_scopes: dict[type, list[Scope]] = {}
+#: Actions that break-the-glass may open (reading, never changing).
+BREAK_GLASS_ACTIONS = frozenset({"view"})
+
+
+def rule(model: type[Model], action: str, *, phi: bool = False) -> Callable[[Rule], Rule]:
+    """Register ``func(user, obj) -> bool`` as one way to be allowed ``action``.
+
+    Several rules for the same (model, action) are alternatives: any one that
+    allows is enough. ``phi=True`` marks the action as opening PHI, which
+    break-the-glass may then open too.
+    """
+
+    def decorator(func: Rule) -> Rule:
+        _rules.setdefault((model, action), []).append(_Registered(func, phi))
+        return func
+
+    return decorator
+
+
+def scope(model: type[Model]) -> Callable[[Scope], Scope]:
+    """Register ``func(user) -> Q`` selecting the rows of ``model`` a user may see."""
+
+    def decorator(func: Scope) -> Scope:
+        _scopes.setdefault(model, []).append(func)
+        return func
+
+    return decorator
+
+
+def _rules_for(model: type, action: str) -> list[_Registered]:
+    found: list[_Registered] = []
+    for klass in model.__mro__:
+        found.extend(_rules.get((klass, action), ()))
+    return found
+
+
+def is_phi_action(model: type, action: str) -> bool:
+    return any(registered.phi for registered in _rules_for(model, action))
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _decide(user, action: str, obj) -> tuple[bool, Any]:
+    """(allowed, break-the-glass grant that allowed it, if that is how)."""
+    if not _signed_in(user) or obj is None:
+        return False, None
+    registered = _rules_for(type(obj), action)
+    if any(entry.rule(user, obj) for entry in registered):
+        return True, None
+    if action in BREAK_GLASS_ACTIONS and any(entry.phi for entry in registered):
+        grant = active_break_glass(user, obj)
+        return grant is not None, grant
+    return False, None
+
+
+def can(user: AbstractBaseUser, action: str, obj: Model) -> bool:
+    """Whether ``user`` may do ``action`` to ``obj``. Deny by default."""
+    return _decide(user, action, obj)[0]
+
+
+def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None) -> Model:
+    """Return ``obj`` if ``user`` may do ``action``; otherwise raise ``NotFound``.
+
+    An object opened only through break-the-glass is audited at high
+    severity on every use, with the grant it relied on.
+    """
+    allowed, grant = _decide(user, action, obj)
+    if not allowed:
+        raise NotFound()
+    if grant is not None:
+        from portal_social.core import audit
+
+        audit.record(
+            "break_glass.read",
+            actor=user,
+            target=obj,
+            patient=patient,
+            request=request,
+            reason=f"break-the-glass grant {grant.pk}",
+            severity=audit.Severity.HIGH,
+        )
+    return obj
+
+
+def visible(user: AbstractBaseUser, queryset: QuerySet) -> QuerySet:
+    """``queryset`` narrowed, in SQL, to the rows ``user`` may see.
+
+    The union of every registered scope for the model, plus objects opened by
+    an active break-the-glass grant. No scope registered: nothing is visible.
+    """
+    model = queryset.model
+    if not _signed_in(user):
+        return queryset.none()
+    scopes = [func for klass in model.__mro__ for func in _scopes.get(klass, ())]
+    conditions = [func(user) for func in scopes]
+    if is_phi_action(model, "view"):
+        granted = _break_glass_ids(user, model)
+        if granted:
+            conditions.append(Q(pk__in=granted))
+    if not conditions:
+        return queryset.none()
+    condition = conditions[0]
+    for extra in conditions[1:]:
+        condition |= extra
+    return queryset.filter(condition)
+
+
+def active_break_glass(user: AbstractBaseUser, obj: Model):
+    """The user's unexpired break-the-glass grant for ``obj``, or None."""
+    from portal_social.core.models import BreakGlassGrant
+
+    return (
+        BreakGlassGrant.objects.filter(
+            user=user,
+            target_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            target_id=str(obj.pk),
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def _break_glass_ids(user: AbstractBaseUser, model: type[Model]) -> list[str]:
+    from portal_social.core.models import BreakGlassGrant
+
+    return list(
+        BreakGlassGrant.objects.filter(
+            user=user,
+            target_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+            expires_at__gt=timezone.now(),
+        ).values_list("target_id", flat=True)
+    )
+
+
+def has_object_grant(user: AbstractBaseUser, perm: str, obj: Model) -> bool:
+    """Whether guardian holds a per-object grant of ``perm`` on ``obj`` for ``user``.
+
+    Uses the model's direct foreign-key permission tables when it has them.
+    """
+    from guardian.core import ObjectPermissionChecker
+
+    codename = perm.split(".", 1)[-1]
+    return codename in ObjectPermissionChecker(user).get_perms(obj)

@@ -1,0 +1,51 @@
+"""Access rules for the core models (caregiver links, the audit log).
+
+Imported by the app's ``ready()`` so the rules are registered once.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from portal_social.core import access
+from portal_social.core.models import AuditEvent, CaregiverRelation, CaregiverRelationUserObjectPermission
+
+MANAGE_CAREGIVERS = "portal_social.manage_caregivers"
+
+
+@access.rule(CaregiverRelation, "view")
+def _party_or_manager_may_view_link(user, relation: CaregiverRelation) -> bool:
+    return (
+        user.pk in (relation.patient_id, relation.caregiver_id)
+        or user.has_perm(MANAGE_CAREGIVERS)
+        or access.has_object_grant(user, "portal_social.view_caregiverrelation", relation)
+    )
+
+
+@access.rule(CaregiverRelation, "change")
+def _patient_or_manager_may_change_link(user, relation: CaregiverRelation) -> bool:
+    return (
+        user.pk == relation.patient_id
+        or user.has_perm(MANAGE_CAREGIVERS)
+        or access.has_object_grant(user, "portal_social.change_caregiverrelation", relation)
+    )
+
+
+@access.scope(CaregiverRelation)
+def _links_visible_to(user) -> Q:
+    if user.has_perm(MANAGE_CAREGIVERS):
+        return Q()
+    granted = CaregiverRelationUserObjectPermission.objects.filter(
+        user=user, permission__codename="view_caregiverrelation"
+    ).values("content_object_id")
+    return Q(patient=user) | Q(caregiver=user) | Q(pk__in=granted)
+
+
+@access.rule(AuditEvent, "view")
+def _auditors_may_view_events(user, event: AuditEvent) -> bool:
+    return user.has_perm("portal_social.view_audit_log")
+
+
+@access.scope(AuditEvent)
+def _events_visible_to(user) -> Q:
+    return Q() if user.has_perm("portal_social.view_audit_log") else Q(pk__in=[])
