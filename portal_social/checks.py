@@ -245,3 +245,20 @@ def check_single_sign_in(app_configs=None, **kwargs):
             id="portal_social.W005",
         )
     ]
+
+
+@checks.register()
+def check_text_settings(app_configs=None, **kwargs):
+    try:
+        limit = app_settings.TEXT_MAX_LENGTH
+    except (TypeError, ValueError):
+        limit = 0
+    if limit < 1:
+        return [
+            checks.Error(
+                "PORTAL_SOCIAL_TEXT_MAX_LENGTH must be a positive integer.",
+                hint="Give the maximum characters of one post or message, for example 20000.",
+                id="portal_social.E013",
+            )
+        ]
+    return []

@@ -143,6 +143,28 @@ class AppSettings:
         return dict(self._setting("RATE_LIMITS", {}))
 
     @property
+    def TEXT_MAX_LENGTH(self) -> int:
+        """Maximum length, in characters, of one user text (post, reply, review, message).
+
+        Counted after line endings are normalised (a browser's ``\\r\\n``
+        counts once). Longer text raises ``portal_social.core.text.TextTooLong``,
+        a ``ValidationError`` naming both numbers and never the text.
+        Default 20000.
+        """
+        return int(self._setting("TEXT_MAX_LENGTH", 20_000))
+
+    @property
+    def TEXT_ALLOW_IMAGES(self) -> bool:
+        """Whether Markdown images in user text are shown. Default ``False``.
+
+        Off, images are replaced by their alt text: a remote image tells its
+        host who read a post, and when, and photos can show patients. On, only
+        ``https://`` images are kept, with ``referrerpolicy="no-referrer"``;
+        the host's CSP ``img-src`` must allow the image hosts.
+        """
+        return bool(self._setting("TEXT_ALLOW_IMAGES", False))
+
+    @property
     def ORGANISATION_NAME(self) -> str:
         """The health system's name, shown in pages and notification emails.
 

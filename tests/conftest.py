@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import UserFactory, enrol_totp
 
@@ -14,3 +15,11 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and lockouts must not leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -31,10 +31,15 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
+        # Accept, then close with an application code: closing before the
+        # handshake would reach the browser as a bare network failure (1006),
+        # and a client could not tell "sign in again" from "retry later".
         if user is None or not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not await self._mfa_satisfied(user):
+            await self.accept()
             await self.close(code=CLOSE_MFA_REQUIRED)
             return
         self.group_name = user_group_name(user.pk)

@@ -103,7 +103,7 @@ def page(browser, live_portal):
 @pytest.fixture(scope="package")
 def _clinician_pool(live_portal) -> list[str]:
     # Created in one batch: each manage.py start-up costs seconds.
-    return support.create_staff_users(live_portal, "clinician", 3)
+    return support.create_staff_users(live_portal, "clinician", 2)
 
 
 @pytest.fixture

@@ -32,26 +32,22 @@ def test_signed_in_patient_page_gets_pong_for_ping_over_the_portal_websocket(pag
     assert csp_violations(page) == []
 
 
-def test_anonymous_page_websocket_is_refused_without_ever_opening(page, live_portal):
-    visit(page, "/")
-
-    result = page.evaluate(PING, live_portal.ws_url)
-
-    assert "reply" not in result and "timeout" not in result, result
-    assert result["opened"] is False, result
-    assert csp_violations(page) == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PortalSocketConsumer.connect() closes before accept(), which daphne turns into an HTTP 403 "
-        "handshake rejection: the browser sees close code 1006, never 4401. Fix: accept() then close(4401)."
-    ),
-)
-def test_anonymous_page_websocket_is_closed_with_code_4401(page, live_portal):
+def test_anonymous_page_websocket_is_closed_with_the_sign_in_code(page, live_portal):
+    # The consumer accepts and then closes with 4401, so a client can tell
+    # "sign in again" from a network failure and stop retrying.
     visit(page, "/")
 
     result = page.evaluate(PING, live_portal.ws_url)
 
     assert result == {"opened": True, "closeCode": 4401}, result
+    assert csp_violations(page) == []
+
+
+def test_staff_page_without_mfa_websocket_is_closed_with_the_mfa_code(page, live_portal):
+    # Staff without MFA only reach account pages; the socket refuses them too.
+    sign_in(page, "clinician1")
+    visit(page, "/accounts/email/")
+
+    result = page.evaluate(PING, live_portal.ws_url)
+
+    assert result == {"opened": True, "closeCode": 4403}, result

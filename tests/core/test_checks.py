@@ -135,3 +135,9 @@ def test_unknown_mfa_role_is_an_error(settings):
 def test_wagtail_admin_with_its_own_login_is_a_warning(settings):
     del settings.WAGTAILADMIN_LOGIN_URL
     assert _ids(portal_checks.check_single_sign_in()) == {"portal_social.W005"}
+
+
+@pytest.mark.parametrize("value", [0, -5, "lots"])
+def test_bad_text_limit_is_an_error(settings, value):
+    settings.PORTAL_SOCIAL_TEXT_MAX_LENGTH = value
+    assert _ids(portal_checks.check_text_settings()) == {"portal_social.E013"}

@@ -30,18 +30,18 @@ def _communicator(user):
 @pytest.mark.django_db(transaction=True)
 async def test_anonymous_socket_is_closed_unauthenticated():
     communicator = _communicator(AnonymousUser())
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == CLOSE_UNAUTHENTICATED
+    await communicator.connect()
+    closed = await communicator.receive_output()
+    assert closed == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_staff_without_mfa_socket_is_refused(make_user):
     clinician = await database_sync_to_async(make_user)(roles.CLINICIAN)
     communicator = _communicator(clinician)
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == CLOSE_MFA_REQUIRED
+    await communicator.connect()
+    closed = await communicator.receive_output()
+    assert closed == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
 
 
 @pytest.mark.django_db(transaction=True)
