@@ -51,7 +51,7 @@ test-services: install-test browser-deps
 	scripts/with-services.sh $(BIN)/pytest
 
 screenshot: install-test browser-deps
-	$(BIN)/pytest tests/browser/test_screenshot.py -q
+	PORTAL_SOCIAL_UPDATE_SCREENSHOT=1 $(BIN)/pytest tests/browser/test_screenshot.py -q
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build .pytest_cache .ruff_cache
