@@ -122,3 +122,47 @@ def test_signed_out_visitors_are_asked_to_sign_in(client, path):
 def test_px_workspace_is_hidden_from_everyone_but_px_and_risk(client, make_user, role, status):
     client.force_login(make_user(role, mfa=True))
     assert client.get("/px/").status_code == status
+
+
+@pytest.mark.django_db
+def test_email_change_requires_reauthentication(client, make_user):
+    patient = make_user(roles.PATIENT)
+    client.post("/accounts/login/", {"login": patient.username, "password": PASSWORD})
+    response = client.post("/accounts/email/", {"action_add": "", "email": "new-address@example.org"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert not patient.emailaddress_set.filter(email="new-address@example.org").exists()
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    client.post("/accounts/email/", {"action_add": "", "email": "new-address@example.org"})
+    assert patient.emailaddress_set.filter(email="new-address@example.org", verified=False).exists()
+
+
+@pytest.mark.django_db
+def test_password_reset_does_not_reveal_whether_an_account_exists(client, make_user):
+    patient = make_user(roles.PATIENT)
+    known = client.post("/accounts/password/reset/", {"email": patient.email})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    [reset_mail, unknown_mail] = mail.outbox
+    assert "/accounts/password/reset/key/" in reset_mail.body
+    assert "/accounts/password/reset/key/" not in unknown_mail.body
+
+
+@pytest.mark.django_db
+def test_password_change_checks_the_old_password_and_keeps_input_errors_by_the_field(client, make_user):
+    patient = make_user(roles.PATIENT)
+    client.post("/accounts/login/", {"login": patient.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": "wrong", "password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in response.content.decode()
+    response = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.check_password("a-new-long-passphrase")
