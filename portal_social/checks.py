@@ -262,3 +262,22 @@ def check_text_settings(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register()
+def check_phi_settings(app_configs=None, **kwargs):
+    import re
+
+    errors = []
+    for position, pattern in enumerate(app_settings.PHI_MRN_PATTERNS, start=1):
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            errors.append(
+                checks.Error(
+                    f"PORTAL_SOCIAL_PHI_MRN_PATTERNS pattern {position} does not compile: {exc}.",
+                    hint="Give regular expressions (strings), e.g. r'\\bRH-\\d{8}\\b'.",
+                    id="portal_social.E014",
+                )
+            )
+    return errors

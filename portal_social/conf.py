@@ -31,6 +31,14 @@ STAFF_ROLES = (
 )
 
 
+def _as_list(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(part).strip() for part in value if str(part).strip())
+
+
 class AppSettings:
     """One property per setting; each docstring is the reference text."""
 
@@ -163,6 +171,40 @@ class AppSettings:
         the host's CSP ``img-src`` must allow the image hosts.
         """
         return bool(self._setting("TEXT_ALLOW_IMAGES", False))
+
+    @property
+    def PHI_MRN_PATTERNS(self) -> tuple:
+        """Regular expressions for the site's medical record numbers. Default: none.
+
+        Matched anywhere in text headed for a public place, with no cue word
+        needed. A named group ``mrn`` marks the span, otherwise the whole
+        match. Strings or compiled patterns; a single string is one pattern
+        and is not split on commas. Use bounded quantifiers: these run on
+        every post.
+        """
+        value = self._setting("PHI_MRN_PATTERNS", ())
+        return (value,) if isinstance(value, str) or hasattr(value, "pattern") else tuple(value or ())
+
+    @property
+    def PHI_ALLOWED_NUMBERS(self) -> tuple[str, ...]:
+        """The organisation's own phone and fax numbers, never flagged as PHI. Default: none.
+
+        Only digits are compared, and a leading 1 is ignored. Added to the
+        built-in public numbers (911, 988, 411, 311, 211, 1-800-273-8255). A
+        comma-separated string is accepted.
+        """
+        return _as_list(self._setting("PHI_ALLOWED_NUMBERS", ()))
+
+    @property
+    def PHI_ALLOWED_DOMAINS(self) -> tuple[str, ...]:
+        """Domains whose links are never flagged as PHI, subdomains included. Default: none.
+
+        For example the organisation's own site. An entry containing ``/`` is
+        a URL prefix, such as ``facebook.com/OurHospital``. Added to the
+        built-in public health sites and the non-wildcard ``ALLOWED_HOSTS``.
+        A comma-separated string is accepted.
+        """
+        return _as_list(self._setting("PHI_ALLOWED_DOMAINS", ()))
 
     @property
     def ORGANISATION_NAME(self) -> str:

@@ -195,14 +195,13 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
     ``portal_social.signals.role_granted`` after commit; the audit event is
     written in the same transaction as the change.
     """
-    from django.contrib.auth.models import Group
 
     from portal_social.core import audit
 
     definition = _role(role)
     _check_may_manage_roles(granted_by)
     with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=definition.group_name)
+        group = _role_group(definition)
         if user.groups.filter(pk=group.pk).exists():
             return False
         user.groups.add(group)
@@ -246,6 +245,20 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
     user.__dict__.pop("_portal_social_roles", None)
     transaction.on_commit(lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by))
     return True
+
+
+def _role_group(definition: Role):
+    """The role's group; recreated with its permissions if it was removed."""
+    from django.apps import apps as live_apps
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.filter(name=definition.group_name).first()
+    if group is None:
+        # Someone deleted the group (or flushed the database): put it back as
+        # the migration made it rather than granting an empty role.
+        sync_role_groups(live_apps)
+        group = Group.objects.get(name=definition.group_name)
+    return group
 
 
 def sync_role_groups(apps, schema_editor=None) -> None:

@@ -141,3 +141,10 @@ def test_wagtail_admin_with_its_own_login_is_a_warning(settings):
 def test_bad_text_limit_is_an_error(settings, value):
     settings.PORTAL_SOCIAL_TEXT_MAX_LENGTH = value
     assert _ids(portal_checks.check_text_settings()) == {"portal_social.E013"}
+
+
+def test_bad_mrn_pattern_is_an_error_at_start_up(settings):
+    settings.PORTAL_SOCIAL_PHI_MRN_PATTERNS = [r"RH-\d{8}", r"(unclosed"]
+    [error] = portal_checks.check_phi_settings()
+    assert error.id == "portal_social.E014"
+    assert "pattern 2" in error.msg

@@ -125,3 +125,10 @@ def test_only_role_managers_may_grant_or_revoke_roles(make_user, actor_role, all
         with pytest.raises(roles.RoleChangeDenied):
             roles.grant_role(user=target, role=roles.CLINICIAN, granted_by=actor)
         assert not roles.has_role(target, roles.CLINICIAN)
+
+
+@pytest.mark.django_db
+def test_deleted_role_group_is_recreated_with_its_permissions(make_user):
+    Group.objects.filter(name=roles.GROUP_NAMES[roles.CLINICIAN]).delete()
+    clinician = make_user(roles.CLINICIAN)
+    assert type(clinician).objects.get(pk=clinician.pk).has_perm("portal_social.break_glass")

@@ -1,0 +1,1042 @@
+"""PHI scanner: find HIPAA Safe Harbor identifiers in text headed for a public place.
+
+Anything a patient or caregiver writes that other people will read (community
+posts, review comments, public feedback) passes :func:`scan` first; the caller
+holds the text back, asks the author to edit it, or publishes :func:`redact`'s
+output. The scanner covers the Safe Harbor identifiers (45 CFR 164.514(b)(2))
+that free text can carry; photographs and biometrics are out of scope.
+
+Usage::
+
+    from portal_social.core import phi
+
+    findings = phi.scan("Call me at 555-867-5309")
+    # [Finding(kind='phone', start=11, end=23, text='555-867-5309')]
+    phi.redact(text, findings)  # "Call me at [phone removed]"
+
+Design decisions:
+
+* **Recall first, but not at any price.** A false positive costs the author an
+  edit or a moderator a click; a false negative publishes PHI. Yet a scanner
+  that flags every number in "A1C 6.5, BP 120/80, 500 mg twice a day" is one
+  patients learn to ignore, so numbers are flagged only by their shape
+  (phone, SSN, e-mail, IP, VIN with check digit, card number with Luhn check,
+  ZIP+4) or by a cue word in front of them ("MRN", "member ID", "serial",
+  "zip"). A seven-digit local number ("867-5309") needs a phone word earlier
+  in the sentence; whatever digits follow "my cell:" are a phone number.
+* **Overlaps** merge into one finding covering the union of the spans, with
+  the kind of the longest detector hit (the more specific kind on a tie:
+  "Member ID 5558675309" is a member ID), so a redaction never leaves part of
+  an identifier behind.
+* **Dates** are flagged only with birth, death, admission, discharge or
+  appointment context ("DOB 03/14/1962", "admitted 2/3", "my appointment on
+  Oct 12"), and a birth year alone only when it implies an age of 90 or more.
+  Safe Harbor removes every element of every date tied to a person except the
+  year, but flagging every date in community posts ("on March 3 I had
+  surgery", "the picnic on June 14") would drown the real findings. The date
+  rule is deliberately narrower than Safe Harbor; documented in the bench.
+* **Names** are flagged only after a cue: a relationship ("my husband John
+  Smith", "my daughter Emily"), "my name is", "named", "I'm Jane Doe", a
+  sign-off ("Sincerely, Pat Wells") or "Hi all, Jamal Wright here".
+  Clinicians ("Dr. Patel", "Nurse Kim") are never flagged: their names are
+  public in this product (the clinician directory, reviews are about them)
+  and are not patient PHI. Honorific mentions of staff ("Ms. Rodriguez at the
+  front desk") are not flagged either, for the same reason.
+* **Ages** are PHI only from 90 up (Safe Harbor aggregates them into "90 or
+  older"); "over 90", "in her 90s" already are that aggregate and pass.
+* **Not identifiers**: room and bed numbers (they identify a place, not a
+  person), NDC drug codes and NPI numbers (public product and clinician
+  identifiers: a 10- or 11-digit number right after "NDC"/"NPI" is not a
+  phone), public numbers (911, 988, 411, 311, 211, 1-800-273-8255, and
+  ``PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS``), links to public health sites, the
+  portal's own hosts and ``PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS``.
+* **Cities and states** alone are not detected (that needs a gazetteer); a
+  "City, ST" right after a street address is part of the address finding.
+
+Every pattern runs in linear time: Python's ``re`` backtracks, so each pattern
+uses bounded quantifiers only, alternatives that start differently, and
+look-behind guards that stop a pattern from being retried inside a run of the
+characters it has just failed on. ``tests/core/test_phi.py`` feeds 100 KB
+adversarial strings to every detector and checks the time scales linearly.
+Host-supplied MRN patterns (``PORTAL_SOCIAL_PHI_MRN_PATTERNS``) are the host's
+responsibility: keep their quantifiers bounded too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import functools
+import ipaddress
+import itertools
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
+
+from portal_social.conf import app_settings
+
+__all__ = ["DETECTORS", "KINDS", "LABELS", "Finding", "marker", "normalise", "redact", "scan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One identifier found in a text: ``text == source[start:end]``."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+#: Every kind :func:`scan` reports, in the order a moderator would read them.
+KINDS: tuple[str, ...] = (
+    "name",
+    "phone",
+    "email",
+    "address",
+    "zip",
+    "date",
+    "age",
+    "ssn",
+    "mrn",
+    "member_id",
+    "account_number",
+    "license",
+    "vehicle",
+    "device",
+    "url",
+    "ip_address",
+    "handle",
+)
+
+#: Human label per kind, used in :func:`redact`'s markers ("[phone removed]").
+LABELS = {
+    "name": gettext_lazy("name"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("email"),
+    "address": gettext_lazy("address"),
+    "zip": gettext_lazy("ZIP code"),
+    "date": gettext_lazy("date"),
+    "age": gettext_lazy("age"),
+    "ssn": gettext_lazy("SSN"),
+    "mrn": gettext_lazy("medical record number"),
+    "member_id": gettext_lazy("member ID"),
+    "account_number": gettext_lazy("account number"),
+    "license": gettext_lazy("license number"),
+    "vehicle": gettext_lazy("vehicle identifier"),
+    "device": gettext_lazy("device identifier"),
+    "url": gettext_lazy("link"),
+    "ip_address": gettext_lazy("IP address"),
+    "handle": gettext_lazy("handle"),
+}
+
+# When two detectors claim the same span, the more specific (cue-driven) kind
+# wins: "Member ID 5558675309" is a member ID, not a phone number.
+_PRIORITY = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            "ssn",
+            "mrn",
+            "member_id",
+            "license",
+            "device",
+            "vehicle",
+            "account_number",
+            "date",
+            "age",
+            "email",
+            "url",
+            "ip_address",
+            "address",
+            "zip",
+            "phone",
+            "handle",
+            "name",
+        )
+    )
+}
+
+#: Numbers anyone may publish: emergency, crisis and information lines.
+PUBLIC_NUMBERS = ("911", "988", "411", "311", "211", "18002738255")
+
+#: Sites whose links are public information, not a person's.
+PUBLIC_DOMAINS = (
+    "cdc.gov",
+    "nih.gov",
+    "medlineplus.gov",
+    "cms.gov",
+    "medicare.gov",
+    "medicaid.gov",
+    "healthcare.gov",
+    "hhs.gov",
+    "fda.gov",
+    "samhsa.gov",
+    "va.gov",
+    "who.int",
+    "988lifeline.org",
+)
+
+# Length-preserving normalisation (offsets stay valid): exotic spaces become
+# spaces, dashes become "-", full-width digits and "@" become ASCII, so that
+# every pattern below can be compiled with re.ASCII.
+_NORMALISE = {
+    **dict.fromkeys(map(ord, "\u00a0\u1680\u180e\u200b\u200c\u200d\u2060\u202f\u205f\u3000\ufeff"), " "),
+    **dict.fromkeys(range(0x2000, 0x200B), " "),
+    **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"),
+    **{0xFF10 + i: str(i) for i in range(10)},
+    0xFF20: "@",
+    0x2019: "'",
+    0x2018: "'",
+}
+
+_A = re.ASCII
+_AI = re.ASCII | re.IGNORECASE
+
+
+class _Config(NamedTuple):
+    numbers: frozenset[str]
+    domains: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    mrn_patterns: tuple[re.Pattern[str], ...]
+
+
+_Hit = tuple[str, int, int]
+Detector = Callable[[str, "_Config | None"], list[_Hit]]
+
+
+# --------------------------------------------------------------------------
+# Settings (read on every call, compiled once per distinct value)
+# --------------------------------------------------------------------------
+
+
+def _setting(name: str, default):
+    if not settings.configured:
+        return default
+    return getattr(settings, name, default)
+
+
+def _as_tuple(value, *, split: bool = True) -> tuple:
+    """A setting as a tuple; a comma-separated string (from the environment) is split."""
+    if value is None:
+        return ()
+    if isinstance(value, re.Pattern) or (isinstance(value, str) and not split):
+        value = [value]
+    elif isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+    return tuple(v for v in value if v)
+
+
+def _config() -> _Config:
+    if settings.configured:
+        numbers = app_settings.PHI_ALLOWED_NUMBERS
+        domains = app_settings.PHI_ALLOWED_DOMAINS
+        patterns = _as_tuple(app_settings.PHI_MRN_PATTERNS, split=False)
+    else:
+        numbers = domains = patterns = ()
+    hosts = _as_tuple(_setting("ALLOWED_HOSTS", ()))
+    key = tuple((p.pattern, p.flags) if isinstance(p, re.Pattern) else (str(p), 0) for p in patterns)
+    return _build_config(tuple(map(str, numbers)), tuple(map(str, domains)), tuple(map(str, hosts)), key)
+
+
+@functools.lru_cache(maxsize=32)
+def _build_config(
+    numbers: tuple[str, ...], domains: tuple[str, ...], hosts: tuple[str, ...], patterns: tuple[tuple[str, int], ...]
+) -> _Config:
+    allowed_numbers = {_phone_digits(n) for n in (*PUBLIC_NUMBERS, *numbers)}
+    allowed_numbers.discard("")
+    plain, prefixes = [], []
+    for entry in (*PUBLIC_DOMAINS, *domains, *_own_hosts(hosts)):
+        entry = _strip_scheme(entry.strip().lower()).lstrip(".")
+        if not entry:
+            continue
+        (prefixes if "/" in entry else plain).append(entry.rstrip("/") if "/" in entry else entry)
+    compiled = tuple(re.compile(p, f) for p, f in patterns)
+    return _Config(frozenset(allowed_numbers), tuple(plain), tuple(prefixes), compiled)
+
+
+def _own_hosts(hosts: Iterable[str]) -> list[str]:
+    """The portal's own host names (ALLOWED_HOSTS without wildcards and IPs)."""
+    own = []
+    for host in hosts:
+        host = host.strip().strip("[]")
+        if not host or "*" in host:
+            continue
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            own.append(host)
+    return own
+
+
+def _strip_scheme(value: str) -> str:
+    value = re.sub(r"^[a-z][a-z0-9+.-]{0,15}://", "", value, flags=_AI)
+    return value[4:] if value.startswith("www.") else value
+
+
+# --------------------------------------------------------------------------
+# Shared building blocks
+# --------------------------------------------------------------------------
+
+# Between a cue and its value: punctuation, then up to three filler words.
+_SEP = r"[\s:#=.,(\-]{0,6}"
+_FILLER = r"(?:(?:is|was|are|number|num|no|nr|id|of|on\s{1,3}file(?:\s{1,3}is)?)(?![A-Za-z0-9])" + _SEP + r"){0,3}"
+# An identifier: letters, digits, inner hyphens/slashes/dots, single spaces
+# between digit groups ("000 448 119"). One character per step: no ambiguity.
+_VALUE = r"(?P<v>[A-Za-z0-9](?:[A-Za-z0-9]|[-/.](?=[A-Za-z0-9])|(?<=\d)\x20(?=\d)){2,39})(?![A-Za-z0-9])"
+_SENTENCE_BREAK = re.compile(r"[.!?;]\s|\n", _A)
+_DIGITS = re.compile(r"\d", _A)
+_NON_DIGITS = re.compile(r"\D", _A)
+
+
+def _cue_pattern(cues: str, value: str = _VALUE) -> re.Pattern[str]:
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + cues + r")(?![A-Za-z])" + _SEP + _FILLER + value, _AI)
+
+
+def _cue_hits(pattern: re.Pattern[str], work: str, kind: str, min_len: int, min_digits: int) -> list[_Hit]:
+    hits = []
+    for m in pattern.finditer(work):
+        value = m.group("v")
+        if len(value) >= min_len and len(_DIGITS.findall(value)) >= min_digits:
+            hits.append((kind, m.start("v"), m.end("v")))
+    return hits
+
+
+def _phone_digits(value: str) -> str:
+    digits = _NON_DIGITS.sub("", value)
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+# --------------------------------------------------------------------------
+# Phone and fax numbers
+# --------------------------------------------------------------------------
+
+_EXT = r"(?P<ext>\s{0,2},?\s{0,2}(?:ext\.?|extension|x)\s{0,2}\d{1,6})?"
+_PHONE_NANP = re.compile(
+    r"(?<![\w+.\-/$])(?:\+?1[\s.-]{0,2})?(?:\(\d{3}\)|\d{3})[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}"
+    + _EXT
+    + r"(?![\w]|[.-]\d|/\d)",
+    _AI,
+)
+# International: "+" then 9-15 digits, each followed by at most two separators.
+_PHONE_INTL = re.compile(r"(?<![\w+])\+(?:\d[\s.()-]{0,2}){8,14}\d" + _EXT + r"(?![\w]|[.-]\d)", _AI)
+# A seven-digit local number only with a phone word earlier in the sentence.
+_PHONE_LOCAL = re.compile(r"(?<![\w.\-/$,])[2-9]\d{2}[-. ]\d{4}(?![\w]|[.-]\d)", _A)
+_PHONE_CUE = re.compile(
+    r"(?<![A-Za-z])(?:call|calling|phone|cell|mobile|text|texting|tel|fax|ring|dial|number|reach|contact|whatsapp)"
+    r"(?![A-Za-z])",
+    _AI,
+)
+# Whatever digits follow "my cell:" are a phone number, even mistyped ("555-0199-000").
+_PHONE_CUED = re.compile(
+    r"(?<![A-Za-z])(?:cell|phone|mobile|tel|fax|(?:phone\s{1,3})?number\s{1,3}is|(?:call|text|reach)\s{1,3}me\s{1,3}(?:at|on))"
+    r"(?![A-Za-z])[\s:#.]{0,4}(?P<v>\+?\d[\d\s.()-]{5,18}\d)(?![\w]|[.-]\d)",
+    _AI,
+)
+# Public product/clinician identifiers that look like phone numbers.
+_NOT_PHONE_CUE = re.compile(
+    r"(?<![A-Za-z])(?:ndc|npi|upc|lot|tracking|order|confirmation)(?![A-Za-z])[\s:#]{0,4}"
+    r"(?:(?:number|no\.?|code|#)[\s:#]{0,4})?$",
+    _AI,
+)
+
+
+def detect_phone(work: str, config: _Config | None = None) -> list[_Hit]:
+    """NANP numbers in any common format, international "+" numbers, and
+    seven-digit local numbers after "call"/"phone"/"fax"; extensions included."""
+    config = config or _config()
+    hits = []
+    full_numbers = []  # every ten-digit/international match, allowed or not
+    for pattern in (_PHONE_NANP, _PHONE_INTL):
+        for m in pattern.finditer(work):
+            start, end = m.span()
+            full_numbers.append((start, end))
+            if _NOT_PHONE_CUE.search(work, max(0, start - 24), start):
+                continue
+            main_end = m.start("ext") if m.group("ext") else end
+            if _phone_digits(work[start:main_end]) not in config.numbers:
+                hits.append(("phone", start, end))
+    for m in _PHONE_CUED.finditer(work):
+        start, end = m.span("v")
+        digits = _phone_digits(m.group("v"))
+        if 7 <= len(digits) <= 15 and digits not in config.numbers:
+            hits.append(("phone", start, end))
+    full_numbers.sort()
+    starts = [span[0] for span in full_numbers]
+    reach = list(itertools.accumulate((span[1] for span in full_numbers), max))
+    for m in _PHONE_LOCAL.finditer(work):
+        start, end = m.span()
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and reach[i] > start:
+            continue  # the last seven digits of a full number ("(800) 273-8255")
+        cue = _last(_PHONE_CUE.finditer(work, max(0, start - 40), start))
+        if cue is None or _SENTENCE_BREAK.search(work, cue.end(), start):
+            continue
+        if _phone_digits(m.group()) not in config.numbers:
+            hits.append(("phone", start, end))
+    return hits
+
+
+# --------------------------------------------------------------------------
+# E-mail, URL, handle, IP address
+# --------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}"
+    r"(?![\w-]|\.[A-Za-z0-9])",
+    _A,
+)
+
+
+def detect_email(work: str, config: _Config | None = None) -> list[_Hit]:
+    """E-mail addresses, including "+tags" and subdomains."""
+    return [("email", m.start(), m.end()) for m in _EMAIL.finditer(work)]
+
+
+_URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
+_SOCIAL = (
+    r"(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|youtube|youtu|threads|pinterest|reddit|snapchat"
+    r"|venmo|gofundme|caringbridge|patreon|medium|substack|tumblr|bsky|mastodon)"
+)
+_URL = re.compile(
+    r"(?<![\w@/.-])(?:(?:https?://|www\.)"
+    + _URL_CHARS
+    + r"{1,2000}"
+    # Bare domains with a path: any social site, or a common TLD.
+    + r"|(?:[a-z0-9-]{1,63}\.){0,4}(?:"
+    + _SOCIAL
+    + r"\.[a-z]{2,6}|[a-z0-9-]{1,63}\.(?:com|org|net|io|me|ly|gl|co|us|info|app|page|site|blog|link))/"
+    + _URL_CHARS
+    + r"{0,500})",
+    _AI,
+)
+_URL_TRAILING = ".,;:!?'\""
+
+
+def _url_allowed(url: str, config: _Config) -> bool:
+    rest = _strip_scheme(url.lower())
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+    if any(host == d or host.endswith("." + d) for d in config.domains):
+        return True
+    return any(rest == p or rest.startswith(p + "/") or rest.startswith(p + "?") for p in config.prefixes)
+
+
+def detect_url(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Links (http(s)://, www., bare social-profile and common-TLD paths) that
+    are not on a public or allowed domain."""
+    config = config or _config()
+    hits = []
+    for m in _URL.finditer(work):
+        start, end = m.span()
+        opened, closed = work.count("(", start, end), work.count(")", start, end)
+        while end > start and (work[end - 1] in _URL_TRAILING or (work[end - 1] == ")" and opened < closed)):
+            closed -= work[end - 1] == ")"
+            end -= 1
+        if end - start < 5 or _url_allowed(work[start:end], config):
+            continue
+        hits.append(("url", start, end))
+    return hits
+
+
+_HANDLE = re.compile(r"(?<![\w@.+/-])@(?P<h>[A-Za-z0-9_][A-Za-z0-9_.-]{0,29})(?![A-Za-z0-9_])", _A)
+_TIME_LIKE = re.compile(r"\d{1,2}(?::\d\d)?(?:am|pm|a|p)?", _AI)
+
+
+def detect_handle(work: str, config: _Config | None = None) -> list[_Hit]:
+    """@username profile handles (not e-mail addresses, not "@7pm")."""
+    hits = []
+    for m in _HANDLE.finditer(work):
+        start, end = m.span()
+        while work[end - 1] in ".-":
+            end -= 1
+        handle = work[start + 1 : end]
+        if len(handle) < 2 or _TIME_LIKE.fullmatch(handle) or not re.search(r"[A-Za-z]", handle):
+            continue
+        hits.append(("handle", start, end))
+    return hits
+
+
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)", _A)
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::)[0-9A-Fa-f:.]{1,43}", _A)
+_VERSION_CUE = re.compile(
+    r"(?<![A-Za-z])(?:v|ver|version|build|release|update|policy|section|rule|step|chapter)\.?\s{0,3}$", _AI
+)
+
+
+def _ip_public(value: str) -> bool:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (address.is_loopback or address.is_unspecified)
+
+
+def detect_ip_address(work: str, config: _Config | None = None) -> list[_Hit]:
+    """IPv4 and IPv6 addresses (not loopback, not version numbers)."""
+    hits = []
+    for m in _IPV4.finditer(work):
+        if _VERSION_CUE.search(work, max(0, m.start() - 12), m.start()):
+            continue
+        if _ip_public(m.group()):
+            hits.append(("ip_address", m.start(), m.end()))
+    for m in _IPV6.finditer(work):
+        start, end = m.span()
+        while end > start and work[end - 1] == ".":
+            end -= 1
+        if end < len(work) and (work[end].isalnum() or work[end] == "_"):
+            continue
+        if work.count(":", start, end) >= 2 and _ip_public(work[start:end]):
+            hits.append(("ip_address", start, end))
+    return hits
+
+
+# --------------------------------------------------------------------------
+# Government and health-plan numbers
+# --------------------------------------------------------------------------
+
+_SSN = re.compile(r"(?<![\w-])(?!000|666)\d{3}(?P<s>[- ])(?!00)\d{2}(?P=s)(?!0000)\d{4}(?![\w-]|\.\d)", _A)
+_SSN_CUE = _cue_pattern(
+    r"ssn|ss\s{0,2}#|ss\s{1,3}number|social\s{1,3}security(?:\s{1,3}(?:number|num|no\.?|#))?"
+    r"|social(?=\s{1,3}(?:is|was|number|#))",
+    r"(?P<v>\d{3}[- ]?\d{2}[- ]?\d{4})(?![\w-]|\.\d)",
+)
+
+
+def detect_ssn(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Social Security numbers: 3-2-4 with dashes or spaces anywhere, nine
+    plain digits after an SSN cue."""
+    hits = [("ssn", m.start(), m.end()) for m in _SSN.finditer(work)]
+    hits += [("ssn", m.start("v"), m.end("v")) for m in _SSN_CUE.finditer(work)]
+    return hits
+
+
+_MRN_CUE = _cue_pattern(
+    r"mrn|m\.r\.n\.?|mr\s{0,2}#"
+    r"|medical\s{1,3}records?(?:\s{1,3}(?:number|num|no\.?|#|id))?"
+    r"|med\.?\s{0,2}rec(?:ord)?\.?(?:\s{0,3}(?:#|no\.?|number|num))?"
+    r"|chart\s{0,3}(?:number|num|no\.?|#|id)"
+    r"|(?:patient|hospital|health\s{1,3}record)\s{1,3}(?:id|number|num|no\.?|#)"
+)
+
+
+def detect_mrn(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Medical record numbers after a cue ("MRN", "medical record #", "chart
+    number", "patient ID") and anything PORTAL_SOCIAL_PHI_MRN_PATTERNS matches."""
+    config = config or _config()
+    hits = _cue_hits(_MRN_CUE, work, "mrn", 4, 3)
+    for pattern in config.mrn_patterns:
+        group = "mrn" if "mrn" in pattern.groupindex else 0
+        for m in pattern.finditer(work):
+            start, end = m.span(group)
+            if end > start >= 0:
+                hits.append(("mrn", start, end))
+    return hits
+
+
+_MEMBER_CUE = _cue_pattern(
+    r"(?:member|subscriber|policy|group|plan|insurance(?:\s{1,3}card)?|beneficiary|medicare|medicaid|medi-cal"
+    r"|health\s{1,3}plan|enrollee|cardholder|contract|coverage)"
+    r"\s{0,3}(?:id(?:entification)?|#|number|num|no\.?)(?:\s{0,3}(?:#|number|no\.?))?"
+)
+
+
+def detect_member_id(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Health-plan member, subscriber, policy, group and Medicare/Medicaid IDs after a cue."""
+    return _cue_hits(_MEMBER_CUE, work, "member_id", 5, 2)
+
+
+_ACCOUNT_CUE = _cue_pattern(
+    r"(?:(?:billing|patient|guarantor|hospital|bank|checking|savings|my)\s{1,3})?(?:account|acct\.?|a/c)"
+    r"(?:\s{0,3}(?:#|number|num|no\.?))?"
+    r"|(?:claim|invoice|statement|bill|rx|prescription|refill)"
+    r"\s{0,3}(?:#|number|num|no\.?|id)"
+    r"|rx\s{0,2}#?"
+)
+_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", _A)
+
+
+def detect_account_number(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Account, claim, invoice and prescription numbers after a cue, and
+    payment card numbers anywhere (13-19 digits passing the Luhn check)."""
+    hits = _cue_hits(_ACCOUNT_CUE, work, "account_number", 4, 4)
+    for m in _CARD.finditer(work):
+        digits = _NON_DIGITS.sub("", m.group())
+        if 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _luhn(digits):
+            hits.append(("account_number", m.start(), m.end()))
+    return hits
+
+
+_LICENSE_CUE = _cue_pattern(
+    r"(?:driver'?s?|driving)\s{1,3}licen[cs]e(?!\s{1,3}plate)(?:\s{0,3}(?:number|num|no\.?|#|id))?"
+    r"|(?-i:DL)\s{0,2}(?:#|:|number|no\.?)"
+    r"|licen[cs]e(?!\s{1,3}plate)\s{0,3}(?:number|num|no\.?|#)"
+    r"|(?:medical|nursing|professional|pharmacy|pharmacist|dental|state|board)\s{1,3}licen[cs]e"
+    r"(?:\s{0,3}(?:number|num|no\.?|#))?"
+    r"|dea(?:\s{0,3}(?:number|num|no\.?|#|registration))?"
+    r"|(?:birth|death|marriage)\s{1,3}certificate(?:\s{0,3}(?:number|num|no\.?|#))?"
+    r"|certificate\s{0,3}(?:number|num|no\.?|#)|cert(?:ification)?\s{0,3}(?:#|number|no\.?)"
+    r"|passport(?:\s{0,3}(?:number|num|no\.?|#))?"
+    r"|state\s{1,3}id(?:\s{0,3}(?:number|no\.?|#))?"
+    r"|(?:permit|registration|green\s{1,3}card|visa|alien|a-number|uscis|tax\s{1,3}id|ein|itin)"
+    r"\s{0,3}(?:number|num|no\.?|#)"
+)
+
+
+def detect_license(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Driver's, professional and DEA licence numbers, certificate, passport
+    and state ID numbers, after a cue."""
+    return _cue_hits(_LICENSE_CUE, work, "license", 5, 2)
+
+
+# --------------------------------------------------------------------------
+# Vehicles and devices
+# --------------------------------------------------------------------------
+
+_VIN = re.compile(r"(?<![A-Za-z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])", _AI)
+_VIN_CUE = re.compile(r"(?<![A-Za-z])(?:vin|vehicle\s{1,3}(?:id|identification))(?![A-Za-z])[^A-Za-z0-9]{0,6}$", _AI)
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_PLATE_CUE = _cue_pattern(
+    r"licen[cs]e\s{1,3}plate(?:\s{0,3}(?:number|num|no\.?|#))?|plates?(?:\s{0,3}(?:number|num|no\.?|#))?"
+    r"|tag\s{0,3}(?:number|num|no\.?|#)|registration\s{1,3}plate",
+    r"(?P<v>[A-Za-z0-9]{2,8}(?:[ -](?=[A-Za-z]{0,4}\d)[A-Za-z0-9]{1,5})?)(?![A-Za-z0-9])",
+)
+
+
+def _vin_valid(vin: str) -> bool:
+    total = sum(_VIN_VALUES[ch] * w for ch, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    check = total % 11
+    return vin[8] == ("X" if check == 10 else str(check))
+
+
+def detect_vehicle(work: str, config: _Config | None = None) -> list[_Hit]:
+    """VINs (17 characters with a valid check digit, or after "VIN") and
+    licence plates after a cue."""
+    hits = []
+    for m in _VIN.finditer(work):
+        vin = m.group().upper()
+        if not (re.search(r"\d", vin) and re.search(r"[A-Z]", vin)):
+            continue
+        if _vin_valid(vin) or _VIN_CUE.search(work, max(0, m.start() - 30), m.start()):
+            hits.append(("vehicle", m.start(), m.end()))
+    hits += _cue_hits(_PLATE_CUE, work, "vehicle", 4, 1)
+    return hits
+
+
+_DEVICE_CUE = _cue_pattern(
+    r"serial(?:\s{0,3}(?:number|num|no\.?|#))?|s/n|(?-i:SN)(?:\s{0,2}#)?"
+    r"|device\s{0,3}(?:id|identifier|serial)|imei|meid|udi|esn|mac\s{1,3}address"
+)
+_MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?P<s>[:-])(?:[0-9A-Fa-f]{2}(?P=s)){4}[0-9A-Fa-f]{2}(?![\w:-])", _A)
+
+
+def detect_device(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Device serial numbers, device IDs, IMEI/UDI after a cue; MAC addresses."""
+    hits = _cue_hits(_DEVICE_CUE, work, "device", 4, 2)
+    hits += [("device", m.start(), m.end()) for m in _MAC.finditer(work)]
+    return hits
+
+
+# --------------------------------------------------------------------------
+# Dates and ages
+# --------------------------------------------------------------------------
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = re.compile(
+    r"(?<![\w/.-])(?:"
+    r"(?P<n1>\d{1,2})(?P<ns>[/.-])(?P<n2>\d{1,2})(?:(?P=ns)(?P<ny>\d{4}|\d{2}))?(?![\w/]|[.-]\d)"
+    r"|(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?![\w-]|\.\d)"
+    r"|(?:the\s{1,3})?(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?P<m1>" + _MONTH + r")\.?"
+    r"(?:,?\s{1,3}(?P<y1>\d{4}))?(?![\w])"
+    r"|(?P<m2>" + _MONTH + r")\.?\s{1,3}(?P<d2>\d{1,2})(?:st|nd|rd|th)?(?:,?\s{1,3}(?P<y2>\d{4}))?(?![\w])"
+    r"|(?P<mm>\d{1,2})/(?P<my>\d{4})(?![\w/]|[.-]\d)"
+    r"|(?P<m3>" + _MONTH + r")\.?,?\s{1,3}(?P<y3>\d{4})(?![\w])"
+    r")",
+    _AI,
+)
+_BIRTH_DEATH_STAY = (
+    r"d\.?o\.?b\.?|date\s{1,3}of\s{1,3}(?:birth|death|admission|discharge)|birth\s{0,2}(?:date|day)s?|b-?days?"
+    r"|born|admit(?:ted)?|admission|discharged?|died|death|passed(?:\s{1,3}away)?|deceased"
+)
+_DATE_CUE_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:"
+    + _BIRTH_DEATH_STAY
+    + r"|date\s{1,3}of\s{1,3}(?:service|surgery|procedure)|(?-i:DOS)|appointments?|appts?|visit\s{1,3}(?:on|date)"
+    r"|scheduled|(?:surgery|procedure|follow[\s-]?up)\s{1,3}(?:date|on|is|was))(?![A-Za-z])\.?",
+    _AI,
+)
+_DATE_CUE_AFTER = re.compile(r"(?<![A-Za-z])(?:" + _BIRTH_DEATH_STAY + r")(?![A-Za-z])", _AI)
+_BORN_YEAR = re.compile(
+    r"(?<![A-Za-z])(?:born|birth\s{1,3}year|year\s{1,3}of\s{1,3}birth)(?![A-Za-z])[\s:,]{1,4}"
+    r"(?:in\s{1,3})?(?:(?:the\s{1,3})?year\s{1,3}(?:of\s{1,3})?)?(?P<v>1[89]\d\d)(?![\w]|[/.-]\d)",
+    _AI,
+)
+
+
+def _last(matches: Iterable[re.Match[str]]) -> re.Match[str] | None:
+    last = deque(matches, maxlen=1)
+    return last[0] if last else None
+
+
+def _valid_date(m: re.Match[str]) -> bool:
+    g = m.groupdict()
+    if g["n1"]:
+        a, b = int(g["n1"]), int(g["n2"])
+        if not g["ny"] and g["ns"] != "/":
+            return False  # "6.5", "3-4": a lab value or a range, not a date
+        return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
+    if g["mm"]:
+        return 1 <= int(g["mm"]) <= 12
+    if g["iy"]:
+        return 1 <= int(g["im"]) <= 12 and 1 <= int(g["id"]) <= 31
+    day = g["d1"] or g["d2"]
+    return day is None or 1 <= int(day) <= 31
+
+
+def detect_date(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Dates with birth, death, admission, discharge or appointment context
+    within 40 characters (same sentence); birth years implying age 90+."""
+    hits = []
+    for m in _DATE.finditer(work):
+        if not _valid_date(m):
+            continue
+        start, end = m.span()
+        window = 20 if m.group("n1") and not m.group("ny") else 40
+        lo = max(0, start - window)
+        cue = _last(_DATE_CUE_BEFORE.finditer(work, lo, start))
+        if cue is not None and not _SENTENCE_BREAK.search(work, cue.end(), start):
+            hits.append(("date", start, end))
+            continue
+        after = _DATE_CUE_AFTER.search(work, end, min(len(work), end + 30))
+        if after is not None and not _SENTENCE_BREAK.search(work, end, after.start()):
+            hits.append(("date", start, end))
+    oldest = datetime.date.today().year - 90
+    for m in _BORN_YEAR.finditer(work):
+        if int(m.group("v")) <= oldest:
+            hits.append(("date", m.start("v"), m.end("v")))
+    return hits
+
+
+# Ages: find each number from 90 to 119 first (rare in ordinary text), then
+# look at a few characters on either side. Much cheaper than trying every cue
+# at every position, and just as linear.
+_AGE_CANDIDATE = re.compile(r"(?<![\w.$,])(?:9\d|1[01]\d)(?!\d|[.,]\d)", _A)
+_AGE_UNIT_AFTER = re.compile(
+    r"\s{0,2}-?\s{0,2}(?:(?:years?|yrs?)[\s-]{1,3}(?:old|young|of\s{1,3}age)|y/o|y\.o\.?|yo)(?![A-Za-z])", _AI
+)
+_NOT_AN_AGE_UNIT = re.compile(
+    r"\s{0,2}(?:%|percent|mg|mcg|g|kg|lbs?|pounds?|oz|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|seconds?"
+    r"|secs?|degrees?|units?|steps|bpm|mm|cm|ml|miles?|times|dollars|pills|tabs?|tablets?|percentile|x)(?![A-Za-z])"
+    r"|\s{0,2}[/$]",
+    _AI,
+)
+_REL_NOUN = (
+    r"(?:great-?)?(?:grand)?(?:mother|father|mom|mum|dad|ma|pa|parent|son|daughter|child)(?:-in-law)?"
+    r"|grandma|grandpa|granny|nana|husband|wife|spouse|aunt|uncle|sister|brother|neighbou?r|friend|patient|veteran"
+)
+_AGE_CUE_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:aged?|age\s{0,2}[:=]|i'?m|i\s{1,2}am|(?:s?he|who|they)'s|(?:s?he|who|" + _REL_NOUN + r")"
+    r"\s{1,3}(?:is|was)(?:\s{1,3}now)?|turned|turning|turns|(?:will|i'll|s?he'll|they'll)\s{1,3}be)\s{1,3}$",
+    _AI,
+)
+_AGE_APPOSITION_BEFORE = re.compile(r"(?<![A-Za-z])(?:" + _REL_NOUN + r")\s{0,2}[,(]\s{0,2}$", _AI)
+_AGE_APPOSITION_AFTER = re.compile(r"\s{0,2}[,)]", _A)
+_AGGREGATE = re.compile(r"(?<![A-Za-z])(?:over|more\s{1,3}than|older\s{1,3}than|at\s{1,3}least|past)\s{1,3}$", _AI)
+
+
+def detect_age(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Ages of 90 and over stated as ages ("93-year-old", "Dad is 96", "Mom (92)")."""
+    hits = []
+    for m in _AGE_CANDIDATE.finditer(work):
+        start, end = m.span()
+        lo = max(0, start - 40)
+        if _AGGREGATE.search(work, max(0, start - 14), start):
+            continue  # "over 90" is the Safe Harbor aggregate itself
+        if (
+            _AGE_UNIT_AFTER.match(work, end)
+            or (_AGE_CUE_BEFORE.search(work, lo, start) and not _NOT_AN_AGE_UNIT.match(work, end))
+            or (_AGE_APPOSITION_BEFORE.search(work, lo, start) and _AGE_APPOSITION_AFTER.match(work, end))
+        ):
+            hits.append(("age", start, end))
+    return hits
+
+
+# --------------------------------------------------------------------------
+# Street addresses and ZIP codes
+# --------------------------------------------------------------------------
+
+_STATES = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"
+    r"|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|VI|GU)"
+)
+_SUFFIX = (
+    r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter"
+    r"|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|plaza|crescent|alley)"
+)
+_DIRECTION = r"(?:[NSEW]\.?|North|South|East|West|[NS]\.?[EW]\.?)"
+_CITY_STATE = r"[A-Z][a-z]{1,20}(?:\s[A-Z][a-z]{1,20}){0,2},?\s{1,3}" + _STATES + r"(?![A-Za-z])"
+_ADDRESS = re.compile(
+    r"(?<![\w#/.,$-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?\s{1,3}(?:" + _DIRECTION + r"\s{1,3})?"
+    r"(?:(?:[A-Z][A-Za-z'-]{0,24}\.?|\d{1,3}(?:st|nd|rd|th))\s{1,3}){1,4}"
+    r"(?i:" + _SUFFIX + r")(?![A-Za-z])\.?"
+    r"(?:\s{1,3}" + _DIRECTION + r"(?![A-Za-z]))?"
+    r"(?:,?\s{1,3}(?i:apt|apartment|unit|suite|ste|rm|room|fl|floor|bldg|building|no)\.?\s{0,3}#?\s{0,2}"
+    r"[A-Za-z0-9-]{1,6}(?![A-Za-z0-9])|,?\s{1,3}#\s{0,2}[A-Za-z0-9-]{1,6}(?![A-Za-z0-9]))?"
+    r"(?P<city>,\s{1,3}" + _CITY_STATE + r")?"
+    r"(?P<zip>,?\s{1,3}\d{5}(?:-\d{4})?(?![\w-]))?",
+    _A,
+)
+_PO_BOX = re.compile(
+    r"(?<![A-Za-z])(?:p\.?\s?o\.?\s{0,2}box|post\s{1,3}office\s{1,3}box)\s{0,3}#?\s{0,2}\d{1,8}(?!\d)", _AI
+)
+_CITY_STATE_ZIP = re.compile(
+    r"(?<![A-Za-z])(?P<a>[A-Z][a-z]{1,20}(?:\s[A-Z][a-z]{1,20}){0,2},\s{1,3}"
+    + _STATES
+    + r")\s{1,3}(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])",
+    _A,
+)
+_ZIP4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-]|\.\d)", _A)
+_ZIP_CUE = re.compile(
+    r"(?<![A-Za-z])(?:zip(?:\s{0,2}code)?|zipcode|postal\s{1,3}code)(?![A-Za-z])[\s:#]{0,4}"
+    r"(?:(?:is|was)\s{1,3})?(?P<v>\d{5})(?![\w-])",
+    _AI,
+)
+
+
+def detect_address(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Street addresses (number, capitalised street name, suffix, optional
+    direction, unit and "City, ST"), PO boxes, and "City, ST 12345"."""
+    hits = []
+    for m in _ADDRESS.finditer(work):
+        end = m.end("city") if m.group("city") else m.end()
+        if m.group("zip"):
+            end = m.start("zip")
+            zip_start = m.start("zip") + len(m.group("zip")) - len(m.group("zip").lstrip(", "))
+            hits.append(("zip", zip_start, m.end("zip")))
+        hits.append(("address", m.start(), end))
+    hits += [("address", m.start(), m.end()) for m in _PO_BOX.finditer(work)]
+    for m in _CITY_STATE_ZIP.finditer(work):
+        hits.append(("address", m.start("a"), m.end("a")))
+        hits.append(("zip", m.start("zip"), m.end("zip")))
+    return hits
+
+
+def detect_zip(work: str, config: _Config | None = None) -> list[_Hit]:
+    """ZIP+4 codes anywhere; five-digit ZIPs after "zip"/"postal code" (and
+    after an address or "City, ST": see :func:`detect_address`)."""
+    hits = [("zip", m.start(), m.end()) for m in _ZIP4.finditer(work)]
+    hits += [("zip", m.start("v"), m.end("v")) for m in _ZIP_CUE.finditer(work)]
+    return hits
+
+
+# --------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------
+
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_LOWER = "a-zß-öø-ÿ"
+# A capitalised name word: "Ann", "O'Brien", "McDonald", "Anne-Marie", "José"; a
+# possessive "'s" may follow ("Jake's"), any other letter may not.
+_WORD = (
+    rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['-]?[{_UPPER}])?[{_LOWER}]{{1,20}}(?![{_UPPER}{_LOWER}]|'[{_UPPER}{_LOWER}]{{2}})"
+)
+_NAME = (
+    r"(?P<n>(?:(?:Mr|Mrs|Ms|Mx|Miss)\.?\s{1,2})?"
+    + _WORD
+    + r"(?:\s{1,2}(?:["
+    + _UPPER
+    + r"]\.\s{1,2})?"
+    + _WORD
+    + r"){0,2})"
+)
+_RELATION = (
+    r"(?:great-|step|half-?)?(?:grand)?(?:mother|father|son|daughter|child|children|kid|mom|mum|mommy|mama|dad"
+    r"|daddy|papa|sister|brother)(?:-in-law)?"
+    r"|grandma|grandpa|granny|nana|grandson|granddaughter|grandchild|husband|wife|spouse|partner|fianc[ée]e?"
+    r"|boyfriend|girlfriend|friend|best\s{1,3}friend|neighbou?r|roommate|aunt|auntie|uncle|cousin|niece|nephew"
+    r"|twin|baby|caregiver|godmother|godfather|godson|goddaughter|companion|sweetheart"
+)
+_NAME_STRONG = re.compile(
+    r"(?<![A-Za-z])(?i:(?:my|our|his|her|their)\s{1,3}"
+    r"(?:(?:late|dear|beloved|elderly|little|older|younger|big|baby|oldest|youngest|eldest|\d{1,3}[\s-]{1,2}"
+    r"(?:year|yr|month|week)s?[\s-]{1,2}old)\s{1,3})?(?:" + _RELATION + r")"
+    r"|(?:my\s{1,3})?name\s{0,2}(?:is|:|'s)|named|(?:patient|client|member|resident)\s{1,3}name\s{0,2}(?:is|:)"
+    r")(?![A-Za-z'])\s{0,2},?\s{1,3}" + _NAME,
+    re.ASCII,
+)
+_NAME_WEAK = re.compile(
+    r"(?<![A-Za-z])(?i:i\s{1,2}am|i'm|im|this\s{1,2}is|it's|it\s{1,2}is)(?![A-Za-z'])\s{1,3}" + _NAME, re.ASCII
+)
+_NAME_SIGNOFF = re.compile(
+    r"(?<![A-Za-z])(?i:sincerely|regards|best\s{1,3}regards|kind\s{1,3}regards|warmly|respectfully|cheers|love|signed"
+    r"|best|gratefully|with\s{1,3}gratitude|(?:thanks|thank\s{1,3}you)(?:\s{1,3}(?:so\s{1,3}much|again|all|everyone"
+    r"|for\s{1,3}(?:everything|all|your\s{1,3}help|listening)))?)\s{0,2}[,\n:-]\s{0,3}"
+    + _NAME
+    + r"\s{0,3}(?=$|[\n.!(])",
+    re.ASCII,
+)
+_NAME_HERE = re.compile(
+    r"(?<![A-Za-z])(?i:hi|hello|hey|greetings)(?:\s{1,3}(?i:all|everyone|folks|there|friends|team))?\s{0,2}[,!.:-]{1,2}"
+    r"\s{1,3}" + _NAME + r"\s{1,2}(?i:here)(?![A-Za-z])",
+    re.ASCII,
+)
+# Capitalised words that follow a cue but are not names ("I'm Not Sure").
+_NOT_NAMES_TEXT = """
+    I A An And The But Or So We He She They It Its This That These Those My Our His Her Their Your You Me Us Them
+    Is Was Has Had Have Will Would Can Could Should Did Does Do Not No Yes Very Really Just Still Also Always Never
+    Here There Today Tomorrow Yesterday Tonight Now Then Again Finally Because After Before When While If Who What
+    Where Why How Which From To In On At For With About Of By As All Everyone Both Together Same Some Any Every
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday Dr Doctor Doc Nurse Nurses Mom Mum Dad Grandma Grandpa
+    Hospital Health Medical Center Centre Clinic Type Thank Thanks Please Sorry Happy Glad Grateful Thankful Sure
+    Writing Calling Going Being Feeling Doing Getting Trying Looking Hoping Waiting Here New Diabetic Pregnant Ok
+    Okay Well Fine Back Home Sick Tired Frustrated Disappointed Upset Angry Confused Worried Scared Ridiculous
+    Unacceptable Amazing Great Good Bad Hi Hello Hey Dear Not Unable Afraid Diagnosed Currently Recently Only
+    Emergency Urgent Care Patient Patients Member Caregiver Staff Team Everybody Anyone Someone Nobody God Jesus
+    Lord Christmas Easter Thanksgiving English Spanish Covid Cancer Stage Level Room Floor Unit Suite Building
+    """
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+
+
+def _name_hit(work: str, m: re.Match[str], min_words: int) -> _Hit | None:
+    start = m.start("n")
+    words = [(w.start(), w.end(), w.group()) for w in re.finditer(r"\S+", m.group("n"))]
+    kept = []
+    for ws, we, word in words:
+        bare = word.rstrip(".")
+        if bare in _NOT_NAMES:
+            if kept:
+                # "My Daughter Loves The Nurses": a capitalised common word
+                # right after the candidate means Title Case, not a name.
+                return None
+            break
+        kept.append((ws, we, bare))
+    honorific = bool(kept) and kept[0][2] in {"Mr", "Mrs", "Ms", "Mx", "Miss"}
+    real = [w for w in kept if w[2] not in {"Mr", "Mrs", "Ms", "Mx", "Miss"} and len(w[2]) > 1]
+    if len(real) < (1 if honorific else min_words):
+        return None
+    return ("name", start, start + kept[-1][1])
+
+
+def detect_name(work: str, config: _Config | None = None) -> list[_Hit]:
+    """Personal names after a cue (relationship, "my name is", "named", "I'm",
+    a sign-off, "Hi all, X here"); never clinicians ("Dr. X")."""
+    hits = []
+    for pattern, min_words in ((_NAME_STRONG, 1), (_NAME_WEAK, 2), (_NAME_SIGNOFF, 2), (_NAME_HERE, 2)):
+        for m in pattern.finditer(work):
+            hit = _name_hit(work, m, min_words)
+            if hit:
+                hits.append(hit)
+    return hits
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+#: Detector per kind family; each takes the normalised text and returns
+#: ``(kind, start, end)`` tuples that may overlap. Exposed for tests.
+DETECTORS: dict[str, Detector] = {
+    "phone": detect_phone,
+    "email": detect_email,
+    "ssn": detect_ssn,
+    "mrn": detect_mrn,
+    "member_id": detect_member_id,
+    "account_number": detect_account_number,
+    "license": detect_license,
+    "vehicle": detect_vehicle,
+    "device": detect_device,
+    "date": detect_date,
+    "age": detect_age,
+    "address": detect_address,
+    "zip": detect_zip,
+    "ip_address": detect_ip_address,
+    "url": detect_url,
+    "handle": detect_handle,
+    "name": detect_name,
+}
+
+
+def normalise(text: str) -> str:
+    """The text the detectors read: same length, exotic spaces/dashes/digits made ASCII."""
+    return text.translate(_NORMALISE)
+
+
+def _resolve(hits: list[_Hit]) -> list[_Hit]:
+    """Sort and merge overlapping hits: the union of the spans, labelled with
+    the longest hit's kind (the more specific kind on a tie). Merging rather
+    than dropping means a redaction never leaves part of an identifier."""
+    hits = [h for h in hits if h[2] > h[1]]
+    hits.sort(key=lambda h: (h[1], h[1] - h[2], _PRIORITY[h[0]]))
+    merged: list[list] = []
+    for kind, start, end in hits:
+        if merged and start < merged[-1][2]:
+            last = merged[-1]
+            if (end - start, -_PRIORITY[kind]) > (last[3], -_PRIORITY[last[0]]):
+                last[0], last[3] = kind, end - start
+            last[2] = max(last[2], end)
+        else:
+            merged.append([kind, start, end, end - start])
+    return [(k, s, e) for k, s, e, _ in merged]
+
+
+def scan(text: str) -> list[Finding]:
+    """Find PHI in ``text``: findings sorted by start, never overlapping."""
+    if not isinstance(text, str):
+        raise TypeError(f"scan() expects str, not {type(text).__name__}")
+    if not text:
+        return []
+    work = normalise(text)
+    config = _config()
+    hits: list[_Hit] = []
+    for detector in DETECTORS.values():
+        hits.extend(detector(work, config))
+    return [Finding(kind, start, end, text[start:end]) for kind, start, end in _resolve(hits)]
+
+
+def marker(kind: str) -> str:
+    """The text that replaces a finding: "[phone removed]"."""
+    return gettext("[%(label)s removed]") % {"label": LABELS.get(kind, kind)}
+
+
+def redact(text: str, findings: Sequence[Finding] | None = None) -> str:
+    """``text`` with every finding replaced by its marker (scans when
+    ``findings`` is None). Findings must come from this very text."""
+    if findings is None:
+        findings = scan(text)
+    parts, pos = [], 0
+    for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if not (0 <= finding.start <= finding.end <= len(text)) or text[finding.start : finding.end] != finding.text:
+            raise ValueError(f"finding {finding.kind!r} at {finding.start}:{finding.end} does not match the text")
+        if finding.end <= pos:
+            continue  # inside a span already replaced
+        if finding.start >= pos:
+            parts.append(text[pos : finding.start])
+            parts.append(marker(finding.kind))
+        pos = finding.end
+    parts.append(text[pos:])
+    return "".join(parts)
