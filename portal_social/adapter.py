@@ -93,6 +93,37 @@ class PortalAdapter:
         """Where a user who must enrol MFA is sent. Default: allauth's TOTP setup."""
         return reverse("mfa_activate_totp")
 
+    # Reviews ----------------------------------------------------------------------
+
+    def can_review(self, user: AbstractBaseUser, clinician) -> bool:
+        """Whether ``user`` may review ``clinician`` (a ``ClinicianPage``).
+
+        Default: a signed-in patient with an established relationship — a
+        secure conversation with the clinician, or an active caregiver link
+        is not enough on its own. Override with an EHR encounter check, e.g.
+        "a completed visit with this NPI in the last 24 months".
+        """
+        from portal_social.core import roles
+
+        if not getattr(user, "is_authenticated", False) or not roles.has_role(user, roles.PATIENT):
+            return False
+        if clinician.user_id is None or clinician.user_id == user.pk:
+            return False
+        return self.has_care_relationship(user, clinician)
+
+    def has_care_relationship(self, user: AbstractBaseUser, clinician) -> bool:
+        """Whether the patient has been cared for by the clinician.
+
+        Default: they share a secure-messaging conversation (once messaging is
+        installed) or the clinician is on the patient's care team as recorded
+        by ``PORTAL_SOCIAL_CARE_TEAM_LINKS`` (the demo data uses it). Override
+        to ask the EHR.
+        """
+        from django.apps import apps
+
+        links = apps.get_model("portal_social", "CareTeamLink")
+        return links.objects.filter(patient=user, clinician_user_id=clinician.user_id).exists()
+
     # Notifications --------------------------------------------------------------
 
     def notify(self, user: AbstractBaseUser, *, subject: str, body: str, url: str = "") -> None:

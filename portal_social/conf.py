@@ -207,6 +207,50 @@ class AppSettings:
         return _as_list(self._setting("PHI_ALLOWED_DOMAINS", ()))
 
     @property
+    def REVIEWS_MIN_COUNT(self) -> int:
+        """Ratings a clinician needs before aggregate stars are shown. Default 30.
+
+        Thirty is the common industry threshold: fewer ratings swing too much
+        to be fair to the clinician or useful to patients.
+        """
+        return int(self._setting("REVIEWS_MIN_COUNT", 30))
+
+    @property
+    def REVIEW_QUESTIONS(self) -> tuple[tuple[str, str], ...]:
+        """The questions a patient rates 1–5 stars, as ``(key, label)`` pairs.
+
+        Default: explains things clearly, listens carefully, shows respect,
+        would recommend. Keys are stored with each rating; keep old keys when
+        rewording a label.
+        """
+        return tuple(
+            tuple(pair)
+            for pair in self._setting(
+                "REVIEW_QUESTIONS",
+                (
+                    ("explains", "Explains things in a way that is easy to understand"),
+                    ("listens", "Listens carefully"),
+                    ("respect", "Shows respect for what you have to say"),
+                    ("recommend", "Would recommend to family and friends"),
+                ),
+            )
+        )
+
+    @property
+    def REVIEW_NEW_ACCOUNT_DAYS(self) -> int:
+        """Comments from accounts younger than this many days are held for a moderator. Default 7."""
+        return int(self._setting("REVIEW_NEW_ACCOUNT_DAYS", 7))
+
+    @property
+    def WATCHED_WORDS(self) -> tuple[str, ...]:
+        """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
+
+        Added to a small built-in list; matched case-insensitively as whole
+        words. Default: none.
+        """
+        return _as_list(self._setting("WATCHED_WORDS", ()))
+
+    @property
     def ORGANISATION_NAME(self) -> str:
         """The health system's name, shown in pages and notification emails.
 

@@ -214,6 +214,6 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, ChainProblem | None]:
         expected_sequence += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and checked and (head.sequence != checked or head.last_hash != expected_prev):
+    if head is not None and (head.sequence != checked or (checked and head.last_hash != expected_prev)):
         return checked, ChainProblem(head.sequence, "head", "events after the last one present were removed")
     return checked, None

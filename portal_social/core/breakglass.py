@@ -95,7 +95,8 @@ def break_the_glass(
             severity=audit.Severity.HIGH,
             details={"minutes": app_settings.BREAK_GLASS_MINUTES},
         )
-    transaction.on_commit(lambda: _notify_risk_managers(user, request))
+    # robust: a mail server outage is logged, never reported as a failed grant.
+    transaction.on_commit(lambda: _notify_risk_managers(user, request), robust=True)
     return grant
 
 
@@ -114,7 +115,7 @@ def _notify_risk_managers(user: AbstractBaseUser, request: HttpRequest | None) -
             subject="Emergency access to a patient record was used",
             body=(
                 f"Staff member {user.get_username()} used break-the-glass access to a patient record. "
-                "Review the reason and the access in the audit log."
+                "Review the stated reason and the access in the audit log."
             ),
             url=url,
         )

@@ -22,7 +22,7 @@ class PortalMFAAdapter(DefaultMFAAdapter):
     def decrypt(self, encrypted_text: str) -> str:
         if not encrypted_text.startswith(_PREFIX):
             # Enrolled before this adapter was configured: stored as allauth
-            # stores it by default. Re-enrolment or key rotation encrypts it.
+            # stores it by default. Re-enrolling the factor encrypts it.
             return encrypted_text
         try:
             return get_fernet().decrypt(encrypted_text[len(_PREFIX) :].encode()).decode()

@@ -8,7 +8,12 @@ from __future__ import annotations
 from django.db.models import Q
 
 from portal_social.core import access
-from portal_social.core.models import AuditEvent, CaregiverRelation, CaregiverRelationUserObjectPermission
+from portal_social.core.models import (
+    AuditEvent,
+    CaregiverRelation,
+    CaregiverRelationGroupObjectPermission,
+    CaregiverRelationUserObjectPermission,
+)
 
 MANAGE_CAREGIVERS = "portal_social.manage_caregivers"
 
@@ -38,7 +43,10 @@ def _links_visible_to(user) -> Q:
     granted = CaregiverRelationUserObjectPermission.objects.filter(
         user=user, permission__codename="view_caregiverrelation"
     ).values("content_object_id")
-    return Q(patient=user) | Q(caregiver=user) | Q(pk__in=granted)
+    granted_to_groups = CaregiverRelationGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_caregiverrelation"
+    ).values("content_object_id")
+    return Q(patient=user) | Q(caregiver=user) | Q(pk__in=granted) | Q(pk__in=granted_to_groups)
 
 
 @access.rule(AuditEvent, "view")

@@ -180,3 +180,12 @@ def test_parallel_writers_keep_one_linear_chain():
     checked, problem = audit.verify_chain()
     assert problem is None
     assert checked == writers * per_writer + 1 + AuditEvent.objects.exclude(action__startswith="test.").count()
+
+
+@pytest.mark.django_db
+def test_verify_notices_an_emptied_log():
+    _events(2)
+    _tamper("DELETE FROM portal_social_auditevent", [])
+    checked, problem = audit.verify_chain()
+    assert checked == 0
+    assert problem is not None and "removed" in problem.problem

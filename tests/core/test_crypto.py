@@ -138,3 +138,21 @@ def test_encrypted_storage_refuses_plain_files(tmp_path):
     storage = crypto.EncryptedFileSystemStorage(location=tmp_path)
     with pytest.raises(crypto.DecryptionFailed):
         storage.open("plain.txt")
+
+
+@pytest.mark.django_db
+def test_rotation_covers_mfa_secrets(make_user, settings):
+    from allauth.mfa.models import Authenticator
+
+    from portal_social.core.mfa import PortalMFAAdapter
+    from tests.factories import enrol_totp
+
+    user = make_user(roles.CLINICIAN)
+    secret = enrol_totp(user)
+    old = settings.PORTAL_SOCIAL_ENCRYPTION_KEYS[0]
+    new = Fernet.generate_key().decode()
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = [new, old]
+    call_command("portal_social_rotate_keys")
+    settings.PORTAL_SOCIAL_ENCRYPTION_KEYS = [new]
+    stored = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"]
+    assert PortalMFAAdapter().decrypt(stored) == secret

@@ -76,6 +76,8 @@ class Command(BaseCommand):
         self.stdout.write(f"audit chain intact: {checked} events verified")
 
     def _export(self, since, until, fmt):
+        # Taking a copy of the trail is itself recorded.
+        audit.record("audit.export", details={"since": since or "", "until": until or "", "format": fmt})
         events = AuditEvent.objects.order_by("sequence")
         if since:
             events = events.filter(occurred_at__gte=_moment(since, end=False))

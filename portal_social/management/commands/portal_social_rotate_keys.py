@@ -55,7 +55,34 @@ class Command(BaseCommand):
                 last = rows[-1][0]
             total += rotated
             self.stdout.write(f"{model._meta.label}: {rotated} rows re-encrypted")
+        mfa = self._rotate_mfa_secrets(batch_size)
+        self.stdout.write(f"mfa.Authenticator: {mfa} rows re-encrypted")
+        total += mfa
         self.stdout.write(self.style.SUCCESS(f"done: {total} rows re-encrypted"))
+
+    @staticmethod
+    def _rotate_mfa_secrets(batch_size: int) -> int:
+        """TOTP and recovery-code seeds stored by PortalMFAAdapter ("fernet:" values)."""
+        from allauth.mfa.models import Authenticator
+
+        rotated = 0
+        last = 0
+        while True:
+            batch = list(Authenticator.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
+            if not batch:
+                return rotated
+            with transaction.atomic():
+                for authenticator in batch:
+                    data = dict(authenticator.data or {})
+                    changed = False
+                    for key, value in data.items():
+                        if isinstance(value, str) and value.startswith("fernet:") and not is_current(value):
+                            data[key] = rotate_token(value)
+                            changed = True
+                    if changed:
+                        Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+                        rotated += 1
+            last = batch[-1].pk
 
     @staticmethod
     def _batch(model, table, pk, columns, last, size):
