@@ -98,10 +98,10 @@ class PortalAdapter:
     def can_review(self, user: AbstractBaseUser, clinician) -> bool:
         """Whether ``user`` may review ``clinician`` (a ``ClinicianPage``).
 
-        Default: a signed-in patient with an established relationship — a
-        secure conversation with the clinician, or an active caregiver link
-        is not enough on its own. Override with an EHR encounter check, e.g.
-        "a completed visit with this NPI in the last 24 months".
+        Default: a signed-in patient (not a caregiver) with an established
+        relationship (``has_care_relationship``), and never the clinician
+        themselves. Override with an EHR encounter check, e.g. "a completed
+        visit with this NPI in the last 24 months".
         """
         from portal_social.core import roles
 
@@ -114,10 +114,9 @@ class PortalAdapter:
     def has_care_relationship(self, user: AbstractBaseUser, clinician) -> bool:
         """Whether the patient has been cared for by the clinician.
 
-        Default: they share a secure-messaging conversation (once messaging is
-        installed) or the clinician is on the patient's care team as recorded
-        by ``PORTAL_SOCIAL_CARE_TEAM_LINKS`` (the demo data uses it). Override
-        to ask the EHR.
+        Default: the clinician is on the patient's care team (a
+        ``CareTeamLink``); secure-messaging conversations will count too once
+        messaging exists. Override to ask the EHR.
         """
         from django.apps import apps
 

@@ -25,6 +25,7 @@ REQUIRED_APPS = {
     "guardian": "E004",
     "channels": "E002",
     "django_tasks": "E007",
+    "wagtail.contrib.routable_page": "E015",
 }
 
 

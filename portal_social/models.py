@@ -8,4 +8,18 @@ from portal_social.core.models import (  # noqa: F401
     CaregiverRelation,
     CaregiverRelationGroupObjectPermission,
     CaregiverRelationUserObjectPermission,
+    CareTeamLink,
+)
+from portal_social.profiles.models import (  # noqa: F401
+    ClinicianIndexPage,
+    ClinicianPage,
+    Condition,
+    Language,
+    Location,
+    Review,
+    ReviewAppeal,
+    ReviewRating,
+    ReviewReport,
+    ReviewResponse,
+    Specialty,
 )

@@ -13,6 +13,10 @@ role_revoked = Signal()
 caregiver_linked = Signal()
 #: Sent with ``relation``, ``actor``.
 caregiver_unlinked = Signal()
+#: A review that may need service recovery: 2 stars or less overall, or
+#: reported. Sent with ``review`` and ``cause`` ("low_rating" or "reported").
+#: The feedback feature turns it into a service-recovery case.
+review_needs_attention = Signal()
 
 try:
     from allauth.account.signals import user_signed_up

@@ -1,5 +1,8 @@
 """Every portal_social page at its default mount point.
 
+The clinician directory is a Wagtail page tree (``ClinicianIndexPage``), so it
+is served by Wagtail wherever the host places it (the example site: ``/clinicians/``).
+
 A host may include this module whole, ``path("", include("portal_social.urls"))``,
 or include each feature's module at a prefix of its choosing.
 """
@@ -7,7 +10,6 @@ or include each feature's module at a prefix of its choosing.
 from django.urls import include, path
 
 urlpatterns = [
-    path("clinicians/", include("portal_social.profiles.urls")),
     path("community/", include("portal_social.community.urls")),
     path("messages/", include("portal_social.messaging.urls")),
     path("feedback/", include("portal_social.feedback.urls")),

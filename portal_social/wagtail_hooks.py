@@ -5,6 +5,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from portal_social.core import audit_views
+from portal_social.profiles import wagtail_hooks as _profiles_hooks  # noqa: F401  (registers on import)
 
 
 @hooks.register("register_admin_urls")

@@ -23,3 +23,20 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def directory_page(db):
+    """The live clinician directory at /clinicians/, under the site's home page."""
+    from wagtail.models import Site
+
+    from portal_social.profiles.models import ClinicianIndexPage
+
+    existing = ClinicianIndexPage.objects.first()
+    if existing is not None:
+        return existing
+    home = Site.objects.get(is_default_site=True).root_page
+    page = ClinicianIndexPage(title="Find a clinician", slug="clinicians", intro="Search our clinicians.")
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    return page

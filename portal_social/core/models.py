@@ -253,3 +253,27 @@ class CaregiverRelationGroupObjectPermission(GroupObjectPermissionBase):
     """Per-link grants to a group."""
 
     content_object = models.ForeignKey(CaregiverRelation, on_delete=models.CASCADE)
+
+
+class CareTeamLink(models.Model):
+    """A clinician who is on a patient's care team.
+
+    The default evidence of an established relationship (reviews, and care
+    team messaging later). Hosts usually keep it in step with the EHR, or
+    override ``PortalAdapter.has_care_relationship`` instead.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_team_links")
+    clinician_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_team_patients"
+    )
+    since = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "clinician_user"], name="portal_social_one_care_team_link")
+        ]
+
+    def __str__(self) -> str:
+        return f"Care team link {self.pk}"

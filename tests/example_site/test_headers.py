@@ -22,7 +22,7 @@ def _assert_common(response):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", PUBLIC)
-def test_public_pages_send_csp_nosniff_and_referrer_policy(client, path):
+def test_public_pages_send_csp_nosniff_and_referrer_policy(client, directory_page, path):
     response = client.get(path)
     assert response.status_code == 200
     _assert_common(response)
@@ -30,7 +30,7 @@ def test_public_pages_send_csp_nosniff_and_referrer_policy(client, path):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", SIGNED_IN)
-def test_signed_in_pages_are_never_cached(client, make_user, path):
+def test_signed_in_pages_are_never_cached(client, make_user, directory_page, path):
     client.force_login(make_user(roles.PATIENT))
     response = client.get(path)
     assert response.status_code == 200
@@ -55,7 +55,7 @@ def test_redirects_for_signed_in_users_are_not_cached_either(client, make_user):
 
 
 @pytest.mark.django_db
-def test_pages_contain_no_inline_script(client, make_user):
+def test_pages_contain_no_inline_script(client, make_user, directory_page):
     import re
 
     client.force_login(make_user(roles.PATIENT))

@@ -26,7 +26,8 @@ HOST_SETTINGS = textwrap.dedent(
     ROOT_URLCONF = "host_urls"
     INSTALLED_APPS = [
         "daphne", "portal_social",
-        "wagtail.sites", "wagtail.users", "wagtail.snippets", "wagtail.documents", "wagtail.images",
+        "wagtail.contrib.routable_page", "wagtail.sites", "wagtail.users", "wagtail.snippets",
+        "wagtail.documents", "wagtail.images",
         "wagtail.search", "wagtail.admin", "wagtail", "modelcluster", "taggit",
         "allauth", "allauth.account", "allauth.mfa", "allauth.socialaccount",
         "guardian", "channels", "django_tasks", "django_tasks_db",

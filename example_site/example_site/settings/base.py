@@ -10,6 +10,7 @@ INSTALLED_APPS = [
     "hospital",
     "portal_social",
     "wagtail.contrib.forms",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
     "wagtail.sites",
