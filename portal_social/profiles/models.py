@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
@@ -96,7 +97,7 @@ class ClinicianIndexPage(Page):
         return context
 
 
-class ClinicianPage(Page):
+class ClinicianPage(RoutablePageMixin, Page):
     """One clinician's public profile.
 
     Public by design: nothing here is PHI. Ratings are denormalised
@@ -200,6 +201,33 @@ class ClinicianPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(profile_context(request, self))
         return context
+
+    # Sub-pages: /clinicians/<slug>/review/ and so on. No ids in these URLs;
+    # reviews are addressed by their UUID.
+
+    @path("review/", name="review")
+    def review_route(self, request):
+        from portal_social.profiles import views
+
+        return views.write_review(request, self)
+
+    @path("reviews/<uuid:review_id>/report/", name="report_review")
+    def report_route(self, request, review_id):
+        from portal_social.profiles import views
+
+        return views.report_review(request, self, review_id)
+
+    @path("reviews/<uuid:review_id>/appeal/", name="appeal_review")
+    def appeal_route(self, request, review_id):
+        from portal_social.profiles import views
+
+        return views.appeal_review(request, self, review_id)
+
+    @path("edit/", name="edit_profile")
+    def edit_route(self, request):
+        from portal_social.profiles import self_service
+
+        return self_service.edit_profile(request, self)
 
 
 class ReviewQuerySet(models.QuerySet):
