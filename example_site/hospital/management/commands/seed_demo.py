@@ -19,7 +19,9 @@ from wagtail.models import Site
 
 from hospital.models import HomePage, StandardPage
 from portal_social.core import caregivers, roles
-from portal_social.core.models import CaregiverRelation
+from portal_social.core.models import CaregiverRelation, CareTeamLink
+from portal_social.profiles.models import ClinicianIndexPage, ClinicianPage, Condition, Language, Location, Specialty
+from portal_social.profiles.workflow import ensure_profile_workflow
 
 DEMO_PASSWORD_ENV = "PORTAL_DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "riverside-demo-2026"
@@ -54,6 +56,7 @@ class Command(BaseCommand):
         users = {username: self._user(username, password, *spec) for username, spec in DEMO_USERS.items()}
         self._caregiver_link(users)
         self._pages()
+        seed_clinicians(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with any of these usernames:")
         for username, (_, _, held, _) in DEMO_USERS.items():
@@ -119,3 +122,189 @@ class Command(BaseCommand):
                 )
             )
         Site.objects.filter(is_default_site=True).update(site_name="Riverside Health")
+
+
+SPECIALTIES = ["Cardiology", "Family medicine", "Endocrinology", "Pediatrics", "Oncology", "Orthopedics"]
+CONDITIONS = ["Heart failure", "High blood pressure", "Type 2 diabetes", "Asthma", "Back pain", "Breast cancer"]
+LANGUAGES = ["English", "Spanish", "Vietnamese", "Mandarin", "Haitian Creole"]
+LOCATIONS = [
+    ("Riverside Main Campus", "100 River Road, Springfield, MA 01103", "(413) 555-0100"),
+    ("Riverside Northside Clinic", "2200 Summit Avenue, Springfield, MA 01104", "(413) 555-0142"),
+    ("Riverside Heart Center", "45 Elm Street, Springfield, MA 01103", "(413) 555-0177"),
+]
+#: username or None, first, last, credentials, specialties, conditions, languages, locations, accepting, telehealth
+CLINICIANS = [
+    (
+        "clinician1",
+        "Priya",
+        "Raman",
+        "MD, FACC",
+        ["Cardiology"],
+        ["Heart failure", "High blood pressure"],
+        ["English", "Spanish"],
+        ["Riverside Heart Center"],
+        True,
+        True,
+    ),
+    (
+        "clinician2",
+        "David",
+        "Okafor",
+        "MD",
+        ["Family medicine"],
+        ["Type 2 diabetes", "High blood pressure", "Asthma"],
+        ["English"],
+        ["Riverside Main Campus", "Riverside Northside Clinic"],
+        True,
+        False,
+    ),
+    (
+        None,
+        "Lucia",
+        "Hernandez",
+        "MD",
+        ["Cardiology"],
+        ["Heart failure"],
+        ["English", "Spanish"],
+        ["Riverside Heart Center"],
+        False,
+        True,
+    ),
+    (
+        None,
+        "Minh",
+        "Tran",
+        "DO",
+        ["Endocrinology"],
+        ["Type 2 diabetes"],
+        ["English", "Vietnamese"],
+        ["Riverside Main Campus"],
+        True,
+        True,
+    ),
+    (
+        None,
+        "Wei",
+        "Chen",
+        "MD, PhD",
+        ["Oncology"],
+        ["Breast cancer"],
+        ["English", "Mandarin"],
+        ["Riverside Main Campus"],
+        True,
+        False,
+    ),
+    (
+        None,
+        "Marie",
+        "Joseph",
+        "NP",
+        ["Pediatrics"],
+        ["Asthma"],
+        ["English", "Haitian Creole"],
+        ["Riverside Northside Clinic"],
+        True,
+        True,
+    ),
+    (
+        None,
+        "Robert",
+        "Sullivan",
+        "MD",
+        ["Orthopedics"],
+        ["Back pain"],
+        ["English"],
+        ["Riverside Main Campus"],
+        False,
+        False,
+    ),
+    (
+        None,
+        "Sofia",
+        "Alvarez",
+        "MD",
+        ["Cardiology"],
+        ["High blood pressure"],
+        ["English"],
+        ["Riverside Heart Center"],
+        True,
+        False,
+    ),
+]
+#: Valid NPIs (Luhn over 80840) reserved for the demo.
+DEMO_NPIS = [
+    "1234567893",
+    "1245319599",
+    "1003000126",
+    "1003000134",
+    "1003000142",
+    "1003000159",
+    "1003000167",
+    "1003000175",
+]
+
+
+def _slug(name: str) -> str:
+    from django.utils.text import slugify
+
+    return slugify(name)
+
+
+def _named(model, name):
+    return model.objects.get_or_create(slug=_slug(name), defaults={"name": name})[0]
+
+
+def seed_clinicians(users):
+    """The directory, its taxonomies, eight clinicians and the demo patients' care teams."""
+    home = HomePage.objects.first()
+    directory = ClinicianIndexPage.objects.first()
+    if directory is None:
+        directory = ClinicianIndexPage(
+            title="Find a clinician",
+            slug="clinicians",
+            intro="Search our clinicians by specialty, location and language, and read verified patient reviews.",
+        )
+        home.add_child(instance=directory)
+        directory.save_revision().publish()
+    ensure_profile_workflow(directory)
+    for name in SPECIALTIES:
+        _named(Specialty, name)
+    for name in CONDITIONS:
+        _named(Condition, name)
+    for name in LANGUAGES:
+        _named(Language, name)
+    for name, address, phone in LOCATIONS:
+        Location.objects.get_or_create(
+            slug=_slug(name),
+            defaults={
+                "name": name,
+                "address": address,
+                "phone": phone,
+                "map_url": "https://www.openstreetmap.org/search?query=" + address.replace(" ", "+"),
+            },
+        )
+    for npi, spec in zip(DEMO_NPIS, CLINICIANS, strict=True):
+        username, first, last, creds, specialties, conditions, languages, locations, accepting, telehealth = spec
+        if ClinicianPage.objects.filter(npi=npi).exists():
+            continue
+        page = ClinicianPage(
+            title=f"{first} {last}, {creds}",
+            slug=_slug(f"{first} {last}"),
+            first_name=first,
+            last_name=last,
+            credentials=creds,
+            npi=npi,
+            user=users.get(username) if username else None,
+            accepting_new_patients=accepting,
+            telehealth=telehealth,
+            bio=f"<p>Dr. {last} has cared for patients at Riverside Health for many years.</p>",
+            board_certifications=", ".join(f"American Board of {s}" for s in specialties),
+        )
+        page.specialties = [_named(Specialty, n) for n in specialties]
+        page.conditions = [_named(Condition, n) for n in conditions]
+        page.languages = [_named(Language, n) for n in languages]
+        page.locations = [Location.objects.get(slug=_slug(n)) for n in locations]
+        directory.add_child(instance=page)
+        page.save_revision().publish()
+    for patient, clinician in (("patient1", "clinician1"), ("patient2", "clinician1"), ("patient1", "clinician2")):
+        CareTeamLink.objects.get_or_create(patient=users[patient], clinician_user=users[clinician])
