@@ -272,6 +272,7 @@ def sync_role_groups(apps, schema_editor=None) -> None:
     Permission = apps.get_model("auth", "Permission")
     ContentType = apps.get_model("contenttypes", "ContentType")
     db = schema_editor.connection.alias if schema_editor else "default"
+    labels = _permission_labels()
 
     for role in ROLES.values():
         group, _ = Group.objects.using(db).get_or_create(name=role.group_name)
@@ -282,7 +283,7 @@ def sync_role_groups(apps, schema_editor=None) -> None:
             permission, _ = Permission.objects.using(db).get_or_create(
                 content_type=content_type,
                 codename=codename,
-                defaults={"name": _PERMISSION_LABELS.get(codename, codename.replace("_", " ").capitalize())},
+                defaults={"name": labels.get(codename, codename.replace("_", " ").capitalize())},
             )
             group.permissions.add(permission)
 
@@ -295,29 +296,17 @@ _PERMISSION_MODELS = {
     _ADMIN: "admin",
 }
 
-#: Human labels of the portal-wide permissions (kept in step with Access.Meta).
-_PERMISSION_LABELS = {
-    "view_phi": "Can view protected health information",
-    "break_glass": "Can break the glass for emergency access to PHI",
-    "message_patients": "Can message patients as a member of a care team",
-    "message_care_team": "Can message their care team",
-    "participate_community": "Can take part in patient communities",
-    "mentor_community": "Can act as a community mentor",
-    "moderate_community": "Can moderate communities",
-    "moderate_reviews": "Can moderate clinician reviews",
-    "use_clinician_spaces": "Can use clinician-only collaboration spaces",
-    "edit_own_profile": "Can edit their own clinician profile",
-    "review_clinician": "Can review clinicians",
-    "respond_to_reviews": "Can post public responses to reviews",
-    "submit_feedback": "Can submit feedback",
-    "work_feedback_cases": "Can work feedback cases",
-    "view_feedback_reports": "Can view feedback reports",
-    "receive_escalations": "Can receive escalated cases",
-    "view_audit_log": "Can view the audit log",
-    "manage_roles": "Can grant and revoke portal roles",
-    "manage_caregivers": "Can link and unlink caregivers",
-    "view_caregiverrelation": "Can view caregiver relation",
-    "add_caregiverrelation": "Can add caregiver relation",
-    "change_caregiverrelation": "Can change caregiver relation",
-    "access_admin": "Can access Wagtail admin",
-}
+def _permission_labels() -> dict[str, str]:
+    """Human labels: the portal-wide ones from ``Access.Meta``, plus the few others."""
+    from portal_social.core.models import Access
+
+    labels = dict(Access._meta.permissions)
+    labels.update(
+        {
+            "view_caregiverrelation": "Can view caregiver relation",
+            "add_caregiverrelation": "Can add caregiver relation",
+            "change_caregiverrelation": "Can change caregiver relation",
+            "access_admin": "Can access Wagtail admin",
+        }
+    )
+    return labels

@@ -18,24 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from portal_social.core import audit
 from portal_social.core.models import AuditEvent
 
-EXPORT_FIELDS = [
-    "sequence",
-    "public_id",
-    "occurred_at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "severity",
-    "target_type",
-    "target_id",
-    "patient_id",
-    "ip_address",
-    "user_agent",
-    "reason",
-    "details",
-    "prev_hash",
-    "hash",
-]
+EXPORT_FIELDS = [*audit.HASHED_FIELDS, "prev_hash", "hash"]
 
 
 def _moment(value: str, *, end: bool) -> datetime.datetime:
