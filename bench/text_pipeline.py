@@ -136,10 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<34}{'n/a':>10}{'':>10}  (portal_social.core.phi.scan not importable)")
         else:
             print(f"{name:<34}{rate:>10,.0f}{1e6 / rate:>10.1f}")
-    render_rate = dict(rows)["render (whole pipeline)"]
-    verdict = "ok" if render_rate >= TARGET else "BELOW TARGET"
-    print(f"target: render >= {TARGET:,} posts/s: {verdict}")
-    return 0 if render_rate >= TARGET else 1
+    # The whole pipeline a public post goes through: screen for PHI, then render.
+    measured = dict(rows)
+    name = "render + phi.scan" if "render + phi.scan" in measured else "render (whole pipeline)"
+    rate = measured[name]
+    verdict = "ok" if rate >= TARGET else "BELOW TARGET"
+    print(f"target: {name} >= {TARGET:,} posts/s: {verdict}")
+    return 0 if rate >= TARGET else 1
 
 
 if __name__ == "__main__":

@@ -76,6 +76,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.translation import gettext, gettext_lazy
 
 from portal_social.conf import app_settings
@@ -204,6 +206,10 @@ class _Config(NamedTuple):
     domains: tuple[str, ...]
     prefixes: tuple[str, ...]
     mrn_patterns: tuple[re.Pattern[str], ...]
+    # Derived from domains and prefixes, for _url_allowed.
+    domain_set: frozenset[str]
+    domain_suffixes: tuple[str, ...]  # "." + domain
+    prefix_starts: tuple[str, ...]  # prefix + "/", prefix + "?"
 
 
 _Hit = tuple[str, int, int]
@@ -232,7 +238,30 @@ def _as_tuple(value, *, split: bool = True) -> tuple:
     return tuple(v for v in value if v)
 
 
+# The last configuration built, keyed by the settings object it was read from:
+# override_settings (and pytest-django's ``settings`` fixture) install a new
+# settings object and send ``setting_changed``, so either invalidates it.
+_config_cache: tuple[object, _Config] | None = None
+
+
 def _config() -> _Config:
+    global _config_cache
+    wrapped = settings._wrapped
+    cached = _config_cache
+    if cached is not None and cached[0] is wrapped:
+        return cached[1]
+    config = _read_config()
+    _config_cache = (wrapped, config)
+    return config
+
+
+@receiver(setting_changed)
+def _forget_config(**kwargs) -> None:
+    global _config_cache
+    _config_cache = None
+
+
+def _read_config() -> _Config:
     if settings.configured:
         numbers = app_settings.PHI_ALLOWED_NUMBERS
         domains = app_settings.PHI_ALLOWED_DOMAINS
@@ -257,7 +286,15 @@ def _build_config(
             continue
         (prefixes if "/" in entry else plain).append(entry.rstrip("/") if "/" in entry else entry)
     compiled = tuple(re.compile(p, f) for p, f in patterns)
-    return _Config(frozenset(allowed_numbers), tuple(plain), tuple(prefixes), compiled)
+    return _Config(
+        frozenset(allowed_numbers),
+        tuple(plain),
+        tuple(prefixes),
+        compiled,
+        frozenset(plain),
+        tuple("." + d for d in plain),
+        tuple(p + end for p in prefixes for end in "/?"),
+    )
 
 
 def _own_hosts(hosts: Iterable[str]) -> list[str]:
@@ -274,8 +311,11 @@ def _own_hosts(hosts: Iterable[str]) -> list[str]:
     return own
 
 
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,15}://", _AI)
+
+
 def _strip_scheme(value: str) -> str:
-    value = re.sub(r"^[a-z][a-z0-9+.-]{0,15}://", "", value, flags=_AI)
+    value = _SCHEME.sub("", value)
     return value[4:] if value.startswith("www.") else value
 
 
@@ -298,9 +338,9 @@ def _cue_pattern(cues: str, value: str = _VALUE) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9])(?:" + cues + r")(?![A-Za-z])" + _SEP + _FILLER + value, _AI)
 
 
-def _cue_hits(pattern: re.Pattern[str], work: str, kind: str, min_len: int, min_digits: int) -> list[_Hit]:
+def _cue_hits(matches: Iterable[re.Match[str]], kind: str, min_len: int, min_digits: int) -> list[_Hit]:
     hits = []
-    for m in pattern.finditer(work):
+    for m in matches:
         value = m.group("v")
         if len(value) >= min_len and len(_DIGITS.findall(value)) >= min_digits:
             hits.append((kind, m.start("v"), m.end("v")))
@@ -320,6 +360,210 @@ def _luhn(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
+
+
+# --------------------------------------------------------------------------
+# Prefilters: facts computed once per scan, and exact shortcuts for finditer
+# --------------------------------------------------------------------------
+#
+# Most posts hold no identifier at all, so most of the scanner's time went into
+# regular expressions trying every position of a text they cannot match. The
+# detectors below run a pattern only where it can match, and only in ways that
+# give exactly the matches ``pattern.finditer(work)`` would:
+#
+# * a cheap necessary condition for the whole text (no "@": no e-mail; fewer
+#   than seven digits: no phone number);
+# * :func:`_matches_at`: when every match starts at a known kind of position
+#   (a cue word, a run of digits), ``pattern.match`` is tried at those
+#   positions only, left to right, resuming after each match as finditer does;
+# * :func:`_matches_in`: when every match starts in a known window (near a
+#   run of digits, before a capitalised word), ``finditer`` runs on the windows,
+#   with enough text after each that no attempt starting in it reads less.
+#
+# A look-behind sees the text before ``pos``, so an attempt at a position gives
+# the same answer whether the search started there or earlier.
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ALNUM = _LETTERS + "0123456789"
+_ASCII_WS = " \t\n\r\x0b\x0c"  # what \s matches under re.ASCII
+_ASCII_LOWER = {ord(c): ord(c.lower()) for c in _LETTERS[:26]}
+_DIGIT_BYTES = b"0123456789"
+# Not r"\d+": a pattern that starts with one character class gets a fast scan.
+_DIGIT_RUN = re.compile(r"[0-9][0-9]*", _A)
+_TOKEN_REST = re.compile(r"[^ \t\n\r\x0b\x0c]*", _A)
+# How far an identifier value (_VALUE) can reach from a letter or digit: the
+# same steps as _VALUE, which read the same in both directions.
+_VALUE_REACH = re.compile(r"(?:[A-Za-z0-9]|[-/.](?=[A-Za-z0-9])|(?<=\d)\x20(?=\d))*", _A)
+
+
+class _Text:
+    """The normalised text a scan reads, with what several detectors need to
+    know about it computed once: a lower-cased copy of the same length (for
+    finding cue words), the number of ASCII digits, and the runs of digits."""
+
+    __slots__ = ("work", "low", "ndigits", "_runs", "_maxrun", "_rev", "_value_digits", "_components", "_spaces")
+
+    def __init__(self, work: str) -> None:
+        self.work = work
+        low = work.lower()
+        if len(low) != len(work):  # "İ" lower-cases to two characters
+            low = work.translate(_ASCII_LOWER)
+        self.low = low
+        raw = work.encode("utf-8", "surrogatepass")
+        self.ndigits = len(raw) - len(raw.translate(None, _DIGIT_BYTES))
+        self._runs: list[tuple[int, int]] | None = None
+        self._maxrun: int | None = None
+        self._rev: str | None = None
+        self._value_digits: bool | None = None
+        self._components: list[list[int]] | None = None
+        self._spaces: tuple[str, ...] | None = None
+
+    @property
+    def runs(self) -> list[tuple[int, int]]:
+        """(start, end) of every maximal run of digits, in order."""
+        if self._runs is None:
+            self._runs = [m.span() for m in _DIGIT_RUN.finditer(self.work)] if self.ndigits else []
+        return self._runs
+
+    @property
+    def maxrun(self) -> int:
+        """The length of the longest run of digits."""
+        if self._maxrun is None:
+            self._maxrun = max((end - start for start, end in self.runs), default=0)
+        return self._maxrun
+
+    @property
+    def rev(self) -> str:
+        """The text reversed."""
+        if self._rev is None:
+            self._rev = self.work[::-1]
+        return self._rev
+
+    @property
+    def value_digits(self) -> bool:
+        """Whether some run of digits could be part of an identifier of four or
+        more characters: four digits or more, or joined to a letter or digit
+        directly or through one of "-/. ". False for "9:00 | 14:30"."""
+        if self._value_digits is None:
+            work, n = self.work, len(self.work)
+            self._value_digits = False
+            for start, end in self.runs:
+                if end - start >= 4:
+                    self._value_digits = True
+                    break
+                if start > 0 and (
+                    work[start - 1] in _ALNUM or (work[start - 1] in "-/. " and start > 1 and work[start - 2] in _ALNUM)
+                ):
+                    self._value_digits = True
+                    break
+                if end < n and (
+                    work[end] in _ALNUM or (work[end] in "-/. " and end + 1 < n and work[end + 1] in _ALNUM)
+                ):
+                    self._value_digits = True
+                    break
+        return self._value_digits
+
+    @property
+    def components(self) -> list[list[int]]:
+        """[start, end, digits] of every stretch of letters and digits holding
+        a digit, joined directly, by one of "-/." or (digit to digit) by a
+        space: any identifier value with digits (a VIN, a card number, what
+        follows "MRN") lies inside one. In "MRN 00123456" the stretch is
+        "00123456", in "at 2pm" it is "2pm"."""
+        if self._components is None:
+            work, n = self.work, len(self.work)
+            components: list[list[int]] = []
+            end = -1
+            for run_start, run_end in self.runs:
+                if run_start < end:  # in the stretch already measured
+                    components[-1][2] += run_end - run_start
+                    continue
+                start = n - _VALUE_REACH.match(self.rev, n - run_start).end()
+                end = _VALUE_REACH.match(work, run_end).end()
+                components.append([start, end, run_end - run_start])
+            self._components = components
+        return self._components
+
+    def values(self, min_len: int, min_digits: int) -> list[list[int]]:
+        """The stretches that can hold a value of ``min_len`` characters with ``min_digits`` digits."""
+        return [c for c in self.components if c[1] - c[0] >= min_len and c[2] >= min_digits]
+
+    def has_value(self, min_len: int, min_digits: int) -> bool:
+        return any(end - start >= min_len and digits >= min_digits for start, end, digits in self.components)
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        """The ASCII whitespace characters the text contains."""
+        if self._spaces is None:
+            self._spaces = tuple(c for c in _ASCII_WS if c in self.work)
+        return self._spaces
+
+    def starts(self, literals: Iterable[str], guard: str, lo: int = 0, hi: int | None = None) -> list[int]:
+        """Sorted positions from ``lo`` to ``hi`` where a lower-case literal
+        occurs (any case) and the character before is not in ``guard`` (a
+        pattern's look-behind)."""
+        low, work = self.low, self.work
+        if hi is None:
+            hi = len(low)
+        found = []
+        for literal in literals:
+            stop = hi + len(literal)
+            i = low.find(literal, lo, stop)
+            while i >= 0:
+                if not i or work[i - 1] not in guard:
+                    found.append(i)
+                i = low.find(literal, i + 1, stop)
+        found.sort()
+        return found
+
+
+def _matches_at(pattern: re.Pattern[str], work: str, starts: Iterable[int]) -> list[re.Match[str]]:
+    """``list(pattern.finditer(work))``, given sorted positions that include
+    every position where a match can start (none of these patterns matches
+    the empty string)."""
+    found = []
+    floor = 0
+    match = pattern.match
+    for pos in starts:
+        if pos >= floor:
+            m = match(work, pos)
+            if m is not None:
+                found.append(m)
+                floor = m.end()
+    return found
+
+
+def _matches_in(
+    pattern: re.Pattern[str], work: str, windows: Iterable[tuple[int, int]], reach: int
+) -> list[re.Match[str]]:
+    """``list(pattern.finditer(work))``, given windows ``(lo, hi)`` sorted by
+    ``lo`` such that every match starts in one of them, and ``reach`` greater
+    than the number of characters an attempt can read, look-ahead and "$"
+    included, past the position it starts at."""
+    merged: list[list[int]] = []
+    for lo, hi in windows:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([max(lo, 0), hi])
+    found: list[re.Match[str]] = []
+    floor, n = 0, len(work)
+    for lo, hi in merged:
+        lo = max(lo, floor)
+        if lo >= hi:
+            continue
+        for m in pattern.finditer(work, lo, min(n, hi + reach)):
+            if m.start() >= hi:
+                break
+            found.append(m)
+            floor = m.end()
+    return found
+
+
+def _run_starts(t: _Text, max_len: int = 1 << 30) -> list[int]:
+    """Starts of the digit runs no longer than ``max_len``: where a pattern that
+    begins with digits after a look-behind excluding \\w can start."""
+    return [start for start, end in t.runs if end - start <= max_len]
 
 
 # --------------------------------------------------------------------------
@@ -356,13 +600,29 @@ _NOT_PHONE_CUE = re.compile(
 )
 
 
+_PHONE_CUED_STARTS = ("cell", "phone", "mobile", "tel", "fax", "number", "call", "text", "reach")
+
+
 def detect_phone(work: str, config: _Config | None = None) -> list[_Hit]:
     """NANP numbers in any common format, international "+" numbers, and
     seven-digit local numbers after "call"/"phone"/"fax"; extensions included."""
-    config = config or _config()
+    return _detect_phone(_Text(work), config or _config())
+
+
+def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
+    # Every phone hit has seven digits or more; NANP and local numbers have a
+    # run of four, international ones a "+".
+    if t.ndigits < 7:
+        return []
+    work = t.work
     hits = []
     full_numbers = []  # every ten-digit/international match, allowed or not
-    for pattern in (_PHONE_NANP, _PHONE_INTL):
+    patterns = []
+    if t.ndigits >= 10 and t.maxrun >= 4:
+        patterns.append(_PHONE_NANP)
+    if t.ndigits >= 9 and "+" in work:
+        patterns.append(_PHONE_INTL)
+    for pattern in patterns:
         for m in pattern.finditer(work):
             start, end = m.span()
             full_numbers.append((start, end))
@@ -371,7 +631,7 @@ def detect_phone(work: str, config: _Config | None = None) -> list[_Hit]:
             main_end = m.start("ext") if m.group("ext") else end
             if _phone_digits(work[start:main_end]) not in config.numbers:
                 hits.append(("phone", start, end))
-    for m in _PHONE_CUED.finditer(work):
+    for m in _matches_at(_PHONE_CUED, work, t.starts(_PHONE_CUED_STARTS, _LETTERS)):
         start, end = m.span("v")
         digits = _phone_digits(m.group("v"))
         if 7 <= len(digits) <= 15 and digits not in config.numbers:
@@ -379,7 +639,7 @@ def detect_phone(work: str, config: _Config | None = None) -> list[_Hit]:
     full_numbers.sort()
     starts = [span[0] for span in full_numbers]
     reach = list(itertools.accumulate((span[1] for span in full_numbers), max))
-    for m in _PHONE_LOCAL.finditer(work):
+    for m in _PHONE_LOCAL.finditer(work) if t.maxrun >= 4 else ():
         start, end = m.span()
         i = bisect.bisect_right(starts, start) - 1
         if i >= 0 and reach[i] > start:
@@ -405,7 +665,13 @@ _EMAIL = re.compile(
 
 def detect_email(work: str, config: _Config | None = None) -> list[_Hit]:
     """E-mail addresses, including "+tags" and subdomains."""
-    return [("email", m.start(), m.end()) for m in _EMAIL.finditer(work)]
+    return _detect_email(_Text(work), config)
+
+
+def _detect_email(t: _Text, config: _Config | None) -> list[_Hit]:
+    if "@" not in t.work:
+        return []
+    return [("email", m.start(), m.end()) for m in _EMAIL.finditer(t.work)]
 
 
 _URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
@@ -428,20 +694,49 @@ _URL = re.compile(
 _URL_TRAILING = ".,;:!?'\""
 
 
+_HOST_PART = re.compile(r"[^/?#]*")
+
+
 def _url_allowed(url: str, config: _Config) -> bool:
     rest = _strip_scheme(url.lower())
-    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
-    if any(host == d or host.endswith("." + d) for d in config.domains):
+    host = _HOST_PART.match(rest).group().rsplit("@", 1)[-1].split(":", 1)[0]
+    if host in config.domain_set or host.endswith(config.domain_suffixes):
         return True
-    return any(rest == p or rest.startswith(p + "/") or rest.startswith(p + "?") for p in config.prefixes)
+    return rest in config.prefixes or rest.startswith(config.prefix_starts)
 
 
 def detect_url(work: str, config: _Config | None = None) -> list[_Hit]:
     """Links (http(s)://, www., bare social-profile and common-TLD paths) that
     are not on a public or allowed domain."""
-    config = config or _config()
+    return _detect_url(_Text(work), config or _config())
+
+
+def _url_matches(t: _Text) -> list[re.Match[str]]:
+    """``_URL.finditer(work)``, run only on the words (runs of non-whitespace)
+    that hold a "/" or "www.": every match holds one, and none holds
+    whitespace or looks ahead."""
+    work, low = t.work, t.low
+    found: list[re.Match[str]] = []
+    pos = 0
+    while True:
+        anchor = low.find("/", pos)
+        www = low.find("www.", pos, anchor if anchor >= 0 else len(low))
+        if www >= 0:
+            anchor = www
+        if anchor < 0:
+            return found
+        # The word around the anchor; the previous word ended at ``pos``.
+        start = max([work.rfind(c, pos, anchor) for c in t.spaces], default=-1) + 1
+        start = max(start, pos)
+        end = _TOKEN_REST.match(work, anchor).end()
+        found.extend(_URL.finditer(work, start, end))
+        pos = end
+
+
+def _detect_url(t: _Text, config: _Config) -> list[_Hit]:
+    work = t.work
     hits = []
-    for m in _URL.finditer(work):
+    for m in _url_matches(t):
         start, end = m.span()
         opened, closed = work.count("(", start, end), work.count(")", start, end)
         while end > start and (work[end - 1] in _URL_TRAILING or (work[end - 1] == ")" and opened < closed)):
@@ -459,6 +754,13 @@ _TIME_LIKE = re.compile(r"\d{1,2}(?::\d\d)?(?:am|pm|a|p)?", _AI)
 
 def detect_handle(work: str, config: _Config | None = None) -> list[_Hit]:
     """@username profile handles (not e-mail addresses, not "@7pm")."""
+    return _detect_handle(_Text(work), config)
+
+
+def _detect_handle(t: _Text, config: _Config | None) -> list[_Hit]:
+    work = t.work
+    if "@" not in work:
+        return []
     hits = []
     for m in _HANDLE.finditer(work):
         start, end = m.span()
@@ -488,13 +790,42 @@ def _ip_public(value: str) -> bool:
 
 def detect_ip_address(work: str, config: _Config | None = None) -> list[_Hit]:
     """IPv4 and IPv6 addresses (not loopback, not version numbers)."""
+    return _detect_ip_address(_Text(work), config)
+
+
+_HEX = "0123456789ABCDEFabcdef"
+
+
+def _ipv6_starts(work: str) -> list[int]:
+    """Where an IPv6 match can start: at "::", or at the first of the one to
+    four hex digits before a ":" (the look-behind rules out a longer run)."""
+    starts = []
+    colon = work.find(":")
+    while colon >= 0:
+        q = colon
+        while q > 0 and work[q - 1] in _HEX and colon - q < 5:
+            q -= 1
+        if 1 <= colon - q <= 4:
+            starts.append(q)
+        if work.startswith(":", colon + 1):
+            starts.append(colon)
+        colon = work.find(":", colon + 1)
+    return starts
+
+
+def _detect_ip_address(t: _Text, config: _Config | None) -> list[_Hit]:
+    work = t.work
     hits = []
-    for m in _IPV4.finditer(work):
+    # An IPv4 match starts a run of at most three digits followed by ".".
+    n = len(work)
+    ipv4_starts = [s for s, e in t.runs if e - s <= 3 and e < n and work[e] == "."] if t.ndigits >= 4 else []
+    for m in _matches_at(_IPV4, work, ipv4_starts):
         if _VERSION_CUE.search(work, max(0, m.start() - 12), m.start()):
             continue
         if _ip_public(m.group()):
             hits.append(("ip_address", m.start(), m.end()))
-    for m in _IPV6.finditer(work):
+    # A hit holds two colons.
+    for m in _matches_at(_IPV6, work, _ipv6_starts(work)) if work.count(":") >= 2 else ():
         start, end = m.span()
         while end > start and work[end - 1] == ".":
             end -= 1
@@ -520,8 +851,14 @@ _SSN_CUE = _cue_pattern(
 def detect_ssn(work: str, config: _Config | None = None) -> list[_Hit]:
     """Social Security numbers: 3-2-4 with dashes or spaces anywhere, nine
     plain digits after an SSN cue."""
-    hits = [("ssn", m.start(), m.end()) for m in _SSN.finditer(work)]
-    hits += [("ssn", m.start("v"), m.end("v")) for m in _SSN_CUE.finditer(work)]
+    return _detect_ssn(_Text(work), config)
+
+
+def _detect_ssn(t: _Text, config: _Config | None) -> list[_Hit]:
+    if t.ndigits < 9 or t.maxrun < 4:  # both patterns: nine digits, the last four together
+        return []
+    hits = [("ssn", m.start(), m.end()) for m in _SSN.finditer(t.work)]
+    hits += [("ssn", m.start("v"), m.end("v")) for m in _SSN_CUE.finditer(t.work)]
     return hits
 
 
@@ -537,8 +874,38 @@ _MRN_CUE = _cue_pattern(
 def detect_mrn(work: str, config: _Config | None = None) -> list[_Hit]:
     """Medical record numbers after a cue ("MRN", "medical record #", "chart
     number", "patient ID") and anything PORTAL_SOCIAL_PHI_MRN_PATTERNS matches."""
-    config = config or _config()
-    hits = _cue_hits(_MRN_CUE, work, "mrn", 4, 3)
+    return _detect_mrn(_Text(work), config or _config())
+
+
+# Where each cue pattern can start (lower case); a cue hit needs digits in its
+# value, so the cue patterns run only when ``_Text.value_digits``.
+_MRN_STARTS = ("mr", "m.r", "med", "chart", "patient", "hospital", "health")
+
+
+# From the start of a cue to the start of its value: at most 42 characters of
+# cue ("insurance card identification number"), 6 of _SEP, 3 x 20 of _FILLER.
+_CUE_TO_VALUE = 160
+
+
+def _cue_matches(
+    pattern: re.Pattern[str], t: _Text, starts: Sequence[str], min_len: int, min_digits: int
+) -> list[re.Match[str]]:
+    """The matches of a _cue_pattern whose value _cue_hits can keep (the
+    others make no hit): cues starting a little before a stretch that can
+    hold such a value."""
+    positions: list[int] = []
+    floor = 0
+    for start, end, _ in t.values(min_len, min_digits):
+        lo = max(start - _CUE_TO_VALUE, floor)
+        if lo < end:
+            positions += t.starts(starts, _ALNUM, lo, end)
+            floor = end
+    return _matches_at(pattern, t.work, positions)
+
+
+def _detect_mrn(t: _Text, config: _Config) -> list[_Hit]:
+    work = t.work
+    hits = _cue_hits(_cue_matches(_MRN_CUE, t, _MRN_STARTS, 4, 3), "mrn", 4, 3)
     for pattern in config.mrn_patterns:
         group = "mrn" if "mrn" in pattern.groupindex else 0
         for m in pattern.finditer(work):
@@ -557,7 +924,28 @@ _MEMBER_CUE = _cue_pattern(
 
 def detect_member_id(work: str, config: _Config | None = None) -> list[_Hit]:
     """Health-plan member, subscriber, policy, group and Medicare/Medicaid IDs after a cue."""
-    return _cue_hits(_MEMBER_CUE, work, "member_id", 5, 2)
+    return _detect_member_id(_Text(work), config)
+
+
+_MEMBER_STARTS = (
+    "member",
+    "subscriber",
+    "policy",
+    "group",
+    "plan",
+    "insurance",
+    "beneficiary",
+    "medi",
+    "health",
+    "enrollee",
+    "cardholder",
+    "contract",
+    "coverage",
+)
+
+
+def _detect_member_id(t: _Text, config: _Config | None) -> list[_Hit]:
+    return _cue_hits(_cue_matches(_MEMBER_CUE, t, _MEMBER_STARTS, 5, 2), "member_id", 5, 2)
 
 
 _ACCOUNT_CUE = _cue_pattern(
@@ -573,8 +961,36 @@ _CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", _A)
 def detect_account_number(work: str, config: _Config | None = None) -> list[_Hit]:
     """Account, claim, invoice and prescription numbers after a cue, and
     payment card numbers anywhere (13-19 digits passing the Luhn check)."""
-    hits = _cue_hits(_ACCOUNT_CUE, work, "account_number", 4, 4)
-    for m in _CARD.finditer(work):
+    return _detect_account_number(_Text(work), config)
+
+
+_ACCOUNT_STARTS = (
+    "bill",
+    "patient",
+    "guarantor",
+    "hospital",
+    "bank",
+    "checking",
+    "savings",
+    "my",
+    "account",
+    "acct",
+    "a/c",
+    "claim",
+    "invoice",
+    "statement",
+    "rx",
+    "prescription",
+    "refill",
+)
+
+
+def _detect_account_number(t: _Text, config: _Config | None) -> list[_Hit]:
+    hits = _cue_hits(_cue_matches(_ACCOUNT_CUE, t, _ACCOUNT_STARTS, 4, 4), "account_number", 4, 4)
+    # A card number starts a run of digits; its 13+ digits are joined by
+    # single spaces or hyphens.
+    card_starts = _run_starts(t) if t.has_value(13, 13) else []
+    for m in _matches_at(_CARD, t.work, card_starts):
         digits = _NON_DIGITS.sub("", m.group())
         if 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _luhn(digits):
             hits.append(("account_number", m.start(), m.end()))
@@ -600,7 +1016,40 @@ _LICENSE_CUE = _cue_pattern(
 def detect_license(work: str, config: _Config | None = None) -> list[_Hit]:
     """Driver's, professional and DEA licence numbers, certificate, passport
     and state ID numbers, after a cue."""
-    return _cue_hits(_LICENSE_CUE, work, "license", 5, 2)
+    return _detect_license(_Text(work), config)
+
+
+_LICENSE_STARTS = (
+    "driv",
+    "dl",
+    "licen",
+    "medical",
+    "nursing",
+    "professional",
+    "pharmac",
+    "dental",
+    "state",
+    "board",
+    "dea",
+    "birth",
+    "marriage",
+    "cert",
+    "passport",
+    "permit",
+    "registration",
+    "green",
+    "visa",
+    "alien",
+    "a-number",
+    "uscis",
+    "tax",
+    "ein",
+    "itin",
+)
+
+
+def _detect_license(t: _Text, config: _Config | None) -> list[_Hit]:
+    return _cue_hits(_cue_matches(_LICENSE_CUE, t, _LICENSE_STARTS, 5, 2), "license", 5, 2)
 
 
 # --------------------------------------------------------------------------
@@ -634,14 +1083,25 @@ def _vin_valid(vin: str) -> bool:
 def detect_vehicle(work: str, config: _Config | None = None) -> list[_Hit]:
     """VINs (17 characters with a valid check digit, or after "VIN") and
     licence plates after a cue."""
+    return _detect_vehicle(_Text(work), config)
+
+
+_PLATE_STARTS = ("licen", "plate", "tag", "registration")
+
+
+def _detect_vehicle(t: _Text, config: _Config | None) -> list[_Hit]:
+    work = t.work
     hits = []
-    for m in _VIN.finditer(work):
+    # A VIN is 17 letters and digits with a digit.
+    for m in _VIN.finditer(work) if t.has_value(17, 1) else ():
         vin = m.group().upper()
         if not (re.search(r"\d", vin) and re.search(r"[A-Z]", vin)):
             continue
         if _vin_valid(vin) or _VIN_CUE.search(work, max(0, m.start() - 30), m.start()):
             hits.append(("vehicle", m.start(), m.end()))
-    hits += _cue_hits(_PLATE_CUE, work, "vehicle", 4, 1)
+    # A plate may join letters to digits with a space ("ABC 1234"): the looser value_digits.
+    plates = _matches_at(_PLATE_CUE, work, t.starts(_PLATE_STARTS, _ALNUM)) if t.value_digits else []
+    hits += _cue_hits(plates, "vehicle", 4, 1)
     return hits
 
 
@@ -654,8 +1114,19 @@ _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?P<s>[:-])(?:[0-9A-Fa-f]{2}(?P=s))
 
 def detect_device(work: str, config: _Config | None = None) -> list[_Hit]:
     """Device serial numbers, device IDs, IMEI/UDI after a cue; MAC addresses."""
-    hits = _cue_hits(_DEVICE_CUE, work, "device", 4, 2)
-    hits += [("device", m.start(), m.end()) for m in _MAC.finditer(work)]
+    return _detect_device(_Text(work), config)
+
+
+_DEVICE_STARTS = ("serial", "s/n", "sn", "device", "imei", "meid", "udi", "esn", "mac")
+# Every MAC address holds a separator, two hex digits and the same separator
+# (a literal first character makes the search fast).
+_MAC_HINTS = (re.compile(r":[0-9A-Fa-f]{2}:", _A), re.compile(r"-[0-9A-Fa-f]{2}-", _A))
+
+
+def _detect_device(t: _Text, config: _Config | None) -> list[_Hit]:
+    hits = _cue_hits(_cue_matches(_DEVICE_CUE, t, _DEVICE_STARTS, 4, 2), "device", 4, 2)
+    if _MAC_HINTS[0].search(t.work) or _MAC_HINTS[1].search(t.work):
+        hits += [("device", m.start(), m.end()) for m in _MAC.finditer(t.work)]
     return hits
 
 
@@ -679,6 +1150,10 @@ _DATE = re.compile(
     r")",
     _AI,
 )
+# Necessary for a date with a month name (see _detect_date); "\Z" is the
+# position searched up to.
+_MONTH_AFTER = re.compile(r"(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?" + _MONTH, _AI)
+_MONTH_BEFORE = re.compile(_MONTH + r"\.?,?\s{1,3}\Z", _AI)
 _BIRTH_DEATH_STAY = (
     r"d\.?o\.?b\.?|date\s{1,3}of\s{1,3}(?:birth|death|admission|discharge)|birth\s{0,2}(?:date|day)s?|b-?days?"
     r"|born|admit(?:ted)?|admission|discharged?|died|death|passed(?:\s{1,3}away)?|deceased"
@@ -721,8 +1196,32 @@ def _valid_date(m: re.Match[str]) -> bool:
 def detect_date(work: str, config: _Config | None = None) -> list[_Hit]:
     """Dates with birth, death, admission, discharge or appointment context
     within 40 characters (same sentence); birth years implying age 90+."""
+    return _detect_date(_Text(work), config)
+
+
+def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
+    if not t.ndigits:
+        return []
+    work = t.work
     hits = []
-    for m in _DATE.finditer(work):
+    # A date's first run of digits is at most 14 characters after its start
+    # ("September, 2024") and is followed by "/", ".", "-" and a digit, or by
+    # "-" (2024-03-14), or by a month ("3rd of May"), or comes after a month
+    # (May 3, May 2024). A date reads fewer than 50 characters.
+    windows = []
+    for start, end in t.runs:
+        size = end - start
+        if size > 4 or size == 3:
+            continue
+        after = work[end : end + 2]
+        if (
+            (size <= 2 and len(after) == 2 and after[0] in "/.-" and after[1] in "0123456789")
+            or (size == 4 and after[:1] == "-")
+            or (size <= 2 and _MONTH_AFTER.match(work, end))
+            or (start and work[start - 1] in _ASCII_WS and _MONTH_BEFORE.search(work, max(0, start - 16), start))
+        ):
+            windows.append((start - 16, end))
+    for m in _matches_in(_DATE, work, windows, 64):
         if not _valid_date(m):
             continue
         start, end = m.span()
@@ -735,6 +1234,9 @@ def detect_date(work: str, config: _Config | None = None) -> list[_Hit]:
         after = _DATE_CUE_AFTER.search(work, end, min(len(work), end + 30))
         if after is not None and not _SENTENCE_BREAK.search(work, end, after.start()):
             hits.append(("date", start, end))
+    low = t.low
+    if t.maxrun < 4 or not ("born" in low or "birth" in low or "year" in low):
+        return hits
     oldest = datetime.date.today().year - 90
     for m in _BORN_YEAR.finditer(work):
         if int(m.group("v")) <= oldest:
@@ -771,8 +1273,15 @@ _AGGREGATE = re.compile(r"(?<![A-Za-z])(?:over|more\s{1,3}than|older\s{1,3}than|
 
 def detect_age(work: str, config: _Config | None = None) -> list[_Hit]:
     """Ages of 90 and over stated as ages ("93-year-old", "Dad is 96", "Mom (92)")."""
+    return _detect_age(_Text(work), config)
+
+
+def _detect_age(t: _Text, config: _Config | None) -> list[_Hit]:
+    work = t.work
     hits = []
-    for m in _AGE_CANDIDATE.finditer(work):
+    # A candidate is a whole run of two or three digits.
+    starts = [start for start, end in t.runs if 2 <= end - start <= 3]
+    for m in _matches_at(_AGE_CANDIDATE, work, starts):
         start, end = m.span()
         lo = max(0, start - 40)
         if _AGGREGATE.search(work, max(0, start - 14), start):
@@ -831,16 +1340,25 @@ _ZIP_CUE = re.compile(
 def detect_address(work: str, config: _Config | None = None) -> list[_Hit]:
     """Street addresses (number, capitalised street name, suffix, optional
     direction, unit and "City, ST"), PO boxes, and "City, ST 12345"."""
+    return _detect_address(_Text(work), config)
+
+
+def _detect_address(t: _Text, config: _Config | None) -> list[_Hit]:
+    if not t.ndigits:
+        return []
+    work = t.work
     hits = []
-    for m in _ADDRESS.finditer(work):
+    # A street address starts with a run of at most six digits.
+    for m in _matches_at(_ADDRESS, work, _run_starts(t, 6)):
         end = m.end("city") if m.group("city") else m.end()
         if m.group("zip"):
             end = m.start("zip")
             zip_start = m.start("zip") + len(m.group("zip")) - len(m.group("zip").lstrip(", "))
             hits.append(("zip", zip_start, m.end("zip")))
         hits.append(("address", m.start(), end))
-    hits += [("address", m.start(), m.end()) for m in _PO_BOX.finditer(work)]
-    for m in _CITY_STATE_ZIP.finditer(work):
+    if "box" in t.low:
+        hits += [("address", m.start(), m.end()) for m in _PO_BOX.finditer(work)]
+    for m in _CITY_STATE_ZIP.finditer(work) if t.maxrun >= 5 else ():
         hits.append(("address", m.start("a"), m.end("a")))
         hits.append(("zip", m.start("zip"), m.end("zip")))
     return hits
@@ -849,8 +1367,16 @@ def detect_address(work: str, config: _Config | None = None) -> list[_Hit]:
 def detect_zip(work: str, config: _Config | None = None) -> list[_Hit]:
     """ZIP+4 codes anywhere; five-digit ZIPs after "zip"/"postal code" (and
     after an address or "City, ST": see :func:`detect_address`)."""
+    return _detect_zip(_Text(work), config)
+
+
+def _detect_zip(t: _Text, config: _Config | None) -> list[_Hit]:
+    if t.maxrun < 5:  # both patterns: five digits together
+        return []
+    work, low = t.work, t.low
     hits = [("zip", m.start(), m.end()) for m in _ZIP4.finditer(work)]
-    hits += [("zip", m.start("v"), m.end("v")) for m in _ZIP_CUE.finditer(work)]
+    if "zip" in low or "postal" in low:
+        hits += [("zip", m.start("v"), m.end("v")) for m in _ZIP_CUE.finditer(work)]
     return hits
 
 
@@ -945,10 +1471,145 @@ def _name_hit(work: str, m: re.Match[str], min_words: int) -> _Hit | None:
 def detect_name(work: str, config: _Config | None = None) -> list[_Hit]:
     """Personal names after a cue (relationship, "my name is", "named", "I'm",
     a sign-off, "Hi all, X here"); never clinicians ("Dr. X")."""
+    return _detect_name(_Text(work), config)
+
+
+# A name starts with a capital letter. In the cue patterns other than
+# _NAME_HERE, what comes between the cue and the name is one to nine of the
+# _NAME_GAP characters ("my husband, Tom", "name: Jo", "Love -\nAnn"), and a cue
+# ends with a letter or "é" ("my fiancé Jo"). The longest cue ("their
+# 12-year-old great-granddaughter-in-law") has 53 characters, and no attempt
+# reads 200 characters past its start (cue, gap, three 26-letter words).
+# The capital is followed by a letter, "'" or "-" (a name word has two
+# letters or more), and the cue's last word, the letters (and "é", "'") before
+# the gap, is one of _NAME_CUE_LAST_WORDS. Which part of the letters before the
+# gap is that word is not known (the look-behind of a cue lets "é" or "'" come
+# right before it), so every ending of them is looked up.
+_NAME_CUE_LAST_WORDS = frozenset(
+    [
+        # _RELATION
+        *(
+            prefix + grand + base
+            for prefix in ("", "step", "half")
+            for grand in ("", "grand")
+            for base in [
+                "mother",
+                "father",
+                "son",
+                "daughter",
+                "child",
+                "children",
+                "kid",
+                "mom",
+                "mum",
+                "mommy",
+                "mama",
+                "dad",
+                "daddy",
+                "papa",
+                "sister",
+                "brother",
+            ]
+        ),
+        *[
+            "law",
+            "grandma",
+            "grandpa",
+            "granny",
+            "nana",
+            "grandson",
+            "granddaughter",
+            "grandchild",
+            "husband",
+            "wife",
+            "spouse",
+            "partner",
+            "fiancé",
+            "fiancée",
+            "fiance",
+            "fiancee",
+            "boyfriend",
+            "girlfriend",
+            "friend",
+            "neighbor",
+            "neighbour",
+            "roommate",
+            "aunt",
+            "auntie",
+            "uncle",
+            "cousin",
+            "niece",
+            "nephew",
+            "twin",
+            "baby",
+            "caregiver",
+            "godmother",
+            "godfather",
+            "godson",
+            "goddaughter",
+            "companion",
+            "sweetheart",
+        ],
+        # the other cues of _NAME_STRONG, then _NAME_WEAK's, then _NAME_SIGNOFF's
+        *["is", "nameis", "name", "'s", "named"],
+        *["am", "'m", "im"],
+        *[
+            "sincerely",
+            "regards",
+            "warmly",
+            "respectfully",
+            "cheers",
+            "love",
+            "signed",
+            "best",
+            "gratefully",
+            "gratitude",
+            "thanks",
+            "you",
+            "much",
+            "again",
+            "all",
+            "everyone",
+            "everything",
+            "help",
+            "listening",
+        ],
+    ]
+)
+_NAME_CUE_WORD_MAX = max(map(len, _NAME_CUE_LAST_WORDS))
+# So _CUE_BEFORE_CAPITAL, run on the reversed text, where the capital comes
+# first (a fast scan), finds every capital that can start such a name: group 1
+# is the gap, group 2 the reversed letters before it.
+_CUE_BEFORE_CAPITAL = re.compile(
+    f"[{_UPPER}](?<=[{_LOWER}'\\-{_UPPER}][{_UPPER}])"
+    + rf"(?=([ \t\n\r\x0b\x0c,:\-]{{1,12}})([A-Za-zé']{{1,{_NAME_CUE_WORD_MAX}}}))",
+    _A,
+)
+_NAME_HERE_STARTS = ("hi", "hello", "hey", "greetings")
+
+
+def _could_end_a_name_cue(letters: str) -> bool:
+    return any(letters[i:] in _NAME_CUE_LAST_WORDS for i in range(len(letters)))
+
+
+def _detect_name(t: _Text, config: _Config | None) -> list[_Hit]:
+    work = t.work
+    last = len(work) - 1
+    windows = []
+    for m in _CUE_BEFORE_CAPITAL.finditer(work[::-1]):
+        if _could_end_a_name_cue(m.group(2)[::-1].lower()):
+            cue_end = last - m.end(1)  # the letter before the gap, in ``work``
+            windows.append((cue_end - 64, cue_end + 1))
+    windows.reverse()
     hits = []
-    for pattern, min_words in ((_NAME_STRONG, 1), (_NAME_WEAK, 2), (_NAME_SIGNOFF, 2), (_NAME_HERE, 2)):
-        for m in pattern.finditer(work):
+    for pattern, min_words in ((_NAME_STRONG, 1), (_NAME_WEAK, 2), (_NAME_SIGNOFF, 2)):
+        for m in _matches_in(pattern, work, windows, 256):
             hit = _name_hit(work, m, min_words)
+            if hit:
+                hits.append(hit)
+    if "here" in t.low:  # "Hi all, Jamal Wright here"
+        for m in _matches_at(_NAME_HERE, work, t.starts(_NAME_HERE_STARTS, _LETTERS)):
+            hit = _name_hit(work, m, 2)
             if hit:
                 hits.append(hit)
     return hits
@@ -981,6 +1642,28 @@ DETECTORS: dict[str, Detector] = {
 }
 
 
+# What scan() runs: the same detectors, sharing one _Text per scan.
+_SCAN_DETECTORS: tuple[Callable[[_Text, _Config], list[_Hit]], ...] = (
+    _detect_phone,
+    _detect_email,
+    _detect_ssn,
+    _detect_mrn,
+    _detect_member_id,
+    _detect_account_number,
+    _detect_license,
+    _detect_vehicle,
+    _detect_device,
+    _detect_date,
+    _detect_age,
+    _detect_address,
+    _detect_zip,
+    _detect_ip_address,
+    _detect_url,
+    _detect_handle,
+    _detect_name,
+)
+
+
 def normalise(text: str) -> str:
     """The text the detectors read: same length, exotic spaces/dashes/digits made ASCII."""
     return text.translate(_NORMALISE)
@@ -1010,11 +1693,12 @@ def scan(text: str) -> list[Finding]:
         raise TypeError(f"scan() expects str, not {type(text).__name__}")
     if not text:
         return []
-    work = normalise(text)
+    # Every character _NORMALISE changes is outside ASCII.
+    t = _Text(text if text.isascii() else normalise(text))
     config = _config()
     hits: list[_Hit] = []
-    for detector in DETECTORS.values():
-        hits.extend(detector(work, config))
+    for detector in _SCAN_DETECTORS:
+        hits.extend(detector(t, config))
     return [Finding(kind, start, end, text[start:end]) for kind, start, end in _resolve(hits)]
 
 

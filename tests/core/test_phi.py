@@ -5,6 +5,7 @@ import importlib.util
 import re
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -577,3 +578,108 @@ def test_scan_never_raises_on_any_text(text):
 @given(texts)
 def test_scan_never_raises_on_phi_like_text(text):
     _check_findings(text)
+
+
+# ---------------------------------------------------------------------------
+# Prefilters
+# ---------------------------------------------------------------------------
+# scan() runs a pattern only where it can match (see "Prefilters" in phi.py).
+# With the prefilters switched off, every pattern runs on the whole text as
+# it did before they existed; the findings must be the same.
+
+
+class _EveryCueWord(str):
+    """A lower-cased text that claims to hold every cue word."""
+
+    def __contains__(self, item):
+        return True
+
+
+class _UnfilteredText(phi._Text):
+    __slots__ = ()
+
+    def __init__(self, work):
+        super().__init__(work)
+        self.low = _EveryCueWord(self.low)
+        self.ndigits = len(work) + 100
+
+    maxrun = property(lambda self: 1 << 30)
+    value_digits = property(lambda self: True)
+
+    def has_value(self, min_len, min_digits):
+        return True
+
+    def values(self, min_len, min_digits):
+        return [[0, len(self.work), 1 << 30]]
+
+
+def _scan_without_prefilters(text):
+    def everywhere(pattern, work, *where):
+        return list(pattern.finditer(work))
+
+    always = re.compile("")
+    with (
+        mock.patch.object(phi, "_Text", _UnfilteredText),
+        mock.patch.object(phi, "_matches_at", everywhere),
+        mock.patch.object(phi, "_matches_in", everywhere),
+        mock.patch.object(phi, "_url_matches", lambda t: list(phi._URL.finditer(t.work))),
+        mock.patch.object(phi, "_MAC_HINTS", (always, always)),
+    ):
+        return scan(text)
+
+
+# Texts at the edges of the prefilters, each with a finding they must keep.
+PREFILTER_EDGES = [
+    "Sincerely,\n\n\tJane Doe",  # a long gap before the name
+    "my name  :  , Jo Smith",  # a cue ending in ":"
+    "my fiancé Jo is here",  # a cue ending in "é"
+    "our 12-year-old great-granddaughter-in-law Emily",  # the longest cue
+    "thank you for everything,\nPat Wells",
+    "\u00e9named Jake Smith",  # a cue right after a non-ASCII letter
+    "\u0130 my husband John Smith",  # "İ".lower() is two characters long
+    "\u212a my son Jake",  # the Kelvin sign lower-cases to "k"
+    "Hi all, Jamal Wright here",
+    "MRN12345678",  # a value with no separator
+    "Member ID 12 34 56",  # digits joined by spaces
+    "policy number is on file is XZH-1234",  # the longest filler
+    "insurance card identification number: AB-1234",  # the longest cue
+    "serial # AB-12",
+    "plate ABC 1234",  # a plate joins letters to digits with a space
+    "VIN: 1HGCM82633A004352",
+    "card 4111 1111 1111 1111",
+    "DOB September, 1962",  # 14 characters from the month to the digits
+    "admitted the 3rd of May",
+    "discharged 2024-03-14",
+    "appointment on 3/14",
+    "born in 1925",
+    "(see https://x.example/a)",
+    "see\twww.example.org",
+    "link:\r\nhttps://x.example/p and x.com/someone",
+    "fe80::1ff:fe23:4567:890a",
+    "mac ab:cd:ef:ab:cd:ef",  # a MAC address with no decimal digit
+    "Dad is 96, Mom (92)",
+    "1234 Oak Street, Springfield, IL 62704",
+    "zip 02139 or 02139-4307",
+    "10.0.0.1 and 8.8.8.8",
+    "call me at 555-867-5309 or +44 20 7946 0958, cell 867-5309",
+    "ssn 123-45-6789",
+    "email jane@example.com or @handle",
+]
+
+
+@pytest.mark.parametrize("text", PREFILTER_EDGES)
+def test_prefilters_drop_no_finding(text):
+    findings = scan(text)
+    assert findings
+    assert findings == _scan_without_prefilters(text)
+
+
+def test_prefilters_drop_no_finding_in_the_corpus():
+    for record in _bench().load_corpus():
+        assert scan(record["text"]) == _scan_without_prefilters(record["text"]), record["text"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_prefilters_drop_no_finding_on_phi_like_text(text):
+    assert scan(text) == _scan_without_prefilters(text)
