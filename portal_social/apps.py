@@ -12,3 +12,4 @@ class PortalSocialConfig(AppConfig):
         # Registers system checks, signal receivers and access rules.
         from portal_social import checks, signals  # noqa: F401
         from portal_social.core import rules  # noqa: F401
+        from portal_social.profiles import reviews  # noqa: F401  (review access rules)

@@ -10,6 +10,7 @@ or include each feature's module at a prefix of its choosing.
 from django.urls import include, path
 
 urlpatterns = [
+    path("clinician-reviews/", include("portal_social.profiles.urls")),
     path("community/", include("portal_social.community.urls")),
     path("messages/", include("portal_social.messaging.urls")),
     path("feedback/", include("portal_social.feedback.urls")),

@@ -242,10 +242,12 @@ class ReviewQuerySet(models.QuerySet):
 class Review(models.Model):
     """A patient's ratings of a clinician, with an optional screened comment.
 
-    Stars count as soon as they are given (they carry no PHI); the comment is
-    shown only after screening — automatically when nothing is found, or by a
-    moderator. A later review by the same patient within 12 months replaces
-    this one in the aggregates (``superseded_by``).
+    Stars count as soon as they are given (they carry no PHI, and only
+    patients with a care relationship may review); the comment is shown only
+    after screening — automatically when nothing is found, or by a moderator.
+    One review per patient per clinician in a rolling 12 months: a second one
+    within 12 months is refused, and a review after that replaces this one in
+    the aggregates (``superseded_by``).
     """
 
     class Status(models.TextChoices):

@@ -40,3 +40,61 @@ class ClinicianTaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(ClinicianTaxonomyGroup)
+
+
+# --------------------------------------------------------------------------- review moderation and responses
+
+from django.urls import path, reverse  # noqa: E402
+from wagtail import hooks  # noqa: E402
+from wagtail.admin.menu import MenuItem  # noqa: E402
+
+from portal_social.profiles import moderation  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def _review_moderation_urls():
+    return [
+        path("portal-social/reviews/", moderation.queue, name="portal_social_review_queue"),
+        path(
+            "portal-social/reviews/<uuid:review_id>/decide/",
+            moderation.review_action,
+            name="portal_social_review_action",
+        ),
+        path("portal-social/reviews/respond/", moderation.respond_list, name="portal_social_review_respond_list"),
+        path(
+            "portal-social/reviews/<uuid:review_id>/respond/",
+            moderation.respond,
+            name="portal_social_review_respond",
+        ),
+    ]
+
+
+class _PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permission: str, **kwargs):
+        self.permission = permission
+        super().__init__(*args, **kwargs)
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_menu_item")
+def _review_moderation_menu_item():
+    return _PermissionMenuItem(
+        "Review moderation",
+        reverse("portal_social_review_queue"),
+        icon_name="warning",
+        order=810,
+        permission="portal_social.moderate_reviews",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def _review_response_menu_item():
+    return _PermissionMenuItem(
+        "Respond to reviews",
+        reverse("portal_social_review_respond_list"),
+        icon_name="comment",
+        order=811,
+        permission="portal_social.respond_to_reviews",
+    )

@@ -57,6 +57,7 @@ class Command(BaseCommand):
         self._caregiver_link(users)
         self._pages()
         seed_clinicians(users)
+        seed_reviews(users, password)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with any of these usernames:")
         for username, (_, _, held, _) in DEMO_USERS.items():
@@ -308,3 +309,98 @@ def seed_clinicians(users):
         page.save_revision().publish()
     for patient, clinician in (("patient1", "clinician1"), ("patient2", "clinician1"), ("patient1", "clinician2")):
         CareTeamLink.objects.get_or_create(patient=users[patient], clinician_user=users[clinician])
+
+
+PRAISE = [
+    "Dr. Raman explained my test results clearly and never rushed me.",
+    "Very thorough and kind. The follow-up plan made sense.",
+    "",
+    "Listened to all my questions and answered them patiently.",
+    "Great care, though the wait in the lobby was long.",
+    "",
+    "I always leave feeling I understand what comes next.",
+]
+
+
+def _reviewer(username: str, password: str):
+    import datetime
+
+    from django.utils import timezone
+
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "email": f"{username}@example.org",
+            "first_name": "Demo",
+            "last_name": "Reviewer",
+            # Older than the new-account hold, as real long-standing patients are.
+            "date_joined": timezone.now() - datetime.timedelta(days=400),
+        },
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        roles.grant_role(user=user, role=roles.PATIENT)
+    return user
+
+
+def _review(author, page, stars, comment=""):
+    from portal_social.conf import app_settings
+    from portal_social.profiles import actions
+    from portal_social.profiles.models import Review
+
+    existing = Review.objects.filter(author=author, clinician=page).first()
+    if existing is not None:
+        return existing, False
+    CareTeamLink.objects.get_or_create(patient=author, clinician_user=page.user)
+    ratings = {key: stars for key, _ in app_settings.REVIEW_QUESTIONS}
+    return actions.submit_review(author=author, clinician=page, ratings=ratings, comment=comment), True
+
+
+def seed_reviews(users, password):
+    """Reviews in every state: published, held for PHI, rejected, appealed, reported, answered.
+
+    Dr. Raman (clinician1) gets 29 ratings: one short of the 30 needed before
+    stars are shown, so the next patient's review makes them appear.
+    """
+    from portal_social.profiles import actions
+
+    raman = ClinicianPage.objects.get(user=users["clinician1"])
+    okafor = ClinicianPage.objects.get(user=users["clinician2"])
+    for n in range(1, 29):
+        author = _reviewer(f"reviewer{n:02d}", password)
+        _review(author, raman, 5 if n % 3 else 4, PRAISE[n % len(PRAISE)])
+    # Held: the comment carries a phone number; a moderator must redact it.
+    _review(users["patient2"], raman, 4, "Dr. Raman called me back the same day. Reach me at 413-555-0199 anytime.")
+
+    moderator = users["moderator1"]
+    rejected, created = _review(
+        _reviewer("reviewer29", password), okafor, 1, "This damn clinic lost my referral twice."
+    )
+    if created:
+        actions.reject_review(moderator=moderator, review=rejected, reason="Profanity; stars still count.")
+    appealed, created = _review(
+        _reviewer("reviewer30", password), okafor, 2, "Dr. Okafor seemed distracted and ignored my concerns."
+    )
+    if created:
+        actions.appeal_review(
+            clinician_user=users["clinician2"],
+            review=appealed,
+            reason="This patient was seen by a colleague that day, not by me.",
+        )
+    reported, created = _review(_reviewer("reviewer31", password), okafor, 3, "Average visit. Nothing special.")
+    if created:
+        actions.report_review(reporter=users["patient1"], review=reported, reason="Not about the clinician's care.")
+    answered, created = _review(
+        _reviewer("reviewer32", password), okafor, 2, "The front desk was rude when I asked about my bill."
+    )
+    if created:
+        actions.respond_to_review(
+            staff=users["px1"],
+            review=answered,
+            body="We are sorry about your experience. Our patient-experience team would like to hear more: "
+            "please use the Feedback page so we can follow up.",
+        )
+    _review(_reviewer("reviewer33", password), okafor, 5, "Dr. Okafor helped me get my blood pressure under control.")

@@ -1,0 +1,229 @@
+"""Review moderation in the Wagtail admin: the queue, its decisions, and PX responses.
+
+* ``queue`` (``/cms/portal-social/reviews/``, ``moderate_reviews``): held,
+  appealed and newly reported reviews, oldest first, with the hold reasons
+  and the scanner's findings highlighted in the comment source. Moderators
+  need the source to decide, so opening the queue is audited
+  (``review.moderation_view``, with the ids shown).
+* ``review_action`` (POST): approve, reject with a reason, redact chosen
+  findings (or all of them), uphold or dismiss an appeal; each calls an action.
+* ``respond_list`` and ``respond`` (``respond_to_reviews``): published reviews
+  without a response, and the form for the one public response.
+
+Anyone without the permission gets 404. Every query is bounded: each list
+is capped and its related rows are prefetched.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max, Prefetch, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal_social.core import access, audit, phi
+from portal_social.profiles import actions, reviews
+from portal_social.profiles.forms import RejectForm, ResponseForm
+from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
+
+#: Reviews shown per section of the queue (oldest first); the rest wait their turn.
+QUEUE_LIMIT = 30
+RESPOND_PAGE_SIZE = 25
+
+
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise Http404()
+
+
+def _item(review: Review, labels: dict[str, str]) -> dict:
+    source = review.comment_source
+    findings = phi.scan(source) if source else []
+    marks = [(f.start, f.end, f.kind) for f in findings]
+    marks += [(start, end, "language") for start, end in reviews.watched_word_spans(source)]
+    marks += [(int(s["start"]), int(s["end"]), "redacted") for s in review.redactions]
+    redacted = {(int(s["start"]), int(s["end"])) for s in review.redactions}
+    return {
+        "review": review,
+        "segments": reviews.highlight_segments(source, marks),
+        "findings": [
+            {
+                "value": f"{f.start}:{f.end}",
+                "kind": f.kind,
+                "label": str(phi.LABELS.get(f.kind, f.kind)),
+                "text": f.text,
+                "redacted": (f.start, f.end) in redacted,
+            }
+            for f in findings
+        ],
+        "reasons": [reason.get("message", "") for reason in review.hold_reasons],
+        "ratings": reviews.rating_rows(review, labels),
+        "open_appeal": (getattr(review, "open_appeals", None) or [None])[0],
+        "reports": getattr(review, "report_list", []),
+    }
+
+
+def _sections():
+    base = Review.objects.select_related("clinician").prefetch_related("ratings").order_by("created_at", "pk")
+    held = base.filter(status=Review.Status.HELD)
+    appealed = base.filter(status=Review.Status.APPEALED).prefetch_related(
+        Prefetch(
+            "appeals",
+            queryset=ReviewAppeal.objects.filter(resolved_at__isnull=True).order_by("created_at"),
+            to_attr="open_appeals",
+        )
+    )
+    reported = (
+        base.filter(status=Review.Status.PUBLISHED)
+        .annotate(last_report=Max("reports__created_at"), report_count=Count("reports", distinct=True))
+        .filter(last_report__isnull=False)
+        .filter(Q(moderated_at__isnull=True) | Q(last_report__gt=F("moderated_at")))
+        .prefetch_related(
+            Prefetch("reports", queryset=ReviewReport.objects.order_by("created_at"), to_attr="report_list")
+        )
+        .order_by("last_report", "pk")
+    )
+    return [
+        ("held", _("Held for review"), held),
+        ("appealed", _("Appealed by the clinician"), appealed),
+        ("reported", _("Reported by readers"), reported),
+    ]
+
+
+def queue(request):
+    """The moderation queue. Shows comment sources (which may hold PHI): audited."""
+    _require(request, reviews.MODERATE)
+    labels = reviews.question_labels()
+    sections, shown = [], []
+    for key, title, queryset in _sections():
+        total = queryset.count()
+        items = [_item(review, labels) for review in queryset[:QUEUE_LIMIT]] if total else []
+        shown += [str(item["review"].pk) for item in items]
+        sections.append({"key": key, "title": title, "total": total, "items": items, "limit": QUEUE_LIMIT})
+    audit.record(
+        "review.moderation_view",
+        actor=request.user,
+        request=request,
+        target_type="portal_social.review",
+        details={"reviews": shown},
+    )
+    return render(
+        request,
+        "portal_social/profiles/admin/queue.html",
+        {"sections": sections, "header_title": _("Review moderation"), "reject_form": RejectForm()},
+    )
+
+
+def _spans(values: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for value in values:
+        start, _sep, end = value.partition(":")
+        if not (start.isdigit() and end.isdigit()):
+            raise ValidationError({"spans": [_("A selected part of the comment is not valid.")]})
+        spans.append((int(start), int(end)))
+    return spans
+
+
+@require_POST
+def review_action(request, review_id):
+    """Apply one moderator decision to one review, then go back to the queue."""
+    _require(request, reviews.MODERATE)
+    review = get_object_or_404(access.visible(request.user, Review.objects.select_related("clinician")), pk=review_id)
+    decision = request.POST.get("action", "")
+    user = request.user
+    try:
+        if decision == "approve":
+            actions.approve_review(moderator=user, review=review, request=request)
+            done = _("The review is published.")
+        elif decision == "reject":
+            actions.reject_review(moderator=user, review=review, reason=request.POST.get("reason", ""), request=request)
+            done = _("The comment is rejected; its star ratings still count.")
+        elif decision == "redact":
+            use_all = request.POST.get("all_findings") == "on"
+            actions.redact_review(
+                moderator=user,
+                review=review,
+                spans=_spans(request.POST.getlist("span")),
+                use_findings=use_all,
+                request=request,
+            )
+            done = _("The selected parts are hidden and the review is published.")
+        elif decision in ("uphold", "dismiss"):
+            appeal = review.appeals.filter(resolved_at__isnull=True).order_by("created_at").first()
+            if appeal is None:
+                raise ValidationError(_("This review has no open appeal."))
+            actions.resolve_appeal(moderator=user, appeal=appeal, upheld=decision == "uphold", request=request)
+            done = (
+                _("Appeal upheld: the comment is removed.")
+                if decision == "uphold"
+                else _("Appeal dismissed: the comment is published again.")
+            )
+        else:
+            raise ValidationError(_("Choose a decision."))
+    except PermissionDenied:
+        raise Http404() from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("portal_social_review_queue"))
+
+
+def respond_list(request):
+    """Published reviews still without a response, newest first (PX staff)."""
+    _require(request, reviews.RESPOND)
+    waiting = (
+        Review.objects.published()
+        .filter(response__isnull=True)
+        .select_related("clinician")
+        .prefetch_related("ratings")
+        .order_by("-created_at", "pk")
+    )
+    page = Paginator(waiting, RESPOND_PAGE_SIZE).get_page(request.GET.get("p"))
+    labels = reviews.question_labels()
+    items = [
+        {"review": review, "text": reviews.public_comment_text(review), "ratings": reviews.rating_rows(review, labels)}
+        for review in page
+    ]
+    return render(
+        request,
+        "portal_social/profiles/admin/respond_list.html",
+        {"page": page, "items": items, "header_title": _("Respond to reviews")},
+    )
+
+
+def respond(request, review_id):
+    """The one public response to a published review (PX staff)."""
+    _require(request, reviews.RESPOND)
+    review = get_object_or_404(Review.objects.published().select_related("clinician"), pk=review_id)
+    existing = getattr(review, "response", None)
+    form = ResponseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and existing is None and form.is_valid():
+        try:
+            actions.respond_to_review(
+                staff=request.user, review=review, body=form.cleaned_data["body"], request=request
+            )
+        except actions.ResponseDenied:
+            raise Http404() from None
+        except ValidationError as exc:
+            form.add_action_errors(exc)
+        else:
+            messages.success(request, _("Your response is published under the review."))
+            return HttpResponseRedirect(reverse("portal_social_review_respond_list"))
+    return render(
+        request,
+        "portal_social/profiles/admin/respond_form.html",
+        {
+            "review": review,
+            "text": reviews.public_comment_text(review),
+            "ratings": reviews.rating_rows(review),
+            "existing": existing,
+            "form": form,
+            "header_title": _("Respond to a review"),
+        },
+    )

@@ -1,0 +1,363 @@
+"""Reviews, read side: who may see or do what to a review, and the profile page's review section.
+
+Write paths live in :mod:`portal_social.profiles.actions`. This module holds:
+
+* the access rules for :class:`~portal_social.profiles.models.Review`
+  (registered on import; ``actions`` imports this module, and the Wagtail
+  hooks import ``actions``, so they are registered at start-up);
+* the screening helpers shared by actions and the moderation queue (watched
+  words, plain-language hold reasons, redaction spans);
+* :func:`profile_context`, what ``ClinicianPage.get_context`` adds for the
+  ``_reviews.html`` section, in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import Avg, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from portal_social.adapter import get_adapter
+from portal_social.conf import app_settings
+from portal_social.core import access, phi
+from portal_social.profiles.models import Review, ReviewRating
+
+MODERATE = "portal_social.moderate_reviews"
+RESPOND = "portal_social.respond_to_reviews"
+
+#: Published reviews per page of the profile's review list.
+REVIEWS_PER_PAGE = 10
+#: The query-string parameter that pages the review list.
+PAGE_PARAM = "reviews_page"
+
+#: A small built-in list of profanity and slurs that holds a comment for a
+#: moderator; hosts add their own with ``PORTAL_SOCIAL_WATCHED_WORDS``. Kept
+#: short on purpose: it is a net for the obvious, and a moderator decides.
+BUILTIN_WATCHED_WORDS: tuple[str, ...] = (
+    "fuck",
+    "fucking",
+    "motherfucker",
+    "shit",
+    "bullshit",
+    "bitch",
+    "asshole",
+    "bastard",
+    "cunt",
+    "dickhead",
+    "retard",
+    "retarded",
+)
+
+#: How each PHI kind is named to an author ("It may contain … a phone number").
+_KIND_PHRASES = {
+    "name": "a person's name",
+    "phone": "a phone number",
+    "email": "an email address",
+    "address": "a street address",
+    "zip": "a ZIP code",
+    "date": "a date such as a birth or visit date",
+    "age": "an age over 89",
+    "ssn": "a Social Security number",
+    "mrn": "a medical record number",
+    "member_id": "a member ID",
+    "account_number": "an account number",
+    "license": "a licence number",
+    "vehicle": "a vehicle identifier",
+    "device": "a device identifier",
+    "url": "a web link",
+    "ip_address": "an IP address",
+    "handle": "a social media handle",
+}
+
+
+# --------------------------------------------------------------------------- access rules
+
+
+def _is_moderator(user) -> bool:
+    return user.has_perm(MODERATE)
+
+
+@access.rule(Review, "view")
+def _published_or_party_may_view(user, review: Review) -> bool:
+    return (
+        review.status == Review.Status.PUBLISHED
+        or review.author_id == user.pk
+        or (review.clinician.user_id is not None and review.clinician.user_id == user.pk)
+        or _is_moderator(user)
+    )
+
+
+@access.rule(Review, "moderate", phi=True)
+def _moderators_may_moderate(user, review: Review) -> bool:
+    return _is_moderator(user)
+
+
+@access.rule(Review, "respond")
+def _px_staff_may_respond(user, review: Review) -> bool:
+    return user.has_perm(RESPOND)
+
+
+@access.rule(Review, "appeal")
+def _reviewed_clinician_may_appeal(user, review: Review) -> bool:
+    return review.clinician.user_id is not None and review.clinician.user_id == user.pk
+
+
+@access.rule(Review, "report")
+def _anyone_signed_in_may_report_published(user, review: Review) -> bool:
+    return review.status == Review.Status.PUBLISHED
+
+
+@access.scope(Review)
+def _reviews_visible_to(user) -> Q:
+    if _is_moderator(user):
+        return Q()
+    return Q(status=Review.Status.PUBLISHED) | Q(author=user) | Q(clinician__user=user)
+
+
+# --------------------------------------------------------------------------- screening
+
+
+@functools.lru_cache(maxsize=8)
+def _watched_pattern(extra: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = sorted({w.strip().lower() for w in (*BUILTIN_WATCHED_WORDS, *extra) if w.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    # A phrase matches with any run of spaces between its words.
+    alternatives = "|".join(r"\s+".join(re.escape(part) for part in word.split()) for word in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def watched_word_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each watched word or phrase in ``text`` (whole words, any case)."""
+    pattern = _watched_pattern(tuple(app_settings.WATCHED_WORDS))
+    if pattern is None or not text:
+        return []
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def _join_phrases(phrases: Sequence[str]) -> str:
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + _(" or ") + phrases[-1]
+
+
+def phi_reason(findings: Iterable[phi.Finding]) -> dict:
+    """The plain-language hold reason for PHI findings: kinds only, never the text."""
+    kinds = [kind for kind in phi.KINDS if any(f.kind == kind for f in findings)]
+    kinds += sorted({f.kind for f in findings} - set(kinds))
+    phrases = [_KIND_PHRASES.get(kind, _("personal details")) for kind in kinds[:3]]
+    return {
+        "code": "phi",
+        "kinds": kinds,
+        "message": _("It may contain personal details such as %(what)s.") % {"what": _join_phrases(phrases)},
+    }
+
+
+def language_reason() -> dict:
+    return {"code": "language", "message": _("It may contain language that our review policy does not allow.")}
+
+
+def new_account_reason() -> dict:
+    return {
+        "code": "new_account",
+        "message": _("Comments from new accounts are read by a moderator before they appear."),
+    }
+
+
+def redaction_findings(source: str, redactions: Iterable[dict]) -> list[phi.Finding]:
+    """The stored redaction spans of ``source`` as findings that :func:`phi.redact` accepts."""
+    found = []
+    for span in redactions:
+        start, end = int(span["start"]), int(span["end"])
+        if 0 <= start < end <= len(source):
+            found.append(phi.Finding(str(span.get("kind") or "details"), start, end, source[start:end]))
+    return found
+
+
+def public_comment_text(review: Review) -> str:
+    """The comment as the public sees it, as plain text: the source with redactions applied."""
+    return phi.redact(review.comment_source, redaction_findings(review.comment_source, review.redactions))
+
+
+def highlight_segments(text: str, marks: Iterable[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """``text`` cut into ``(piece, kind)`` segments; ``kind`` is "" outside every mark.
+
+    For moderators' screens, so templates can wrap marked pieces in ``<mark>``
+    while autoescaping everything. Overlapping marks merge.
+    """
+    merged: list[list] = []
+    for start, end, kind in sorted(marks):
+        start, end = max(0, start), min(len(text), end)
+        if end <= start:
+            continue
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, kind])
+    segments, pos = [], 0
+    for start, end, kind in merged:
+        if start > pos:
+            segments.append((text[pos:start], ""))
+        segments.append((text[start:end], kind))
+        pos = end
+    if pos < len(text):
+        segments.append((text[pos:], ""))
+    return segments
+
+
+# --------------------------------------------------------------------------- display helpers
+
+
+def stars_visual(value) -> str:
+    """Five star characters for a 1–5 value, rounded to whole stars (decorative; pair with text)."""
+    if value is None:
+        return ""
+    whole = int(Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    whole = max(0, min(5, whole))
+    return "★" * whole + "☆" * (5 - whole)
+
+
+def question_labels() -> dict[str, str]:
+    return dict(app_settings.REVIEW_QUESTIONS)
+
+
+def rating_rows(review: Review, labels: dict[str, str] | None = None) -> list[dict]:
+    """``[{key, label, stars, visual}]`` in the configured question order (uses prefetched ratings)."""
+    labels = labels if labels is not None else question_labels()
+    order = {key: index for index, key in enumerate(labels)}
+    ratings = sorted(review.ratings.all(), key=lambda r: order.get(r.question, len(order)))
+    return [
+        {
+            "key": r.question,
+            "label": labels.get(r.question, r.question),
+            "stars": r.stars,
+            "visual": stars_visual(r.stars),
+        }
+        for r in ratings
+    ]
+
+
+def exclusion_policy_url() -> str:
+    """Where the review exclusion policy is published ("" until the host mounts the URLs)."""
+    try:
+        return reverse("portal_social_profiles:review_policy")
+    except NoReverseMatch:
+        return ""
+
+
+def twelve_months_before(moment: datetime.datetime) -> datetime.datetime:
+    """The same instant one calendar year earlier (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year - 1)
+    except ValueError:
+        return moment.replace(year=moment.year - 1, day=28)
+
+
+def twelve_months_after(moment: datetime.datetime) -> datetime.datetime:
+    """The same instant one calendar year later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return moment.replace(year=moment.year + 1, day=28)
+
+
+def recent_review(author, clinician, now: datetime.datetime) -> Review | None:
+    """The author's review of this clinician from the last 12 months, if any."""
+    return (
+        Review.objects.filter(author=author, clinician=clinician, created_at__gt=twelve_months_before(now))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def too_soon_message(recent: Review) -> str:
+    """Why a second review within 12 months is refused, and when the author may review again."""
+    again = twelve_months_after(recent.created_at)
+    return _(
+        "You already reviewed this clinician in %(when)s. You can review them again from %(again)s; "
+        "your new review will then replace the earlier one."
+    ) % {
+        "when": date_format(timezone.localtime(recent.created_at), "F Y"),
+        "again": date_format(timezone.localtime(again), "j F Y"),
+    }
+
+
+# --------------------------------------------------------------------------- profile page
+
+
+def profile_context(request, page) -> dict:
+    """The review section of a clinician's profile, in a fixed number of queries.
+
+    Keys: ``reviews`` (a ``Page`` of published reviews, ratings and the PX
+    response prefetched, each with ``rating_rows``, ``report_url`` and
+    ``appeal_url`` attached), ``show_aggregate``, ``aggregate`` (``average``,
+    ``count``, ``visual``, ``questions`` as ``(label, average)`` pairs),
+    ``can_review``, ``can_appeal``, ``review_url``, ``min_count`` and
+    ``exclusion_policy_url``.
+    """
+    min_count = app_settings.REVIEWS_MIN_COUNT
+    count = page.rating_count or 0
+    show_aggregate = count >= min_count
+    labels = question_labels()
+
+    aggregate = {"average": None, "count": count, "visual": "", "questions": []}
+    if show_aggregate:
+        counted = Review.objects.counted().filter(clinician=page)
+        averages = dict(
+            ReviewRating.objects.filter(review__in=counted)
+            .values("question")
+            .annotate(average=Avg("stars"))
+            .values_list("question", "average")
+        )
+        aggregate["average"] = page.rating_average
+        aggregate["visual"] = stars_visual(page.rating_average)
+        aggregate["questions"] = [
+            (label, Decimal(str(averages[key])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+            for key, label in labels.items()
+            if averages.get(key) is not None
+        ]
+
+    published = (
+        Review.objects.published()
+        .filter(clinician=page)
+        .select_related("response")
+        .prefetch_related("ratings")
+        .order_by("-created_at", "pk")
+    )
+    reviews = Paginator(published, REVIEWS_PER_PAGE).get_page(request.GET.get(PAGE_PARAM) if request else None)
+    reviews.object_list = list(reviews.object_list)
+
+    user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    can_appeal = signed_in and page.user_id is not None and page.user_id == user.pk
+    base_url = page.url or ""
+    for review in reviews.object_list:
+        review.rating_rows = rating_rows(review, labels)
+        review.report_url = base_url + page.reverse_subpage("report_review", args=(review.pk,))
+        review.appeal_url = base_url + page.reverse_subpage("appeal_review", args=(review.pk,))
+        response = getattr(review, "response", None)
+        # Sanitised once at write time by core.text.render (house rule 5), like
+        # comment_html; marked safe here so templates need no second |safe.
+        review.response_html = mark_safe(response.body_html) if response is not None else ""  # noqa: S308
+
+    return {
+        "reviews": reviews,
+        "show_aggregate": show_aggregate,
+        "aggregate": aggregate,
+        "can_review": signed_in and get_adapter(request).can_review(user, page),
+        "can_appeal": can_appeal,
+        "review_url": base_url + page.reverse_subpage("review") if base_url else "",
+        "min_count": min_count,
+        "exclusion_policy_url": exclusion_policy_url(),
+        "reviews_page_param": PAGE_PARAM,
+    }

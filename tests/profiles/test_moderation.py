@@ -1,0 +1,309 @@
+"""The review moderation queue and PX responses in the Wagtail admin."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from portal_social.conf import app_settings
+from portal_social.core import roles
+from portal_social.core.models import AuditEvent, CareTeamLink
+from portal_social.profiles import actions
+from portal_social.profiles.models import Review, ReviewResponse
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/cms/portal-social/reviews/"
+RESPOND_LIST = "/cms/portal-social/reviews/respond/"
+PHONE = "555-867-5309"
+EMAIL = "sam.patient@example.com"
+OLD = datetime.timedelta(days=90)
+
+
+def decide_url(review):
+    return f"/cms/portal-social/reviews/{review.pk}/decide/"
+
+
+def respond_url(review):
+    return f"/cms/portal-social/reviews/{review.pk}/respond/"
+
+
+@pytest.fixture
+def clinician_user(make_user):
+    return make_user(roles.CLINICIAN, mfa=True)
+
+
+@pytest.fixture
+def clinician(make_clinician, clinician_user):
+    return make_clinician("Ana", "Lopez", user=clinician_user)
+
+
+@pytest.fixture
+def make_patient(make_user, clinician_user):
+    def make(**kwargs):
+        kwargs.setdefault("date_joined", timezone.now() - OLD)
+        user = make_user(roles.PATIENT, **kwargs)
+        CareTeamLink.objects.create(patient=user, clinician_user=clinician_user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def moderator(make_user):
+    return make_user(roles.COMMUNITY_MODERATOR, mfa=True)
+
+
+@pytest.fixture
+def px(make_user):
+    return make_user(roles.PATIENT_EXPERIENCE, mfa=True)
+
+
+def submit(author, page, value=4, comment=""):
+    ratings = {key: value for key, _label in app_settings.REVIEW_QUESTIONS}
+    return actions.submit_review(author=author, clinician=page, ratings=ratings, comment=comment)
+
+
+@pytest.fixture
+def held(make_patient, clinician):
+    return submit(make_patient(), clinician, comment=f"Dr Lopez was great. Call me at {PHONE} or {EMAIL}.")
+
+
+# --------------------------------------------------------------------------- who may open what
+
+
+@pytest.mark.parametrize(
+    ("role", "queue_status", "respond_status"),
+    [
+        (roles.COMMUNITY_MODERATOR, 200, 404),
+        (roles.PATIENT_EXPERIENCE, 404, 200),
+        (roles.RISK_MANAGER, 404, 404),
+        (roles.PORTAL_ADMINISTRATOR, 404, 404),
+    ],
+)
+def test_only_moderators_open_the_queue_and_px_the_responses(
+    client, make_user, held, role, queue_status, respond_status
+):
+    client.force_login(make_user(role, mfa=True))
+    queue = client.get(QUEUE)
+    assert queue.status_code == queue_status
+    assert client.get(RESPOND_LIST).status_code == respond_status
+    if queue_status != 200:
+        assert PHONE not in queue.content.decode()
+        before = held.status
+        client.post(decide_url(held), {"action": "approve"})
+        held.refresh_from_db()
+        assert held.status == before
+
+
+@pytest.mark.parametrize("role", [roles.PATIENT, roles.CAREGIVER, roles.CLINICIAN])
+def test_non_staff_never_see_the_queue(client, make_user, held, role):
+    client.force_login(make_user(role, mfa=True))
+    response = client.get(QUEUE)
+    assert response.status_code in (302, 403, 404)
+    assert PHONE not in response.content.decode()
+    client.post(decide_url(held), {"action": "approve"})
+    held.refresh_from_db()
+    assert held.status == Review.Status.HELD
+
+
+def test_moderator_without_mfa_is_sent_to_enrolment(client, make_user, held):
+    client.force_login(make_user(roles.COMMUNITY_MODERATOR))
+    assert client.get(QUEUE)["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_menu_items_follow_permissions(client, moderator, px):
+    client.force_login(moderator)
+    home = client.get("/cms/").content.decode()
+    assert "Review moderation" in home and "Respond to reviews" not in home
+    client.force_login(px)
+    home = client.get("/cms/").content.decode()
+    assert "Respond to reviews" in home and "Review moderation" not in home
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def test_queue_shows_reasons_and_highlights_findings_and_is_audited(client, moderator, held):
+    client.force_login(moderator)
+    html = client.get(QUEUE).content.decode()
+    assert "It may contain personal details such as a phone number or an email address." in html
+    assert f'<mark title="phone">{PHONE}<span class="w-sr-only"> (phone)</span></mark>' in html
+    assert f'<mark title="email">{EMAIL}' in html
+    assert "Dr Lopez was great." in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert html.count('name="span"') == 2
+    event = AuditEvent.objects.get(action="review.moderation_view")
+    assert event.actor_id == moderator.pk
+    assert event.details["reviews"] == [str(held.pk)]
+    assert PHONE not in str(event.details)
+
+
+def test_queue_lists_appealed_and_reported_reviews(client, moderator, make_patient, clinician, clinician_user):
+    appealed = submit(make_patient(), clinician, comment="Appeal me.")
+    actions.appeal_review(clinician_user=clinician_user, review=appealed, reason="Not my patient at all.")
+    reported = submit(make_patient(), clinician, comment="Report me.")
+    actions.report_review(reporter=make_patient(), review=reported, reason="not_about_care: about parking")
+    quiet = submit(make_patient(), clinician, comment="Nobody minds me.")
+    client.force_login(moderator)
+    response = client.get(QUEUE)
+    html = response.content.decode()
+    assert "Appeal me." in html and "Not my patient at all." in html
+    assert "Report me." in html and "about parking" in html
+    assert "Nobody minds me." not in html
+    sections = {
+        section["key"]: [item["review"] for item in section["items"]] for section in response.context["sections"]
+    }
+    assert sections == {"held": [], "appealed": [appealed], "reported": [reported]}
+    assert quiet.pk not in AuditEvent.objects.get(action="review.moderation_view").details["reviews"]
+
+
+def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
+    client.force_login(moderator)
+    counts = []
+    for extra in (2, 12):
+        for i in range(extra):
+            submit(make_patient(), clinician, comment=f"Number {i}: call {PHONE}")
+        client.get(QUEUE)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(QUEUE).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def test_approve(client, moderator, held, django_capture_on_commit_callbacks):
+    client.force_login(moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(decide_url(held), {"action": "approve"})
+    assert response.status_code == 302 and response["Location"] == QUEUE
+    held.refresh_from_db()
+    assert held.status == Review.Status.PUBLISHED and held.moderated_by == moderator
+    assert AuditEvent.objects.filter(action="review.approve", target_id=str(held.pk)).exists()
+
+
+def test_reject_needs_a_reason(client, moderator, held):
+    client.force_login(moderator)
+    response = client.post(decide_url(held), {"action": "reject", "reason": ""}, follow=True)
+    assert "Give a reason for rejecting this comment." in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == Review.Status.HELD
+    client.post(decide_url(held), {"action": "reject", "reason": "Billing dispute"})
+    held.refresh_from_db()
+    assert held.status == Review.Status.REJECTED and held.rejection_reason == "Billing dispute"
+
+
+def test_redact_chosen_finding_only(client, moderator, held):
+    source = held.comment_source
+    start = source.index(PHONE)
+    client.force_login(moderator)
+    client.post(decide_url(held), {"action": "redact", "span": [f"{start}:{start + len(PHONE)}"]})
+    held.refresh_from_db()
+    assert held.status == Review.Status.PUBLISHED
+    assert PHONE not in held.comment_html and "[phone removed]" in held.comment_html
+    assert EMAIL in held.comment_html
+    assert "Dr Lopez was great." in held.comment_html
+
+
+def test_redact_all_findings(client, moderator, held):
+    client.force_login(moderator)
+    client.post(decide_url(held), {"action": "redact", "all_findings": "on"})
+    held.refresh_from_db()
+    assert PHONE not in held.comment_html and EMAIL not in held.comment_html
+    assert "[phone removed]" in held.comment_html and "[email removed]" in held.comment_html
+
+
+def test_redact_with_nothing_chosen_is_an_error(client, moderator, held):
+    client.force_login(moderator)
+    response = client.post(decide_url(held), {"action": "redact"}, follow=True)
+    assert "Choose at least one part of the comment to hide." in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == Review.Status.HELD
+
+
+def test_redact_with_forged_span_is_an_error(client, moderator, held):
+    client.force_login(moderator)
+    client.post(decide_url(held), {"action": "redact", "span": ["0:99999"]})
+    client.post(decide_url(held), {"action": "redact", "span": ["x:y"]})
+    held.refresh_from_db()
+    assert held.status == Review.Status.HELD and held.redactions == []
+
+
+@pytest.mark.parametrize(
+    ("decision", "status"), [("uphold", Review.Status.REJECTED), ("dismiss", Review.Status.PUBLISHED)]
+)
+def test_resolve_appeal(client, moderator, make_patient, clinician, clinician_user, decision, status):
+    review = submit(make_patient(), clinician, comment="Appealed comment.")
+    actions.appeal_review(clinician_user=clinician_user, review=review, reason="Unfair")
+    client.force_login(moderator)
+    client.post(decide_url(review), {"action": decision})
+    review.refresh_from_db()
+    assert review.status == status
+    assert review.appeals.get().upheld is (decision == "uphold")
+
+
+def test_keep_published_clears_a_report_from_the_queue(client, moderator, make_patient, clinician):
+    review = submit(make_patient(), clinician, comment="Reported once.")
+    actions.report_review(reporter=make_patient(), review=review, reason="abusive")
+    client.force_login(moderator)
+    client.post(decide_url(review), {"action": "approve"})
+    response = client.get(QUEUE)
+    assert all(not section["items"] for section in response.context["sections"])
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+
+
+def test_decisions_need_post(client, moderator, held):
+    client.force_login(moderator)
+    assert client.get(decide_url(held)).status_code == 405
+
+
+def test_unknown_decision(client, moderator, held):
+    client.force_login(moderator)
+    response = client.post(decide_url(held), {"action": "explode"}, follow=True)
+    assert "Choose a decision." in response.content.decode()
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def test_px_responds_once(client, px, make_patient, clinician):
+    review = submit(make_patient(), clinician, comment="Lovely team.")
+    client.force_login(px)
+    listing = client.get(RESPOND_LIST).content.decode()
+    assert "Lovely team." in listing and respond_url(review) in listing
+    assert client.get(respond_url(review)).status_code == 200
+    response = client.post(respond_url(review), {"body": "Thank you for your kind words."})
+    assert response.status_code == 302
+    assert ReviewResponse.objects.get().body_source == "Thank you for your kind words."
+    assert respond_url(review) not in client.get(RESPOND_LIST).content.decode()
+    again = client.get(respond_url(review)).content.decode()
+    assert "This review already has a response" in again
+    client.post(respond_url(review), {"body": "Second"})
+    assert ReviewResponse.objects.count() == 1
+
+
+def test_px_response_with_phi_is_refused(client, px, make_patient, clinician):
+    review = submit(make_patient(), clinician, comment="Lovely team.")
+    client.force_login(px)
+    response = client.post(respond_url(review), {"body": f"We called you at {PHONE} already."})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "must not contain personal or health details" in html
+    assert ReviewResponse.objects.count() == 0
+
+
+def test_redacted_review_shows_redacted_text_to_px(client, px, moderator, held):
+    actions.redact_review(moderator=moderator, review=held)
+    client.force_login(px)
+    html = client.get(respond_url(held)).content.decode()
+    assert PHONE not in html and "[phone removed]" in html
+
+
+def test_respond_to_held_review_is_404(client, px, held):
+    client.force_login(px)
+    assert client.get(respond_url(held)).status_code == 404
