@@ -236,16 +236,26 @@ def check_single_sign_in(app_configs=None, **kwargs):
     """Wagtail's own login form would bypass allauth's MFA and lockout."""
     if "wagtail.admin" not in settings.INSTALLED_APPS:
         return []
+    warnings = []
     login_url = getattr(settings, "WAGTAILADMIN_LOGIN_URL", None)
-    if login_url in ("account_login", getattr(settings, "LOGIN_URL", object())):
-        return []
-    return [
-        checks.Warning(
-            "The Wagtail admin uses its own sign-in form, which skips MFA and login lockout.",
-            hint='Set WAGTAILADMIN_LOGIN_URL = "account_login" and route the admin login URL to allauth.',
-            id="portal_social.W005",
+    if login_url not in ("account_login", getattr(settings, "LOGIN_URL", object())):
+        warnings.append(
+            checks.Warning(
+                "The Wagtail admin uses its own sign-in form, which skips MFA and login lockout.",
+                hint='Set WAGTAILADMIN_LOGIN_URL = "account_login" and route the admin login URL to allauth.',
+                id="portal_social.W005",
+            )
         )
-    ]
+    if getattr(settings, "WAGTAIL_GRAVATAR_PROVIDER_URL", "//www.gravatar.com/avatar") is not None:
+        warnings.append(
+            checks.Warning(
+                "The Wagtail admin loads staff avatars from Gravatar, sending a hash of each staff email "
+                "to a third party.",
+                hint="Set WAGTAIL_GRAVATAR_PROVIDER_URL = None.",
+                id="portal_social.W006",
+            )
+        )
+    return warnings
 
 
 @checks.register()

@@ -148,3 +148,8 @@ def test_bad_mrn_pattern_is_an_error_at_start_up(settings):
     [error] = portal_checks.check_phi_settings()
     assert error.id == "portal_social.E014"
     assert "pattern 2" in error.msg
+
+
+def test_gravatar_in_the_admin_is_a_warning(settings):
+    settings.WAGTAIL_GRAVATAR_PROVIDER_URL = "//www.gravatar.com/avatar"
+    assert _ids(portal_checks.check_single_sign_in()) == {"portal_social.W006"}
