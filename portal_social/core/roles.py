@@ -296,6 +296,7 @@ _PERMISSION_MODELS = {
     _ADMIN: "admin",
 }
 
+
 def _permission_labels() -> dict[str, str]:
     """Human labels: the portal-wide ones from ``Access.Meta``, plus the few others."""
     from portal_social.core.models import Access

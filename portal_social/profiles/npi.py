@@ -27,7 +27,7 @@ def npi_is_valid(value: str) -> bool:
 
 def validate_npi(value: str) -> None:
     value = (value or "").strip()
-    if len(value) != 10 or not value.isdigit():
+    if len(value) != 10 or not value.isascii() or not value.isdigit():
         raise ValidationError(_("An NPI is exactly 10 digits."), code="npi_format")
     if not npi_is_valid(value):
         raise ValidationError(_("This NPI's check digit is wrong; please check it for a typo."), code="npi_check")

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.models import Site
+from wagtail.search import index as search_index
 
 from hospital.models import HomePage, StandardPage
 from portal_social.core import caregivers, roles
@@ -58,6 +59,10 @@ class Command(BaseCommand):
         self._pages()
         seed_clinicians(users)
         seed_reviews(users, password)
+        # Search indexing normally runs in the task worker; index the demo now so
+        # searching works from the first page view.
+        for clinician in ClinicianPage.objects.all():
+            search_index.insert_or_update_object(clinician)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with any of these usernames:")
         for username, (_, _, held, _) in DEMO_USERS.items():
