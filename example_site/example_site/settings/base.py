@@ -188,6 +188,10 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 # No Gravatar: it would send a hash of every staff email address to a third party.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Clinician photos: common web formats only, at most 5 MB and 40 megapixels.
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
 
 # portal_social -------------------------------------------------------------------------
