@@ -52,4 +52,4 @@ def test_oversized_photo_is_refused_with_the_limit(settings):
     settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE = 1024
     form = _form("photo.png", _png(300, 300) + b"\0" * 2048, "image/png")
     assert not form.is_valid()
-    assert "too large" in " ".join(form.errors["file"]).lower()
+    assert "too big" in " ".join(form.errors["file"]).lower()
