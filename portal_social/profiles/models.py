@@ -232,7 +232,8 @@ class ClinicianPage(RoutablePageMixin, Page):
 
 class ReviewQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(status=Review.Status.PUBLISHED)
+        """Shown publicly: published and not replaced by the author's later review."""
+        return self.filter(status=Review.Status.PUBLISHED, superseded_by__isnull=True)
 
     def counted(self):
         """Reviews whose stars count: published or held (stars are never held back), not replaced."""

@@ -109,7 +109,13 @@ def _px_staff_may_respond(user, review: Review) -> bool:
 
 @access.rule(Review, "appeal")
 def _reviewed_clinician_may_appeal(user, review: Review) -> bool:
-    return review.clinician.user_id is not None and review.clinician.user_id == user.pk
+    # Only comments the public can see (or that are under this appeal): a held
+    # or rejected comment may hold PHI the clinician must never read.
+    return (
+        review.status in (Review.Status.PUBLISHED, Review.Status.APPEALED)
+        and review.clinician.user_id is not None
+        and review.clinician.user_id == user.pk
+    )
 
 
 @access.rule(Review, "report")

@@ -222,6 +222,8 @@ def test_review_older_than_twelve_months_is_superseded(patient, make_patient, cl
     assert clinician.rating_average == Decimal("4.00")  # (3 + 5) / 2: the old 1-star no longer counts
     assert list(Review.objects.counted().filter(author=patient)) == [new]
     assert AuditEvent.objects.get(action="review.submit", target_id=str(new.pk)).details["superseded"] == 1
+    # The replaced review leaves the public list too, comment and all.
+    assert old not in Review.objects.published()
 
 
 # --------------------------------------------------------------------------- validation

@@ -388,3 +388,13 @@ def test_action_errors_map_onto_form_fields():
     form.add_action_errors(ValidationError({QUESTIONS[0]: ["Bad"], "comment": ["Too long"]}))
     assert "Bad" in form.errors[f"rating_{QUESTIONS[0]}"]
     assert "Too long" in form.errors["comment"]
+
+
+@pytest.mark.django_db
+def test_clinician_cannot_open_appeal_page_for_a_held_comment(client, patient, clinician, clinician_user):
+    held = submit(patient, clinician, 2, comment="Call me at 413-555-0142 please.")
+    assert held.status == Review.Status.HELD
+    client.force_login(clinician_user)
+    response = client.get(clinician.url + clinician.reverse_subpage("appeal_review", args=[held.pk]))
+    assert response.status_code == 404
+    assert b"413-555-0142" not in response.content
