@@ -17,6 +17,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from portal_social.core.crypto import EncryptedTextField
 from portal_social.profiles.npi import validate_npi
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ul", "ol"]
@@ -266,7 +267,9 @@ class Review(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD, db_index=True)
     #: Why it is held, in plain words for the author and moderators; never the PHI itself.
     hold_reasons = models.JSONField(default=list, blank=True)
-    comment_source = models.TextField(blank=True)
+    #: The comment as written, PHI and all, for the author's record and for
+    #: moderators: encrypted at rest. The public only ever sees ``comment_html``.
+    comment_source = EncryptedTextField(blank=True)
     #: Spans of ``comment_source`` a moderator hid: ``[{"start", "end", "kind"}]``.
     redactions = models.JSONField(default=list, blank=True)
     #: Rendered, sanitised HTML with any redactions applied; what pages show.

@@ -604,3 +604,18 @@ def test_every_action_is_audited_and_the_chain_verifies(
     checked, problem = audit.verify_chain()
     assert problem is None and checked >= len(recorded)
     assert not any(PHONE in str(e.details) for e in AuditEvent.objects.all())
+
+
+@pytest.mark.django_db
+def test_comment_as_written_is_encrypted_at_rest(patient, clinician):
+    from django.db import connection
+
+    review = submit(patient, clinician, 4, comment="Reach me at 413-555-0142 about my heart.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT comment_source FROM portal_social_review WHERE id = %s",
+            [review.pk.hex if connection.vendor == "sqlite" else review.pk],
+        )
+        [(raw,)] = cursor.fetchall()
+    assert raw.startswith("fernet:") and "413-555-0142" not in raw
+    assert Review.objects.get(pk=review.pk).comment_source.startswith("Reach me at")
