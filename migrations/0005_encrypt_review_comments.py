@@ -17,3 +17,23 @@ class Migration(migrations.Migration):
             field=portal_social.core.crypto.EncryptedTextField(blank=True),
         ),
     ]
+
+
+def encrypt_existing_comments(apps, schema_editor):
+    """Encrypt comments written before the column was encrypted (raw SQL: the
+    model field would try to decrypt them)."""
+    from portal_social.core.crypto import TOKEN_PREFIX, encrypt_text
+
+    connection = schema_editor.connection
+    table = connection.ops.quote_name("portal_social_review")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, comment_source FROM {table} WHERE comment_source <> ''")  # noqa: S608
+        rows = [(pk, text) for pk, text in cursor.fetchall() if text and not text.startswith(TOKEN_PREFIX)]
+        for pk, text in rows:
+            cursor.execute(
+                f"UPDATE {table} SET comment_source = %s WHERE id = %s",  # noqa: S608
+                [encrypt_text(text), pk],
+            )
+
+
+Migration.operations.append(migrations.RunPython(encrypt_existing_comments, migrations.RunPython.noop))
