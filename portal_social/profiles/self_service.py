@@ -45,6 +45,24 @@ class ProfileEditForm(forms.Form):
     accepting_new_patients = forms.BooleanField(label=_("Accepting new patients"), required=False)
     telehealth = forms.BooleanField(label=_("Offers telehealth visits"), required=False)
 
+    def clean_bio(self) -> str:
+        """A public page: refuse anything the PHI scanner flags, naming only the kind."""
+        from portal_social.core import phi
+
+        bio = self.cleaned_data["bio"]
+        findings = phi.scan(bio)
+        if findings:
+            kinds = sorted({str(phi.LABELS.get(f.kind, f.kind)) for f in findings})
+            raise forms.ValidationError(
+                _(
+                    "Your profile is public, so it cannot include personal details (found: %(kinds)s). "
+                    "Clinic phone numbers and addresses belong in Locations, which an administrator manages."
+                ),
+                params={"kinds": ", ".join(kinds)},
+                code="phi",
+            )
+        return bio
+
 
 def _bio_to_rich_text(text: str) -> str:
     """Plain paragraphs to the page's rich-text HTML, escaped."""

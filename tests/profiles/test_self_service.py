@@ -113,3 +113,15 @@ def test_clinicians_get_no_wagtail_page_permissions(own_page):
     from wagtail.permission_policies.pages import PagePermissionPolicy
 
     assert not PagePermissionPolicy().user_has_permission_for_instance(clinician, "change", page)
+
+
+@pytest.mark.django_db
+def test_bio_with_personal_details_is_refused_without_saving(client, own_page):
+    clinician, page = own_page
+    client.force_login(clinician)
+    response = client.post(_edit_url(page), {**FORM, "bio": "My patient Maria called me at 413-555-0142 yesterday."})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "cannot include personal details" in body and "phone" in body
+    assert "413-555-0142" in body  # kept in the form for the clinician to fix, never saved
+    assert not ClinicianPage.objects.get(pk=page.pk).has_unpublished_changes
