@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -140,6 +141,32 @@ def _notify(request, user, subject: str, body: str) -> None:
         return
     adapter = get_adapter(request)
     transaction.on_commit(lambda: adapter.notify(user, subject=subject, body=body), robust=True)
+
+
+def _tell_moderators(request, why: str) -> None:
+    """After commit, tell every active moderator there is work in the queue (no content, no names)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from portal_social.core import roles
+
+    def send() -> None:
+        adapter = get_adapter(request)
+        group = roles.GROUP_NAMES[roles.COMMUNITY_MODERATOR]
+        moderators = get_user_model().objects.filter(is_active=True).filter(Q(groups__name=group)).distinct()
+        try:
+            url = reverse("portal_social_review_queue")
+        except NoReverseMatch:
+            url = ""
+        for moderator in moderators:
+            adapter.notify(
+                moderator,
+                subject="A clinician review needs moderation",
+                body=f"A review {why}. Open the moderation queue to decide.",
+                url=url,
+            )
+
+    transaction.on_commit(send, robust=True)
 
 
 def _needs_attention(review: Review, cause: str) -> None:
@@ -342,6 +369,8 @@ def submit_review(
         )
         if overall <= 2:
             _needs_attention(review, "low_rating")
+        if status == Review.Status.HELD and source:
+            _tell_moderators(request, "is held for review")
     return review
 
 
@@ -582,6 +611,7 @@ def appeal_review(
             request=request,
             details={"appeal": str(appeal.pk)},
         )
+        _tell_moderators(request, "was appealed by the clinician")
     _sync(review, locked)
     return appeal
 
@@ -745,4 +775,5 @@ def report_review(
             details={"report": str(report.pk)},
         )
         _needs_attention(review, "reported")
+        _tell_moderators(request, "was reported")
     return report

@@ -619,3 +619,25 @@ def test_comment_as_written_is_encrypted_at_rest(patient, clinician):
         [(raw,)] = cursor.fetchall()
     assert raw.startswith("fernet:") and "413-555-0142" not in raw
     assert Review.objects.get(pk=review.pk).comment_source.startswith("Reach me at")
+
+
+@pytest.mark.django_db
+def test_moderators_are_told_of_held_reported_and_appealed_reviews_without_content(
+    patient, make_patient, clinician, clinician_user, moderator, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        held = submit(patient, clinician, 4, comment="Call me at 413-555-0142 please.")
+    with django_capture_on_commit_callbacks(execute=True):
+        clean = submit(make_patient(), clinician, 5, comment="Very kind and clear.")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.report_review(reporter=make_patient(), review=clean, reason="Not about care")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.appeal_review(clinician_user=clinician_user, review=clean, reason="Not my patient that day.")
+    to_moderator = [m for m in mail.outbox if moderator.email in m.to]
+    assert [m.subject for m in to_moderator] == ["A clinician review needs moderation"] * 3
+    for message in to_moderator:
+        assert "413-555-0142" not in message.body and "Lopez" not in message.body
+        assert "/cms/portal-social/reviews/" in message.body
+    assert held.status == Review.Status.HELD
