@@ -11,14 +11,11 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import access, audit, ratelimit, roles
 from portal_social.core.models import BreakGlassGrant
@@ -95,27 +92,14 @@ def break_the_glass(
             severity=audit.Severity.HIGH,
             details={"minutes": app_settings.BREAK_GLASS_MINUTES},
         )
-    # robust: a mail server outage is logged, never reported as a failed grant.
-    transaction.on_commit(lambda: _notify_risk_managers(user, request), robust=True)
+    roles.notify_role(
+        roles.RISK_MANAGER,
+        subject="Emergency access to a patient record was used",
+        body=(
+            f"Staff member {user.get_username()} used break-the-glass access to a patient record. "
+            "Review the stated reason and the access in the audit log."
+        ),
+        url_name="portal_social_audit_log",
+        request=request,
+    )
     return grant
-
-
-def _notify_risk_managers(user: AbstractBaseUser, request: HttpRequest | None) -> None:
-    adapter = get_adapter(request)
-    try:
-        url = reverse("portal_social_audit_log")
-    except NoReverseMatch:
-        url = ""
-    group = Group.objects.filter(name=roles.GROUP_NAMES[roles.RISK_MANAGER]).first()
-    if group is None:
-        return
-    for manager in group.user_set.filter(is_active=True):
-        adapter.notify(
-            manager,
-            subject="Emergency access to a patient record was used",
-            body=(
-                f"Staff member {user.get_username()} used break-the-glass access to a patient record. "
-                "Review the stated reason and the access in the audit log."
-            ),
-            url=url,
-        )

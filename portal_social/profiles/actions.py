@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal_social import signals
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, audit, phi, ratelimit, text
+from portal_social.core import access, audit, phi, ratelimit, roles, text
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
@@ -144,29 +143,14 @@ def _notify(request, user, subject: str, body: str) -> None:
 
 
 def _tell_moderators(request, why: str) -> None:
-    """After commit, tell every active moderator there is work in the queue (no content, no names)."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
-    from portal_social.core import roles
-
-    def send() -> None:
-        adapter = get_adapter(request)
-        group = roles.GROUP_NAMES[roles.COMMUNITY_MODERATOR]
-        moderators = get_user_model().objects.filter(is_active=True).filter(Q(groups__name=group)).distinct()
-        try:
-            url = reverse("portal_social_review_queue")
-        except NoReverseMatch:
-            url = ""
-        for moderator in moderators:
-            adapter.notify(
-                moderator,
-                subject="A clinician review needs moderation",
-                body=f"A review {why}. Open the moderation queue to decide.",
-                url=url,
-            )
-
-    transaction.on_commit(send, robust=True)
+    """Every active moderator hears there is work in the queue (no content, no names)."""
+    roles.notify_role(
+        roles.COMMUNITY_MODERATOR,
+        subject="A clinician review needs moderation",
+        body=f"A review {why}. Open the moderation queue to decide.",
+        url_name="portal_social_review_queue",
+        request=request,
+    )
 
 
 def _needs_attention(review: Review, cause: str) -> None:

@@ -1,7 +1,11 @@
+import datetime
 import itertools
 
 import pytest
+from django.utils import timezone
 
+from portal_social.core import roles
+from portal_social.core.models import CareTeamLink
 from portal_social.profiles.models import ClinicianPage, Language, Location, Specialty
 
 _npis = itertools.count(1)
@@ -69,3 +73,46 @@ def make_clinician(directory_page, make_taxonomy):
         return page
 
     return make
+
+
+#: How long ago review fixtures' patients joined: past the new-account hold.
+ESTABLISHED = datetime.timedelta(days=90)
+
+
+@pytest.fixture
+def clinician_user(make_user):
+    return make_user(roles.CLINICIAN, mfa=True, username="dr-lopez")
+
+
+@pytest.fixture
+def clinician(make_clinician, clinician_user):
+    return make_clinician("Ana", "Lopez", user=clinician_user)
+
+
+@pytest.fixture
+def make_patient(make_user, clinician_user):
+    """A patient with an established account, on ``clinician_user``'s care team unless ``linked=False``."""
+
+    def make(*, linked=True, role=roles.PATIENT, **kwargs):
+        kwargs.setdefault("date_joined", timezone.now() - ESTABLISHED)
+        user = make_user(role, **kwargs)
+        if linked:
+            CareTeamLink.objects.create(patient=user, clinician_user=clinician_user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def patient(make_patient):
+    return make_patient()
+
+
+@pytest.fixture
+def moderator(make_user):
+    return make_user(roles.COMMUNITY_MODERATOR, mfa=True)
+
+
+@pytest.fixture
+def px(make_user):
+    return make_user(roles.PATIENT_EXPERIENCE, mfa=True)

@@ -1,15 +1,12 @@
 """The review moderation queue and PX responses in the Wagtail admin."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from portal_social.conf import app_settings
 from portal_social.core import roles
-from portal_social.core.models import AuditEvent, CareTeamLink
+from portal_social.core.models import AuditEvent
 from portal_social.profiles import actions
 from portal_social.profiles.models import Review, ReviewResponse
 
@@ -19,7 +16,6 @@ QUEUE = "/cms/portal-social/reviews/"
 RESPOND_LIST = "/cms/portal-social/reviews/respond/"
 PHONE = "555-867-5309"
 EMAIL = "sam.patient@example.com"
-OLD = datetime.timedelta(days=90)
 
 
 def decide_url(review):
@@ -28,37 +24,6 @@ def decide_url(review):
 
 def respond_url(review):
     return f"/cms/portal-social/reviews/{review.pk}/respond/"
-
-
-@pytest.fixture
-def clinician_user(make_user):
-    return make_user(roles.CLINICIAN, mfa=True)
-
-
-@pytest.fixture
-def clinician(make_clinician, clinician_user):
-    return make_clinician("Ana", "Lopez", user=clinician_user)
-
-
-@pytest.fixture
-def make_patient(make_user, clinician_user):
-    def make(**kwargs):
-        kwargs.setdefault("date_joined", timezone.now() - OLD)
-        user = make_user(roles.PATIENT, **kwargs)
-        CareTeamLink.objects.create(patient=user, clinician_user=clinician_user)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(roles.COMMUNITY_MODERATOR, mfa=True)
-
-
-@pytest.fixture
-def px(make_user):
-    return make_user(roles.PATIENT_EXPERIENCE, mfa=True)
 
 
 def submit(author, page, value=4, comment=""):

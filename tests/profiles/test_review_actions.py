@@ -29,45 +29,6 @@ def stars(value=4, **overrides):
 
 
 @pytest.fixture
-def clinician_user(make_user):
-    return make_user(roles.CLINICIAN, mfa=True, username="dr-lopez")
-
-
-@pytest.fixture
-def clinician(make_clinician, clinician_user):
-    return make_clinician("Ana", "Lopez", user=clinician_user)
-
-
-@pytest.fixture
-def make_patient(make_user, clinician_user):
-    """A patient with an established account, on ``clinician_user``'s care team unless ``linked=False``."""
-
-    def make(*, linked=True, role=roles.PATIENT, **kwargs):
-        kwargs.setdefault("date_joined", timezone.now() - OLD)
-        user = make_user(role, **kwargs)
-        if linked:
-            CareTeamLink.objects.create(patient=user, clinician_user=clinician_user)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def patient(make_patient):
-    return make_patient()
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(roles.COMMUNITY_MODERATOR, mfa=True)
-
-
-@pytest.fixture
-def px(make_user):
-    return make_user(roles.PATIENT_EXPERIENCE, mfa=True)
-
-
-@pytest.fixture
 def signals_received():
     received = []
 

@@ -1,6 +1,5 @@
 """Review pages: the star form, the submitted page, report and appeal, the policy, and the profile's review section."""
 
-import datetime
 import logging
 import re
 
@@ -11,7 +10,6 @@ from django.template.loader import get_template
 from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
-from django.utils import timezone
 
 from example_site import urls as site_urls
 from portal_social.conf import app_settings
@@ -26,7 +24,6 @@ urlpatterns = [path("clinician-reviews/", include("portal_social.profiles.urls")
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 PHONE = "555-867-5309"
-OLD = datetime.timedelta(days=90)
 QUESTIONS = [key for key, _label in app_settings.REVIEW_QUESTIONS]
 
 
@@ -35,28 +32,6 @@ def form_data(value="4", comment="", **overrides):
     data["comment"] = comment
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def clinician_user(make_user):
-    return make_user(roles.CLINICIAN, mfa=True, username="dr-lopez")
-
-
-@pytest.fixture
-def clinician(make_clinician, clinician_user):
-    return make_clinician("Ana", "Lopez", user=clinician_user)
-
-
-@pytest.fixture
-def make_patient(make_user, clinician_user):
-    def make(*, linked=True, **kwargs):
-        kwargs.setdefault("date_joined", timezone.now() - OLD)
-        user = make_user(roles.PATIENT, **kwargs)
-        if linked:
-            CareTeamLink.objects.create(patient=user, clinician_user=clinician_user)
-        return user
-
-    return make
 
 
 @pytest.fixture
