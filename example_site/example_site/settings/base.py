@@ -87,9 +87,10 @@ DATABASES = {
     }
 }
 
+# One front door: passwords are checked only inside allauth's sign-in (lockout,
+# rate limits, second factor); every other login view is refused.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal_social.core.accounts.FrontDoorBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 
@@ -139,6 +140,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Riverside Health] "
 # Lockout: after 5 failed sign-ins for one account, further attempts are refused
 # for 15 minutes; rate limits live in the cache (Redis in production).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+ACCOUNT_ADAPTER = "portal_social.core.accounts.PortalAccountAdapter"
 MFA_ADAPTER = "portal_social.core.mfa.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Riverside Health"
