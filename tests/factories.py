@@ -46,3 +46,32 @@ def enrol_totp(user) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def sign_in(client, user) -> None:
+    """Sign ``user`` in as the front door would.
+
+    allauth records each factor a session passed; a user with an enrolled
+    authenticator cannot finish allauth's sign-in without it, so the session
+    records the second factor too. ``client.force_login`` alone gives a
+    password-only session, which the staff MFA gate refuses.
+    """
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+
+    client.force_login(user)
+    now = time.time()
+    records = [{"method": "password", "at": now, "username": user.get_username()}]
+    factor = (
+        Authenticator.objects.filter(user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+        .order_by("pk")
+        .first()
+    )
+    if factor is not None:
+        records.append({"method": "mfa", "at": now, "id": factor.pk, "type": factor.type})
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
