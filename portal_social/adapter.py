@@ -47,6 +47,10 @@ class PortalAdapter:
             "Your role can see patients' health information, so your account needs two-step "
             "verification. Set up an authenticator app to continue."
         ),
+        "second_factor_required": _(
+            "Your role can see patients' health information. Confirm it is you with your "
+            "authenticator app to continue."
+        ),
         "session_idle": _("You were signed out after a period of inactivity, to protect your information."),
         "session_expired": _("Your session has ended. Please sign in again."),
         "not_eligible": _("This portal is available to patients and members of %(organisation)s."),
@@ -92,6 +96,25 @@ class PortalAdapter:
     def get_mfa_enrolment_url(self, request: HttpRequest) -> str:
         """Where a user who must enrol MFA is sent. Default: allauth's TOTP setup."""
         return reverse("mfa_activate_totp")
+
+    def session_passed_second_factor(self, session, user: AbstractBaseUser) -> bool:
+        """Whether this session (not merely this account) passed a second factor.
+
+        Default: allauth recorded a TOTP, security-key or recovery-code step
+        in this session. Override only to trust a second factor your identity
+        provider performed (for example an OIDC ``amr`` claim you stored in the
+        session at sign-in); never to return ``True`` unconditionally.
+        """
+        from portal_social.core.second_factor import session_passed_second_factor
+
+        return session_passed_second_factor(session, user)
+
+    def get_second_factor_url(self, request: HttpRequest) -> str:
+        """Where a staff member whose session lacks the second factor is sent.
+
+        Default: allauth's "confirm with your authenticator" page.
+        """
+        return reverse("mfa_reauthenticate")
 
     # Reviews ----------------------------------------------------------------------
 

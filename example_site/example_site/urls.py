@@ -8,12 +8,17 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 # One front door: every sign-in goes through allauth, which enforces MFA,
-# lockout and rate limits. The admin sites' own login forms are not reachable.
+# lockout and rate limits. The admin sites' own login forms, and the sign-in
+# form Wagtail serves for restricted pages, send people there instead.
+# (Even if one were reachable, FrontDoorBackend refuses passwords outside
+# allauth, and staff pages ask for this session's second factor.)
 admin.site.login = secure_admin_login(admin.site.login)
+to_front_door = RedirectView.as_view(pattern_name="account_login", query_string=True)
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
-    path("cms/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path("cms/login/", to_front_door),
+    path("_util/login/", to_front_door),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

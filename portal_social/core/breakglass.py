@@ -35,7 +35,7 @@ class BreakGlassDenied(PermissionDenied):
 
 def may_break_glass(user: AbstractBaseUser) -> bool:
     """Staff with the permission and MFA; never patients or caregivers."""
-    from portal_social.core.middleware import user_has_mfa
+    from portal_social.core.second_factor import user_has_mfa
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

@@ -25,11 +25,38 @@ from django.urls import Resolver404, resolve
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
+from portal_social.core.second_factor import user_has_mfa
 
-#: URL names under these prefixes hold no PHI and are needed to sign in,
-#: sign out and enrol MFA.
-_EXEMPT_NAME_PREFIXES = ("account_", "mfa_")
-_EXEMPT_NAMESPACES = ("mfa",)
+__all__ = ["NoStoreMiddleware", "SessionTimeoutMiddleware", "StaffMFAMiddleware", "user_has_mfa"]
+
+#: The only views a staff member may open before this session passed a second
+#: factor: signing in and out, password re-entry and reset, and enrolling or
+#: presenting a factor. Matched on the resolved view's full name (namespace
+#: included) *and* the module that serves it, so a host's or an admin's view
+#: that happens to share a name ("admin:account_emailaddress_changelist") is
+#: never exempt. Managing emails, passwords and authenticators is not here:
+#: those change the account and need the second factor first.
+EXEMPT_VIEWS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("account_login", "allauth.account"),
+        ("account_logout", "allauth.account"),
+        ("account_inactive", "allauth.account"),
+        ("account_reauthenticate", "allauth.account"),
+        ("account_email_verification_sent", "allauth.account"),
+        ("account_confirm_email", "allauth.account"),
+        ("account_reset_password", "allauth.account"),
+        ("account_reset_password_done", "allauth.account"),
+        ("account_reset_password_from_key", "allauth.account"),
+        ("account_reset_password_from_key_done", "allauth.account"),
+        ("mfa_index", "allauth.mfa"),
+        ("mfa_authenticate", "allauth.mfa"),
+        ("mfa_reauthenticate", "allauth.mfa"),
+        ("mfa_activate_totp", "allauth.mfa"),
+        ("mfa_add_webauthn", "allauth.mfa"),
+        ("mfa_reauthenticate_webauthn", "allauth.mfa"),
+        ("mfa_login_webauthn", "allauth.mfa"),
+    }
+)
 
 SESSION_AUTH_AT = "_portal_social_auth_at"
 SESSION_SEEN_AT = "_portal_social_seen_at"
@@ -43,6 +70,12 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+def _view_module(func) -> str:
+    # Class-based views carry the class; decorated functions keep __module__.
+    view_class = getattr(func, "view_class", None)
+    return (view_class or func).__module__ or ""
+
+
 def _path_is_exempt(request: HttpRequest) -> bool:
     path = request.path_info
     prefixes = [p for p in (settings.STATIC_URL, getattr(settings, "MEDIA_URL", None)) if p and p != "/"]
@@ -54,30 +87,25 @@ def _path_is_exempt(request: HttpRequest) -> bool:
     except Resolver404:
         # Unknown URLs answer 404 on their own; nothing to protect.
         return True
-    name = match.url_name or ""
-    if name.startswith(_EXEMPT_NAME_PREFIXES) or name in app_settings.MFA_EXEMPT_URL_NAMES:
+    if match.view_name in app_settings.MFA_EXEMPT_URL_NAMES:
         return True
-    return any(ns in _EXEMPT_NAMESPACES for ns in match.namespaces)
-
-
-def user_has_mfa(user) -> bool:
-    """Whether ``user`` has enrolled a second factor (TOTP or a security key)."""
-    cached = getattr(user, "_portal_social_has_mfa", None)
-    if cached is None:
-        from allauth.mfa.models import Authenticator
-
-        cached = Authenticator.objects.filter(
-            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-        ).exists()
-        user._portal_social_has_mfa = cached
-    return cached
+    module = _view_module(match.func)
+    return any(
+        match.view_name == name and (module == package or module.startswith(package + "."))
+        for name, package in EXEMPT_VIEWS
+    )
 
 
 class StaffMFAMiddleware:
-    """Send staff who have not enrolled MFA to enrolment before any other page.
+    """Staff reach no page that can show PHI until this session passed a second factor.
 
-    Deny by default: every URL is gated except sign-in/out, account and MFA
-    pages, static files and names listed in ``PORTAL_SOCIAL_MFA_EXEMPT_URL_NAMES``.
+    Deny by default: every URL is gated except the views in ``EXEMPT_VIEWS``,
+    static files, and what ``PORTAL_SOCIAL_MFA_EXEMPT_URL_NAMES`` and
+    ``PORTAL_SOCIAL_MFA_EXEMPT_PATH_PREFIXES`` add. A staff member who has
+    not enrolled a factor is sent to enrol one; one who has, but whose
+    session did not present it (signed in some other way than allauth's
+    sign-in), is asked for it. Writes and JSON requests get a 403 instead of
+    a redirect.
     """
 
     def __init__(self, get_response):
@@ -87,13 +115,23 @@ class StaffMFAMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             adapter = get_adapter(request)
-            if adapter.requires_mfa(user) and not user_has_mfa(user) and not _path_is_exempt(request):
-                message = adapter.error_messages["mfa_required"]
-                if _wants_json(request) or request.method not in ("GET", "HEAD"):
-                    return JsonResponse({"error": "mfa_required", "message": str(message)}, status=403)
-                messages.warning(request, message)
-                return HttpResponseRedirect(adapter.get_mfa_enrolment_url(request))
+            if adapter.requires_mfa(user) and not _path_is_exempt(request):
+                if not user_has_mfa(user):
+                    return self._refuse(request, "mfa_required", adapter.get_mfa_enrolment_url(request))
+                if not adapter.session_passed_second_factor(request.session, user):
+                    url = adapter.get_second_factor_url(request)
+                    if request.method in ("GET", "HEAD"):
+                        url += "?" + urlencode({"next": request.get_full_path()})
+                    return self._refuse(request, "second_factor_required", url)
         return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, reason: str, url: str) -> HttpResponse:
+        message = get_adapter(request).error_messages[reason]
+        if _wants_json(request) or request.method not in ("GET", "HEAD"):
+            return JsonResponse({"error": reason, "message": str(message)}, status=403)
+        messages.warning(request, message)
+        return HttpResponseRedirect(url)
 
 
 class SessionTimeoutMiddleware:
@@ -135,12 +173,11 @@ class SessionTimeoutMiddleware:
             session[SESSION_AUTH_AT] = now
         seen_at = session.get(SESSION_SEEN_AT)
         if seen_at is None or now - seen_at >= _SEEN_WRITE_INTERVAL:
+            # The idle limit is enforced here, on the server, from this time:
+            # a copied cookie is useless after the idle period. The cookie
+            # itself stays a browser-session cookie (no Max-Age/Expires), so
+            # closing the browser on a shared computer signs the person out.
             session[SESSION_SEEN_AT] = now
-            idle = app_settings.SESSION_IDLE_TIMEOUT
-            if idle:
-                # The server-side session row and the cookie expire too, so a
-                # copied cookie is useless after the idle period.
-                session.set_expiry(idle + _SEEN_WRITE_INTERVAL)
 
     def _sign_out(self, request: HttpRequest, reason: str) -> HttpResponse:
         message = get_adapter(request).error_messages[reason]

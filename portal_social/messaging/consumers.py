@@ -62,7 +62,11 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _mfa_satisfied(self, user) -> bool:
+        """The same rule as the HTTP gate: staff need a session that passed a second factor."""
         from portal_social.adapter import get_adapter
-        from portal_social.core.middleware import user_has_mfa
+        from portal_social.core.second_factor import user_has_mfa
 
-        return not get_adapter().requires_mfa(user) or user_has_mfa(user)
+        adapter = get_adapter()
+        if not adapter.requires_mfa(user):
+            return True
+        return user_has_mfa(user) and adapter.session_passed_second_factor(self.scope.get("session"), user)

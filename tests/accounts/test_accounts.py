@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from portal_social.core import roles
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, sign_in
 
 
 @pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_signed_out_visitors_are_asked_to_sign_in(client, path):
     ],
 )
 def test_px_workspace_is_hidden_from_everyone_but_px_and_risk(client, make_user, role, status):
-    client.force_login(make_user(role, mfa=True))
+    sign_in(client, make_user(role, mfa=True))
     assert client.get("/px/").status_code == status
 
 

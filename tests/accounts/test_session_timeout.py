@@ -1,9 +1,11 @@
 import time
 
 import pytest
+from django.conf import settings
 
 from portal_social.core import roles
 from portal_social.core.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
+from tests.factories import sign_in
 
 
 def _age_session(client, **offsets):
@@ -15,7 +17,7 @@ def _age_session(client, **offsets):
 
 @pytest.fixture
 def patient_client(client, make_user):
-    client.force_login(make_user(roles.PATIENT))
+    sign_in(client, make_user(roles.PATIENT))
     assert client.get("/messages/").status_code == 200
     return client
 
@@ -59,5 +61,38 @@ def test_expired_json_request_gets_401_not_a_redirect(patient_client):
 
 
 @pytest.mark.django_db
-def test_session_cookie_expiry_follows_idle_timeout(patient_client):
-    assert 15 * 60 <= patient_client.session.get_expiry_age() <= 15 * 60 + 60
+def test_session_cookie_ends_with_the_browser(client, make_user):
+    """A shared computer: closing the browser must sign the person out, so the
+    session cookie carries neither Max-Age nor Expires (a browser-session
+    cookie), on sign-in and on every later response that refreshes it."""
+    from tests.factories import PASSWORD
+
+    user = make_user(roles.PATIENT)
+    response = client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value
+    assert not cookie["max-age"] and not cookie["expires"]
+    # Later requests that write the session (last-seen time) keep it that way.
+    session = client.session
+    session[SESSION_SEEN_AT] = session[SESSION_SEEN_AT] - 60
+    session.save()
+    later = client.get("/messages/")
+    assert later.status_code == 200
+    refreshed = later.cookies.get(settings.SESSION_COOKIE_NAME)
+    assert refreshed is not None and refreshed.value
+    assert not refreshed["max-age"] and not refreshed["expires"]
+
+
+@pytest.mark.django_db
+def test_copied_cookie_is_useless_after_the_idle_period(patient_client):
+    """The idle limit is enforced on the server, not by the cookie's lifetime."""
+    from django.test import Client
+
+    stolen = patient_client.cookies[settings.SESSION_COOKIE_NAME].value
+    _age_session(patient_client, **{SESSION_SEEN_AT: 16 * 60})
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    response = thief.get("/messages/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal_social.adapter import PortalAdapter, get_adapter
 from portal_social.core import roles
+from tests.factories import sign_in
 
 
 class StrictAdapter(PortalAdapter):
@@ -31,7 +32,7 @@ def test_unimportable_adapter_raises_a_clear_error(settings):
 @pytest.mark.django_db
 def test_host_adapter_can_require_mfa_for_patients_too(client, make_user, settings):
     settings.PORTAL_SOCIAL_ADAPTER = "tests.core.test_adapter.StrictAdapter"
-    client.force_login(make_user(roles.PATIENT))
+    sign_in(client, make_user(roles.PATIENT))
     assert client.get("/messages/")["Location"] == "/accounts/2fa/totp/activate/"
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from portal_social.core import roles
+from tests.factories import sign_in
 
 PUBLIC = ["/", "/clinicians/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
 SIGNED_IN = ["/", "/messages/", "/community/", "/feedback/", "/clinicians/", "/accounts/email/"]
@@ -31,7 +32,7 @@ def test_public_pages_send_csp_nosniff_and_referrer_policy(client, directory_pag
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", SIGNED_IN)
 def test_signed_in_pages_are_never_cached(client, make_user, directory_page, path):
-    client.force_login(make_user(roles.PATIENT))
+    sign_in(client, make_user(roles.PATIENT))
     response = client.get(path)
     assert response.status_code == 200
     _assert_common(response)
@@ -40,7 +41,7 @@ def test_signed_in_pages_are_never_cached(client, make_user, directory_page, pat
 
 @pytest.mark.django_db
 def test_staff_pages_are_never_cached(client, make_user):
-    client.force_login(make_user(roles.PATIENT_EXPERIENCE, mfa=True))
+    sign_in(client, make_user(roles.PATIENT_EXPERIENCE, mfa=True))
     response = client.get("/px/")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -48,7 +49,7 @@ def test_staff_pages_are_never_cached(client, make_user):
 
 @pytest.mark.django_db
 def test_redirects_for_signed_in_users_are_not_cached_either(client, make_user):
-    client.force_login(make_user(roles.CLINICIAN))
+    sign_in(client, make_user(roles.CLINICIAN))
     response = client.get("/messages/")
     assert response.status_code == 302
     assert response["Cache-Control"] == "no-store"
@@ -58,7 +59,7 @@ def test_redirects_for_signed_in_users_are_not_cached_either(client, make_user):
 def test_pages_contain_no_inline_script(client, make_user, directory_page):
     import re
 
-    client.force_login(make_user(roles.PATIENT))
+    sign_in(client, make_user(roles.PATIENT))
     for path in SIGNED_IN:
         html = client.get(path).content.decode()
         for tag in re.findall(r"<script\b[^>]*>", html):

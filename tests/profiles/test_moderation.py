@@ -9,6 +9,7 @@ from portal_social.core import roles
 from portal_social.core.models import AuditEvent
 from portal_social.profiles import actions
 from portal_social.profiles.models import Review, ReviewResponse
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def held(make_patient, clinician):
 def test_only_moderators_open_the_queue_and_px_the_responses(
     client, make_user, held, role, queue_status, respond_status
 ):
-    client.force_login(make_user(role, mfa=True))
+    sign_in(client, make_user(role, mfa=True))
     queue = client.get(QUEUE)
     assert queue.status_code == queue_status
     assert client.get(RESPOND_LIST).status_code == respond_status
@@ -65,7 +66,7 @@ def test_only_moderators_open_the_queue_and_px_the_responses(
 
 @pytest.mark.parametrize("role", [roles.PATIENT, roles.CAREGIVER, roles.CLINICIAN])
 def test_non_staff_never_see_the_queue(client, make_user, held, role):
-    client.force_login(make_user(role, mfa=True))
+    sign_in(client, make_user(role, mfa=True))
     response = client.get(QUEUE)
     assert response.status_code in (302, 403, 404)
     assert PHONE not in response.content.decode()
@@ -75,15 +76,15 @@ def test_non_staff_never_see_the_queue(client, make_user, held, role):
 
 
 def test_moderator_without_mfa_is_sent_to_enrolment(client, make_user, held):
-    client.force_login(make_user(roles.COMMUNITY_MODERATOR))
+    sign_in(client, make_user(roles.COMMUNITY_MODERATOR))
     assert client.get(QUEUE)["Location"] == "/accounts/2fa/totp/activate/"
 
 
 def test_menu_items_follow_permissions(client, moderator, px):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     home = client.get("/cms/").content.decode()
     assert "Review moderation" in home and "Respond to reviews" not in home
-    client.force_login(px)
+    sign_in(client, px)
     home = client.get("/cms/").content.decode()
     assert "Respond to reviews" in home and "Review moderation" not in home
 
@@ -92,7 +93,7 @@ def test_menu_items_follow_permissions(client, moderator, px):
 
 
 def test_queue_shows_reasons_and_highlights_findings_and_is_audited(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     html = client.get(QUEUE).content.decode()
     assert "It may contain personal details such as a phone number or an email address." in html
     assert f'<mark title="phone">{PHONE}<span class="w-sr-only"> (phone)</span></mark>' in html
@@ -112,7 +113,7 @@ def test_queue_lists_appealed_and_reported_reviews(client, moderator, make_patie
     reported = submit(make_patient(), clinician, comment="Report me.")
     actions.report_review(reporter=make_patient(), review=reported, reason="not_about_care: about parking")
     quiet = submit(make_patient(), clinician, comment="Nobody minds me.")
-    client.force_login(moderator)
+    sign_in(client, moderator)
     response = client.get(QUEUE)
     html = response.content.decode()
     assert "Appeal me." in html and "Not my patient at all." in html
@@ -126,7 +127,7 @@ def test_queue_lists_appealed_and_reported_reviews(client, moderator, make_patie
 
 
 def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     counts = []
     for extra in (2, 12):
         for i in range(extra):
@@ -142,7 +143,7 @@ def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
 
 
 def test_approve(client, moderator, held, django_capture_on_commit_callbacks):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(decide_url(held), {"action": "approve"})
     assert response.status_code == 302 and response["Location"] == QUEUE
@@ -152,7 +153,7 @@ def test_approve(client, moderator, held, django_capture_on_commit_callbacks):
 
 
 def test_reject_needs_a_reason(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     response = client.post(decide_url(held), {"action": "reject", "reason": ""}, follow=True)
     assert "Give a reason for rejecting this comment." in response.content.decode()
     held.refresh_from_db()
@@ -165,7 +166,7 @@ def test_reject_needs_a_reason(client, moderator, held):
 def test_redact_chosen_finding_only(client, moderator, held):
     source = held.comment_source
     start = source.index(PHONE)
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post(decide_url(held), {"action": "redact", "span": [f"{start}:{start + len(PHONE)}"]})
     held.refresh_from_db()
     assert held.status == Review.Status.PUBLISHED
@@ -175,7 +176,7 @@ def test_redact_chosen_finding_only(client, moderator, held):
 
 
 def test_redact_all_findings(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post(decide_url(held), {"action": "redact", "all_findings": "on"})
     held.refresh_from_db()
     assert PHONE not in held.comment_html and EMAIL not in held.comment_html
@@ -183,7 +184,7 @@ def test_redact_all_findings(client, moderator, held):
 
 
 def test_redact_with_nothing_chosen_is_an_error(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     response = client.post(decide_url(held), {"action": "redact"}, follow=True)
     assert "Choose at least one part of the comment to hide." in response.content.decode()
     held.refresh_from_db()
@@ -191,7 +192,7 @@ def test_redact_with_nothing_chosen_is_an_error(client, moderator, held):
 
 
 def test_redact_with_forged_span_is_an_error(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post(decide_url(held), {"action": "redact", "span": ["0:99999"]})
     client.post(decide_url(held), {"action": "redact", "span": ["x:y"]})
     held.refresh_from_db()
@@ -204,7 +205,7 @@ def test_redact_with_forged_span_is_an_error(client, moderator, held):
 def test_resolve_appeal(client, moderator, make_patient, clinician, clinician_user, decision, status):
     review = submit(make_patient(), clinician, comment="Appealed comment.")
     actions.appeal_review(clinician_user=clinician_user, review=review, reason="Unfair")
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post(decide_url(review), {"action": decision})
     review.refresh_from_db()
     assert review.status == status
@@ -214,7 +215,7 @@ def test_resolve_appeal(client, moderator, make_patient, clinician, clinician_us
 def test_keep_published_clears_a_report_from_the_queue(client, moderator, make_patient, clinician):
     review = submit(make_patient(), clinician, comment="Reported once.")
     actions.report_review(reporter=make_patient(), review=review, reason="abusive")
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post(decide_url(review), {"action": "approve"})
     response = client.get(QUEUE)
     assert all(not section["items"] for section in response.context["sections"])
@@ -223,12 +224,12 @@ def test_keep_published_clears_a_report_from_the_queue(client, moderator, make_p
 
 
 def test_decisions_need_post(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     assert client.get(decide_url(held)).status_code == 405
 
 
 def test_unknown_decision(client, moderator, held):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     response = client.post(decide_url(held), {"action": "explode"}, follow=True)
     assert "Choose a decision." in response.content.decode()
 
@@ -238,7 +239,7 @@ def test_unknown_decision(client, moderator, held):
 
 def test_px_responds_once(client, px, make_patient, clinician):
     review = submit(make_patient(), clinician, comment="Lovely team.")
-    client.force_login(px)
+    sign_in(client, px)
     listing = client.get(RESPOND_LIST).content.decode()
     assert "Lovely team." in listing and respond_url(review) in listing
     assert client.get(respond_url(review)).status_code == 200
@@ -254,7 +255,7 @@ def test_px_responds_once(client, px, make_patient, clinician):
 
 def test_px_response_with_phi_is_refused(client, px, make_patient, clinician):
     review = submit(make_patient(), clinician, comment="Lovely team.")
-    client.force_login(px)
+    sign_in(client, px)
     response = client.post(respond_url(review), {"body": f"We called you at {PHONE} already."})
     html = response.content.decode()
     assert response.status_code == 200
@@ -264,11 +265,11 @@ def test_px_response_with_phi_is_refused(client, px, make_patient, clinician):
 
 def test_redacted_review_shows_redacted_text_to_px(client, px, moderator, held):
     actions.redact_review(moderator=moderator, review=held)
-    client.force_login(px)
+    sign_in(client, px)
     html = client.get(respond_url(held)).content.decode()
     assert PHONE not in html and "[phone removed]" in html
 
 
 def test_respond_to_held_review_is_404(client, px, held):
-    client.force_login(px)
+    sign_in(client, px)
     assert client.get(respond_url(held)).status_code == 404

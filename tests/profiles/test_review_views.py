@@ -18,6 +18,7 @@ from portal_social.core.models import AuditEvent, CareTeamLink
 from portal_social.profiles import actions
 from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
 from portal_social.profiles.reviews import profile_context
+from tests.factories import sign_in
 
 # The example site with the review policy mounted where we propose hosts put it.
 urlpatterns = [path("clinician-reviews/", include("portal_social.profiles.urls")), *site_urls.urlpatterns]
@@ -52,7 +53,7 @@ def submit(author, page, value=4, comment=""):
 
 
 def test_form_is_an_accessible_star_radio_group(client, patient, clinician):
-    client.force_login(patient)
+    sign_in(client, patient)
     response = client.get(review_url(clinician))
     assert response.status_code == 200
     html = response.content.decode()
@@ -74,7 +75,7 @@ def test_anonymous_is_sent_to_sign_in(client, clinician):
 
 
 def test_ineligible_patient_gets_a_clear_explanation(client, make_patient, clinician):
-    client.force_login(make_patient(linked=False))
+    sign_in(client, make_patient(linked=False))
     response = client.get(review_url(clinician))
     assert response.status_code == 403
     assert "You can review clinicians who have cared for you." in response.content.decode()
@@ -84,7 +85,7 @@ def test_ineligible_patient_gets_a_clear_explanation(client, make_patient, clini
 
 
 def test_valid_post_publishes_and_says_so(client, patient, clinician):
-    client.force_login(patient)
+    sign_in(client, patient)
     response = client.post(review_url(clinician), form_data("5", "Kind and clear."))
     review = Review.objects.get()
     assert response.status_code == 302
@@ -96,7 +97,7 @@ def test_valid_post_publishes_and_says_so(client, patient, clinician):
 
 def test_phi_comment_is_held_and_the_author_told_why_without_the_phi(client, patient, clinician, caplog):
     caplog.set_level(logging.DEBUG)
-    client.force_login(patient)
+    sign_in(client, patient)
     response = client.post(review_url(clinician), form_data("4", f"Great. Text me at {PHONE}."), follow=True)
     html = response.content.decode()
     assert Review.objects.get().status == Review.Status.HELD
@@ -117,7 +118,7 @@ def test_phi_comment_is_held_and_the_author_told_why_without_the_phi(client, pat
     ],
 )
 def test_invalid_stars_are_shown_by_the_field_and_input_kept(client, patient, clinician, overrides, bad_key):
-    client.force_login(patient)
+    sign_in(client, patient)
     response = client.post(review_url(clinician), form_data("3", "My comment stays", **overrides))
     assert response.status_code == 200
     html = response.content.decode()
@@ -131,7 +132,7 @@ def test_invalid_stars_are_shown_by_the_field_and_input_kept(client, patient, cl
 
 
 def test_missing_question_post(client, patient, clinician):
-    client.force_login(patient)
+    sign_in(client, patient)
     data = form_data("4")
     del data[f"rating_{QUESTIONS[0]}"]
     response = client.post(review_url(clinician), data)
@@ -141,7 +142,7 @@ def test_missing_question_post(client, patient, clinician):
 
 def test_second_review_within_twelve_months_is_explained(client, patient, clinician):
     submit(patient, clinician)
-    client.force_login(patient)
+    sign_in(client, patient)
     response = client.get(review_url(clinician))
     assert response.status_code == 403
     assert "You already reviewed this clinician" in response.content.decode()
@@ -151,7 +152,7 @@ def test_second_review_within_twelve_months_is_explained(client, patient, clinic
 
 def test_rate_limit_is_shown_as_a_form_error(client, patient, clinician, settings):
     settings.PORTAL_SOCIAL_RATE_LIMITS = {"review": "1/d"}
-    client.force_login(patient)
+    sign_in(client, patient)
     from portal_social.core import ratelimit
 
     ratelimit.check("review", user=patient)  # used up elsewhere today
@@ -163,7 +164,7 @@ def test_rate_limit_is_shown_as_a_form_error(client, patient, clinician, setting
 
 def test_submitted_page_is_only_for_the_author(client, patient, make_patient, clinician):
     review = submit(patient, clinician)
-    client.force_login(make_patient())
+    sign_in(client, make_patient())
     assert client.get(f"{review_url(clinician)}?submitted={review.pk}").status_code == 404
     assert client.get(f"{review_url(clinician)}?submitted=not-a-uuid").status_code == 404
 
@@ -182,7 +183,7 @@ def appeal_url(page, review):
 def test_report_once(client, patient, make_patient, clinician, django_capture_on_commit_callbacks):
     review = submit(patient, clinician, comment="Fine.")
     reader = make_patient(linked=False)
-    client.force_login(reader)
+    sign_in(client, reader)
     assert client.get(report_url(clinician, review)).status_code == 200
     invalid = client.post(report_url(clinician, review), {})
     assert "Choose what is wrong with this review." in invalid.content.decode()
@@ -199,17 +200,17 @@ def test_report_once(client, patient, make_patient, clinician, django_capture_on
 def test_report_needs_sign_in_and_a_published_review(client, make_patient, clinician):
     held = submit(make_patient(), clinician, comment=f"Call {PHONE}")
     assert client.get(report_url(clinician, held)).status_code == 302
-    client.force_login(make_patient(linked=False))
+    sign_in(client, make_patient(linked=False))
     assert client.get(report_url(clinician, held)).status_code == 404
 
 
 def test_only_the_reviewed_clinician_may_appeal(client, patient, make_patient, make_user, clinician, clinician_user):
     review = submit(patient, clinician, comment="Rude and dismissive.")
-    client.force_login(make_patient())
+    sign_in(client, make_patient())
     assert client.get(appeal_url(clinician, review)).status_code == 404
-    client.force_login(make_user(roles.CLINICIAN, mfa=True))
+    sign_in(client, make_user(roles.CLINICIAN, mfa=True))
     assert client.get(appeal_url(clinician, review)).status_code == 404
-    client.force_login(clinician_user)
+    sign_in(client, clinician_user)
     page = client.get(appeal_url(clinician, review))
     assert page.status_code == 200 and "Rude and dismissive." in page.content.decode()
     response = client.post(appeal_url(clinician, review), {"reason": "Not my patient."})
@@ -278,14 +279,14 @@ def test_policy_link_even_without_reviews(client, clinician):
 def test_only_reviewed_clinician_sees_appeal_links(client, patient, clinician, clinician_user):
     review = submit(patient, clinician, comment="Hmm.")
     assert appeal_url(clinician, review) not in client.get(clinician.url).content.decode()
-    client.force_login(clinician_user)
+    sign_in(client, clinician_user)
     assert appeal_url(clinician, review) in client.get(clinician.url).content.decode()
 
 
 def test_write_review_link_only_for_eligible(client, patient, make_patient, clinician):
-    client.force_login(make_patient(linked=False))
+    sign_in(client, make_patient(linked=False))
     assert ">Write a review<" not in client.get(clinician.url).content.decode()
-    client.force_login(patient)
+    sign_in(client, patient)
     assert ">Write a review<" in client.get(clinician.url).content.decode()
 
 
@@ -369,7 +370,7 @@ def test_action_errors_map_onto_form_fields():
 def test_clinician_cannot_open_appeal_page_for_a_held_comment(client, patient, clinician, clinician_user):
     held = submit(patient, clinician, 2, comment="Call me at 413-555-0142 please.")
     assert held.status == Review.Status.HELD
-    client.force_login(clinician_user)
+    sign_in(client, clinician_user)
     response = client.get(clinician.url + clinician.reverse_subpage("appeal_review", args=[held.pk]))
     assert response.status_code == 404
     assert b"413-555-0142" not in response.content

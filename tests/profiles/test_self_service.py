@@ -6,6 +6,7 @@ from portal_social.core import roles
 from portal_social.core.models import AuditEvent
 from portal_social.profiles.models import ClinicianPage
 from portal_social.profiles.workflow import ensure_profile_workflow
+from tests.factories import sign_in
 
 FORM = {
     "pronouns": "she/her",
@@ -29,7 +30,7 @@ def _edit_url(page):
 @pytest.mark.django_db
 def test_clinician_submits_changes_as_draft_for_approval(client, own_page):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     assert client.get(_edit_url(page)).status_code == 200
     response = client.post(_edit_url(page), FORM)
     assert response.status_code == 302
@@ -45,7 +46,7 @@ def test_clinician_submits_changes_as_draft_for_approval(client, own_page):
 @pytest.mark.django_db
 def test_approver_approval_publishes_the_changes(client, own_page, make_user):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     client.post(_edit_url(page), FORM)
     approver = make_user(roles.PORTAL_ADMINISTRATOR, mfa=True)
     page = ClinicianPage.objects.get(pk=page.pk)
@@ -60,7 +61,7 @@ def test_approver_approval_publishes_the_changes(client, own_page, make_user):
 @pytest.mark.django_db
 def test_resubmitting_replaces_the_waiting_submission(client, own_page):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     client.post(_edit_url(page), FORM)
     client.post(_edit_url(page), {**FORM, "bio": "Second version"})
     page = ClinicianPage.objects.get(pk=page.pk)
@@ -80,7 +81,7 @@ def test_only_the_linked_clinician_may_edit_the_page(client, own_page, make_user
         "px": roles.PATIENT_EXPERIENCE,
         "admin": roles.PORTAL_ADMINISTRATOR,
     }[who]
-    client.force_login(make_user(role, mfa=True))
+    sign_in(client, make_user(role, mfa=True))
     assert client.get(_edit_url(page)).status_code == 404
     assert client.post(_edit_url(page), FORM).status_code == 404
     assert not ClinicianPage.objects.get(pk=page.pk).has_unpublished_changes
@@ -89,7 +90,7 @@ def test_only_the_linked_clinician_may_edit_the_page(client, own_page, make_user
 @pytest.mark.django_db
 def test_oversized_bio_is_refused_with_the_input_kept(client, own_page):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     response = client.post(_edit_url(page), {**FORM, "bio": "x" * 5001})
     assert response.status_code == 200
     body = response.content.decode()
@@ -101,7 +102,7 @@ def test_oversized_bio_is_refused_with_the_input_kept(client, own_page):
 @pytest.mark.django_db
 def test_bio_html_is_escaped_not_trusted(client, own_page):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     client.post(_edit_url(page), {**FORM, "bio": "<script>alert(1)</script>"})
     draft = ClinicianPage.objects.get(pk=page.pk).get_latest_revision_as_object()
     assert "<script>" not in draft.bio and "&lt;script&gt;" in draft.bio
@@ -118,7 +119,7 @@ def test_clinicians_get_no_wagtail_page_permissions(own_page):
 @pytest.mark.django_db
 def test_bio_with_personal_details_is_refused_without_saving(client, own_page):
     clinician, page = own_page
-    client.force_login(clinician)
+    sign_in(client, clinician)
     response = client.post(_edit_url(page), {**FORM, "bio": "My patient Maria called me at 413-555-0142 yesterday."})
     assert response.status_code == 200
     body = response.content.decode()
