@@ -86,7 +86,8 @@ class CaregiverRelation(models.Model):
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="caregiver_links_as_patient"
     )
-    relationship = models.CharField(
+    #: Free text about the patient's family or legal situation, so encrypted at rest.
+    relationship = EncryptedTextField(
         _("relationship"), max_length=60, blank=True, help_text=_("For example: daughter, spouse, legal guardian.")
     )
     scope_messaging = models.BooleanField(_("may message the care team"), default=False)

@@ -59,7 +59,11 @@ class Language(_Named):
 
 
 class Location(models.Model):
-    """A public practice site: address, public phone and map link."""
+    """A public practice site: address, public phone and map link.
+
+    Stored in the clear: editors write it in the Wagtail admin to publish it,
+    and it describes a clinic, never a patient.
+    """
 
     name = models.CharField(_("name"), max_length=150, unique=True)
     slug = models.SlugField(_("slug"), max_length=150, unique=True)
@@ -104,6 +108,17 @@ class ClinicianPage(RoutablePageMixin, Page):
     Public by design: nothing here is PHI. Ratings are denormalised
     (``rating_count``, ``rating_average``) by the review actions so the
     directory sorts and shows stars without a query per clinician.
+
+    Its text fields stay in the clear because they are public and clean by
+    construction: every one is published on the profile, the directory
+    searches, filters and orders on them (an encrypted column cannot be
+    searched), and they describe the clinician, never a patient. The two
+    fields a clinician writes through self-service (``pronouns``, ``bio``)
+    pass the PHI scanner before a draft revision is saved, so neither the
+    page table, its revisions (``wagtailcore_revision.content``) nor the
+    search index receives text the scanner flags; the other fields are
+    written by editors in the Wagtail admin, and an approver reads every
+    self-service change before it is published.
     """
 
     first_name = models.CharField(_("first name"), max_length=80)
@@ -266,21 +281,27 @@ class Review(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD, db_index=True)
     #: Why it is held, in plain words for the author and moderators; never the PHI itself.
+    #: Clear by construction: written only by ``actions.screen_comment`` from fixed
+    #: sentences and PHI kinds ("a phone number"), never from the comment.
     hold_reasons = models.JSONField(default=list, blank=True)
     #: The comment as written, PHI and all, for the author's record and for
     #: moderators: encrypted at rest. The public only ever sees ``comment_html``.
     comment_source = EncryptedTextField(blank=True)
     #: Spans of ``comment_source`` a moderator hid: ``[{"start", "end", "kind"}]``.
+    #: Clear by construction: character offsets and a PHI kind, never the hidden text.
     redactions = models.JSONField(default=list, blank=True)
     #: Rendered, sanitised HTML with any redactions applied; what pages show.
-    comment_html = models.TextField(blank=True, editable=False)
+    #: Encrypted like the source: until a moderator decides, and for good when
+    #: the comment is rejected, it holds the comment's PHI as written.
+    comment_html = EncryptedTextField(blank=True, editable=False)
     overall = models.DecimalField(max_digits=3, decimal_places=2)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.CharField(max_length=300, blank=True)
+    #: A moderator's note for the record; it may quote the comment, so it is encrypted.
+    rejection_reason = EncryptedTextField(max_length=300, blank=True)
 
     objects = ReviewQuerySet.as_manager()
 
@@ -293,7 +314,10 @@ class Review(models.Model):
 
 
 class ReviewRating(models.Model):
-    """Stars (1–5) for one configured question of a review."""
+    """Stars (1–5) for one configured question of a review.
+
+    ``question`` is a key from ``PORTAL_SOCIAL_REVIEW_QUESTIONS``, never user text.
+    """
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ratings")
     question = models.CharField(max_length=40)
@@ -310,12 +334,17 @@ class ReviewRating(models.Model):
 
 
 class ReviewResponse(models.Model):
-    """The one public response patient-experience staff may post to a review."""
+    """The one public response patient-experience staff may post to a review.
+
+    Encrypted although it is public: the PHI scanner that screens it is a
+    net, not a proof (a patient's name without a cue passes it), and staff
+    write it in reply to a patient.
+    """
 
     review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="response")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    body_source = models.TextField()
-    body_html = models.TextField(editable=False)
+    body_source = EncryptedTextField()
+    body_html = EncryptedTextField(editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -323,12 +352,16 @@ class ReviewResponse(models.Model):
 
 
 class ReviewAppeal(models.Model):
-    """A clinician's appeal of a comment; the comment stays hidden while open."""
+    """A clinician's appeal of a comment; the comment stays hidden while open.
+
+    The reason is encrypted: a clinician explaining a review may name the
+    patient or their care.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="appeals")
     clinician_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.TextField(max_length=2000)
+    reason = EncryptedTextField(max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     upheld = models.BooleanField(null=True)
@@ -338,12 +371,16 @@ class ReviewAppeal(models.Model):
 
 
 class ReviewReport(models.Model):
-    """Someone reported a published review (abuse, PHI, not a real patient…)."""
+    """Someone reported a published review (abuse, PHI, not a real patient…).
+
+    The reason is a fixed choice followed by the reporter's own words, which
+    may repeat the PHI they are reporting, so it is encrypted.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=300)
+    reason = EncryptedTextField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
