@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from portal_social.core import audit_views
+from portal_social.core import access, audit_views
 from portal_social.profiles import wagtail_hooks as _profiles_hooks  # noqa: F401  (registers on import)
 
 
@@ -15,7 +15,7 @@ def _audit_urls():
 
 class _AuditMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.has_perm("portal_social.view_audit_log")
+        return access.holds(request.user, "portal_social.view_audit_log")
 
 
 @hooks.register("register_admin_menu_item")

@@ -19,7 +19,9 @@ Then views and actions ask::
     access.visible(user, Conversation.objects.all())  # filtered in SQL
 
 Deny by default: an action nobody registered is refused, a model without a
-scope is invisible, and superusers get no blanket pass to PHI. An object a
+scope is invisible, and superusers get no blanket pass to PHI: rules ask
+``access.holds(user, perm)`` (a permission held through a role), never
+``user.has_perm``, which Django answers "yes" for every superuser. An object a
 user may not see answers 404, exactly like one that does not exist.
 
 Break-the-glass grants (``portal_social.core.breakglass``) open PHI objects to
@@ -194,12 +196,43 @@ def _break_glass_ids(user: AbstractBaseUser, model: type[Model]) -> list[str]:
     )
 
 
+def holds(user: AbstractBaseUser, perm: str) -> bool:
+    """Whether ``user`` holds ``perm`` ("app_label.codename") through a role.
+
+    A role is a group, so this asks the user's groups only. Unlike
+    ``user.has_perm`` it gives ``is_superuser`` no pass and ignores
+    permissions pinned on the user directly: reaching PHI takes a role an
+    administrator granted (and the audit log recorded). Cached on the user
+    object for the request.
+    """
+    if not _signed_in(user):
+        return False
+    cached = getattr(user, "_portal_social_role_perms", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+
+        rows = (
+            Permission.objects.filter(group__user=user)
+            .values_list("content_type__app_label", "codename")
+            .distinct()
+        )
+        cached = frozenset(f"{app_label}.{codename}" for app_label, codename in rows)
+        user._portal_social_role_perms = cached
+    return perm in cached
+
+
 def has_object_grant(user: AbstractBaseUser, perm: str, obj: Model) -> bool:
     """Whether guardian holds a per-object grant of ``perm`` on ``obj`` for ``user``.
 
-    Uses the model's direct foreign-key permission tables when it has them.
+    Asks the grant tables (the model's direct foreign-key tables when it has
+    them) for the user and their groups. guardian's own checker answers "yes"
+    to every superuser; this does not.
     """
-    from guardian.core import ObjectPermissionChecker
+    from guardian.shortcuts import get_group_perms, get_user_perms
 
+    if not _signed_in(user):
+        return False
     codename = perm.split(".", 1)[-1]
-    return codename in ObjectPermissionChecker(user).get_perms(obj)
+    return get_user_perms(user, obj).filter(codename=codename).exists() or (
+        get_group_perms(user, obj).filter(codename=codename).exists()
+    )

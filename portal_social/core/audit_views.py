@@ -72,7 +72,7 @@ def filtered_events(user, data) -> tuple[AuditFilterForm, object]:
 
 
 def audit_log(request):
-    if not request.user.has_perm("portal_social.view_audit_log"):
+    if not access.holds(request.user, "portal_social.view_audit_log"):
         raise Http404()
     form, events = filtered_events(request.user, request.GET)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))

@@ -41,7 +41,7 @@ def may_break_glass(user: AbstractBaseUser) -> bool:
         return False
     if roles.user_roles(user) & {roles.PATIENT, roles.CAREGIVER}:
         return False
-    return user.has_perm("portal_social.break_glass") and user_has_mfa(user)
+    return access.holds(user, "portal_social.break_glass") and user_has_mfa(user)
 
 
 def break_the_glass(

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal_social import signals
-from portal_social.core import audit, roles
+from portal_social.core import access, audit, roles
 from portal_social.core.models import CaregiverRelation
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _may_manage(actor: AbstractBaseUser, patient: AbstractBaseUser) -> bool:
     # A patient manages their own proxies; administrators manage anyone's.
     if actor.pk == patient.pk:
         return True
-    return actor.has_perm("portal_social.manage_caregivers")
+    return access.holds(actor, "portal_social.manage_caregivers")
 
 
 def link_caregiver(

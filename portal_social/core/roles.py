@@ -150,7 +150,9 @@ class RoleChangeDenied(PermissionDenied):
 def _check_may_manage_roles(actor: AbstractBaseUser | None) -> None:
     # ``None`` is the system itself: sign-up, migrations, caregiver links,
     # the demo data. A person must hold ``manage_roles``.
-    if actor is not None and not actor.has_perm("portal_social.manage_roles"):
+    from portal_social.core import access
+
+    if actor is not None and not access.holds(actor, "portal_social.manage_roles"):
         raise RoleChangeDenied()
 
 
@@ -214,6 +216,7 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
             severity=audit.Severity.NOTICE,
         )
     user.__dict__.pop("_portal_social_roles", None)
+    user.__dict__.pop("_portal_social_role_perms", None)
     transaction.on_commit(lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by))
     return True
 
@@ -243,6 +246,7 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
             severity=audit.Severity.NOTICE,
         )
     user.__dict__.pop("_portal_social_roles", None)
+    user.__dict__.pop("_portal_social_role_perms", None)
     transaction.on_commit(lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by))
     return True
 

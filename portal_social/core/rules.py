@@ -22,7 +22,7 @@ MANAGE_CAREGIVERS = "portal_social.manage_caregivers"
 def _party_or_manager_may_view_link(user, relation: CaregiverRelation) -> bool:
     return (
         user.pk in (relation.patient_id, relation.caregiver_id)
-        or user.has_perm(MANAGE_CAREGIVERS)
+        or access.holds(user, MANAGE_CAREGIVERS)
         or access.has_object_grant(user, "portal_social.view_caregiverrelation", relation)
     )
 
@@ -31,14 +31,14 @@ def _party_or_manager_may_view_link(user, relation: CaregiverRelation) -> bool:
 def _patient_or_manager_may_change_link(user, relation: CaregiverRelation) -> bool:
     return (
         user.pk == relation.patient_id
-        or user.has_perm(MANAGE_CAREGIVERS)
+        or access.holds(user, MANAGE_CAREGIVERS)
         or access.has_object_grant(user, "portal_social.change_caregiverrelation", relation)
     )
 
 
 @access.scope(CaregiverRelation)
 def _links_visible_to(user) -> Q:
-    if user.has_perm(MANAGE_CAREGIVERS):
+    if access.holds(user, MANAGE_CAREGIVERS):
         return Q()
     granted = CaregiverRelationUserObjectPermission.objects.filter(
         user=user, permission__codename="view_caregiverrelation"
@@ -51,9 +51,9 @@ def _links_visible_to(user) -> Q:
 
 @access.rule(AuditEvent, "view")
 def _auditors_may_view_events(user, event: AuditEvent) -> bool:
-    return user.has_perm("portal_social.view_audit_log")
+    return access.holds(user, "portal_social.view_audit_log")
 
 
 @access.scope(AuditEvent)
 def _events_visible_to(user) -> Q:
-    return Q() if user.has_perm("portal_social.view_audit_log") else Q(pk__in=[])
+    return Q() if access.holds(user, "portal_social.view_audit_log") else Q(pk__in=[])

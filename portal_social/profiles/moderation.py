@@ -37,7 +37,7 @@ RESPOND_PAGE_SIZE = 25
 
 
 def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
+    if not access.holds(request.user, permission):
         raise Http404()
 
 

@@ -84,7 +84,7 @@ _KIND_PHRASES = {
 
 
 def _is_moderator(user) -> bool:
-    return user.has_perm(MODERATE)
+    return access.holds(user, MODERATE)
 
 
 @access.rule(Review, "view")
@@ -104,7 +104,7 @@ def _moderators_may_moderate(user, review: Review) -> bool:
 
 @access.rule(Review, "respond")
 def _px_staff_may_respond(user, review: Review) -> bool:
-    return user.has_perm(RESPOND)
+    return access.holds(user, RESPOND)
 
 
 @access.rule(Review, "appeal")

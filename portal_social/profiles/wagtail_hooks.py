@@ -48,6 +48,7 @@ from django.urls import path, reverse  # noqa: E402
 from wagtail import hooks  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
 
+from portal_social.core import access  # noqa: E402
 from portal_social.profiles import moderation  # noqa: E402
 
 
@@ -75,7 +76,7 @@ class _PermissionMenuItem(MenuItem):
         super().__init__(*args, **kwargs)
 
     def is_shown(self, request):
-        return request.user.has_perm(self.permission)
+        return access.holds(request.user, self.permission)
 
 
 @hooks.register("register_admin_menu_item")

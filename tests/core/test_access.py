@@ -53,6 +53,8 @@ def test_forbidden_and_missing_objects_answer_the_same_404(link, make_user):
         ("admin", "view", True),
         ("admin", "change", True),
         ("risk", "view", False),
+        ("superuser", "view", False),
+        ("superuser", "change", False),
         ("anonymous", "view", False),
     ],
 )
@@ -64,6 +66,8 @@ def test_caregiver_link_permission_matrix(link, make_user, who, action, allowed)
         "clinician": lambda: make_user(roles.CLINICIAN),
         "admin": lambda: make_user(roles.PORTAL_ADMINISTRATOR),
         "risk": lambda: make_user(roles.RISK_MANAGER),
+        # A superuser without a role: is_superuser is no pass to PHI.
+        "superuser": lambda: make_user(is_superuser=True, is_staff=True),
         "anonymous": AnonymousUser,
     }
     assert access.can(users[who](), action, link) is allowed
@@ -102,11 +106,33 @@ def test_guardian_object_grant_opens_one_link_through_the_direct_table(link, mak
         (roles.PORTAL_ADMINISTRATOR, True),
         (roles.PATIENT_EXPERIENCE, False),
         (roles.PATIENT, False),
+        ("superuser", False),
     ],
 )
 def test_audit_events_visible_to_auditors_only(make_user, role, sees):
-    user = make_user(role)
+    user = make_user(is_superuser=True, is_staff=True) if role == "superuser" else make_user(role)
     assert access.visible(user, AuditEvent.objects.all()).exists() is sees
+
+
+@pytest.mark.django_db
+def test_superuser_without_role_sees_no_links_and_holds_nothing(link, make_user):
+    superuser = make_user(is_superuser=True, is_staff=True)
+    assert superuser.has_perm("portal_social.manage_caregivers")  # what Django would say
+    assert not access.holds(superuser, "portal_social.manage_caregivers")
+    assert not access.visible(superuser, CaregiverRelation.objects.all()).exists()
+    assert not access.has_object_grant(superuser, "portal_social.view_caregiverrelation", link)
+
+
+@pytest.mark.django_db
+def test_holds_counts_role_permissions_only(make_user):
+    from django.contrib.auth.models import Permission
+
+    user = make_user(roles.RISK_MANAGER)
+    assert access.holds(user, "portal_social.view_audit_log")
+    assert not access.holds(user, "portal_social.manage_roles")
+    pinned = make_user()
+    pinned.user_permissions.add(Permission.objects.get(codename="view_audit_log"))
+    assert not access.holds(type(pinned).objects.get(pk=pinned.pk), "portal_social.view_audit_log")
 
 
 @pytest.mark.django_db

@@ -25,6 +25,12 @@ def test_only_auditors_open_the_audit_log(client, make_user, role, status):
 
 
 @pytest.mark.django_db
+def test_superuser_without_role_cannot_open_the_audit_log(client, make_user):
+    sign_in(client, make_user(is_superuser=True, is_staff=True, mfa=True))
+    assert client.get(URL).status_code == 404
+
+
+@pytest.mark.django_db
 def test_risk_manager_without_mfa_is_sent_to_enrolment(client, make_user):
     sign_in(client, make_user(roles.RISK_MANAGER))
     assert client.get(URL)["Location"] == "/accounts/2fa/totp/activate/"

@@ -97,10 +97,14 @@ def test_patients_and_caregivers_can_never_break_the_glass(phi_links, link, make
         (roles.PATIENT_EXPERIENCE, True, False),
         (roles.COMMUNITY_MODERATOR, True, False),
         (roles.RISK_MANAGER, True, False),
+        ("superuser", True, False),
     ],
 )
 def test_break_glass_permission_matrix(phi_links, link, make_user, role, mfa, allowed):
-    user = make_user(role, mfa=mfa)
+    if role == "superuser":
+        user = make_user(is_superuser=True, is_staff=True, mfa=mfa)
+    else:
+        user = make_user(role, mfa=mfa)
     assert breakglass.may_break_glass(user) is allowed
 
 

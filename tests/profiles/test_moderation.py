@@ -47,12 +47,17 @@ def held(make_patient, clinician):
         (roles.PATIENT_EXPERIENCE, 404, 200),
         (roles.RISK_MANAGER, 404, 404),
         (roles.PORTAL_ADMINISTRATOR, 404, 404),
+        ("superuser", 404, 404),
     ],
 )
 def test_only_moderators_open_the_queue_and_px_the_responses(
     client, make_user, held, role, queue_status, respond_status
 ):
-    sign_in(client, make_user(role, mfa=True))
+    if role == "superuser":
+        # A superuser without a role: no pass to held PHI.
+        sign_in(client, make_user(is_superuser=True, is_staff=True, mfa=True))
+    else:
+        sign_in(client, make_user(role, mfa=True))
     queue = client.get(QUEUE)
     assert queue.status_code == queue_status
     assert client.get(RESPOND_LIST).status_code == respond_status

@@ -63,6 +63,8 @@ ROLE_SLUGS = {
     "moderator": roles.COMMUNITY_MODERATOR,
     "px": roles.PATIENT_EXPERIENCE,
     "risk": roles.RISK_MANAGER,
+    # A superuser without a role: is_superuser opens nothing.
+    "superuser": None,
 }
 ALLOWED = {
     "submit": {"patient"},
@@ -87,7 +89,8 @@ def test_permission_matrix(role, action, make_user, make_patient, clinician, cli
     if role == "clinician" and action == "appeal":
         actor = clinician_user  # the reviewed clinician's own account
     else:
-        actor = make_user(ROLE_SLUGS[role], date_joined=timezone.now() - OLD)
+        extra = {"is_superuser": True, "is_staff": True} if role == "superuser" else {}
+        actor = make_user(ROLE_SLUGS[role], date_joined=timezone.now() - OLD, **extra)
         CareTeamLink.objects.create(patient=actor, clinician_user=clinician_user)
 
     def run():
