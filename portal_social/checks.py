@@ -292,3 +292,27 @@ def check_phi_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_trusted_proxies(app_configs=None, **kwargs):
+    """A proxy entry that does not parse is ignored; one that covers everything trusts every client."""
+    from portal_social.core.network import proxy_problems
+
+    try:
+        problems = proxy_problems(app_settings.TRUSTED_PROXIES)
+    except TypeError:
+        problems = ["it is not a list or a comma-separated string"]
+    if not problems:
+        return []
+    return [
+        checks.Error(
+            "PORTAL_SOCIAL_TRUSTED_PROXIES is malformed: " + "; ".join(problems) + ".",
+            hint=(
+                "List the addresses or CIDR networks of your own load balancers only, for example "
+                "['10.0.0.0/8'] or, from the environment, '10.0.1.5,10.0.2.0/24'. Write a network by "
+                "its first address (10.0.0.0/8, not 10.0.0.1/8)."
+            ),
+            id="portal_social.E016",
+        )
+    ]

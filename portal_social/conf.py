@@ -142,13 +142,28 @@ class AppSettings:
 
     @property
     def RATE_LIMITS(self) -> dict[str, str]:
-        """Per-action rate limits, ``{"action": "N/period"}``, merged over the defaults.
+        """Per-action rate limits, ``{"action": "N/period[,N/period/ip]"}``, merged over the defaults.
 
         Period is ``s``, ``m``, ``h`` or ``d`` with an optional count, as in
-        ``"5/m"`` or ``"20/15m"``. Limits apply per user and per IP address, in
-        the default cache (Redis in production, so all workers share them).
+        ``"5/m"`` or ``"20/15m"``. A rate counts per signed-in user; one
+        ending ``/ip`` counts per client address, as a generous backstop
+        (people behind one hospital network share an address). Comma-separate
+        several, as in ``"5/d,1000/d/ip"``. Counted in the default cache
+        (Redis in production, so all workers share them).
         """
         return dict(self._setting("RATE_LIMITS", {}))
+
+    @property
+    def TRUSTED_PROXIES(self) -> tuple[str, ...]:
+        """Addresses or networks (CIDR) of the load balancers and proxies in front of the portal.
+
+        When a request arrives from one of them, the client's address is read
+        from ``X-Forwarded-For`` (the right-most entry that is not a trusted
+        proxy) for the audit log and every rate limit; from anyone else the
+        header is ignored. A comma-separated string (as read from the
+        environment) is accepted. Default: none, so ``REMOTE_ADDR`` is used.
+        """
+        return _as_list(self._setting("TRUSTED_PROXIES", ()))
 
     @property
     def TEXT_MAX_LENGTH(self) -> int:

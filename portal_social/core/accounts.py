@@ -20,12 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied, ValidationError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
 _at_front_door: ContextVar[bool] = ContextVar("portal_social_at_front_door", default=False)
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    return bool(getattr(getattr(request, "user", None), "is_authenticated", False))
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -37,6 +43,60 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return super().authenticate(request, **credentials)
         finally:
             _at_front_door.reset(token)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address for allauth's rate limits and records.
+
+        ``portal_social.core.network.client_ip``, so allauth counts the same
+        address the audit trail records: the client behind the proxies in
+        ``PORTAL_SOCIAL_TRUSTED_PROXIES``, never one a client can forge.
+        """
+        from portal_social.core.network import client_ip
+
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Refuse a sign-in past a limit, and write ``auth.lockout`` when one does.
+
+        allauth's limits (``ACCOUNT_RATE_LIMITS["login_failed"]``) lock one
+        account after repeated failures. On top, an address that has failed on
+        too many different accounts (``sign_in_spray``, password spraying) is
+        refused; reauthentication by someone already signed in is exempt, as it
+        can only ever try their own account.
+        """
+        from portal_social.core import account_events, ratelimit
+
+        if not _signed_in(request) and ratelimit.distinct_wait(ratelimit.SIGN_IN_SPRAY, request=request):
+            account_events.record_lockout(request, credentials, rule="accounts_per_address")
+            raise self.validation_error("too_many_login_attempts")
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            account_events.record_lockout(request, credentials, rule="failed_sign_ins")
+            raise
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        """Count the failed account against the client's address, for the spraying limit."""
+        from portal_social.core import ratelimit
+
+        super().authentication_failed(request, **credentials)
+        if not _signed_in(request):
+            member = self._get_login_attempts_cache_key(request, **credentials)
+            ratelimit.count_distinct(ratelimit.SIGN_IN_SPRAY, request=request, member=member)
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth keys its lockout on the name typed. A username and an email
+        # address are two names for one account, which would give an attacker
+        # five guesses per name; an account that exists is keyed by its id.
+        from portal_social.core.account_events import account_for_login
+
+        account = account_for_login(credentials, request)
+        if account is None:
+            return super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{get_current_site(request).domain}:account:{account.pk}"
 
 
 class FrontDoorBackend(AuthenticationBackend):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,20 +75,17 @@ def compute_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as Django sees it (``REMOTE_ADDR``).
+    """The client's address, normalised, as ``portal_social.core.network.client_ip`` derives it.
 
-    Behind a proxy, the host sets ``REMOTE_ADDR`` from a trusted header in its
-    own middleware; trusting ``X-Forwarded-For`` here would let anyone forge
-    the audit trail's addresses.
+    ``REMOTE_ADDR``, or the client's address in ``X-Forwarded-For`` when the
+    request came through a proxy listed in ``PORTAL_SOCIAL_TRUSTED_PROXIES``;
+    a header from anyone else is ignored, so nobody can forge the audit
+    trail's addresses. Normalised, so the value hashed is the value the
+    database returns.
     """
-    if request is None:
-        return None
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        # Normalised, so the value hashed is the value the database returns.
-        return ipaddress.ip_address(raw.strip()).compressed
-    except ValueError:
-        return None
+    from portal_social.core.network import client_ip as derived_client_ip
+
+    return derived_client_ip(request)
 
 
 def _target(target: Model | None, target_type: str, target_id: str) -> tuple[str, str]:

@@ -1,14 +1,26 @@
-"""Rate limits for actions, per user and per IP address, kept in the cache.
+"""Rate limits for actions: per signed-in person, with a generous per-address backstop.
 
 Actions call ``check(action, request=..., user=...)`` before changing
 anything; past the limit it raises ``RateLimited`` with a message that says
 how long to wait. Fixed windows in the default cache: with Redis in
 production every worker shares the counts.
+
+Why per person first: everyone behind a hospital's network, or behind a load
+balancer the portal does not know about, shares one address. A limit per
+address that is tight enough to stop one person would stop the whole
+hospital, and one person could use it up for everybody. So the person's own
+limit is the real one and the address limit is set far above what a crowd
+of honest people reaches; it only catches one client running through many
+accounts.
+
+Addresses are ``portal_social.core.network.client_ip``: the client behind
+the trusted proxies, never an address a client can choose.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -19,29 +31,49 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 from portal_social.conf import app_settings
-from portal_social.core.audit import client_ip
+from portal_social.core.network import client_ip
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
-#: Defaults per action; ``PORTAL_SOCIAL_RATE_LIMITS`` overrides or adds.
+#: Defaults per action; ``PORTAL_SOCIAL_RATE_LIMITS`` overrides or adds. The
+#: first rate is each person's; the ``/ip`` rate is the backstop per address.
 DEFAULT_LIMITS: dict[str, str] = {
-    "break_glass": "5/h",
-    "review": "5/d",
-    "community_post": "30/h",
-    "message": "60/10m",
-    "feedback": "10/h",
-    "flag": "30/h",
+    "break_glass": "5/h,200/h/ip",
+    "review": "5/d,1000/d/ip",
+    "community_post": "30/h,3000/h/ip",
+    "message": "60/10m,6000/10m/ip",
+    "feedback": "10/h,1000/h/ip",
+    "flag": "30/h,1000/h/ip",
+    # Password spraying: how many *different* accounts may fail to sign in
+    # from one address in the period before that address is refused. Counted
+    # with ``count_distinct``, not ``check``; correct sign-ins never count.
+    "sign_in_spray": "100/h/ip",
 }
 
+#: The ``sign_in_spray`` limit's name, for the account adapter.
+SIGN_IN_SPRAY = "sign_in_spray"
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SCOPES = ("user", "ip")
+#: IPv6 clients usually hold a whole /64; counting single addresses would give
+#: one of them 2**64 fresh counts.
+_IPV6_PREFIX = 64
 
 
 @dataclass(frozen=True)
 class Rate:
     amount: int
     seconds: int
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One rate and what it counts: ``"user"`` (the signed-in person) or ``"ip"`` (the address)."""
+
+    rate: Rate
+    per: str
 
 
 def parse_rate(text: str) -> Rate:
@@ -59,10 +91,29 @@ def parse_rate(text: str) -> Rate:
     return Rate(amount, seconds)
 
 
-def limit_for(action: str) -> Rate | None:
+def parse_limits(text: str) -> tuple[Limit, ...]:
+    """``"5/d,1000/d/ip"`` -> a per-user Limit and a per-address Limit. ValueError when malformed.
+
+    A rate without a scope counts per user; ``/user`` says so explicitly and
+    ``/ip`` counts per client address.
+    """
+    limits = []
+    for part in text.split(","):
+        part = part.strip()
+        rate_text, per = part, "user"
+        if part.count("/") == 2:
+            rate_text, per = part.rsplit("/", 1)
+            if per not in _SCOPES:
+                raise ValueError(f"Malformed rate {part!r}: the scope after the period is 'user' or 'ip'.")
+        limits.append(Limit(parse_rate(rate_text), per))
+    return tuple(limits)
+
+
+def limits_for(action: str) -> tuple[Limit, ...]:
+    """The limits configured for ``action``; empty when it is not limited."""
     configured = {**DEFAULT_LIMITS, **app_settings.RATE_LIMITS}
     text = configured.get(action)
-    return parse_rate(text) if text else None
+    return parse_limits(text) if text else ()
 
 
 class RateLimited(PermissionDenied):
@@ -84,25 +135,42 @@ class RateLimited(PermissionDenied):
         return f"You have done that too many times. Please try again in {wait}."
 
 
-def _key(action: str, kind: str, value: str, window: int) -> str:
+def _address_key(ip: str) -> str:
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{_IPV6_PREFIX}", strict=False).network_address)
+    return ip
+
+
+def _key(action: str, kind: str, value: str, rate: Rate, window: int) -> str:
     # Hashed with the secret key: the cache holds no user ids or addresses.
     digest = hashlib.blake2b(f"{kind}:{value}".encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12)
-    return f"portal_social:rl:{action}:{digest.hexdigest()}:{window}"
+    return f"portal_social:rl:{action}:{rate.seconds}:{digest.hexdigest()}:{window}"
+
+
+def _incr(key: str, rate: Rate) -> int:
+    cache.add(key, 0, timeout=rate.seconds + 1)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.add(key, 1, timeout=rate.seconds + 1)
+        return 1
+
+
+def _wait(rate: Rate, window: int, now: float) -> int:
+    return int((window + 1) * rate.seconds - now) + 1
 
 
 def _hit(action: str, kind: str, value: str, rate: Rate, now: float) -> int | None:
     """Count one attempt; return seconds to wait if over the limit, else None."""
     window = int(now // rate.seconds)
-    key = _key(action, kind, value, window)
-    cache.add(key, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, 1, timeout=rate.seconds + 1)
-        count = 1
-    if count > rate.amount:
-        return int((window + 1) * rate.seconds - now) + 1
+    if _incr(_key(action, kind, value, rate, window), rate) > rate.amount:
+        return _wait(rate, window, now)
     return None
+
+
+def _signed_in(user: AbstractBaseUser | None) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
 def check(
@@ -111,31 +179,80 @@ def check(
     request: HttpRequest | None = None,
     user: AbstractBaseUser | None = None,
 ) -> None:
-    """Count an attempt at ``action`` by this user and this IP; raise ``RateLimited`` past the limit."""
-    rate = limit_for(action)
-    if rate is None:
+    """Count an attempt at ``action``; raise ``RateLimited`` past any of its limits.
+
+    Per-user rates count against the signed-in ``user`` (``request.user`` when
+    not given). Someone not signed in has no other identity than an address,
+    so for them the per-user rates count against the address. ``/ip`` rates
+    always count against the address.
+    """
+    limits = limits_for(action)
+    if not limits:
         return
     if user is None and request is not None:
-        user = request.user
+        user = getattr(request, "user", None)
+    ip = client_ip(request)
+    address = _address_key(ip) if ip else None
     now = time.time()
     waits = []
-    if user is not None and getattr(user, "is_authenticated", False):
-        waits.append(_hit(action, "user", str(user.pk), rate, now))
-    ip = client_ip(request)
-    if ip:
-        waits.append(_hit(action, "ip", ip, rate, now))
+    for limit in limits:
+        if limit.per == "user" and _signed_in(user):
+            waits.append(_hit(action, "user", str(user.pk), limit.rate, now))
+        elif limit.per == "user" and address:
+            waits.append(_hit(action, "anonymous", address, limit.rate, now))
+        elif limit.per == "ip" and address:
+            waits.append(_hit(action, "ip", address, limit.rate, now))
     waits = [wait for wait in waits if wait is not None]
     if waits:
         raise RateLimited(max(waits))
 
 
 def reset(action: str, *, user: AbstractBaseUser | None = None, ip: str | None = None) -> None:
-    """Forget the current window's count (for support staff unlocking someone)."""
-    rate = limit_for(action)
-    if rate is None:
+    """Forget the current window's counts for a user, an address or both (support staff unlocking someone)."""
+    now = time.time()
+    address = _address_key(ip) if ip else None
+    for limit in limits_for(action):
+        window = int(now // limit.rate.seconds)
+        if user is not None and limit.per == "user":
+            cache.delete(_key(action, "user", str(user.pk), limit.rate, window))
+        if address and limit.per == "user":
+            cache.delete(_key(action, "anonymous", address, limit.rate, window))
+        if address and limit.per == "ip":
+            cache.delete(_key(action, "ip", address, limit.rate, window))
+            cache.delete(_key(action, "distinct", address, limit.rate, window))
+
+
+def _address_limit(action: str) -> Rate | None:
+    return next((limit.rate for limit in limits_for(action) if limit.per == "ip"), None)
+
+
+def count_distinct(action: str, *, request: HttpRequest | None, member: str) -> None:
+    """Count ``member`` once per window against the client's address.
+
+    For limits on how many *different* things one address touches (accounts
+    that failed to sign in, for ``sign_in_spray``), where a person retrying
+    their own account many times must not count more than once.
+    """
+    rate = _address_limit(action)
+    ip = client_ip(request)
+    if rate is None or not ip:
         return
+    address = _address_key(ip)
     window = int(time.time() // rate.seconds)
-    if user is not None:
-        cache.delete(_key(action, "user", str(user.pk), window))
-    if ip:
-        cache.delete(_key(action, "ip", ip, window))
+    # ``add`` is atomic in every cache backend: only the first sighting of a
+    # member in this window increments the count.
+    if cache.add(_key(action, "seen", f"{address}|{member}", rate, window), 1, timeout=rate.seconds + 1):
+        _incr(_key(action, "distinct", address, rate, window), rate)
+
+
+def distinct_wait(action: str, *, request: HttpRequest | None) -> int | None:
+    """Seconds until the client's address may try again, once it has reached ``action``'s distinct limit."""
+    rate = _address_limit(action)
+    ip = client_ip(request)
+    if rate is None or not ip:
+        return None
+    now = time.time()
+    window = int(now // rate.seconds)
+    if (cache.get(_key(action, "distinct", _address_key(ip), rate, window)) or 0) >= rate.amount:
+        return _wait(rate, window, now)
+    return None

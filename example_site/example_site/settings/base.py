@@ -137,9 +137,13 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Riverside Health] "
-# Lockout: after 5 failed sign-ins for one account, further attempts are refused
-# for 15 minutes; rate limits live in the cache (Redis in production).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+# Lockout is per account: after 5 failed sign-ins for one account (by username
+# or email address alike), further attempts are refused for 15 minutes. The
+# per-address limits only stop floods: a hospital's whole network, or every
+# client behind an unlisted load balancer, shares one address. Password
+# spraying (one address failing on many accounts) is portal_social's
+# "sign_in_spray" limit. Counts live in the cache (Redis in production).
+ACCOUNT_RATE_LIMITS = {"login": "1000/m/ip", "login_failed": "300/m/ip,5/15m/key"}
 ACCOUNT_ADAPTER = "portal_social.core.accounts.PortalAccountAdapter"
 MFA_ADAPTER = "portal_social.core.mfa.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
