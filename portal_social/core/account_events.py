@@ -207,7 +207,10 @@ on_password_reset = _password_receiver("account.password_reset")
 
 
 def _email_details(email_address) -> dict[str, Any]:
-    return {"email_address": email_address.pk, "verified": bool(email_address.verified)}
+    details: dict[str, Any] = {"verified": bool(email_address.verified)}
+    if email_address.pk is not None:  # a removed address has no row, so no id, any more
+        details["email_address"] = email_address.pk
+    return details
 
 
 def on_email_added(sender, request=None, user=None, email_address=None, **kwargs) -> None:
@@ -327,10 +330,13 @@ def on_authenticator_used(sender, request=None, user=None, authenticator=None, *
     """
     if user is None or authenticator is None or authenticator.type != "recovery_codes":
         return
+    from allauth.mfa.models import Authenticator
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
     details = _authenticator_details(authenticator)
-    details["codes_left"] = len(RecoveryCodes(authenticator).get_unused_codes())
+    # allauth marks the code used on a fresh copy of the row; this one is stale.
+    current = Authenticator.objects.filter(pk=authenticator.pk).first() or authenticator
+    details["codes_left"] = len(RecoveryCodes(current).get_unused_codes())
     details["reauthentication"] = bool(kwargs.get("reauthenticated"))
     audit.record(
         "mfa.recovery_code_used",
