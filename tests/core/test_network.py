@@ -119,3 +119,48 @@ def test_well_formed_trusted_proxies_pass(settings, value):
 def test_a_malformed_entry_never_widens_trust(settings):
     settings.PORTAL_SOCIAL_TRUSTED_PROXIES = ["not-a-network", "0.0.0.0/0"]
     assert network.client_ip(request(PROXY, "198.51.100.1")) == PROXY
+
+
+def _production_shell(code, **env_overrides):
+    """Run ``code`` in ``manage.py shell`` under the production settings, environment as given."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="example_site.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="portal.example.org",
+        DATABASE_URL="postgres://portal:secret@127.0.0.1:5432/portal",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        PORTAL_SOCIAL_ENCRYPTION_KEYS="dGhpcy1pcy1hLXRlc3Qtb25seS1rZXktMzItYnl0ZXM=",
+        **env_overrides,
+    )
+    example_site = Path(__file__).resolve().parents[2] / "example_site"
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=example_site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_reads_trusted_proxies_from_the_environment():
+    code = "from portal_social.conf import app_settings; print(app_settings.TRUSTED_PROXIES)"
+    result = _production_shell(code, PORTAL_SOCIAL_TRUSTED_PROXIES="10.0.1.0/24, 10.0.2.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('10.0.1.0/24', '10.0.2.5')"
+    unset = _production_shell(code)
+    assert unset.stdout.strip() == "()"
+
+
+def test_production_with_a_malformed_proxy_fails_check_e016():
+    code = "from portal_social.checks import check_trusted_proxies; print([e.id for e in check_trusted_proxies()])"
+    result = _production_shell(code, PORTAL_SOCIAL_TRUSTED_PROXIES="10.0.1.0/24,10.0.0.300")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['portal_social.E016']"

@@ -7,6 +7,9 @@ Everything secret or site-specific comes from the environment:
     DATABASE_URL                   postgres://user:password@host:5432/name
     REDIS_URL                      redis://host:6379/0
     PORTAL_SOCIAL_ENCRYPTION_KEYS  comma-separated Fernet keys, newest first
+    PORTAL_SOCIAL_TRUSTED_PROXIES  comma-separated addresses or CIDR networks of
+                                   the load balancers in front of the portal,
+                                   e.g. "10.0.1.0/24" (optional; see below)
 """
 
 import os
@@ -42,6 +45,14 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 PORTAL_SOCIAL_ENCRYPTION_KEYS = env("PORTAL_SOCIAL_ENCRYPTION_KEYS")
+
+# The load balancers whose X-Forwarded-For entries are believed. Without
+# them every request shows the balancer's address: the audit trail cannot
+# tell clients apart, and the per-address sign-in limits count the whole
+# portal as one client. List only your own balancers' addresses (never
+# 0.0.0.0/0): a header from anyone else is ignored, so it cannot be forged.
+# Check E016 reports an entry that does not parse.
+PORTAL_SOCIAL_TRUSTED_PROXIES = os.environ.get("PORTAL_SOCIAL_TRUSTED_PROXIES", "")
 
 # HTTPS only, behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
