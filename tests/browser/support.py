@@ -282,6 +282,65 @@ def sign_in(page: Page, login: str, password: str = DEMO_PASSWORD) -> None:
     check_page(page)
 
 
+ENROL_PATH = "/accounts/2fa/totp/activate/"
+REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
+AUTHENTICATE_PATH = "/accounts/2fa/authenticate/"
+
+
+def confirm_password_for_enrolment(page: Page, password: str = DEMO_PASSWORD) -> None:
+    """allauth's "Confirm Access" step in front of the enrolment page."""
+    assert path_of(page) == REAUTHENTICATE_PATH, f"expected the password confirmation, got {page.url}"
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("next") == [ENROL_PATH]
+    form = page.locator("main form[action='/accounts/reauthenticate/']")
+    form.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        form.get_by_role("button", name="Confirm").click()
+    check_page(page)
+    assert path_of(page) == ENROL_PATH
+
+
+def enrol_totp(page: Page) -> str:
+    """On the enrolment page: read the secret shown, submit the current code; return the secret."""
+    assert path_of(page) == ENROL_PATH
+    secret = page.locator("#authenticator_secret").input_value()
+    assert len(secret) >= 16, f"unexpected secret {secret!r}"
+    code, _ = fresh_totp_code(secret)
+    form = page.locator(f"main form[action='{ENROL_PATH}']")
+    form.locator("input[name=code]").fill(code)
+    with page.expect_navigation():
+        form.get_by_role("button", name="Activate").click()
+    check_page(page)
+    assert path_of(page) != ENROL_PATH, "the code was refused: " + page.locator("main").inner_text()
+    return secret
+
+
+def sign_in_and_enrol(page: Page, username: str) -> str:
+    sign_in(page, username)
+    confirm_password_for_enrolment(page)
+    return enrol_totp(page)
+
+
+def submit_authenticator_code(page: Page, secret: str) -> None:
+    """On allauth's second-step page: enter the current code.
+
+    allauth refuses a code already used in its 30 s window; if that happens,
+    wait (at most one window) for the next code and try once more.
+    """
+    for attempt in range(2):
+        assert path_of(page) == AUTHENTICATE_PATH
+        code, counter = fresh_totp_code(secret)
+        form = page.locator(f"main form[action='{AUTHENTICATE_PATH}']").first
+        form.locator("input[name=code]").fill(code)
+        with page.expect_navigation():
+            form.get_by_role("button", name="Sign In").click()
+        check_page(page)
+        if path_of(page) != AUTHENTICATE_PATH:
+            return
+        if attempt == 0:
+            wait_for_next_totp_window(counter)
+    raise AssertionError("the authenticator code was refused twice: " + page.locator("main").inner_text())
+
+
 def sign_out(page: Page) -> None:
     with page.expect_navigation():
         page.locator("header").get_by_role("button", name="Sign out").click()
