@@ -15,3 +15,15 @@ class PortalSocialConfig(AppConfig):
         from portal_social.profiles import reviews  # noqa: F401  (review access rules)
 
         account_events.connect()  # sign-in and account-security events in the audit trail
+
+        self._connect_second_factor()
+
+    @staticmethod
+    def _connect_second_factor() -> None:
+        try:
+            from allauth.mfa.signals import authenticator_added
+        except ImportError:  # pragma: no cover - a system check reports missing allauth.mfa
+            return
+        from portal_social.core.second_factor import record_enrolment
+
+        authenticator_added.connect(record_enrolment, dispatch_uid="portal_social_second_factor_enrolment")

@@ -153,7 +153,11 @@ SOCIALACCOUNT_PROVIDERS = {}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A browser-session cookie: closing the browser on a shared computer signs the
+# person out. The server ends idle and old sessions itself (SessionTimeoutMiddleware);
+# the stored row never outlives the absolute session lifetime.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 
 # Security headers -------------------------------------------------------------------
@@ -190,6 +194,7 @@ WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 # Sign-in and passwords are allauth's (MFA, lockout, reset); the Wagtail admin
 # sends people there instead of its own forms.
 WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 # No Gravatar: it would send a hash of every staff email address to a third party.
