@@ -1,4 +1,8 @@
-"""Encryption at rest: no plaintext in the database or on disk, keys rotate."""
+"""Encryption at rest: no plaintext in the database or on disk, keys rotate.
+
+These canaries cover one encrypted column; tests/privacy walks every field a
+person can write and searches the whole database for it.
+"""
 
 import os
 import subprocess
@@ -53,7 +57,9 @@ def test_sqlite_database_bytes_hold_no_plaintext(make_user):
     assert b"chest pain" not in data and b"CANARY" not in data
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a committed test would otherwise take
+# the migrations' data (roles, Wagtail's page tree) from the tests after it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pg_dump_holds_no_plaintext(make_user):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL run")

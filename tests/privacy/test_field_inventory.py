@@ -1,0 +1,94 @@
+"""Every text column of portal_social is encrypted, or listed here as public and clean by construction.
+
+A new model or field that can hold text fails this test until someone
+decides: encrypt it (``EncryptedTextField``), or add it below with the reason
+it can never hold user-written PHI.
+"""
+
+from django.apps import apps
+from django.db import models
+
+from portal_social.core.crypto import EncryptedTextField
+
+#: Models that never hold user-written text, whatever their columns.
+CLEAR_MODELS = {
+    # Written only by core.audit.record: ids, action codes, hashes and fixed
+    # sentences; house rule 3 forbids PHI in it (the journey test dumps it too).
+    "AuditEvent": "audit rows hold ids and codes, never user text",
+    "AuditChainHead": "a sequence number and hashes",
+}
+
+#: ``Model.field`` stored in the clear, and why that is safe.
+CLEAR_FIELDS = {
+    # Directory taxonomies and practice sites: public, written by editors, about clinics.
+    "Specialty.name": "public taxonomy, editors",
+    "Specialty.slug": "public taxonomy, editors",
+    "Condition.name": "public taxonomy, editors",
+    "Condition.slug": "public taxonomy, editors",
+    "Language.name": "public taxonomy, editors",
+    "Language.slug": "public taxonomy, editors",
+    "Location.name": "public practice site, editors",
+    "Location.slug": "public practice site, editors",
+    "Location.address": "public practice address, editors",
+    "Location.phone": "public practice phone, editors",
+    "Location.map_url": "public map link, editors",
+    # Public profile pages: searched, filtered and ordered by the directory;
+    # self-service text is PHI-screened before a revision is saved.
+    "ClinicianIndexPage.intro": "public page text, editors",
+    "ClinicianPage.first_name": "public profile, searched and ordered",
+    "ClinicianPage.last_name": "public profile, searched and ordered",
+    "ClinicianPage.credentials": "public profile, editors",
+    "ClinicianPage.pronouns": "public profile, self-service screened",
+    "ClinicianPage.bio": "public profile, searched, self-service screened",
+    "ClinicianPage.education": "public profile, editors",
+    "ClinicianPage.board_certifications": "public profile, searched, editors",
+    "ClinicianPage.npi": "public identifier of the clinician, unique",
+    # Written by code, never from user text.
+    "Review.status": "a choice",
+    "Review.hold_reasons": "fixed sentences and PHI kinds from screening",
+    "Review.redactions": "character offsets and PHI kinds",
+    "ReviewRating.question": "a key of PORTAL_SOCIAL_REVIEW_QUESTIONS",
+    "BreakGlassGrant.target_id": "the primary key of the opened object",
+}
+
+TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
+
+
+def _text_columns():
+    for model in apps.get_app_config("portal_social").get_models():
+        if not model._meta.managed or model.__name__ in CLEAR_MODELS:
+            continue
+        for field in model._meta.local_concrete_fields:
+            if isinstance(field, TEXT_FIELDS):
+                yield f"{model.__name__}.{field.name}", field
+
+
+def test_every_text_column_is_encrypted_or_clean_by_construction():
+    undecided = [
+        name
+        for name, field in _text_columns()
+        if not isinstance(field, EncryptedTextField) and name not in CLEAR_FIELDS
+    ]
+    assert not undecided, f"encrypt these or list them in CLEAR_FIELDS with a reason: {undecided}"
+
+
+def test_the_clear_list_names_only_existing_clear_columns():
+    columns = dict(_text_columns())
+    stale = [name for name in CLEAR_FIELDS if name not in columns or isinstance(columns[name], EncryptedTextField)]
+    assert not stale, f"no longer clear text columns: {stale}"
+
+
+def test_user_written_review_text_is_encrypted():
+    columns = dict(_text_columns())
+    for name in (
+        "Review.comment_source",
+        "Review.comment_html",
+        "Review.rejection_reason",
+        "ReviewResponse.body_source",
+        "ReviewResponse.body_html",
+        "ReviewAppeal.reason",
+        "ReviewReport.reason",
+        "BreakGlassGrant.reason",
+        "CaregiverRelation.relationship",
+    ):
+        assert isinstance(columns[name], EncryptedTextField), name
