@@ -159,3 +159,23 @@ def test_lockout_is_audited_once_with_the_account(patients):
     assert lockout.details == {"rule": "failed_sign_ins", "known_account": True}
     assert lockout.ip_address == HOSPITAL_NAT
     assert lockout.actor_id is None
+
+
+@pytest.mark.django_db
+def test_a_password_reset_unlocks_the_account_whichever_name_was_guessed(patients):
+    import re
+
+    from django.core import mail
+
+    [patient] = patients(1)
+    for _ in range(5):
+        sign_in_from(HOSPITAL_NAT, patient.username, "wrong-password")
+    client = Client(REMOTE_ADDR=HOSPITAL_NAT)
+    client.post("/accounts/password/reset/", {"email": patient.email})
+    link = re.search(r"/accounts/password/reset/key/\S+/", mail.outbox[-1].body).group(0)
+    form = client.get(link, follow=True)
+    new = "a-reset-long-passphrase-2026"
+    client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
+    # Locked by username, cleared by the reset (which knows only the email address).
+    client, _ = sign_in_from(HOSPITAL_NAT, patient.username, new)
+    assert signed_in(client, patient)
