@@ -8,7 +8,12 @@ The pipeline
 
 1. **Checks and normalisation** (:func:`normalise`). Non-``str`` input raises
    ``TypeError``. Line endings become ``\\n``; NUL and the other C0 control
-   characters except tab and newline, and DEL, are removed; lone surrogates
+   characters except tab and newline, and DEL, are removed; so are the
+   bidirectional embedding, override and isolate controls (U+202A–U+202E,
+   U+2066–U+2069), with which an author could make text display in another
+   order than it is written ("9035-768-555" shown as a phone number) or
+   reverse the page around a post (step 4 drops them again when a character
+   reference such as ``&#x202E;`` brings one back); lone surrogates
    (which cannot be encoded as UTF-8) become U+FFFD. The normalised text may
    be at most ``PORTAL_SOCIAL_TEXT_MAX_LENGTH`` characters (default
    :data:`MAX_SOURCE_LENGTH`); longer text raises :class:`TextTooLong`, a
@@ -292,12 +297,22 @@ def _https_images_only(match: re.Match[str]) -> str:
     return "<img" + "".join(kept) + ">"
 
 
+# What normalise drops, as cmark (and nh3) can write it back: both decode character references,
+# so "&#x202E;" in a post would reach the page as an override.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def _clean(markup: str, *, images: bool) -> str:
     if not images:
-        return _CLEANER.clean(markup)
-    cleaned = _IMAGE_CLEANER.clean(markup)
-    if "<img " in cleaned:
-        cleaned = _IMG_TAG.sub(_https_images_only, cleaned)
+        cleaned = _CLEANER.clean(markup)
+    else:
+        cleaned = _IMAGE_CLEANER.clean(markup)
+        if "<img " in cleaned:
+            cleaned = _IMG_TAG.sub(_https_images_only, cleaned)
+    # After the allowlist: nh3 has escaped "&" and "<", so dropping a character cannot make a tag
+    # or a reference, and it cannot change an allowed URL scheme (none holds one of these).
+    if not cleaned.isascii() and _BIDI_CONTROLS.search(cleaned) is not None:
+        cleaned = _BIDI_CONTROLS.sub("", cleaned)
     return cleaned
 
 
@@ -316,8 +331,11 @@ class TextTooLong(ValidationError, ValueError):
 
 # --------------------------------------------------------------------------- normalisation
 
-# C0 controls except \t (09) and \n (0a); \r (0d) is handled before; DEL (7f); lone surrogates.
-_UNWANTED = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# C0 controls except \t (09) and \n (0a); \r (0d) is handled before; DEL (7f); the bidirectional
+# embeddings, overrides (202a-202e) and isolates (2066-2069); lone surrogates. The directional
+# marks (200e, 200f, 061c) stay: right-to-left writers need them to place punctuation, they
+# have no scope to reverse a run, and the PHI scanner reads the order they produce.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _replace_unwanted(match: re.Match[str]) -> str:
@@ -331,7 +349,8 @@ def _require_str(value: object, function: str) -> str:
 
 
 def normalise(source: str) -> str:
-    """``\\r\\n`` and ``\\r`` -> ``\\n``; drop C0 controls (but tab and newline) and DEL; lone surrogates -> U+FFFD."""
+    """``\\r\\n`` and ``\\r`` -> ``\\n``; drop C0 controls (but tab and newline), DEL and the bidirectional
+    embedding, override and isolate controls; lone surrogates -> U+FFFD."""
     _require_str(source, "normalise")
     if "\r" in source:
         source = source.replace("\r\n", "\n").replace("\r", "\n")

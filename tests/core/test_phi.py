@@ -2,8 +2,10 @@
 
 import dataclasses
 import importlib.util
+import itertools
 import re
 import time
+import unicodedata
 from pathlib import Path
 from unittest import mock
 
@@ -488,12 +490,13 @@ def _best_time(func, text, runs):
     return best
 
 
-def _assert_linear(func, label, units=ADVERSARIAL_UNITS):
-    """Time ``func`` on 10 KB and 100 KB of each unit. Noise on a shared
-    machine only ever adds time, so on a miss both sizes are measured again,
-    interleaved, keeping the best of each, before the code is blamed."""
+def _assert_linear(func, label, units=ADVERSARIAL_UNITS, small_size=SMALL, large_size=LARGE):
+    """Time ``func`` on 10 KB and 100 KB (or the sizes given) of each unit.
+    Noise on a shared machine only ever adds time, so on a miss both sizes
+    are measured again, interleaved, keeping the best of each, before the
+    code is blamed."""
     for unit in units:
-        small_text, large_text = _adversarial(unit, SMALL), _adversarial(unit, LARGE)
+        small_text, large_text = _adversarial(unit, small_size), _adversarial(unit, large_size)
         small = large = float("inf")
         for attempt in range(12):
             if attempt:
@@ -502,9 +505,9 @@ def _assert_linear(func, label, units=ADVERSARIAL_UNITS):
             large = min(large, _best_time(func, large_text, runs=1))
             if large <= SCALING * small + SLACK:
                 break
-        assert large < PER_STRING_BOUND, f"{label} took {large:.2f}s on {unit!r} x {LARGE}"
+        assert large < PER_STRING_BOUND, f"{label} took {large:.2f}s on {unit!r} x {large_size}"
         assert large <= SCALING * small + SLACK, (
-            f"{label} on {unit!r}: {small * 1000:.1f} ms at 10 KB but {large * 1000:.1f} ms at 100 KB"
+            f"{label} on {unit!r}: {small * 1000:.1f} ms at {small_size} but {large * 1000:.1f} ms at {large_size}"
         )
 
 
@@ -683,3 +686,239 @@ def test_prefilters_drop_no_finding_in_the_corpus():
 @given(texts)
 def test_prefilters_drop_no_finding_on_phi_like_text(text):
     assert scan(text) == _scan_without_prefilters(text)
+
+
+# ---------------------------------------------------------------------------
+# Disguises: invisible and look-alike characters, display order
+# ---------------------------------------------------------------------------
+# A probe published identifiers past the scanner by writing them so a reader
+# still reads them but a pattern did not. Each finding must still be made,
+# with offsets into the text as written.
+
+SOFT_HYPHEN, ZWSP, ZWNJ, ZWJ, WORD_JOINER, BOM = "\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"
+LRM, RLM, ALM = "\u200e", "\u200f", "\u061c"
+LRE, RLE, PDF, LRO, RLO = "\u202a", "\u202b", "\u202c", "\u202d", "\u202e"
+LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
+ARABIC_INDIC = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+PERSIAN = "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+DEVANAGARI = "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f"
+BENGALI = "\u09e6\u09e7\u09e8\u09e9\u09ea\u09eb\u09ec\u09ed\u09ee\u09ef"
+FULL_WIDTH = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"
+MATH_BOLD = "".join(chr(0x1D7CE + i) for i in range(10))
+DIGIT_SCRIPTS = (ARABIC_INDIC, PERSIAN, DEVANAGARI, BENGALI, FULL_WIDTH, MATH_BOLD)
+INVISIBLES = (SOFT_HYPHEN, ZWSP, ZWNJ, ZWJ, WORD_JOINER, BOM, LRM, RLM, ALM, "\u034f", "\u180e", "\ufe0f", "\u2063")
+FULL_STOPS = ("\u3002", "\uff0e", "\uff61")
+MIRROR = str.maketrans("()[]{}<>", ")(][}{><")
+
+
+def _in_digits(script, value):
+    return "".join(script[int(c)] if c.isdigit() else c for c in value)
+
+
+def _right_to_left_override(value):
+    """Stored so that, under an override, it displays as ``value``."""
+    return RLO + value[::-1].translate(MIRROR) + PDF
+
+
+def _covering(text, kind, start, end):
+    """The findings of ``kind`` covering ``text[start:end]``."""
+    return [f for f in scan(text) if f.kind == kind and f.start <= start and end <= f.end]
+
+
+PROBES = [
+    # (kind, text, the disguised identifier as written)
+    ("phone", f"call me at 555{SOFT_HYPHEN}867{SOFT_HYPHEN}5309", f"555{SOFT_HYPHEN}867{SOFT_HYPHEN}5309"),
+    ("phone", f"call me at 5{ZWSP}55-8{ZWJ}67-53{ZWNJ}09", f"5{ZWSP}55-8{ZWJ}67-53{ZWNJ}09"),
+    ("phone", f"call me at 555{WORD_JOINER}867{BOM}5309", f"555{WORD_JOINER}867{BOM}5309"),
+    ("ssn", f"my SSN is 123{SOFT_HYPHEN}-45-{ZWSP}6789", f"123{SOFT_HYPHEN}-45-{ZWSP}6789"),
+    ("ssn", f"SSN 12{ZWJ}3-4{WORD_JOINER}5-67{ZWNJ}89", f"12{ZWJ}3-4{WORD_JOINER}5-67{ZWNJ}89"),
+    ("mrn", f"MRN: 0012{SOFT_HYPHEN}3456", f"0012{SOFT_HYPHEN}3456"),
+    ("mrn", f"M{ZWSP}R{ZWSP}N 00123456", "00123456"),  # inside the cue word
+    ("mrn", f"my mrn is E12{ZWSP}34{BOM}567", f"E12{ZWSP}34{BOM}567"),
+    ("phone", f"call {RLO}9035-768-555{PDF} tonight", "9035-768-555"),
+    ("email", f"write to {RLO}moc.liamg@airam{PDF}", "moc.liamg@airam"),
+    ("phone", f"call {RLM}5309 867 555", "5309 867 555"),  # a mark reorders the groups
+    ("phone", "\u05e9\u05dc\u05d5\u05dd 5309 867 555", "5309 867 555"),  # so does a Hebrew word
+    ("phone", f"call {_in_digits(ARABIC_INDIC, '555-867-5309')}", _in_digits(ARABIC_INDIC, "555-867-5309")),
+    ("phone", f"call {_in_digits(DEVANAGARI, '555-867-5309')}", _in_digits(DEVANAGARI, "555-867-5309")),
+    ("ssn", f"SSN {_in_digits(PERSIAN, '123-45-6789')}", _in_digits(PERSIAN, "123-45-6789")),
+    ("email", "email maria@gmail\u3002com", "maria@gmail\u3002com"),
+    ("email", "email maria@gmail\uff0ecom", "maria@gmail\uff0ecom"),
+    ("email", "email maria\uff20gmail\uff61com", "maria\uff20gmail\uff61com"),
+    ("email", "email \uff4d\uff41\uff52\uff49\uff41@gmail.com", "\uff4d\uff41\uff52\uff49\uff41@gmail.com"),
+    ("phone", "call 5\u20e35\u20e35\u20e3-867-5309", "5\u20e35\u20e35\u20e3-867-5309"),  # keycaps
+    (
+        "ssn",
+        "SSN \u00b9\u00b2\u00b3-\u2074\u2075-\u2076\u2077\u2078\u2079",
+        "\u00b9\u00b2\u00b3-\u2074\u2075-\u2076\u2077\u2078\u2079",
+    ),
+    ("phone", "call 555\x00867\x005309", "555\x00867\x005309"),  # controls a page does not show
+    ("phone", f"call 555{LRI}867{PDI}5309", f"555{LRI}867{PDI}5309"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "disguised"), PROBES)
+def test_disguised_identifiers_are_found_in_the_text_as_written(kind, text, disguised):
+    start = text.index(disguised)
+    found = _covering(text, kind, start, start + len(disguised))
+    assert found, (kind, text, scan(text))
+    for f in found:
+        assert f.text == text[f.start : f.end]
+    # Redaction works on the text as written and leaves no digit of it.
+    redacted = redact(text)
+    assert disguised not in redacted and phi.marker(kind) in redacted
+
+
+def test_pronouns_sized_probes():
+    # The pronouns field holds 40 characters; an identifier fits.
+    for value in (
+        f"she/her {RLO}9035-768-555{PDF}",
+        "they/them maria@gmail\u3002com",
+        f"he/him 555{ZWSP}867{ZWSP}5309",
+    ):
+        assert len(value) <= 40 and scan(value), value
+
+
+# What a disguise may change in a POSITIVES identifier, drawn per example.
+@st.composite
+def _disguised(draw):
+    kind, text, identifier = draw(st.sampled_from(POSITIVES))
+    chars = list(identifier)
+    if draw(st.booleans()):  # digits of other scripts, one script per digit
+        chars = [draw(st.sampled_from(DIGIT_SCRIPTS))[int(c)] if c.isdigit() else c for c in chars]
+    if draw(st.booleans()):  # full-width letters
+        chars = [chr(ord(c) - 0x21 + 0xFF01) if c.isascii() and c.isalpha() else c for c in chars]
+    if "." in identifier and draw(st.booleans()):  # other scripts' full stops
+        chars = [draw(st.sampled_from(FULL_STOPS)) if c == "." else c for c in chars]
+    gaps = draw(st.sets(st.integers(1, len(chars) - 1), max_size=4)) if len(chars) > 1 else set()
+    for gap in sorted(gaps, reverse=True):  # invisible characters between two characters
+        chars.insert(gap, "".join(draw(st.lists(st.sampled_from(INVISIBLES), min_size=1, max_size=2))))
+    disguised = "".join(chars)
+    wrap = draw(st.sampled_from(["", "override", "isolate", "ltr-override"]))
+    if wrap == "override":  # stored backwards, displayed forwards
+        disguised, inner = _right_to_left_override(disguised), disguised[::-1].translate(MIRROR)
+    elif wrap == "isolate":
+        disguised = inner = draw(st.sampled_from([LRI, FSI])) + disguised + PDI
+    elif wrap == "ltr-override":
+        disguised = inner = LRO + disguised + PDF
+    else:
+        inner = disguised
+    start = text.index(identifier)
+    return kind, text[:start] + disguised + text[start + len(identifier) :], start + disguised.index(inner), inner
+
+
+@hypothesis_settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_disguised())
+def test_every_kind_is_found_through_invisible_and_look_alike_characters(example):
+    kind, text, start, inner = example
+    # The identifier's visible characters, as written (controls at its edges may fall outside).
+    core = inner.strip("".join(INVISIBLES) + LRI + FSI + PDI + LRO + RLO + PDF)
+    core_start = start + inner.index(core)
+    found = _covering(text, kind, core_start, core_start + len(core))
+    assert found, (kind, text, scan(text))
+    assert all(f.text == text[f.start : f.end] for f in found)
+
+
+def test_normalise_folds_what_a_reader_sees():
+    assert phi.normalise(f"555{SOFT_HYPHEN}867{ZWSP}5309") == "5558675309"
+    assert phi.normalise(_in_digits(ARABIC_INDIC, "0123456789")) == "0123456789"
+    assert phi.normalise("maria\uff20gmail\u3002com") == "maria@gmail.com"
+    assert phi.normalise("\ufb01ne \u2460") == "fine 1"  # NFKC: ligature, circled digit
+    assert phi.normalise("Jose\u0301") == "Jos\u00e9"  # composed
+    assert phi.normalise("plain ASCII stays") == "plain ASCII stays"
+
+
+def test_every_format_character_and_decimal_digit_is_folded():
+    import sys
+    import unicodedata
+
+    for cp in range(sys.maxunicode + 1):
+        char = chr(cp)
+        category = unicodedata.category(char)
+        if category == "Cf":
+            assert phi.normalise(f"1{char}2") == "12", hex(cp)
+        elif category == "Nd":
+            assert phi.normalise(char) == str(unicodedata.decimal(char)), hex(cp)
+
+
+def test_folding_tables_cover_every_plane():
+    # The tables are built from planes 0, 1 and 14 only; nothing elsewhere
+    # needs folding other than CJK compatibility ideographs, which NFKC maps
+    # to other ideographs (no detector reads them).
+    import unicodedata
+
+    for cp in itertools.chain(range(0x20000, 0xE0000), range(0xE1000, 0x110000)):
+        char = chr(cp)
+        if phi._changes(char) or phi._reorders(char):
+            assert unicodedata.category(unicodedata.normalize("NFKC", char)[0]) == "Lo", hex(cp)
+
+
+def _display(text, base=0):
+    order, levels = phi._visual_order(text, base)
+    return "".join(text[k] for k in order if unicodedata.category(text[k]) != "Cf")
+
+
+def test_display_order_follows_the_bidirectional_algorithm():
+    assert _display(f"abc {RLO}def{PDF} ghi") == "abc fed ghi"
+    assert _display("\u05d0\u05d1\u05d2 123") == "123 \u05d2\u05d1\u05d0"  # a number after a Hebrew word
+    assert _display(f"a {RLE}{LRO}bc{PDF}{PDF} d") == "a bc d"
+    assert _display(f"{RLO}\u05d0 1 {LRO}xy{PDF}{PDF}") == "xy 1 \u05d0"
+    assert _display("\u05d0\u05d1\nabc") == "\u05d1\u05d0\nabc"  # each paragraph on its own
+    assert _display("abc \u05d0\u05d1", base=1) == "\u05d1\u05d0 abc"
+    assert _display(f"{RLI}12 \u05d0{PDI} x") == "\u05d0 12 x"
+
+
+def _reorder_by_passes(levels):
+    """Rule L2 as written: one pass per level, reversing runs at or above it."""
+    order = list(range(len(levels)))
+    odd = [level for level in levels if level % 2]
+    if not odd:
+        return order
+    for level in range(max(levels), min(odd) - 1, -1):
+        i = 0
+        while i < len(levels):
+            if levels[i] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(levels) and levels[j] >= level:
+                j += 1
+            order[i:j] = order[i:j][::-1]
+            i = j
+    return order
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 126), min_size=1, max_size=40), st.sampled_from([3, 12, 126]))
+def test_reordering_matches_rule_l2_at_any_depth(levels, ceiling):
+    levels = [level % (ceiling + 1) for level in levels]
+    assert phi._reorder(levels, 0) == _reorder_by_passes(levels)
+    assert phi._reorder(levels, 5) == [k + 5 for k in _reorder_by_passes(levels)]
+
+
+DISGUISE_UNITS = [
+    ZWSP + "1",
+    SOFT_HYPHEN,
+    "\u0665-",
+    "\u0628" + "1",
+    RLO + "1-",
+    RLE * 3 + "a\u05d0",
+    FSI,
+    PDF,
+    "a\u0301",
+    "1\u20e3",
+    "\ufb01",
+    "\uff4d",
+    "\u05d0 1 ",
+    RLM + "1 ",
+]
+
+
+def test_scan_runs_in_linear_time_on_disguised_text():
+    # Up to the text limit (20,000 characters): folding and display order
+    # are linear too, whatever the nesting of embeddings.
+    _assert_linear(scan, "scan", units=DISGUISE_UNITS, small_size=2_000, large_size=20_000)
+    deep = "\u05d0" + RLE * 124 + "a\u05d0" * 10_000
+    started = time.perf_counter()
+    scan(deep)
+    assert time.perf_counter() - started < PER_STRING_BOUND

@@ -540,3 +540,41 @@ def test_markdown_step_frees_what_cmark_allocates():
     for _ in range(20_000):
         text.markdown_to_html(source)
     assert _rss_bytes() - before < 20 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- bidirectional controls
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidirectional_overrides_and_isolates_are_removed():
+    # Stored "9035-768-555" under a right-to-left override displays as a phone number.
+    assert normalise("call \u202e9035-768-555\u202c now") == "call 9035-768-555 now"
+    assert normalise("a\u2066b\u2067c\u2068d\u2069e\u202af\u202bg\u202dh") == "abcdefgh"
+    assert render("call \u202e9035-768-555\u202c now") == "<p>call 9035-768-555 now</p>\n"
+
+
+def test_directional_marks_stay_for_right_to_left_writers():
+    assert normalise("\u05e9\u05dc\u05d5\u05dd!\u200f \u200e \u061c") == "\u05e9\u05dc\u05d5\u05dd!\u200f \u200e \u061c"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "&#x202E;9035-768-555&#x202C;",
+        "&#8238;x&#8294;y&#8297;",
+        "`&#x202E;` and &#x2067;z",
+        "[a](https://x.example/&#x202e;)",
+    ],
+)
+def test_character_references_cannot_bring_a_control_back(source):
+    for output in (render(source), render_plain(source), sanitise(source), sanitise(render(source))):
+        assert not set(output) & set(BIDI_CONTROLS), output
+
+
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(list(BIDI_CONTROLS)), st.text(max_size=6)), max_size=12).map("".join))
+def test_rendered_text_never_holds_a_bidirectional_control(source):
+    output = render(source)
+    assert not set(output) & set(BIDI_CONTROLS)
+    assert sanitise(output) == output
