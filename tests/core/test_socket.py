@@ -20,11 +20,20 @@ from portal_social.routing import websocket_urlpatterns
 PATH = "/ws/portal-social/"
 
 
-def _communicator(user):
+def _communicator(user, session=None):
     app = URLRouter(websocket_urlpatterns)
     communicator = WebsocketCommunicator(app, PATH)
     communicator.scope["user"] = user
+    communicator.scope["session"] = session if session is not None else {}
     return communicator
+
+
+def _session_that_passed(user, *, second_factor: bool) -> dict:
+    """allauth's records for a session that signed ``user`` in."""
+    records = [{"method": "password", "at": 0}]
+    if second_factor:
+        records.append({"method": "mfa", "at": 0, "type": "totp", "id": 1})
+    return {"account_authentication_methods": records, "account_authentication_methods_user": str(user.pk)}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,6 +51,20 @@ async def test_staff_without_mfa_socket_is_refused(make_user):
     await communicator.connect()
     closed = await communicator.receive_output()
     assert closed == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_enrolled_staff_socket_needs_a_session_that_passed_the_factor(make_user):
+    """A password-only session (a side-door sign-in) does not get a live socket."""
+    risk = await database_sync_to_async(make_user)(roles.RISK_MANAGER, mfa=True)
+    refused = _communicator(risk, _session_that_passed(risk, second_factor=False))
+    await refused.connect()
+    assert await refused.receive_output() == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
+
+    accepted = _communicator(risk, _session_that_passed(risk, second_factor=True))
+    connected, _ = await accepted.connect()
+    assert connected
+    await accepted.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
