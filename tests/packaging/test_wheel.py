@@ -47,10 +47,10 @@ HOST_SETTINGS = textwrap.dedent(
         "portal_social.core.middleware.StaffMFAMiddleware",
     ]
     AUTHENTICATION_BACKENDS = [
-        "django.contrib.auth.backends.ModelBackend",
-        "allauth.account.auth_backends.AuthenticationBackend",
+        "portal_social.core.accounts.FrontDoorBackend",
         "guardian.backends.ObjectPermissionBackend",
     ]
+    ACCOUNT_ADAPTER = "portal_social.core.accounts.PortalAccountAdapter"
     TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
                   "OPTIONS": {"context_processors": ["django.template.context_processors.request",
                                                       "django.contrib.auth.context_processors.auth",
@@ -63,6 +63,7 @@ HOST_SETTINGS = textwrap.dedent(
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     MFA_ADAPTER = "portal_social.core.mfa.PortalMFAAdapter"
     WAGTAILADMIN_LOGIN_URL = "account_login"
+    SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     LOGIN_URL = "account_login"
     PORTAL_SOCIAL_ENCRYPTION_KEYS = ["dGhpcy1pcy1hLXRlc3Qtb25seS1rZXktMzItYnl0ZXM="]
     SILENCED_SYSTEM_CHECKS = ["portal_social.W002"]
