@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from portal_social import signals
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, audit, phi, ratelimit, roles, text
+from portal_social.core import access, audit, phi, ratelimit, roles, text, user_text
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
@@ -254,9 +254,10 @@ def screen_comment(author, source: str) -> list[dict]:
     if not source:
         return []
     reasons = []
-    findings = phi.scan(source)
-    if findings:
-        reasons.append(reviews.phi_reason(findings))
+    # Through the one register of user text: the comment as written and as a reader sees it.
+    screening = user_text.screen_field(Review, "comment_source", source)
+    if screening.held:
+        reasons.append(reviews.phi_reason([*screening.findings, *screening.shown]))
     if reviews.watched_word_spans(source):
         reasons.append(reviews.language_reason())
     days = app_settings.REVIEW_NEW_ACCOUNT_DAYS
@@ -290,7 +291,8 @@ def submit_review(
       else ``ValidationError`` (non-field). An older review is superseded:
       only the new one counts in the aggregates.
 
-    A comment is screened: PHI (``core.phi.scan``), watched words and a new
+    A comment is screened: PHI (``core.user_text``'s ``review_comment``
+    destination, which reads it as a reader sees it), watched words and a new
     account each hold it for a moderator with a plain-language reason; a
     clean comment, or none, is published at once. Stars count either way.
     Sends ``review_needs_attention(cause="low_rating")`` after commit when
@@ -425,6 +427,7 @@ def reject_review(
         max_length=REASON_MAX_LENGTH,
         empty_message=_("Give a reason for rejecting this comment."),
     )
+    user_text.validate(Review, {"rejection_reason": reason})
     with transaction.atomic():
         locked = _locked_review(review)
         if locked.status == Review.Status.APPEALED:
@@ -574,6 +577,7 @@ def appeal_review(
         max_length=APPEAL_MAX_LENGTH,
         empty_message=_("Tell the moderators why this comment should be removed."),
     )
+    user_text.validate(ReviewAppeal, {"reason": reason})
     with transaction.atomic():
         locked = _locked_review(review)
         if not locked.comment_source:
@@ -669,9 +673,9 @@ def respond_to_review(
         body_html = text.render(source)
     except text.TextTooLong as exc:
         raise ValidationError({"body": exc.messages}) from None
-    findings = phi.scan(source)
-    if findings:
-        what = reviews.phi_reason(findings)["message"]
+    screening = user_text.screen_field(ReviewResponse, "body_source", source)
+    if screening.held:
+        what = reviews.phi_reason([*screening.findings, *screening.shown])["message"]
         raise ValidationError(
             {
                 "body": [
@@ -740,6 +744,7 @@ def report_review(
         max_length=REASON_MAX_LENGTH,
         empty_message=_("Tell us what is wrong with this review."),
     )
+    user_text.validate(ReviewReport, {"reason": reason})
     already = _("You have already reported this review. Thank you: a moderator will look at it.")
     if ReviewReport.objects.filter(review=review, reporter=reporter).exists():
         raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate")

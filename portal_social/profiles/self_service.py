@@ -15,10 +15,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core import audit, roles
+from portal_social.core import audit, roles, user_text
 from portal_social.profiles.models import ClinicianPage, Condition, Language
 
 BIO_MAX = 5000
+#: The form's free-text fields, each a registered ``ClinicianPage`` field of the same name.
+SCREENED_FIELDS = ("pronouns", "bio")
 
 
 class ProfileEditForm(forms.Form):
@@ -45,23 +47,13 @@ class ProfileEditForm(forms.Form):
     accepting_new_patients = forms.BooleanField(label=_("Accepting new patients"), required=False)
     telehealth = forms.BooleanField(label=_("Offers telehealth visits"), required=False)
 
-    def clean_bio(self) -> str:
-        """A public page: refuse anything the PHI scanner flags, naming only the kind."""
-        from portal_social.core import phi
-
-        bio = self.cleaned_data["bio"]
-        findings = phi.scan(bio)
-        if findings:
-            kinds = sorted({str(phi.LABELS.get(f.kind, f.kind)) for f in findings})
-            raise forms.ValidationError(
-                _(
-                    "Your profile is public, so it cannot include personal details (found: %(kinds)s). "
-                    "Clinic phone numbers and addresses belong in Locations, which an administrator manages."
-                ),
-                params={"kinds": ", ".join(kinds)},
-                code="phi",
-            )
-        return bio
+    def clean(self) -> dict:
+        """A public page: every field a clinician writes here is screened through
+        ``core.user_text`` (destination ``public_profile``); a field with PHI gets
+        an error naming only the kind, and keeps its text for the clinician to fix."""
+        cleaned = super().clean()
+        user_text.screen_form(self, ClinicianPage, SCREENED_FIELDS)
+        return cleaned
 
 
 def _bio_to_rich_text(text: str) -> str:
@@ -91,12 +83,14 @@ def may_edit(user, page: ClinicianPage) -> bool:
 def submit_profile_changes(*, clinician_user, page: ClinicianPage, data: dict, request=None):
     """Save ``data`` as a new draft revision of ``page`` and submit it for approval.
 
-    Precondition: ``may_edit(clinician_user, page)`` (raises Http404 otherwise,
-    like a page that does not exist). Returns the revision. A submission that
-    was still waiting is replaced by this one.
+    Preconditions: ``may_edit(clinician_user, page)`` (raises Http404 otherwise,
+    like a page that does not exist); ``pronouns`` and ``bio`` pass the
+    ``public_profile`` screen (``ValidationError`` by field otherwise). Returns
+    the revision. A submission that was still waiting is replaced by this one.
     """
     if not may_edit(clinician_user, page):
         raise Http404()
+    user_text.validate(ClinicianPage, {name: data[name] for name in SCREENED_FIELDS})
     with transaction.atomic():
         draft = page.get_latest_revision_as_object()
         draft.pronouns = data["pronouns"]

@@ -1,0 +1,370 @@
+"""One register of every text field people write, and the screening each gets.
+
+Every ``CharField``/``TextField`` (rich text and stream fields included) of
+every portal_social model is in exactly one of two lists here:
+
+* **registered** with a *destination* — where its text goes and so what the
+  PHI screen does with it (:data:`DESTINATIONS`): a review comment is held
+  for a moderator, a public profile or a staff reply is refused, a
+  moderator's note or a record that is itself PHI is stored as written;
+* **declared not user-written**, with a one-line reason (a status the code
+  sets, rendered HTML, an editor's page field, an audit hash).
+
+``tests/core/test_user_text.py`` walks every concrete model of the app and
+fails for a field in neither list, so a new field cannot reach a page
+unscreened by being forgotten. A feature adds its fields to
+:func:`_declare` below.
+
+Forms and actions screen through :func:`screen_form`, :func:`validate` and
+:func:`screen`; the PHI scanner reads the text as a reader sees it (see
+``core.phi``), and for a destination rendered from Markdown the rendered
+text is screened as well, so character references ("&#53;") and Markdown
+("555\\-867\\-5309") cannot disguise an identifier.
+
+Usage::
+
+    from portal_social.core import user_text
+
+    user_text.validate(ClinicianPage, {"pronouns": value})  # ValidationError when refused
+    result = user_text.screen(comment, destination="review_comment")
+    if result.held: ...
+
+This register is the first piece of the shared screening step
+(``core.screening``): destinations, and the fields that feed them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.core import phi
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.db import models
+    from django.utils.functional import Promise
+
+__all__ = [
+    "DESTINATIONS",
+    "Destination",
+    "Screening",
+    "destination_of",
+    "exemption_of",
+    "not_user_written",
+    "register",
+    "screen",
+    "screen_field",
+    "screen_form",
+    "screen_instance",
+    "validate",
+]
+
+HOLD, REFUSE, ALLOW = "hold", "refuse", "allow"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a field's text goes, and what PHI in it means there."""
+
+    name: str
+    #: ``"hold"`` for a moderator, ``"refuse"`` with a form error, or ``"allow"`` (stored as written).
+    phi: str
+    #: Rendered from Markdown by ``core.text.render``: screen the rendered text too.
+    markdown: bool
+    description: str
+    #: The form error for a refusal; ``%(kinds)s`` names what was found.
+    refusal: Promise | str = ""
+
+
+DESTINATIONS: dict[str, Destination] = {
+    d.name: d
+    for d in (
+        Destination(
+            "review_comment",
+            phi=HOLD,
+            markdown=True,
+            description="A patient's review comment: public once published, so PHI holds it for a moderator.",
+        ),
+        Destination(
+            "public_profile",
+            phi=REFUSE,
+            markdown=False,
+            description="A clinician's public profile (self-service): never holds PHI.",
+            refusal=_(
+                "Your profile is public, so it cannot include personal details (found: %(kinds)s). "
+                "Clinic phone numbers and addresses belong in Locations, which an administrator manages."
+            ),
+        ),
+        Destination(
+            "staff_public_reply",
+            phi=REFUSE,
+            markdown=True,
+            description="Staff's public reply to a patient: must not disclose or confirm anything about care.",
+            refusal=_("Responses are public, so they must not contain personal or health details (found: %(kinds)s)."),
+        ),
+        Destination(
+            "moderation_note",
+            phi=ALLOW,
+            markdown=False,
+            description="Read by moderators only and encrypted at rest: a report, an appeal, a rejection reason.",
+        ),
+        Destination(
+            "phi_record",
+            phi=ALLOW,
+            markdown=False,
+            description="Part of a patient's record, encrypted and access-audited: PHI is expected.",
+        ),
+        Destination(
+            "message",
+            phi=ALLOW,
+            markdown=True,
+            description="A secure message to the care team: PHI is expected; encrypted at rest.",
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------- the register
+
+_registered: dict[tuple[str, str], Destination] = {}
+_exempt: dict[tuple[str, str], str] = {}
+
+
+def _label(model: type[models.Model] | str) -> str:
+    return model if isinstance(model, str) else model._meta.label
+
+
+def register(model: type[models.Model] | str, field_name: str, *, destination: str) -> None:
+    """Declare ``model.field_name`` user-written, headed for ``destination``.
+
+    ``model`` is a model class or its label ("portal_social.Review"); the
+    label of the model that *declares* the field (for an inherited field,
+    the parent).
+    """
+    if destination not in DESTINATIONS:
+        raise ImproperlyConfigured(f"Unknown text destination {destination!r}; known: {', '.join(DESTINATIONS)}.")
+    key = (_label(model), field_name)
+    if key in _exempt:
+        raise ImproperlyConfigured(f"{key[0]}.{field_name} is already declared not user-written.")
+    _registered[key] = DESTINATIONS[destination]
+
+
+def not_user_written(model: type[models.Model] | str, field_name: str, *, reason: str) -> None:
+    """Declare that people never write ``model.field_name`` directly; ``reason`` says who does."""
+    key = (_label(model), field_name)
+    if key in _registered:
+        raise ImproperlyConfigured(f"{key[0]}.{field_name} is already registered as user-written.")
+    if not reason.strip():
+        raise ImproperlyConfigured(f"Say why {key[0]}.{field_name} is not user-written.")
+    _exempt[key] = reason
+
+
+def _owner(model: type[models.Model] | str, field_name: str) -> str:
+    """The label of the model that declares ``field_name`` (a parent page, for an inherited field)."""
+    if isinstance(model, str):
+        return model
+    try:
+        return model._meta.get_field(field_name).model._meta.label
+    except Exception:  # a field the model does not have: looked up under the model itself
+        return model._meta.label
+
+
+def destination_of(model: type[models.Model] | str, field_name: str) -> Destination | None:
+    """The destination registered for a field, or None."""
+    return _registered.get((_owner(model, field_name), field_name))
+
+
+def exemption_of(model: type[models.Model] | str, field_name: str) -> str | None:
+    """Why a field is not user-written, or None."""
+    return _exempt.get((_owner(model, field_name), field_name))
+
+
+def registered_fields(model: type[models.Model]) -> list[str]:
+    """The names of ``model``'s fields registered as user-written, in field order."""
+    return [f.name for f in model._meta.get_fields() if destination_of(model, f.name) is not None]
+
+
+def entries() -> tuple[dict[tuple[str, str], Destination], dict[tuple[str, str], str]]:
+    """Copies of both lists, keyed by (model label, field name): for the coverage test."""
+    return dict(_registered), dict(_exempt)
+
+
+# --------------------------------------------------------------------------- screening
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the screen made of one text at one destination."""
+
+    destination: Destination
+    #: Findings in the text as given (offsets into it: for highlighting and redaction).
+    findings: list[phi.Finding] = field(default_factory=list)
+    #: Findings only the rendered text shows (Markdown destinations), offsets into that text.
+    shown: list[phi.Finding] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds found, in ``phi.KINDS`` order."""
+        found = {f.kind for f in (*self.findings, *self.shown)}
+        return [kind for kind in phi.KINDS if kind in found]
+
+    @property
+    def held(self) -> bool:
+        """True when this text would be held or refused at its destination."""
+        return self.destination.phi != ALLOW and bool(self.findings or self.shown)
+
+    @property
+    def refused(self) -> bool:
+        """True when the destination refuses this text outright."""
+        return self.destination.phi == REFUSE and self.held
+
+    def message(self) -> str:
+        """The refusal, naming only the kinds found, never the text."""
+        labels = ", ".join(str(phi.LABELS.get(kind, kind)) for kind in self.kinds)
+        return str(self.destination.refusal or _("This cannot include personal details (found: %(kinds)s).")) % {
+            "kinds": labels
+        }
+
+
+def _shown_text(value: str) -> str:
+    """What a reader sees of Markdown ``value`` (references decoded, markup gone)."""
+    from portal_social.core import text
+
+    try:
+        return text.render_plain(value)
+    except (text.TextTooLong, TypeError):
+        return ""  # refused for its length elsewhere; the source scan still ran
+
+
+def screen(value: str, *, destination: str) -> Screening:
+    """Screen ``value`` for ``destination`` (a key of :data:`DESTINATIONS`)."""
+    target = DESTINATIONS[destination]
+    if target.phi == ALLOW or not isinstance(value, str) or not value:
+        return Screening(target)
+    findings = phi.scan(value)
+    shown: list[phi.Finding] = []
+    if target.markdown and not findings:
+        rendered = _shown_text(value)
+        if rendered and rendered != value.strip():
+            shown = phi.scan(rendered)
+    return Screening(target, findings, shown)
+
+
+def _as_text(model_field, value) -> str:
+    from wagtail.fields import RichTextField
+
+    if not isinstance(value, str):
+        return ""
+    if isinstance(model_field, RichTextField):
+        return html.unescape(strip_tags(value.replace("</p>", "</p>\n").replace("<br/>", "\n")))
+    return value
+
+
+def screen_field(model: type[models.Model], field_name: str, value) -> Screening:
+    """Screen ``value`` as written into ``model.field_name`` (which must be registered)."""
+    destination = destination_of(model, field_name)
+    if destination is None:
+        raise ImproperlyConfigured(
+            f"{model._meta.label}.{field_name} is not registered in portal_social.core.user_text."
+        )
+    try:
+        model_field = model._meta.get_field(field_name)
+    except Exception:
+        model_field = None
+    return screen(_as_text(model_field, value), destination=destination.name)
+
+
+def validate(model: type[models.Model], values: Mapping[str, object]) -> dict[str, Screening]:
+    """Screen each ``{field name: value}``; raise ``ValidationError`` keyed by
+    field for any a destination refuses. Returns every screening (for holds)."""
+    results = {name: screen_field(model, name, value) for name, value in values.items()}
+    errors = {name: [result.message()] for name, result in results.items() if result.refused}
+    if errors:
+        raise ValidationError(errors, code="phi")
+    return results
+
+
+def screen_instance(instance: models.Model) -> dict[str, Screening]:
+    """Screen every registered field of ``instance``, by field name."""
+    model = type(instance)
+    return {name: screen_field(model, name, getattr(instance, name, "")) for name in registered_fields(model)}
+
+
+def screen_form(
+    form: forms.Form, model: type[models.Model], fields: Mapping[str, str] | Iterable[str]
+) -> dict[str, Screening]:
+    """Screen a validated form's fields that feed ``model``'s registered fields.
+
+    ``fields`` maps form field names to model field names (or lists names
+    that are the same in both). A refused field gets a form error; its
+    cleaned value is left for the author to fix. Returns the screenings by
+    form field name.
+    """
+    mapping = dict(fields) if isinstance(fields, Mapping) else {name: name for name in fields}
+    results = {}
+    for form_name, model_name in mapping.items():
+        if form_name not in form.cleaned_data:
+            continue  # already invalid
+        result = screen_field(model, model_name, form.cleaned_data[form_name])
+        results[form_name] = result
+        if result.refused:
+            form.add_error(form_name, ValidationError(result.message(), code="phi"))
+    return results
+
+
+# --------------------------------------------------------------------------- the fields
+
+
+def _declare() -> None:
+    """Every text field of portal_social's models, and what it is."""
+    editorial = "editorial: written by editors in the Wagtail admin and published by them; never patient text"
+    # Clinician profiles and reviews.
+    register("portal_social.Review", "comment_source", destination="review_comment")
+    register("portal_social.ReviewResponse", "body_source", destination="staff_public_reply")
+    register("portal_social.ClinicianPage", "pronouns", destination="public_profile")
+    register("portal_social.ClinicianPage", "bio", destination="public_profile")
+    register("portal_social.Review", "rejection_reason", destination="moderation_note")
+    register("portal_social.ReviewAppeal", "reason", destination="moderation_note")
+    register("portal_social.ReviewReport", "reason", destination="moderation_note")
+    not_user_written("portal_social.Review", "status", reason="a choice set by the review actions")
+    not_user_written("portal_social.Review", "comment_html", reason="rendered by core.text from comment_source")
+    not_user_written("portal_social.ReviewResponse", "body_html", reason="rendered by core.text from body_source")
+    not_user_written("portal_social.ReviewRating", "question", reason="a key of PORTAL_SOCIAL_REVIEW_QUESTIONS")
+    for name in ("first_name", "last_name", "credentials", "education", "board_certifications"):
+        not_user_written("portal_social.ClinicianPage", name, reason=editorial)
+    not_user_written("portal_social.ClinicianPage", "npi", reason="a public identifier checked by its Luhn digit")
+    not_user_written("portal_social.ClinicianIndexPage", "intro", reason=editorial)
+    for model in ("portal_social.Specialty", "portal_social.Condition", "portal_social.Language"):
+        not_user_written(model, "name", reason=editorial)
+        not_user_written(model, "slug", reason="derived from the name for URLs")
+    for name in ("name", "address", "phone", "map_url"):
+        not_user_written("portal_social.Location", name, reason=editorial + " (a clinic's public details)")
+    not_user_written("portal_social.Location", "slug", reason="derived from the name for URLs")
+    # Wagtail's own page fields, inherited by the directory pages.
+    for name in ("title", "draft_title", "seo_title", "search_description"):
+        not_user_written("wagtailcore.Page", name, reason=editorial)
+    for name in ("path", "slug", "url_path"):
+        not_user_written("wagtailcore.Page", name, reason="Wagtail's page tree position and URL")
+    # Access, audit and emergency access.
+    register("portal_social.BreakGlassGrant", "reason", destination="phi_record")
+    register("portal_social.CaregiverRelation", "relationship", destination="phi_record")
+    not_user_written("portal_social.BreakGlassGrant", "target_id", reason="the primary key of the opened object")
+    for name in ("actor_label", "action", "severity", "target_type", "target_id", "reason"):
+        not_user_written(
+            "portal_social.AuditEvent", name, reason="written by core.audit from ids, codes and fixed sentences"
+        )
+    not_user_written("portal_social.AuditEvent", "user_agent", reason="the request's User-Agent header, for audit")
+    for name in ("prev_hash", "hash", "key_id"):
+        not_user_written("portal_social.AuditEvent", name, reason="the audit chain's hashes and key id")
+    for name in ("last_hash", "key_id", "seal"):
+        not_user_written("portal_social.AuditChainHead", name, reason="the audit chain's hashes and key id")
+
+
+_declare()
