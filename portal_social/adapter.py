@@ -31,6 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from portal_social.conf import app_settings
 
 if TYPE_CHECKING:
+    import datetime
+
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
@@ -172,6 +174,36 @@ class PortalAdapter:
 
         base = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or ""
         return base.rstrip("/") + path
+
+    # Audit --------------------------------------------------------------------
+
+    def anchor_audit_head(self, *, sequence: int, head_hash: str, at: datetime.datetime) -> None:
+        """Keep the audit chain's head somewhere the portal's database cannot reach.
+
+        Called by ``manage.py portal_social_audit anchor`` and the
+        ``portal_social.core.audit_tasks.anchor_audit_head`` task, after the
+        head's seal was checked. Someone who can write to the database cannot
+        change a copy held elsewhere, so comparing it with the live chain
+        reveals events removed from the end or a chain rebuilt from scratch.
+        The arguments are hashes and counts, never PHI.
+
+        Default: log them at INFO on the ``portal_social.audit`` logger, which
+        helps only if the logs are shipped off the database host. Override to
+        write to append-only storage (object storage with a retention lock, a
+        separate log service, a transparency log), and override
+        ``latest_audit_anchor`` to read the newest one back.
+        """
+        logging.getLogger("portal_social.audit").info(
+            "audit chain head anchored: sequence=%d hash=%s at=%s", sequence, head_hash, at.isoformat()
+        )
+
+    def latest_audit_anchor(self) -> tuple[int, str] | None:
+        """The newest anchor kept by ``anchor_audit_head``, as ``(sequence, head_hash)``.
+
+        ``portal_social_audit verify`` then also requires that event to be in
+        the chain with that hash. Default ``None``: no comparison.
+        """
+        return None
 
     # Display ------------------------------------------------------------------
 

@@ -295,6 +295,28 @@ def check_phi_settings(app_configs=None, **kwargs):
 
 
 @checks.register(checks.Tags.security)
+def check_audit_keys(app_configs=None, **kwargs):
+    """Audit chain keys that are too short, repeated or not text would sign nothing trustworthy."""
+    from portal_social.core.audit import MIN_KEY_LENGTH, audit_key_problems
+
+    problems = audit_key_problems(app_settings.AUDIT_KEYS)
+    if not problems:
+        return []
+    return [
+        checks.Error(
+            "PORTAL_SOCIAL_AUDIT_KEYS is malformed: " + "; ".join(problems) + ".",
+            hint=(
+                f"Give a list of random strings of at least {MIN_KEY_LENGTH} characters, or a comma-separated "
+                "string from the environment; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'. Put a new key first and keep "
+                "old keys listed: events signed with a key that is no longer listed fail verification."
+            ),
+            id="portal_social.E017",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
 def check_trusted_proxies(app_configs=None, **kwargs):
     """A proxy entry that does not parse is ignored; one that covers everything trusts every client."""
     from portal_social.core.network import proxy_problems

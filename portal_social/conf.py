@@ -68,6 +68,31 @@ class AppSettings:
         return list(value)
 
     @property
+    def AUDIT_KEYS(self) -> list:
+        """Secret keys for the audit chain's HMAC-SHA256 (random strings, 32+ characters).
+
+        The first key signs new events and the chain head; every key listed
+        verifies, so a new key is put first and old keys stay listed for as
+        long as events they signed are kept. Kept out of the database, like
+        the encryption keys. A comma-separated string (as read from the
+        environment) is accepted. Generate one with
+        ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``.
+
+        Default: none, and then a key is derived from each
+        ``PORTAL_SOCIAL_ENCRYPTION_KEYS`` key with HKDF-SHA256, so existing
+        installs keep working. A separate key is better: whoever holds the
+        audit key can rewrite the trail, and a key held apart from the
+        encryption keys can be held by fewer people.
+        """
+        value = self._setting("AUDIT_KEYS", [])
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return list(value)
+        # Anything else is reported by system check E017 rather than guessed at.
+        return [value]
+
+    @property
     def SESSION_IDLE_TIMEOUT(self) -> int:
         """Seconds of inactivity after which a signed-in user is signed out.
 

@@ -148,10 +148,12 @@ class AuditLogIsAppendOnly(Exception):
 class AuditEvent(models.Model):
     """One hash-chained entry of the audit trail. Never holds PHI.
 
-    ``hash`` is SHA-256 over the previous event's hash and this event's
-    canonical content, so editing or removing any row breaks every hash after
-    it; ``portal_social_audit verify`` finds the first such row. Written only
-    by ``portal_social.core.audit.record``.
+    ``hash`` is HMAC-SHA256, under the audit key named by ``key_id``, over the
+    previous event's hash and this event's canonical content, so editing or
+    removing any row breaks every hash after it, and nobody without the key
+    can compute a replacement chain; ``portal_social_audit verify`` finds the
+    first broken row. Written only by ``portal_social.core.audit.record``; on
+    PostgreSQL and SQLite a database trigger refuses any other change.
     """
 
     class Severity(models.TextChoices):
@@ -178,6 +180,9 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    #: Fingerprint of the audit key that signed ``hash`` (never the key), so
+    #: events signed before a key rotation still verify.
+    key_id = models.CharField(max_length=16, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -204,11 +209,17 @@ class AuditChainHead(models.Model):
     ``record()`` updates this row first inside its transaction: a row lock on
     PostgreSQL, the database write lock on SQLite. Concurrent writers therefore
     queue, and every event links to the one before it.
+
+    ``seal`` is an HMAC over ``sequence`` and ``last_hash`` under the audit key
+    named by ``key_id``: someone who removes the newest events cannot move the
+    head back to match without the key.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    key_id = models.CharField(max_length=16, blank=True, default="")
+    seal = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         default_permissions = ()
