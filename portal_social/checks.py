@@ -338,3 +338,62 @@ def check_trusted_proxies(app_configs=None, **kwargs):
             id="portal_social.E016",
         )
     ]
+
+
+FRONT_DOOR_BACKEND = "portal_social.core.accounts.FrontDoorBackend"
+FRONT_DOOR_ADAPTER = "portal_social.core.accounts.PortalAccountAdapter"
+
+
+@checks.register(checks.Tags.security)
+def check_front_door(app_configs=None, **kwargs):
+    """Passwords are checked only inside allauth's sign-in (lockout, rate limits, MFA)."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.utils.module_loading import import_string
+
+    from portal_social.core.accounts import FrontDoorBackend, PortalAccountAdapter
+
+    errors = []
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    side_doors = []
+    for path in backends:
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue
+        if (
+            isinstance(backend, type)
+            and issubclass(backend, ModelBackend)
+            and not issubclass(backend, FrontDoorBackend)
+        ):
+            side_doors.append(path)
+    if side_doors or FRONT_DOOR_BACKEND not in backends:
+        errors.append(
+            checks.Error(
+                "AUTHENTICATION_BACKENDS lets login views other than allauth's check passwords "
+                f"({', '.join(side_doors) or 'FrontDoorBackend is missing'}); they skip the lockout and MFA.",
+                hint=f"Replace ModelBackend and allauth's AuthenticationBackend with {FRONT_DOOR_BACKEND!r}.",
+                id="portal_social.E020",
+            )
+        )
+    adapter_path = getattr(settings, "ACCOUNT_ADAPTER", "allauth.account.adapter.DefaultAccountAdapter")
+    try:
+        adapter = import_string(adapter_path)
+    except ImportError:
+        adapter = None
+    if not (isinstance(adapter, type) and issubclass(adapter, PortalAccountAdapter)):
+        errors.append(
+            checks.Error(
+                f"ACCOUNT_ADAPTER {adapter_path!r} is not a PortalAccountAdapter: nobody can sign in.",
+                hint=f"Set ACCOUNT_ADAPTER = {FRONT_DOOR_ADAPTER!r}, or subclass it.",
+                id="portal_social.E021",
+            )
+        )
+    if not getattr(settings, "SESSION_EXPIRE_AT_BROWSER_CLOSE", False):
+        errors.append(
+            checks.Warning(
+                "Session cookies outlive the browser: on a shared computer the next person is still signed in.",
+                hint="Set SESSION_EXPIRE_AT_BROWSER_CLOSE = True; the idle and absolute timeouts still apply.",
+                id="portal_social.W010",
+            )
+        )
+    return errors

@@ -153,3 +153,37 @@ def test_bad_mrn_pattern_is_an_error_at_start_up(settings):
 def test_gravatar_in_the_admin_is_a_warning(settings):
     settings.WAGTAIL_GRAVATAR_PROVIDER_URL = "//www.gravatar.com/avatar"
     assert _ids(portal_checks.check_single_sign_in()) == {"portal_social.W006"}
+
+
+@pytest.mark.parametrize(
+    "backends",
+    [
+        ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"],
+        [
+            "portal_social.core.accounts.FrontDoorBackend",
+            "allauth.account.auth_backends.AuthenticationBackend",
+            "guardian.backends.ObjectPermissionBackend",
+        ],
+        ["guardian.backends.ObjectPermissionBackend"],
+    ],
+)
+def test_a_password_backend_beside_the_front_door_is_an_error(settings, backends):
+    settings.AUTHENTICATION_BACKENDS = backends
+    ids = _ids(portal_checks.check_front_door())
+    assert "portal_social.E020" in ids
+
+
+def test_the_front_door_needs_the_portal_account_adapter(settings):
+    settings.ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"
+    assert "portal_social.E021" in _ids(portal_checks.check_front_door())
+
+
+def test_a_session_cookie_that_outlives_the_browser_is_a_warning(settings):
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+    [warning] = portal_checks.check_front_door()
+    assert warning.id == "portal_social.W010"
+    assert "SESSION_EXPIRE_AT_BROWSER_CLOSE" in warning.hint
+
+
+def test_the_example_front_door_passes():
+    assert portal_checks.check_front_door() == []
