@@ -10,6 +10,9 @@ Everything secret or site-specific comes from the environment:
     PORTAL_SOCIAL_TRUSTED_PROXIES  comma-separated addresses or CIDR networks of
                                    the load balancers in front of the portal,
                                    e.g. "10.0.1.0/24" (optional; see below)
+    PORTAL_SOCIAL_AUDIT_KEYS       comma-separated audit-chain keys, newest first
+                                   (optional: derived from the encryption keys
+                                   when unset; a key of its own is better)
 """
 
 import os
@@ -45,6 +48,11 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 PORTAL_SOCIAL_ENCRYPTION_KEYS = env("PORTAL_SOCIAL_ENCRYPTION_KEYS")
+# The audit chain's HMAC keys, kept apart from the database and from the
+# encryption keys. Unset: derived from the encryption keys. After setting it on
+# a running portal, run `manage.py portal_social_audit reseal --accept-derived-keys`.
+if os.environ.get("PORTAL_SOCIAL_AUDIT_KEYS", "").strip():
+    PORTAL_SOCIAL_AUDIT_KEYS = os.environ["PORTAL_SOCIAL_AUDIT_KEYS"]
 
 # The load balancers whose X-Forwarded-For entries are believed. Without
 # them every request shows the balancer's address: the audit trail cannot
