@@ -119,13 +119,32 @@ def queue(request):
     )
 
 
+#: At most this many parts of one comment can be chosen in one decision (the form offers one per finding).
+MAX_SPANS = 200
+# An offset: ASCII digits only, and few of them. str.isdigit() accepts "²" and "٣", which int()
+# refuses or reads in another script, and int() refuses more than 4,300 digits: either would
+# turn a tampered form into a server error. No comment is longer than a few hundred thousand
+# characters, so seven digits are plenty.
+_OFFSET_DIGITS = 7
+
+
+def _offset(value: str) -> int | None:
+    if 0 < len(value) <= _OFFSET_DIGITS and value.isascii() and value.isdecimal():
+        return int(value)
+    return None
+
+
 def _spans(values: list[str]) -> list[tuple[int, int]]:
+    """The ``start:end`` offsets a moderator chose; ``ValidationError`` for anything else."""
+    if len(values) > MAX_SPANS:
+        raise ValidationError({"spans": [_("Too many parts of the comment are selected.")]})
     spans = []
     for value in values:
         start, _sep, end = value.partition(":")
-        if not (start.isdigit() and end.isdigit()):
+        start_offset, end_offset = _offset(start), _offset(end)
+        if start_offset is None or end_offset is None:
             raise ValidationError({"spans": [_("A selected part of the comment is not valid.")]})
-        spans.append((int(start), int(end)))
+        spans.append((start_offset, end_offset))
     return spans
 
 

@@ -23,6 +23,24 @@ BIO_MAX = 5000
 SCREENED_FIELDS = ("pronouns", "bio")
 
 
+class TaxonomyChoiceField(forms.ModelMultipleChoiceField):
+    """Checkboxes of taxonomy terms, whose values are refused before they reach a query unless
+    each is a plain number a primary key can hold: SQLite cannot bind an integer past 2**63, and
+    a tampered form must get a form error, not a server error."""
+
+    #: A 64-bit signed integer has at most 19 digits; 18 always fit.
+    MAX_DIGITS = 18
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk)
+            if not (0 < len(text) <= self.MAX_DIGITS and text.isascii() and text.isdecimal()):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": text[:40]}
+                )
+        return super().clean(value)
+
+
 class ProfileEditForm(forms.Form):
     pronouns = forms.CharField(label=_("Pronouns"), required=False, max_length=40)
     bio = forms.CharField(
@@ -32,13 +50,13 @@ class ProfileEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Plain text; blank lines separate paragraphs. Up to 5,000 characters."),
     )
-    languages = forms.ModelMultipleChoiceField(
+    languages = TaxonomyChoiceField(
         label=_("Languages I speak with patients"),
         queryset=Language.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    conditions = forms.ModelMultipleChoiceField(
+    conditions = TaxonomyChoiceField(
         label=_("Conditions I treat"),
         queryset=Condition.objects.all(),
         required=False,

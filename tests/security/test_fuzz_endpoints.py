@@ -1,0 +1,345 @@
+"""No form or endpoint of portal_social answers junk with a server error.
+
+Every URL the package serves is found by walking the live URLconf (the
+example site's, which mounts ``portal_social.urls`` and the Wagtail admin
+with portal_social's moderation routes) and the sub-routes of every routable
+page model (``ClinicianPage``: review, report, appeal, edit). Each must have
+an entry in :data:`ENDPOINTS`, or the test fails: a new endpoint cannot
+escape the fuzzing by being forgotten.
+
+For each endpoint, signed in as someone who may use it and as someone who may
+not, Hypothesis sends what the form would send (field names and option values
+read from the page's own HTML) mixed with junk: other scripts' digits,
+superscripts, huge and negative numbers, empty, missing and repeated fields,
+very long strings, NUL bytes, invalid UTF-8, unknown fields. The answer may
+be a page, an error on the form, a redirect, 403, 404, 405 or 429; never 500.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = 30
+
+
+# --------------------------------------------------------------------------- the endpoints
+
+
+def _url_routes() -> set[str]:
+    """Every route of the URLconf whose view belongs to portal_social."""
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            else:
+                yield prefix + str(entry.pattern), entry.callback
+
+    return {
+        route
+        for route, view in walk(get_resolver().url_patterns)
+        if getattr(view, "__module__", "").startswith("portal_social.")
+    }
+
+
+def _page_routes() -> set[str]:
+    """Every sub-route of every routable page model, as "<Model>/<route>"."""
+    routes = set()
+    for model in apps.get_app_config("portal_social").get_models():
+        if issubclass(model, RoutablePageMixin):
+            routes |= {f"<{model.__name__}>/{pattern.pattern}" for pattern in model.get_subpage_urls()}
+    return routes
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach one route, who may use it, and who may not (None: signed out)."""
+
+    url: Callable[[object], str]
+    allowed: str | None
+    denied: str | None
+    method: str = "post"
+    #: Fields the handler reads that its page may not show (added to those read from the HTML).
+    fields: tuple[str, ...] = ()
+    #: The page whose forms show the fields and values (default: the endpoint itself).
+    form_page: Callable[[object], str] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _sub(name: str, review: str | None = None) -> Callable[[object], str]:
+    def url(world) -> str:
+        kwargs = {"review_id": getattr(world, review).pk} if review else {}
+        return world.page.url + world.page.reverse_subpage(name, kwargs=kwargs)
+
+    return url
+
+
+def _named(name: str, review: str | None = None) -> Callable[[object], str]:
+    return lambda world: reverse(name, args=[getattr(world, review).pk] if review else [])
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    # Clinician profile sub-routes (Wagtail routable page).
+    "<ClinicianPage>/": Endpoint(_sub("index_route"), allowed=None, denied="patient"),
+    "<ClinicianPage>/review/": Endpoint(_sub("review"), allowed="patient", denied="px", fields=("comment",)),
+    "<ClinicianPage>/reviews/<uuid:review_id>/report/": Endpoint(
+        _sub("report_review", "published"), allowed="patient", denied=None, fields=("reason", "details")
+    ),
+    "<ClinicianPage>/reviews/<uuid:review_id>/appeal/": Endpoint(
+        _sub("appeal_review", "published"), allowed="owner", denied="patient", fields=("reason",)
+    ),
+    "<ClinicianPage>/edit/": Endpoint(
+        _sub("edit_profile"),
+        allowed="owner",
+        denied="patient",
+        fields=("pronouns", "bio", "languages", "conditions", "accepting_new_patients", "telehealth"),
+    ),
+    # The moderation queue and PX responses in the Wagtail admin.
+    "cms/portal-social/reviews/": Endpoint(_named("portal_social_review_queue"), allowed="moderator", denied="patient"),
+    "cms/portal-social/reviews/<uuid:review_id>/decide/": Endpoint(
+        _named("portal_social_review_action", "held"),
+        allowed="moderator",
+        denied="px",
+        fields=("action", "reason", "span", "all_findings"),
+        form_page=_named("portal_social_review_queue"),
+    ),
+    "cms/portal-social/reviews/respond/": Endpoint(
+        _named("portal_social_review_respond_list"), allowed="px", denied="moderator", method="get", fields=("p",)
+    ),
+    "cms/portal-social/reviews/<uuid:review_id>/respond/": Endpoint(
+        _named("portal_social_review_respond", "published"), allowed="px", denied="moderator", fields=("body",)
+    ),
+    "cms/portal-social/audit/": Endpoint(
+        _named("portal_social_audit_log"),
+        allowed="risk",
+        denied="moderator",
+        method="get",
+        fields=("user", "patient", "target_type", "target_id", "action", "since", "until", "severity", "p"),
+    ),
+    # Pages under portal_social.urls.
+    "clinician-reviews/review-policy/": Endpoint(
+        _named("portal_social_profiles:review_policy"), allowed=None, denied="patient"
+    ),
+    "community/": Endpoint(_named("portal_social_community:index"), allowed="patient", denied=None),
+    "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
+    "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
+    "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
+}
+
+#: GET forms beside the POST ones: the directory search, the "submitted" page.
+GET_FORMS: dict[str, Endpoint] = {
+    "directory search": Endpoint(
+        lambda world: world.page.get_parent().url,
+        allowed=None,
+        denied="patient",
+        method="get",
+        fields=("q", "specialty", "location", "language", "sort", "accepting", "telehealth", "page"),
+    ),
+    "review submitted": Endpoint(_sub("review"), allowed="patient", denied="px", method="get", fields=("submitted",)),
+}
+
+
+def test_every_portal_social_endpoint_is_fuzzed():
+    found = _url_routes() | _page_routes()
+    assert found == set(ENDPOINTS), (
+        f"not fuzzed: {sorted(found - set(ENDPOINTS))}; gone: {sorted(set(ENDPOINTS) - found)}. "
+        "Add the new endpoint to ENDPOINTS with a role that may use it and one that may not."
+    )
+
+
+# --------------------------------------------------------------------------- what the forms send
+
+
+@dataclass
+class Form:
+    """One ``<form>`` of a page: where it goes, its fixed (hidden) fields, and what each field offers."""
+
+    action: str
+    method: str
+    fixed: dict[str, str] = field(default_factory=dict)
+    offered: dict[str, set[str]] = field(default_factory=dict)
+
+
+class _Forms(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[Form] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append(Form(attrs.get("action") or "", (attrs.get("method") or "get").lower()))
+            return
+        if not self.forms:
+            return
+        form, name = self.forms[-1], attrs.get("name")
+        if tag in ("input", "textarea", "button") and name and name != "csrfmiddlewaretoken":
+            form.offered.setdefault(name, set()).add(attrs.get("value") or "")
+            if attrs.get("type") == "hidden":
+                form.fixed[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self._select = name
+            form.offered.setdefault(name, set())
+        elif tag == "option" and self._select:
+            form.offered[self._select].add(attrs.get("value") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def _forms(client: Client, page: str, url: str, method: str) -> list[Form]:
+    """The forms on ``page`` that send to ``url`` (or a bare form for an endpoint without one)."""
+    parser = _Forms()
+    response = client.get(page)
+    if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+        parser.feed(response.content.decode(errors="replace"))
+    path = url.split("?")[0]
+    forms = [f for f in parser.forms if f.method == method and (f.action or page).split("?")[0] == path]
+    return forms or [Form(path, method)]
+
+
+LONG = ("x" * 30_000, "5" * 25_000, "555-867-5309 " * 2_000, "\u0665" * 21_000)
+# What may stand where a form has digits: other scripts' digits, superscripts, numbers too big for int().
+DIGITS = ("²", "¹²", "٣", "١٢", "१२", "１２", "𝟏𝟐", "9" * 5_000, "99999999999999999999", "-1", "", "0", " 1", "1\x00")
+NUMBERS = ("¹:²", "١٢:٣٤", "0:99999999999999999999", "-1:-2", "1e9", "3:1", "0:0")
+ODD = ("", " ", "\x00", "a\x00b", "\ud800", "on", "off", "true", "null", "[]", "{}", "0", "NaN", "../../etc/passwd")
+
+junk = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(DIGITS + NUMBERS + ODD),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.sampled_from(LONG),
+    st.uuids().map(str),
+)
+
+
+@st.composite
+def _mutated(draw, value: str) -> str:
+    """``value`` with each run of digits replaced, or otherwise bent."""
+    if any(c.isdigit() for c in value):
+        return re.sub(r"[0-9]+", lambda _: draw(st.sampled_from(DIGITS)), value)
+    return draw(st.sampled_from([value.upper(), value + "\x00", " " + value, value * 2_000, value[:-1]]))
+
+
+def _payload(draw, form: Form, names: tuple[str, ...]) -> dict[str, list[str]]:
+    """Per field: missing, once or repeated; each value what the form offers, bent, or junk. A
+    hidden field mostly keeps its value, so each of a page's decisions is reached."""
+    data: dict[str, list[str]] = {}
+    for name in sorted(set(form.offered) | set(names)):
+        if name in form.fixed and draw(st.integers(0, 3)):
+            data[name] = [form.fixed[name]]
+            continue
+        offered = sorted(v for v in form.offered.get(name, ()) if v) or [""]
+        how = draw(st.sampled_from(["missing", "once", "once", "once", "repeated"]))
+        if how == "missing":
+            continue
+        value = st.one_of(
+            st.sampled_from(offered), st.sampled_from(offered).flatmap(_mutated), st.sampled_from(offered), junk
+        )
+        data[name] = draw(st.lists(value, min_size=1, max_size=1 if how == "once" else 4))
+    for _ in range(draw(st.integers(0, 2))):  # fields nobody asked for
+        data.setdefault(draw(st.sampled_from(["", "\x00", "a" * 300, "rating_", "span[]", "__proto__"])), []).append(
+            draw(junk)
+        )
+    return data
+
+
+def _send(client: Client, endpoint: Endpoint, url: str, data: dict[str, list[str]], encoding: str):
+    if endpoint.method == "get":
+        query = urlencode([(k, v) for k, vs in data.items() for v in vs], encoding="utf-8", errors="surrogatepass")
+        return client.get(url + ("&" if "?" in url else "?") + query)
+    if encoding == "multipart":
+        # A lone surrogate cannot be written in a multipart body at all: the form-encoded bodies carry it.
+        def clean(value):
+            return value.encode("utf-8", "replace").decode()
+
+        return client.post(url, {clean(k): [clean(v) for v in vs] for k, vs in data.items() if k})
+    if encoding == "invalid utf-8":
+        body = b"&".join(k.encode("utf-8", "replace") + b"=\xff\xfe" + b"%FF%C0%AF" for k in data) or b"\xff"
+        return client.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
+    if encoding == "json":
+        return client.generic("POST", url, b'{"action": ["approve"], "span": 1e999}', content_type="application/json")
+    body = urlencode([(k, v) for k, vs in data.items() for v in vs], encoding="utf-8", errors="surrogatepass")
+    return client.generic("POST", url, body.encode("ascii"), content_type="application/x-www-form-urlencoded")
+
+
+def _client(world, who: str | None) -> Client:
+    client = Client(raise_request_exception=False)
+    if who is not None:
+        sign_in(client, getattr(world, who))
+    return client
+
+
+CASES = [(key, side) for key, endpoint in {**ENDPOINTS, **GET_FORMS}.items() for side in ("allowed", "denied")]
+
+
+@pytest.fixture
+def production_errors(settings):
+    """As in production: no debug page, exceptions become the plain 500 page."""
+    settings.DEBUG = False
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+
+
+def _fuzz(client: Client, endpoint: Endpoint, url: str, form: Form, side: str) -> list[int]:
+    """Send ``form`` to ``url`` filled by Hypothesis; fail on a server error. Returns the statuses."""
+    statuses: list[int] = []
+
+    @hypothesis_settings(
+        max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    )
+    @given(data=st.data())
+    def fuzz(data):
+        payload = _payload(data.draw, form, endpoint.fields)
+        encoding = data.draw(st.sampled_from(["form", "form", "form", "multipart", "invalid utf-8", "json"]))
+        response = _send(client, endpoint, url, payload, encoding)
+        statuses.append(response.status_code)
+        assert response.status_code < 500, (url, side, encoding, payload)
+        if side == "denied" and endpoint.method == "post" and endpoint.allowed is not None:
+            assert response.status_code in (302, 403, 404, 405, 429), (url, response.status_code)
+
+    fuzz()
+    return statuses
+
+
+@pytest.mark.parametrize(("key", "side"), CASES)
+def test_junk_never_causes_a_server_error(world, production_errors, key, side):
+    endpoint = {**ENDPOINTS, **GET_FORMS}[key]
+    client = _client(world, endpoint.allowed if side == "allowed" else endpoint.denied)
+    url = endpoint.url(world)
+    page = (endpoint.form_page or endpoint.url)(world)
+    # Each form that sends here (the queue has one per decision) is fuzzed on its own.
+    for form in _forms(_client(world, endpoint.allowed), page, url, endpoint.method):
+        statuses = _fuzz(client, endpoint, url, form, side)
+        if side == "allowed":  # the junk reached the view, not only a door that stayed shut
+            assert set(statuses) - {403, 404}, (key, form.fixed, sorted(set(statuses)))
+
+
+@pytest.mark.parametrize("key", [key for key in ENDPOINTS if "<uuid:" in key])
+def test_unknown_and_malformed_ids_are_not_found(world, key):
+    endpoint = ENDPOINTS[key]
+    client = _client(world, endpoint.allowed)
+    good = endpoint.url(world)
+    review_id = str(world.held.pk if "decide" in key else world.published.pk)
+    for other in (str(uuid.uuid4()), review_id.upper(), review_id[:-1] + "\u0661", "%00", "../" * 3):
+        response = client.post(good.replace(review_id, other), {})
+        assert response.status_code == 404, (key, other, response.status_code)
