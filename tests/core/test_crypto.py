@@ -15,17 +15,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portal_social.core import audit, crypto, roles
+from portal_social.core import crypto, roles
 from portal_social.core.models import BreakGlassGrant
 
 CANARY = "CANARY-7f3a9c-patient-was-admitted-for-chest-pain"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _flush_lifts_the_audit_guard():
-    """The pg_dump canary commits (``transaction=True``) and ends with Django's flush, which the audit guard refuses."""
-    with audit.flush_lifts_database_guard():
-        yield
 
 
 def _grant(user, reason=CANARY):
