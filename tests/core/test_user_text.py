@@ -170,6 +170,7 @@ def test_validate_names_the_field_and_never_echoes_the_text():
     assert "555" not in str(caught.value.message_dict)
 
 
+@pytest.mark.django_db  # a new page looks up the default locale
 def test_rich_text_is_screened_as_the_text_it_shows():
     page = ClinicianPage(pronouns="she/her", bio="<p>Call me at 555&#45;867&#45;5309</p>")
     results = user_text.screen_instance(page)
