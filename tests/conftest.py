@@ -51,3 +51,22 @@ def _flush_lifts_the_audit_guard():
 
     with audit.flush_lifts_database_guard():
         yield
+
+
+def pytest_collection_modifyitems(items):
+    """Every committed (``transaction=True``) test restores the database it found.
+
+    Its closing flush would otherwise leave the tests after it without the
+    migrations' data (roles, Wagtail's page tree, the audit chain) or, through
+    the ``post_migrate`` it sends, with rows that collide with the next
+    test's restore. ``serialized_rollback=True`` avoids both.
+    """
+    careless = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            continue
+        if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            careless.append(item.nodeid)
+    if careless:
+        raise pytest.UsageError("transaction=True tests must also set serialized_rollback=True: " + ", ".join(careless))

@@ -190,7 +190,7 @@ def test_every_exempt_view_is_allauths_sign_in_or_enrolment_view():
     assert checked >= 12
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_totp_enrolment_lifts_the_gate(client, make_user):
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 

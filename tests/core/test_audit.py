@@ -230,7 +230,7 @@ def test_role_grant_and_caregiver_link_are_audited(make_user):
     assert AuditEvent.objects.filter(action="role.grant", target_id=str(helper.pk)).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_writers_keep_one_linear_chain():
     """Writers on separate connections never fork the chain (PostgreSQL: row lock on the head)."""
     if connection.vendor != "postgresql":
@@ -523,7 +523,7 @@ def _legacy_chain_intact(Event, Head):
     return (head.sequence, head.last_hash) == (Event.objects.count(), prev_hash)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("tampered", [False, True])
 def test_upgrade_reseals_an_unkeyed_chain_under_the_key_and_records_it(tampered):
     from django.db.migrations.executor import MigrationExecutor

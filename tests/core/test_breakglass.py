@@ -54,7 +54,7 @@ def test_clinician_with_reason_opens_the_record_and_it_is_audited_high(phi_links
     assert BreakGlassGrant.objects.get().reason == REASON
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_risk_managers_are_notified_without_phi(phi_links, link, clinician, make_user):
     risk = make_user(roles.RISK_MANAGER)
     breakglass.break_the_glass(user=clinician, obj=link, reason=REASON)

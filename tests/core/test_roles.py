@@ -46,7 +46,7 @@ def test_role_permission_matrix(make_user, role, perm, expected):
     assert make_user(role).has_perm(perm) is expected
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_grant_and_revoke_role_change_membership_and_signal_once(make_user):
     user = make_user()
     granted, revoked = [], []

@@ -36,7 +36,7 @@ def _session_that_passed(user, *, second_factor: bool) -> dict:
     return {"account_authentication_methods": records, "account_authentication_methods_user": str(user.pk)}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_anonymous_socket_is_closed_unauthenticated():
     communicator = _communicator(AnonymousUser())
     await communicator.connect()
@@ -44,7 +44,7 @@ async def test_anonymous_socket_is_closed_unauthenticated():
     assert closed == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_staff_without_mfa_socket_is_refused(make_user):
     clinician = await database_sync_to_async(make_user)(roles.CLINICIAN)
     communicator = _communicator(clinician)
@@ -53,7 +53,7 @@ async def test_staff_without_mfa_socket_is_refused(make_user):
     assert closed == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_enrolled_staff_socket_needs_a_session_that_passed_the_factor(make_user):
     """A password-only session (a side-door sign-in) does not get a live socket."""
     risk = await database_sync_to_async(make_user)(roles.RISK_MANAGER, mfa=True)
@@ -67,7 +67,7 @@ async def test_enrolled_staff_socket_needs_a_session_that_passed_the_factor(make
     await accepted.disconnect()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_patient_socket_answers_ping_and_receives_own_events_only(make_user):
     patient = await database_sync_to_async(make_user)(roles.PATIENT)
     other = await database_sync_to_async(make_user)(roles.PATIENT)
@@ -85,7 +85,7 @@ async def test_patient_socket_answers_ping_and_receives_own_events_only(make_use
     await communicator.disconnect()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_unknown_message_type_gets_an_error_not_a_crash(make_user):
     patient = await database_sync_to_async(make_user)(roles.PATIENT)
     communicator = _communicator(patient)

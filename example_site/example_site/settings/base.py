@@ -101,6 +101,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-guardian: no "AnonymousUser" account and no object grants for
+# signed-out visitors (deny by default; nothing in portal_social grants them any).
+ANONYMOUS_USER_NAME = None
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
 USE_I18N = True
