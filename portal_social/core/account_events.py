@@ -279,46 +279,32 @@ def _authenticator_details(authenticator) -> dict[str, Any]:
     return {"authenticator": authenticator.pk, "type": str(authenticator.type)}
 
 
-def on_authenticator_added(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
-    """allauth.mfa's ``authenticator_added``: TOTP, a security key, or recovery codes enrolled."""
+def _record_authenticator_event(action: str, severity: str, request, user, authenticator) -> None:
     if user is None or authenticator is None:
         return
     audit.record(
-        "mfa.enrolled",
+        action,
         actor=_actor(request, user),
         request=request,
-        severity=Severity.NOTICE,
+        severity=severity,
         details=_authenticator_details(authenticator),
         **_user_target(user),
     )
+
+
+def on_authenticator_added(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
+    """allauth.mfa's ``authenticator_added``: TOTP, a security key, or recovery codes enrolled."""
+    _record_authenticator_event("mfa.enrolled", Severity.NOTICE, request, user, authenticator)
 
 
 def on_authenticator_removed(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
     """allauth.mfa's ``authenticator_removed``: the account is weaker from now on (HIGH)."""
-    if user is None or authenticator is None:
-        return
-    audit.record(
-        "mfa.removed",
-        actor=_actor(request, user),
-        request=request,
-        severity=Severity.HIGH,
-        details=_authenticator_details(authenticator),
-        **_user_target(user),
-    )
+    _record_authenticator_event("mfa.removed", Severity.HIGH, request, user, authenticator)
 
 
 def on_authenticator_reset(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
     """allauth.mfa's ``authenticator_reset``: new recovery codes, the old ones void."""
-    if user is None or authenticator is None:
-        return
-    audit.record(
-        "mfa.reset",
-        actor=_actor(request, user),
-        request=request,
-        severity=Severity.NOTICE,
-        details=_authenticator_details(authenticator),
-        **_user_target(user),
-    )
+    _record_authenticator_event("mfa.reset", Severity.NOTICE, request, user, authenticator)
 
 
 def on_authenticator_used(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
