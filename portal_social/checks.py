@@ -397,3 +397,21 @@ def check_front_door(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_template_debug_logging(app_configs=None, **kwargs):
+    """Django logs a failed template lookup at DEBUG with the whole template
+    context, which on portal pages holds what patients wrote."""
+    import logging
+
+    if logging.getLogger("django.template").isEnabledFor(logging.DEBUG):
+        return [
+            checks.Warning(
+                "The 'django.template' logger records DEBUG messages, which include template contexts "
+                "(what patients wrote) whenever a variable is missing.",
+                hint="Log 'django' and 'django.template' at INFO or above.",
+                id="portal_social.W011",
+            )
+        ]
+    return []

@@ -187,3 +187,16 @@ def test_a_session_cookie_that_outlives_the_browser_is_a_warning(settings):
 
 def test_the_example_front_door_passes():
     assert portal_checks.check_front_door() == []
+
+
+def test_template_debug_logging_is_a_warning():
+    import logging
+
+    template_logger = logging.getLogger("django.template")
+    previous = template_logger.level
+    template_logger.setLevel(logging.DEBUG)
+    try:
+        assert _ids(portal_checks.check_template_debug_logging()) == {"portal_social.W011"}
+    finally:
+        template_logger.setLevel(previous)
+    assert portal_checks.check_template_debug_logging() == []
