@@ -63,6 +63,14 @@ def test_stranger_cannot_link_themselves_as_caregiver(patient, helper):
 
 
 @pytest.mark.django_db
+def test_superuser_without_a_role_may_not_link_for_a_patient(patient, helper, make_user):
+    superuser = make_user(is_superuser=True, is_staff=True)
+    with pytest.raises(caregivers.CaregiverLinkDenied):
+        caregivers.link_caregiver(actor=superuser, caregiver=helper, patient=patient, scopes=["community"])
+    assert not caregivers.is_proxy_for(helper, patient, "community")
+
+
+@pytest.mark.django_db
 def test_administrator_may_link_for_a_patient(patient, helper, make_user):
     admin = make_user(roles.PORTAL_ADMINISTRATOR)
     caregivers.link_caregiver(actor=admin, caregiver=helper, patient=patient, scopes=["community"])
