@@ -50,8 +50,7 @@ class PortalAdapter:
             "verification. Set up an authenticator app to continue."
         ),
         "second_factor_required": _(
-            "Your role can see patients' health information. Confirm it is you with your "
-            "authenticator app to continue."
+            "Your role can see patients' health information. Confirm it is you with your authenticator app to continue."
         ),
         "session_idle": _("You were signed out after a period of inactivity, to protect your information."),
         "session_expired": _("Your session has ended. Please sign in again."),

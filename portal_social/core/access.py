@@ -211,11 +211,7 @@ def holds(user: AbstractBaseUser, perm: str) -> bool:
     if cached is None:
         from django.contrib.auth.models import Permission
 
-        rows = (
-            Permission.objects.filter(group__user=user)
-            .values_list("content_type__app_label", "codename")
-            .distinct()
-        )
+        rows = Permission.objects.filter(group__user=user).values_list("content_type__app_label", "codename").distinct()
         cached = frozenset(f"{app_label}.{codename}" for app_label, codename in rows)
         user._portal_social_role_perms = cached
     return perm in cached
