@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import secrets
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -71,18 +73,59 @@ def filtered_events(user, data) -> tuple[AuditFilterForm, object]:
     return form, events
 
 
+#: Session key holding the filters a viewer submitted, by opaque token.
+FILTERS_SESSION_KEY = "_portal_social_audit_filters"
+#: How many submitted filter sets a session keeps (the newest).
+_KEEP_FILTER_SETS = 5
+
+
+def _remember_filters(request, data: dict[str, str]) -> str:
+    """Keep submitted filters in the session; the URL carries only a random token.
+
+    Filters name patients and staff (usernames): in a query string they would
+    reach browser history, proxy and server logs, and Referer headers.
+    """
+    token = secrets.token_urlsafe(12)
+    stored = dict(request.session.get(FILTERS_SESSION_KEY) or {})
+    stored[token] = data
+    request.session[FILTERS_SESSION_KEY] = dict(list(stored.items())[-_KEEP_FILTER_SETS:])
+    return token
+
+
+def _recalled_filters(request) -> tuple[str, dict[str, str] | None]:
+    token = request.GET.get("f", "")
+    if not token:
+        return "", None
+    return token, (request.session.get(FILTERS_SESSION_KEY) or {}).get(token)
+
+
 def audit_log(request):
+    """The audit log: filters are POSTed, then shown at ``?f=<token>&p=<page>``."""
     if not access.holds(request.user, "portal_social.view_audit_log"):
         raise Http404()
-    form, events = filtered_events(request.user, request.GET)
+    token = ""
+    if request.method == "POST":
+        submitted = {name: request.POST.get(name, "")[:200] for name in AuditFilterForm.base_fields}
+        form, events = filtered_events(request.user, submitted)
+        if form.is_valid():
+            kept = {name: value for name, value in submitted.items() if value}
+            token = _remember_filters(request, kept)
+            return HttpResponseRedirect(f"{request.path}?{urlencode({'f': token})}")
+        data = submitted
+    else:
+        token, data = _recalled_filters(request)
+        form, events = filtered_events(request.user, data)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
-    used = sorted(name for name, value in request.GET.items() if value and name in AuditFilterForm.base_fields)
+    used = sorted(name for name, value in (data or {}).items() if value and name in AuditFilterForm.base_fields)
     # Looking at the audit trail is itself recorded: which filters, never values.
     audit.record("audit.view", request=request, details={"filters": used, "page": page.number})
-    query = request.GET.copy()
-    query.pop("p", None)
     return render(
         request,
         "portal_social/core/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode(), "header_title": _("Audit log")},
+        {
+            "form": form,
+            "page": page,
+            "query": urlencode({"f": token}) if token and data is not None else "",
+            "header_title": _("Audit log"),
+        },
     )

@@ -36,6 +36,16 @@ def test_risk_manager_without_mfa_is_sent_to_enrolment(client, make_user):
     assert client.get(URL)["Location"] == "/accounts/2fa/totp/activate/"
 
 
+def _filter(client, **values):
+    """Submit the filter form as a browser does; returns the page shown after the redirect."""
+    response = client.post(URL, values)
+    assert response.status_code == 302, response.content[:200]
+    location = response["Location"]
+    for value in values.values():
+        assert str(value) not in location  # the URL carries a token, never the filter values
+    return client.get(location)
+
+
 @pytest.mark.django_db
 def test_filters_by_user_patient_object_and_date(client, make_user):
     risk = make_user(roles.RISK_MANAGER, mfa=True, username="riskviewer")
@@ -43,25 +53,58 @@ def test_filters_by_user_patient_object_and_date(client, make_user):
     audit.record("phi.read", actor=nurse, target_type="tests.chart", target_id="abc", patient=patient)
     audit.record("phi.read", actor=risk, target_type="tests.chart", target_id="zzz")
     sign_in(client, risk)
-    by_user = client.get(URL, {"user": nurse.username})
+    by_user = _filter(client, user=nurse.username)
     assert list(by_user.context["page"]) == [AuditEvent.objects.get(actor_id=nurse.pk, action="phi.read")]
-    by_patient = client.get(URL, {"patient": "patientx"})
+    by_patient = _filter(client, patient="patientx")
     assert [e.target_id for e in by_patient.context["page"]] == ["abc"]
-    by_object = client.get(URL, {"target_type": "tests.chart", "target_id": "zzz"})
+    by_object = _filter(client, target_type="tests.chart", target_id="zzz")
     assert [e.actor_id for e in by_object.context["page"]] == [risk.pk]
-    by_date = client.get(URL, {"since": "2000-01-01", "until": "2000-01-02"})
+    by_date = _filter(client, since="2000-01-01", until="2000-01-02")
     assert list(by_date.context["page"]) == []
-    unknown = client.get(URL, {"user": "nobody-by-that-name"})
+    unknown = _filter(client, user="nobody-by-that-name")
     assert list(unknown.context["page"]) == []
+
+
+@pytest.mark.django_db
+def test_patient_names_never_reach_the_url_even_across_pages(client, make_user):
+    """Usernames in a query string would reach history, logs and Referer headers."""
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    patient = make_user(roles.PATIENT, username="maria.gonzalez")
+    for i in range(60):
+        audit.record("phi.read", target_type="tests.chart", target_id=str(i), patient=patient)
+    sign_in(client, risk)
+    page_one = _filter(client, patient="maria.gonzalez")
+    assert page_one.context["page"].paginator.count == 60
+    html = page_one.content.decode()
+    assert "maria.gonzalez" not in html.split("<form", 1)[0]  # nowhere before the form (title, links)
+    older = [part.split('"', 1)[0] for part in html.split('href="')[1:] if "p=2" in part.split('"', 1)[0]]
+    assert older and all("maria" not in link for link in older)
+    page_two = client.get(URL + older[0].replace("&amp;", "&"))
+    assert page_two.context["page"].number == 2
+    assert page_two.context["page"].paginator.count == 60
+
+
+@pytest.mark.django_db
+def test_a_filter_token_from_another_session_shows_nothing_of_it(client, make_user):
+    from django.test import Client
+
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    sign_in(client, risk)
+    location = client.post(URL, {"patient": "patientx"})["Location"]
+    other = Client()
+    sign_in(other, make_user(roles.RISK_MANAGER, mfa=True))
+    response = other.get(location)
+    assert response.status_code == 200
+    assert response.context["form"].is_bound is False
 
 
 @pytest.mark.django_db
 def test_bad_dates_show_an_error_and_no_rows(client, make_user):
     sign_in(client, make_user(roles.RISK_MANAGER, mfa=True))
-    response = client.get(URL, {"since": "2026-05-01", "until": "2026-04-01"})
+    response = client.post(URL, {"since": "2026-05-01", "until": "2026-04-01"})
     assert response.status_code == 200
     assert "before the start date" in response.content.decode()
-    response = client.get(URL, {"since": "not-a-date"})
+    response = client.post(URL, {"since": "not-a-date"})
     assert response.status_code == 200 and list(response.context["page"]) == []
 
 
@@ -69,7 +112,7 @@ def test_bad_dates_show_an_error_and_no_rows(client, make_user):
 def test_viewing_the_log_is_itself_audited_without_filter_values(client, make_user):
     risk = make_user(roles.RISK_MANAGER, mfa=True)
     sign_in(client, risk)
-    client.get(URL, {"patient": "someone"})
+    _filter(client, patient="someone")
     event = AuditEvent.objects.filter(action="audit.view").latest("sequence")
     assert event.actor_id == risk.pk
     assert event.details["filters"] == ["patient"]
