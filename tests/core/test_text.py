@@ -281,9 +281,9 @@ def test_deep_block_quotes_are_flattened_and_cheap():
     assert rendered.count("<blockquote>") == rendered.count("</blockquote>") == MAX_QUOTE_DEPTH
     assert "<p>deep</p>" in rendered
     assert sanitise(rendered) == rendered
-    started = time.perf_counter()
+    started = time.process_time()
     render(">" * MAX_SOURCE_LENGTH)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 @pytest.mark.parametrize(
@@ -303,9 +303,9 @@ def test_deep_block_quotes_are_flattened_and_cheap():
 )
 def test_pathological_input_at_the_limit_is_fast(source):
     assert len(source) <= MAX_SOURCE_LENGTH
-    started = time.perf_counter()
+    started = time.process_time()
     rendered = render(source)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert sanitise(rendered) == rendered
 
 
