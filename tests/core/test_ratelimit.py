@@ -158,8 +158,17 @@ def test_reset_unlocks(make_user, settings):
     ratelimit.check("review", request=_post_from("198.51.100.7", user))
 
 
-def test_unknown_action_is_not_limited():
-    ratelimit.check("something-else")
+@pytest.mark.django_db
+def test_unknown_action_is_not_limited(make_user, settings):
+    settings.PORTAL_SOCIAL_RATE_LIMITS = {"feedback": "1/h,1/h/ip"}
+    user = make_user(roles.PATIENT)
+    assert ratelimit.limits_for("something-else") == ()
+    for _ in range(50):
+        assert ratelimit.check("something-else", request=_post_from("198.51.100.7", user)) is None
+    # The same person and address are limited on an action that has a limit.
+    ratelimit.check("feedback", request=_post_from("198.51.100.7", user))
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.check("feedback", request=_post_from("198.51.100.7", user))
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(30, "30 seconds"), (60, "a minute"), (600, "10 minutes")])

@@ -1,12 +1,13 @@
 """The portal websocket: signed-in users only, staff only with MFA, no PHI."""
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.test import Client
 
 from portal_social.core import roles
 from portal_social.messaging.consumers import (
@@ -110,5 +111,48 @@ def test_consumer_is_routed_at_the_stable_path():
     assert websocket_urlpatterns[0].callback.consumer_class is PortalSocketConsumer
 
 
-def test_auth_stack_is_importable_for_hosts():
-    assert AuthMiddlewareStack
+def _host_communicator(origin, cookie=None):
+    """A socket to the example portal's ASGI application, as a browser on ``origin`` opens it."""
+    from example_site.asgi import application
+
+    headers = [(b"origin", origin.encode())]
+    if cookie is not None:
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, PATH, headers=headers)
+
+
+def _session_cookie(client, user) -> str:
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_host_socket_refuses_a_foreign_origin_even_with_a_valid_session(make_user):
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    cookie = await database_sync_to_async(_session_cookie)(Client(), patient)
+    foreign = _host_communicator("https://attacker.example", cookie)
+    connected, _ = await foreign.connect()
+    assert not connected
+    await foreign.disconnect()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_host_socket_turns_the_session_cookie_into_the_user(make_user):
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    cookie = await database_sync_to_async(_session_cookie)(Client(), patient)
+
+    signed_out = _host_communicator("http://localhost")
+    await signed_out.connect()
+    assert await signed_out.receive_output() == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+    signed_in = _host_communicator("http://localhost", cookie)
+    connected, _ = await signed_in.connect()
+    assert connected
+    await signed_in.send_json_to({"type": "ping"})
+    assert await signed_in.receive_json_from() == {"type": "pong"}
+    # The consumer subscribed the user named by the session, and only that user.
+    layer = get_channel_layer()
+    await layer.group_send(user_group_name(patient.pk), {"type": "portal.event", "event": {"kind": "message"}})
+    assert await signed_in.receive_json_from() == {"kind": "message"}
+    await signed_in.disconnect()
