@@ -23,11 +23,12 @@ install-test: $(VENV)/.installed-test
 
 ## make demo: set up and serve the example hospital portal on http://127.0.0.1:8000
 demo: install
-	cd example_site && ../$(BIN)/python manage.py migrate --noinput
-	cd example_site && ../$(BIN)/python manage.py seed_demo
-	@echo "Serving the example portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	@# Quiet set-up: the demo logins printed by seed_demo are the last lines before serving.
+	@echo "Setting up the example portal; it will be served on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	@cd example_site && ../$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@cd example_site && ../$(BIN)/python manage.py seed_demo
 	@# The task worker (search indexing, notifications) runs beside the web server and stops with it.
-	(cd example_site && exec ../$(BIN)/python manage.py db_worker) & worker=$$!; \
+	@(cd example_site && exec ../$(BIN)/python manage.py db_worker) & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  cd example_site && ../$(BIN)/daphne -b 127.0.0.1 -p 8000 example_site.asgi:application
 

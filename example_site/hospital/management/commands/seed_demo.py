@@ -64,15 +64,16 @@ class Command(BaseCommand):
         for clinician in ClinicianPage.objects.all():
             search_index.insert_or_update_object(clinician)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with any of these usernames:")
-        for username, (_, _, held, _) in DEMO_USERS.items():
-            self.stdout.write(f"  {username:<11} {', '.join(roles.GROUP_NAMES[r] for r in held)}")
-        self.stdout.write(f"Password for every demo user: {password}")
+        self.stdout.write("Wagtail admin: http://127.0.0.1:8000/cms/  (user: admin)")
         self.stdout.write(
             "Staff users (clinicians, nurse, moderator, PX, risk, admin) are asked to set up an "
             "authenticator app on first sign-in."
         )
-        self.stdout.write("Wagtail admin: http://127.0.0.1:8000/cms/  (user: admin)")
+        # The logins come last, so they are what `make demo` leaves on screen before serving.
+        self.stdout.write("Sign in at http://127.0.0.1:8000/accounts/login/ with any of these usernames:")
+        for username, (_, _, held, _) in DEMO_USERS.items():
+            self.stdout.write(f"  {username:<11} {', '.join(roles.GROUP_NAMES[r] for r in held)}")
+        self.stdout.write(f"Password for every demo user: {password}")
 
     def _user(self, username, password, first_name, last_name, held, superuser):
         User = get_user_model()
