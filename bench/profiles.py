@@ -150,6 +150,7 @@ def seed(count: int, rng: random.Random) -> dict:
     from portal_social.profiles.models import (
         ClinicianIndexPage,
         ClinicianPage,
+        ClinicianRating,
         Condition,
         Language,
         Location,
@@ -178,6 +179,7 @@ def seed(count: int, rng: random.Random) -> dict:
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
         directory.save_revision().publish()
         pages = []
+        ratings = []
         for n in range(count):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             rated = rng.random() < 0.6
@@ -192,11 +194,14 @@ def seed(count: int, rng: random.Random) -> dict:
                 accepting_new_patients=rng.random() < 0.7,
                 telehealth=rng.random() < 0.4,
                 bio=f"<p>{first} {last} cares for patients at our {rng.choice(LOCATIONS)}.</p>",
-                rating_count=rating_count,
-                rating_average=round(rng.uniform(2.5, 5.0), 2) if rated else None,
             )
             directory.add_child(instance=page)
             pages.append(page)
+            if rated:
+                ratings.append(
+                    ClinicianRating(clinician_id=page.pk, count=rating_count, average=round(rng.uniform(2.5, 5.0), 2))
+                )
+        ClinicianRating.objects.bulk_create(ratings, batch_size=2000)
     timings["pages"] = time.perf_counter() - started
 
     started = time.perf_counter()

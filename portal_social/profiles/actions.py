@@ -29,6 +29,7 @@ from portal_social.core import access, audit, phi, ratelimit, roles, text, user_
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
+    ClinicianRating,
     Review,
     ReviewAppeal,
     ReviewRating,
@@ -123,15 +124,26 @@ def _lock_clinician(clinician_id) -> None:
     list(queryset.values_list("pk", flat=True))
 
 
-def refresh_aggregates(clinician: ClinicianPage) -> None:
-    """Recompute ``rating_count`` and ``rating_average`` from counted, not superseded, reviews."""
+def refresh_aggregates(clinician: ClinicianPage) -> ClinicianRating:
+    """Recompute the clinician's ``ClinicianRating`` from counted, not superseded, reviews.
+
+    Call inside the action's transaction. The rating row is created if
+    missing, then locked (``SELECT … FOR UPDATE``) before the reviews are
+    counted, so two moderators deciding reviews of one clinician at once
+    cannot leave a stale total: the second counts after the first commits.
+    The aggregates live outside the page, so page revisions never carry them.
+    """
+    ClinicianRating.objects.get_or_create(clinician_id=clinician.pk)
+    list(ClinicianRating.objects.select_for_update().filter(pk=clinician.pk).values_list("pk", flat=True))
     totals = Review.objects.counted().filter(clinician_id=clinician.pk).aggregate(n=Count("pk"), avg=Avg("overall"))
     count = totals["n"] or 0
     average = None
     if count and totals["avg"] is not None:
         average = Decimal(str(totals["avg"])).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
-    ClinicianPage.objects.filter(pk=clinician.pk).update(rating_count=count, rating_average=average)
-    clinician.rating_count, clinician.rating_average = count, average
+    ClinicianRating.objects.filter(pk=clinician.pk).update(count=count, average=average)
+    summary = ClinicianRating(clinician_id=clinician.pk, count=count, average=average)
+    clinician.rating = summary
+    return summary
 
 
 def _notify(request, user, subject: str, body: str) -> None:

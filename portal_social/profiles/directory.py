@@ -15,7 +15,7 @@ filtered list is a shareable URL and the page needs no JavaScript:
     Only clinicians accepting new patients / offering telehealth.
 ``sort=name|rating``
     ``name`` (default): last name, first name. ``rating``: clinicians whose
-    stars are public (``rating_count >= PORTAL_SOCIAL_REVIEWS_MIN_COUNT``)
+    stars are public (``ClinicianRating.count >= PORTAL_SOCIAL_REVIEWS_MIN_COUNT``)
     first, best average first; then everyone else **by name**. The average of
     a clinician below the minimum is never used for ordering, because that
     would reveal a rating we do not show.
@@ -24,7 +24,8 @@ filtered list is a shareable URL and the page needs no JavaScript:
     to the first / last page; anything that is not a number means page 1.
 
 The query count does not depend on the number of results or the page size:
-filter options (3 queries), count, one page of rows, and one prefetch each
+filter options (3 queries), count, one page of rows (with each clinician's
+``ClinicianRating`` joined in), and one prefetch each
 for specialties, languages, locations and photos (with their renditions).
 
 Search results are combined with the ordinary queryset filters by primary
@@ -117,7 +118,7 @@ def _search_matches(base, query: str):
 def _order(queryset, sort: str, min_count: int):
     by_name = [Lower("last_name"), Lower("first_name"), "pk"]
     if sort == "rating":
-        public_average = Case(When(rating_count__gte=min_count, then=F("rating_average")), default=None)
+        public_average = Case(When(rating__count__gte=min_count, then=F("rating__average")), default=None)
         return queryset.order_by(public_average.desc(nulls_last=True), *by_name)
     return queryset.order_by(*by_name)
 
@@ -172,11 +173,15 @@ def directory_context(request, page) -> dict[str, Any]:
         if telehealth:
             queryset = queryset.filter(telehealth=True)
 
-    queryset = _order(queryset, sort, min_count).prefetch_related(
-        "specialties",
-        "languages",
-        "locations",
-        Prefetch("photo", queryset=get_image_model().objects.prefetch_renditions(CARD_PHOTO_SPEC)),
+    queryset = (
+        _order(queryset, sort, min_count)
+        .select_related("rating")
+        .prefetch_related(
+            "specialties",
+            "languages",
+            "locations",
+            Prefetch("photo", queryset=get_image_model().objects.prefetch_renditions(CARD_PHOTO_SPEC)),
+        )
     )
 
     paginator = Paginator(queryset, PER_PAGE)
@@ -247,7 +252,7 @@ def clinician_jsonld_data(page, request=None, aggregate: dict | None = None) -> 
     """schema.org ``Physician`` data for a clinician's public profile.
 
     ``aggregate`` is ``{"average": …, "count": …}``; when None, the page's
-    denormalised ``rating_average``/``rating_count`` are used. The rating is
+    ``ClinicianRating`` (``page.rating_summary``) is used. The rating is
     included only when ``count >= PORTAL_SOCIAL_REVIEWS_MIN_COUNT``, the same
     rule as the stars shown on the page.
     """
@@ -291,7 +296,8 @@ def clinician_jsonld_data(page, request=None, aggregate: dict | None = None) -> 
         data["telephone"] = phones[0]
 
     if aggregate is None:
-        aggregate = {"average": page.rating_average, "count": page.rating_count}
+        summary = page.rating_summary
+        aggregate = {"average": summary.average, "count": summary.count}
     count = int(aggregate.get("count") or 0)
     average = _number(aggregate.get("average"))
     if stars_are_public(count) and average is not None:

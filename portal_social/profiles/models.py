@@ -105,9 +105,9 @@ class ClinicianIndexPage(Page):
 class ClinicianPage(RoutablePageMixin, Page):
     """One clinician's public profile.
 
-    Public by design: nothing here is PHI. Ratings are denormalised
-    (``rating_count``, ``rating_average``) by the review actions so the
-    directory sorts and shows stars without a query per clinician.
+    Public by design: nothing here is PHI. Ratings are not page fields: they
+    live in ``ClinicianRating`` (``rating_summary``), outside page revisions,
+    so publishing an older revision cannot write old star counts back.
 
     Its text fields stay in the clear because they are public and clean by
     construction: every one is published on the profile, the directory
@@ -150,8 +150,6 @@ class ClinicianPage(RoutablePageMixin, Page):
         related_name="clinician_page",
         help_text=_("The clinician's portal account, which may edit this page."),
     )
-    rating_count = models.PositiveIntegerField(default=0, editable=False)
-    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
@@ -196,7 +194,18 @@ class ClinicianPage(RoutablePageMixin, Page):
 
     class Meta:
         verbose_name = _("clinician")
-        indexes = [models.Index(fields=["last_name", "first_name"]), models.Index(fields=["rating_average"])]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    @property
+    def rating_summary(self) -> ClinicianRating:
+        """This clinician's star aggregates; an unsaved zero row when nobody has rated them yet.
+
+        Reads ``self.rating`` (one query, or none after ``select_related("rating")``).
+        """
+        try:
+            return self.rating
+        except ClinicianRating.DoesNotExist:
+            return ClinicianRating(clinician_id=self.pk)
 
     @property
     def display_name(self) -> str:
@@ -244,6 +253,32 @@ class ClinicianPage(RoutablePageMixin, Page):
         from portal_social.profiles import self_service
 
         return self_service.edit_profile(request, self)
+
+
+class ClinicianRating(models.Model):
+    """A clinician's star aggregates: one row per ``ClinicianPage``, numbers only.
+
+    Kept out of the page on purpose. A Wagtail page's fields are copied into
+    every revision, and publishing a revision (the self-service approval
+    workflow publishes the clinician's draft, saved before later ratings)
+    writes them all back; aggregates stored on the page would be reset to
+    the values of the day the draft was saved. Written only by
+    ``actions.refresh_aggregates``, under this row's lock, from the counted
+    reviews. No row means no ratings yet.
+    """
+
+    clinician = models.OneToOneField(
+        ClinicianPage, primary_key=True, on_delete=models.CASCADE, related_name="rating", editable=False
+    )
+    count = models.PositiveIntegerField(default=0, editable=False)
+    average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("clinician rating")
+        indexes = [models.Index(fields=["average"], name="portal_soc_rating_avg_idx")]
+
+    def __str__(self) -> str:
+        return f"Rating of {self.clinician_id}"
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -312,7 +312,8 @@ def profile_context(request, page) -> dict:
     ``exclusion_policy_url``.
     """
     min_count = app_settings.REVIEWS_MIN_COUNT
-    count = page.rating_count or 0
+    summary = page.rating_summary
+    count = summary.count or 0
     show_aggregate = count >= min_count
     labels = question_labels()
 
@@ -325,8 +326,8 @@ def profile_context(request, page) -> dict:
             .annotate(average=Avg("stars"))
             .values_list("question", "average")
         )
-        aggregate["average"] = page.rating_average
-        aggregate["visual"] = stars_visual(page.rating_average)
+        aggregate["average"] = summary.average
+        aggregate["visual"] = stars_visual(summary.average)
         aggregate["questions"] = [
             (label, Decimal(str(averages[key])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
             for key, label in labels.items()

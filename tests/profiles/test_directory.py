@@ -16,7 +16,7 @@ from portal_social.profiles.directory import (
     parse_page_number,
     search_terms,
 )
-from portal_social.profiles.models import ClinicianPage, Condition
+from portal_social.profiles.models import ClinicianRating, Condition
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def names(response) -> list[str]:
 
 
 def set_rating(page, count, average):
-    ClinicianPage.objects.filter(pk=page.pk).update(rating_count=count, rating_average=average)
+    ClinicianRating.objects.update_or_create(clinician_id=page.pk, defaults={"count": count, "average": average})
 
 
 # Listing -------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_sort_by_rating_lists_public_ratings_first_then_everyone_else_by_name(cl
     response = client.get(URL, {"sort": "rating"})
 
     assert names(response) == ["Young", "Zimmer", "Xu", "Adams", "Baker"]
-    assert unrated.rating_average is None
+    assert unrated.rating_summary.average is None
 
 
 def test_unknown_sort_falls_back_to_name(client, make_clinician):

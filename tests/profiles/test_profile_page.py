@@ -17,7 +17,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from portal_social.profiles.directory import clinician_jsonld, clinician_jsonld_data
-from portal_social.profiles.models import ClinicianPage, Condition, Location
+from portal_social.profiles.models import ClinicianRating, Condition, Location
 from portal_social.templatetags.portal_social_profiles import star_icons, tel_uri
 
 pytestmark = pytest.mark.django_db
@@ -76,10 +76,11 @@ def reviews(monkeypatch, reviews_template):
 
         def real(request, page):
             min_count = app_settings.REVIEWS_MIN_COUNT
+            summary = page.rating_summary
             return {
                 "reviews": [],
-                "show_aggregate": page.rating_count >= min_count,
-                "aggregate": {"average": page.rating_average, "count": page.rating_count, "questions": []},
+                "show_aggregate": summary.count >= min_count,
+                "aggregate": {"average": summary.average, "count": summary.count, "questions": []},
                 "review_url": "",
                 "can_review": False,
                 "min_count": min_count,
@@ -138,7 +139,7 @@ def jsonld(html: str) -> dict:
 
 
 def set_rating(page, count, average):
-    ClinicianPage.objects.filter(pk=page.pk).update(rating_count=count, rating_average=average)
+    ClinicianRating.objects.update_or_create(clinician_id=page.pk, defaults={"count": count, "average": average})
 
 
 # Content ------------------------------------------------------------------------------------------

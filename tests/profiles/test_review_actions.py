@@ -170,7 +170,7 @@ def test_second_review_within_twelve_months_is_refused(patient, clinician):
     assert Review.objects.count() == 1
     assert ReviewRating.objects.count() == len(app_settings.REVIEW_QUESTIONS)
     clinician.refresh_from_db()
-    assert (clinician.rating_count, clinician.rating_average) == (1, Decimal("5.00"))
+    assert (clinician.rating_summary.count, clinician.rating_summary.average) == (1, Decimal("5.00"))
 
 
 @pytest.mark.django_db
@@ -182,8 +182,8 @@ def test_review_older_than_twelve_months_is_superseded(patient, make_patient, cl
     old.refresh_from_db()
     assert old.superseded_by_id == new.pk
     clinician.refresh_from_db()
-    assert clinician.rating_count == 2
-    assert clinician.rating_average == Decimal("4.00")  # (3 + 5) / 2: the old 1-star no longer counts
+    assert clinician.rating_summary.count == 2
+    assert clinician.rating_summary.average == Decimal("4.00")  # (3 + 5) / 2: the old 1-star no longer counts
     assert list(Review.objects.counted().filter(author=patient)) == [new]
     assert AuditEvent.objects.get(action="review.submit", target_id=str(new.pk)).details["superseded"] == 1
     # The replaced review leaves the public list too, comment and all.
@@ -259,7 +259,7 @@ def test_clean_comment_from_established_account_is_published(patient, clinician)
     assert "<strong>Kind</strong>" in review.comment_html
     assert review.overall == Decimal("5.00")
     clinician.refresh_from_db()
-    assert (clinician.rating_count, clinician.rating_average) == (1, Decimal("5.00"))
+    assert (clinician.rating_summary.count, clinician.rating_summary.average) == (1, Decimal("5.00"))
     event = AuditEvent.objects.get(action="review.submit")
     assert event.patient_id == patient.pk and event.details["status"] == "published"
 
@@ -280,7 +280,7 @@ def test_phi_comment_is_held_with_a_reason_that_never_repeats_it(patient, clinic
     assert PHONE not in caplog.text and EMAIL not in caplog.text
     # Stars count while the comment waits.
     clinician.refresh_from_db()
-    assert clinician.rating_count == 1
+    assert clinician.rating_summary.count == 1
 
 
 @pytest.mark.django_db
@@ -356,7 +356,7 @@ def test_reject_needs_a_reason_and_keeps_the_stars(patient, clinician, moderator
     review.refresh_from_db()
     assert review.status == Review.Status.REJECTED and review.rejection_reason == "Not about care"
     clinician.refresh_from_db()
-    assert clinician.rating_count == 1
+    assert clinician.rating_summary.count == 1
     assert "review.reject" in audit_actions(review)
 
 
@@ -423,7 +423,7 @@ def test_appeal_hides_then_dismissal_restores(patient, clinician, clinician_user
     assert review.status == Review.Status.APPEALED
     assert not Review.objects.published().filter(pk=review.pk).exists()
     clinician.refresh_from_db()
-    assert clinician.rating_count == 1  # stars still count
+    assert clinician.rating_summary.count == 1  # stars still count
     with pytest.raises(ValidationError):
         actions.appeal_review(clinician_user=clinician_user, review=review, reason="Again")
     with pytest.raises(ValidationError):
@@ -446,7 +446,7 @@ def test_upheld_appeal_rejects_the_comment_but_stars_count(patient, clinician, c
     review.refresh_from_db()
     assert review.status == Review.Status.REJECTED
     clinician.refresh_from_db()
-    assert (clinician.rating_count, clinician.rating_average) == (1, Decimal("1.00"))
+    assert (clinician.rating_summary.count, clinician.rating_summary.average) == (1, Decimal("1.00"))
 
 
 @pytest.mark.django_db
