@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from portal_social import signals
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, audit, phi, ratelimit, roles, text, user_text
+from portal_social.core import access, audit, locking, phi, ratelimit, roles, text, user_text
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
@@ -115,13 +115,7 @@ def _signed_in(user) -> bool:
 
 def _lock_clinician(clinician_id) -> None:
     """Serialise writers on one clinician's reviews (row lock; SQLite locks the database on write)."""
-    queryset = ClinicianPage.objects.filter(pk=clinician_id)
-    if connection.features.has_select_for_update:
-        if connection.features.has_select_for_update_of:
-            queryset = queryset.select_for_update(of=("self",))
-        else:
-            queryset = queryset.select_for_update()
-    list(queryset.values_list("pk", flat=True))
+    list(locking.locked(ClinicianPage.objects.filter(pk=clinician_id)).values_list("pk", flat=True))
 
 
 def refresh_aggregates(clinician: ClinicianPage) -> ClinicianRating:
@@ -199,14 +193,7 @@ def _clean_text(value, field: str, *, required: bool, max_length: int, empty_mes
 
 def _locked_review(review: Review) -> Review:
     """Re-read ``review`` inside the transaction, locked where the database can."""
-    queryset = Review.objects.select_related("clinician")
-    if connection.features.has_select_for_update:
-        queryset = (
-            queryset.select_for_update(of=("self",))
-            if connection.features.has_select_for_update_of
-            else (queryset.select_for_update())
-        )
-    return queryset.get(pk=review.pk)
+    return locking.locked(Review.objects.select_related("clinician")).get(pk=review.pk)
 
 
 def _sync(target: Review, source: Review) -> None:
@@ -624,13 +611,18 @@ def resolve_appeal(
     Preconditions: ``moderator`` holds ``portal_social.moderate_reviews``
     (else ``ModerationDenied``); the appeal is still open — else
     ``ValidationError``. The clinician is told, in generic words.
+
+    Locks the review, then the appeal (the order every review action
+    uses), and reads the appeal's state only once both are held: of two
+    moderators deciding one appeal at once, the second waits for the
+    first to commit, then finds it decided.
     """
     _require_moderator(moderator, appeal.review)
     with transaction.atomic():
-        locked_appeal = ReviewAppeal.objects.select_related("clinician_user").get(pk=appeal.pk)
+        review = _locked_review(appeal.review)
+        locked_appeal = locking.locked(ReviewAppeal.objects.select_related("clinician_user")).get(pk=appeal.pk)
         if locked_appeal.resolved_at is not None:
             raise ValidationError({NON_FIELD_ERRORS: [_("This appeal has already been decided.")]})
-        review = _locked_review(locked_appeal.review)
         now = timezone.now()
         ReviewAppeal.objects.filter(pk=appeal.pk).update(resolved_at=now, upheld=bool(upheld))
         if upheld:
