@@ -44,7 +44,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core import phi
+from portal_social.core import phi, public_reply
 
 if TYPE_CHECKING:
     from django import forms
@@ -79,8 +79,11 @@ class Destination:
     #: Rendered from Markdown by ``core.text.render``: screen the rendered text too.
     markdown: bool
     description: str
-    #: The form error for a refusal; ``%(kinds)s`` names what was found.
+    #: The form error for a refusal; ``%(kinds)s`` names what was found, ``%(what)s`` says it in phrases.
     refusal: Promise | str = ""
+    #: The stricter rules of ``core.public_reply`` on top of ``phi.scan``: ``"reply"`` (staff
+    #: replies: names, dates, care), ``"biography"`` (a particular patient) or ``""`` (none).
+    strict: str = ""
 
 
 DESTINATIONS: dict[str, Destination] = {
@@ -96,18 +99,25 @@ DESTINATIONS: dict[str, Destination] = {
             "public_profile",
             phi=REFUSE,
             markdown=False,
-            description="A clinician's public profile (self-service): never holds PHI.",
+            description="A clinician's public profile (self-service): never holds PHI, never names or "
+            "describes a patient.",
             refusal=_(
                 "Your profile is public, so it cannot include personal details (found: %(kinds)s). "
+                "Do not name or describe a particular patient. "
                 "Clinic phone numbers and addresses belong in Locations, which an administrator manages."
             ),
+            strict="biography",
         ),
         Destination(
             "staff_public_reply",
             phi=REFUSE,
             markdown=True,
             description="Staff's public reply to a patient: must not disclose or confirm anything about care.",
-            refusal=_("Responses are public, so they must not contain personal or health details (found: %(kinds)s)."),
+            refusal=_(
+                "Responses are public, so they must not contain personal or health details. Remove %(what)s. "
+                "Do not confirm that the writer is a patient; invite them to contact you privately instead."
+            ),
+            strict="reply",
         ),
         Destination(
             "moderation_note",
@@ -211,9 +221,9 @@ class Screening:
 
     @property
     def kinds(self) -> list[str]:
-        """The kinds found, in ``phi.KINDS`` order."""
+        """The kinds found, in ``phi.KINDS`` order, then ``public_reply.KINDS``."""
         found = {f.kind for f in (*self.findings, *self.shown)}
-        return [kind for kind in phi.KINDS if kind in found]
+        return [kind for kind in (*phi.KINDS, *public_reply.KINDS) if kind in found]
 
     @property
     def held(self) -> bool:
@@ -227,10 +237,18 @@ class Screening:
 
     def message(self) -> str:
         """The refusal, naming only the kinds found, never the text."""
-        labels = ", ".join(str(phi.LABELS.get(kind, kind)) for kind in self.kinds)
+        labels = ", ".join(str(phi.LABELS.get(kind) or public_reply.LABELS.get(kind, kind)) for kind in self.kinds)
+        phrases = public_reply.describe(self.kinds)
+        what = "; ".join(phrases[:-1]) + (_("; and ") if len(phrases) > 1 else "") + phrases[-1] if phrases else ""
         return str(self.destination.refusal or _("This cannot include personal details (found: %(kinds)s).")) % {
-            "kinds": labels
+            "kinds": labels,
+            "what": what,
         }
+
+    @property
+    def guidance(self) -> tuple:
+        """How to write for this destination instead (staff replies: the public-response steps)."""
+        return public_reply.GUIDANCE if self.destination.strict == "reply" and self.held else ()
 
 
 def _shown_text(value: str) -> str:
@@ -248,13 +266,24 @@ def screen(value: str, *, destination: str) -> Screening:
     target = DESTINATIONS[destination]
     if target.phi == ALLOW or not isinstance(value, str) or not value:
         return Screening(target)
+    strict = _STRICT.get(target.strict)
     findings = phi.scan(value)
+    if strict is not None:
+        findings = sorted([*findings, *strict(value)], key=lambda f: (f.start, f.end))
     shown: list[phi.Finding] = []
     if target.markdown and not findings:
         rendered = _shown_text(value)
         if rendered and rendered != value.strip():
-            shown = phi.scan(rendered)
+            shown = phi.scan(rendered) + (strict(rendered) if strict is not None else [])
+    if strict is not None and not findings and not shown:
+        # The stricter rules read the text as a reader sees it, too ("３/４", invisible characters).
+        folded = phi.normalise(value)
+        if folded != value:
+            shown = strict(folded)
     return Screening(target, findings, shown)
+
+
+_STRICT = {"reply": public_reply.scan_reply, "biography": public_reply.scan_biography}
 
 
 def _as_text(model_field, value) -> str:

@@ -677,22 +677,10 @@ def respond_to_review(
         body_html = text.render(source)
     except text.TextTooLong as exc:
         raise ValidationError({"body": exc.messages}) from None
+    # The staff_public_reply screen: PHI, and any name, date or wording that confirms care.
     screening = user_text.screen_field(ReviewResponse, "body_source", source)
     if screening.held:
-        what = reviews.phi_reason([*screening.findings, *screening.shown])["message"]
-        raise ValidationError(
-            {
-                "body": [
-                    _(
-                        "Responses are public, so they must not contain personal or health details. %(what)s "
-                        "Remove it, and do not confirm that the writer is a patient; invite them to contact "
-                        "you privately instead."
-                    )
-                    % {"what": what}
-                ]
-            },
-            code="phi",
-        )
+        raise ValidationError({"body": [ValidationError(screening.message(), code="phi")]})
     with transaction.atomic():
         locked = _locked_review(review)
         if locked.status != Review.Status.PUBLISHED:

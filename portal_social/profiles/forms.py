@@ -126,8 +126,9 @@ class ResponseForm(forms.Form):
         label=_("Public response"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
-            "Shown under the review. Never confirm that the writer is a patient or mention their care; "
-            "thank them and invite them to contact the patient experience team."
+            "Shown under the review. Thank them, apologise, and invite them to contact the patient experience "
+            "team privately. Never confirm that the writer is a patient: no names, no dates, nothing about a "
+            "visit, their records, results or treatment."
         ),
         error_messages={"required": _("Write a response.")},
     )

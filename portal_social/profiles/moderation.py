@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal_social.core import access, audit, phi
+from portal_social.core import access, audit, phi, public_reply
 from portal_social.profiles import actions, reviews
 from portal_social.profiles.forms import RejectForm, ResponseForm
 from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
@@ -222,6 +222,7 @@ def respond(request, review_id):
     review = get_object_or_404(Review.objects.published().select_related("clinician"), pk=review_id)
     existing = getattr(review, "response", None)
     form = ResponseForm(request.POST if request.method == "POST" else None)
+    guidance = ()
     if request.method == "POST" and existing is None and form.is_valid():
         try:
             actions.respond_to_review(
@@ -231,6 +232,8 @@ def respond(request, review_id):
             raise Http404() from None
         except ValidationError as exc:
             form.add_action_errors(exc)
+            if any(error.code == "phi" for error in getattr(exc, "error_dict", {}).get("body", ())):
+                guidance = public_reply.GUIDANCE  # held: how to answer in public instead
         else:
             messages.success(request, _("Your response is published under the review."))
             return HttpResponseRedirect(reverse("portal_social_review_respond_list"))
@@ -243,6 +246,7 @@ def respond(request, review_id):
             "ratings": reviews.rating_rows(review),
             "existing": existing,
             "form": form,
+            "guidance": guidance,
             "header_title": _("Respond to a review"),
         },
     )
