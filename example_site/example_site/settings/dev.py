@@ -24,3 +24,7 @@ if os.environ.get("PORTAL_DB_PATH"):
 
 # WebAuthn needs a secure origin; 127.0.0.1 over http is allowed for development.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+
+# DEBUG would answer a 404 with Django's technical page; the demo shows the
+# portal's own 404.html instead (docs/development.md, "Error pages").
+MIDDLEWARE = [*MIDDLEWARE, "hospital.middleware.PortalNotFoundPageMiddleware"]  # noqa: F405
