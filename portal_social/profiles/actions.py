@@ -122,13 +122,13 @@ def refresh_aggregates(clinician: ClinicianPage) -> ClinicianRating:
     """Recompute the clinician's ``ClinicianRating`` from counted, not superseded, reviews.
 
     Call inside the action's transaction. The rating row is created if
-    missing, then locked (``SELECT … FOR UPDATE``) before the reviews are
+    missing, then locked (``core.locking``) before the reviews are
     counted, so two moderators deciding reviews of one clinician at once
     cannot leave a stale total: the second counts after the first commits.
     The aggregates live outside the page, so page revisions never carry them.
     """
     ClinicianRating.objects.get_or_create(clinician_id=clinician.pk)
-    list(ClinicianRating.objects.select_for_update().filter(pk=clinician.pk).values_list("pk", flat=True))
+    list(locking.locked(ClinicianRating.objects.filter(pk=clinician.pk)).values_list("pk", flat=True))
     totals = Review.objects.counted().filter(clinician_id=clinician.pk).aggregate(n=Count("pk"), avg=Avg("overall"))
     count = totals["n"] or 0
     average = None
