@@ -148,3 +148,27 @@ def test_wheel_installed_in_fresh_venv_migrates_with_no_extra_setting(wheel, tmp
     out = django_admin("showmigrations", "portal_social")
     assert "[X] 0001_initial" in out
     assert "[X] 0002_roles" in out
+
+
+def test_wheel_ships_every_template(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = {str(p.relative_to(ROOT)) for p in (ROOT / "portal_social" / "templates").rglob("*.html")}
+    assert templates and templates <= names
+
+
+def test_every_folder_of_the_package_is_declared_so_setuptools_builds_without_warnings():
+    """A folder setuptools finds but the configuration does not list gives a
+    warning on every build (and its files may be left out); so does a licence
+    classifier beside the SPDX licence expression."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    declared = {line.strip() for line in config["options"]["packages"].splitlines() if line.strip()}
+    found = {
+        ".".join(folder.relative_to(ROOT).parts)
+        for folder in [ROOT / "portal_social", *(ROOT / "portal_social").rglob("*")]
+        if folder.is_dir() and folder.name != "__pycache__" and any(p.is_file() for p in folder.iterdir())
+    }
+    assert found - declared == set()
+    assert not [c for c in config["metadata"]["classifiers"].splitlines() if c.strip().startswith("License ::")]
