@@ -3,6 +3,9 @@ from django.core.cache import cache
 
 from tests.factories import UserFactory, enrol_totp
 
+#: Clinician pages, patients and staff, for every test package.
+pytest_plugins = ["tests.clinicians"]
+
 
 @pytest.fixture
 def make_user(db):

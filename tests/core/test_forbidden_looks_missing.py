@@ -9,14 +9,6 @@ from portal_social.conf import app_settings
 from portal_social.core import roles
 from portal_social.profiles import actions
 from tests.factories import sign_in
-from tests.profiles import conftest as profile_fixtures
-
-# The review fixtures live with the profile tests.
-make_taxonomy = profile_fixtures.make_taxonomy
-make_clinician = profile_fixtures.make_clinician
-clinician_user = profile_fixtures.clinician_user
-clinician = profile_fixtures.clinician
-make_patient = profile_fixtures.make_patient
 
 pytestmark = pytest.mark.django_db
 

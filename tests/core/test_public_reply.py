@@ -10,15 +10,6 @@ from portal_social.profiles.models import ClinicianPage, ReviewResponse
 from portal_social.profiles.self_service import submit_profile_changes
 from portal_social.profiles.workflow import ensure_profile_workflow
 from tests.factories import sign_in
-from tests.profiles import conftest as _profiles
-
-make_taxonomy = _profiles.make_taxonomy
-make_clinician = _profiles.make_clinician
-clinician_user = _profiles.clinician_user
-clinician = _profiles.clinician
-make_patient = _profiles.make_patient
-patient = _profiles.patient
-px = _profiles.px
 
 REPORTED = "Thank you Mr. Carter, we reviewed your chart from your 3/4 visit and your A1c is improving."
 ORG_NUMBER = "555-010-2000"  # the organisation's public line (PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS)

@@ -14,16 +14,6 @@ from portal_social.profiles.models import ClinicianPage, Review, ReviewReport
 from portal_social.profiles.self_service import submit_profile_changes
 from portal_social.profiles.workflow import ensure_profile_workflow
 from tests.factories import sign_in
-from tests.profiles import conftest as _profiles
-
-# The clinician-profile fixtures: published pages, patients on a care team, PX staff.
-make_taxonomy = _profiles.make_taxonomy
-make_clinician = _profiles.make_clinician
-clinician_user = _profiles.clinician_user
-clinician = _profiles.clinician
-make_patient = _profiles.make_patient
-patient = _profiles.patient
-px = _profiles.px
 
 TEXT_FIELDS = (models.CharField, models.TextField, StreamField)  # rich text is a TextField
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal_social.profiles.npi import npi_is_valid, validate_npi
-from tests.profiles.conftest import valid_npi
+from tests.clinicians import valid_npi
 
 #: The worked example in CMS's "NPI check digit" guidance.
 CMS_EXAMPLE = "1234567893"

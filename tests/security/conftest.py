@@ -10,17 +10,7 @@ from portal_social.core import roles
 from portal_social.profiles import actions
 from portal_social.profiles.models import ClinicianPage, Review
 from portal_social.profiles.workflow import ensure_profile_workflow
-from tests.profiles import conftest as _profiles
-
-# The clinician-profile fixtures, shared: published pages, patients on a care team, staff.
-make_taxonomy = _profiles.make_taxonomy
-make_clinician = _profiles.make_clinician
-clinician_user = _profiles.clinician_user
-clinician = _profiles.clinician
-make_patient = _profiles.make_patient
-patient = _profiles.patient
-moderator = _profiles.moderator
-px = _profiles.px
+from tests.clinicians import ESTABLISHED
 
 
 @dataclass
@@ -46,7 +36,7 @@ def world(directory_page, clinician, clinician_user, patient, make_patient, mode
         author=make_patient(), clinician=clinician, ratings=_ratings(2), comment="Call me at 555-867-5309 please."
     )
     published = actions.submit_review(
-        author=make_patient(date_joined=timezone.now() - _profiles.ESTABLISHED),
+        author=make_patient(date_joined=timezone.now() - ESTABLISHED),
         clinician=clinician,
         ratings=_ratings(5),
         comment="Dr Lopez listened and explained everything.",

@@ -1,3 +1,6 @@
+"""Clinician-profile fixtures shared by every test package: published pages,
+patients on a care team, moderators and PX staff (loaded by tests/conftest.py)."""
+
 import datetime
 import itertools
 
