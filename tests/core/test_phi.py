@@ -1,5 +1,6 @@
 """The PHI scanner: what it finds, what it leaves alone, how fast, and on the corpus."""
 
+import contextlib
 import dataclasses
 import importlib.util
 import itertools
@@ -15,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from portal_social.core import phi
-from portal_social.core.phi import Finding, redact, scan
+from portal_social.core.phi import Finding, contact, dates, engine, folding, identifiers, names, places, redact, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -600,7 +601,7 @@ class _EveryCueWord(str):
         return True
 
 
-class _UnfilteredText(phi._Text):
+class _UnfilteredText(engine._Text):
     __slots__ = ()
 
     def __init__(self, work):
@@ -623,13 +624,22 @@ def _scan_without_prefilters(text):
         return list(pattern.finditer(work))
 
     always = re.compile("")
-    with (
-        mock.patch.object(phi, "_Text", _UnfilteredText),
-        mock.patch.object(phi, "_matches_at", everywhere),
-        mock.patch.object(phi, "_matches_in", everywhere),
-        mock.patch.object(phi, "_url_matches", lambda t: list(phi._URL.finditer(t.work))),
-        mock.patch.object(phi, "_MAC_HINTS", (always, always)),
-    ):
+    replacements = {
+        "_Text": _UnfilteredText,
+        "_matches_at": everywhere,
+        "_matches_in": everywhere,
+        "_url_matches": lambda t: list(contact._URL.finditer(t.work)),
+        "_MAC_HINTS": (always, always),
+    }
+    with contextlib.ExitStack() as stack:
+        # Each detector module imported the engine's helpers by name: replace them wherever they are bound.
+        replaced = set()
+        for module in (engine, contact, identifiers, dates, places, names):
+            for name, value in replacements.items():
+                if hasattr(module, name):
+                    stack.enter_context(mock.patch.object(module, name, value))
+                    replaced.add(name)
+        assert replaced == set(replacements), "a prefilter moved: replace it where it now lives"
         return scan(text)
 
 
@@ -851,12 +861,12 @@ def test_folding_tables_cover_every_plane():
 
     for cp in itertools.chain(range(0x20000, 0xE0000), range(0xE1000, 0x110000)):
         char = chr(cp)
-        if phi._changes(char) or phi._reorders(char):
+        if folding._changes(char) or folding._reorders(char):
             assert unicodedata.category(unicodedata.normalize("NFKC", char)[0]) == "Lo", hex(cp)
 
 
 def _display(text, base=0):
-    order, levels = phi._visual_order(text, base)
+    order, levels = folding._visual_order(text, base)
     return "".join(text[k] for k in order if unicodedata.category(text[k]) != "Cf")
 
 
@@ -894,8 +904,8 @@ def _reorder_by_passes(levels):
 @given(st.lists(st.integers(0, 126), min_size=1, max_size=40), st.sampled_from([3, 12, 126]))
 def test_reordering_matches_rule_l2_at_any_depth(levels, ceiling):
     levels = [level % (ceiling + 1) for level in levels]
-    assert phi._reorder(levels, 0) == _reorder_by_passes(levels)
-    assert phi._reorder(levels, 5) == [k + 5 for k in _reorder_by_passes(levels)]
+    assert folding._reorder(levels, 0) == _reorder_by_passes(levels)
+    assert folding._reorder(levels, 5) == [k + 5 for k in _reorder_by_passes(levels)]
 
 
 DISGUISE_UNITS = [

@@ -1,0 +1,162 @@
+"""The scanner's configuration: public numbers and sites, and the host's settings.
+
+``PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS``, ``PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS``,
+``PORTAL_SOCIAL_PHI_MRN_PATTERNS`` and the portal's own hosts are read on every
+scan and compiled once per distinct value.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from portal_social.conf import app_settings
+
+#: Numbers anyone may publish: emergency, crisis and information lines.
+PUBLIC_NUMBERS = ("911", "988", "411", "311", "211", "18002738255")
+
+#: Sites whose links are public information, not a person's.
+PUBLIC_DOMAINS = (
+    "cdc.gov",
+    "nih.gov",
+    "medlineplus.gov",
+    "cms.gov",
+    "medicare.gov",
+    "medicaid.gov",
+    "healthcare.gov",
+    "hhs.gov",
+    "fda.gov",
+    "samhsa.gov",
+    "va.gov",
+    "who.int",
+    "988lifeline.org",
+)
+
+
+class _Config(NamedTuple):
+    numbers: frozenset[str]
+    domains: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    mrn_patterns: tuple[re.Pattern[str], ...]
+    # Derived from domains and prefixes, for _url_allowed.
+    domain_set: frozenset[str]
+    domain_suffixes: tuple[str, ...]  # "." + domain
+    prefix_starts: tuple[str, ...]  # prefix + "/", prefix + "?"
+
+
+# --------------------------------------------------------------------------
+# Settings (read on every call, compiled once per distinct value)
+# --------------------------------------------------------------------------
+
+
+def _setting(name: str, default):
+    if not settings.configured:
+        return default
+    return getattr(settings, name, default)
+
+
+def _as_tuple(value, *, split: bool = True) -> tuple:
+    """A setting as a tuple; a comma-separated string (from the environment) is split."""
+    if value is None:
+        return ()
+    if isinstance(value, re.Pattern) or (isinstance(value, str) and not split):
+        value = [value]
+    elif isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+    return tuple(v for v in value if v)
+
+
+# The last configuration built, keyed by the settings object it was read from:
+# override_settings (and pytest-django's ``settings`` fixture) install a new
+# settings object and send ``setting_changed``, so either invalidates it.
+_config_cache: tuple[object, _Config] | None = None
+
+
+def _config() -> _Config:
+    global _config_cache
+    wrapped = settings._wrapped
+    cached = _config_cache
+    if cached is not None and cached[0] is wrapped:
+        return cached[1]
+    config = _read_config()
+    _config_cache = (wrapped, config)
+    return config
+
+
+@receiver(setting_changed)
+def _forget_config(**kwargs) -> None:
+    global _config_cache
+    _config_cache = None
+
+
+def _read_config() -> _Config:
+    if settings.configured:
+        numbers = app_settings.PHI_ALLOWED_NUMBERS
+        domains = app_settings.PHI_ALLOWED_DOMAINS
+        patterns = _as_tuple(app_settings.PHI_MRN_PATTERNS, split=False)
+    else:
+        numbers = domains = patterns = ()
+    hosts = _as_tuple(_setting("ALLOWED_HOSTS", ()))
+    key = tuple((p.pattern, p.flags) if isinstance(p, re.Pattern) else (str(p), 0) for p in patterns)
+    return _build_config(tuple(map(str, numbers)), tuple(map(str, domains)), tuple(map(str, hosts)), key)
+
+
+@functools.lru_cache(maxsize=32)
+def _build_config(
+    numbers: tuple[str, ...], domains: tuple[str, ...], hosts: tuple[str, ...], patterns: tuple[tuple[str, int], ...]
+) -> _Config:
+    allowed_numbers = {_phone_digits(n) for n in (*PUBLIC_NUMBERS, *numbers)}
+    allowed_numbers.discard("")
+    plain, prefixes = [], []
+    for entry in (*PUBLIC_DOMAINS, *domains, *_own_hosts(hosts)):
+        entry = _strip_scheme(entry.strip().lower()).lstrip(".")
+        if not entry:
+            continue
+        (prefixes if "/" in entry else plain).append(entry.rstrip("/") if "/" in entry else entry)
+    compiled = tuple(re.compile(p, f) for p, f in patterns)
+    return _Config(
+        frozenset(allowed_numbers),
+        tuple(plain),
+        tuple(prefixes),
+        compiled,
+        frozenset(plain),
+        tuple("." + d for d in plain),
+        tuple(p + end for p in prefixes for end in "/?"),
+    )
+
+
+def _own_hosts(hosts: Iterable[str]) -> list[str]:
+    """The portal's own host names (ALLOWED_HOSTS without wildcards and IPs)."""
+    own = []
+    for host in hosts:
+        host = host.strip().strip("[]")
+        if not host or "*" in host:
+            continue
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            own.append(host)
+    return own
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,15}://", re.ASCII | re.IGNORECASE)
+
+
+def _strip_scheme(value: str) -> str:
+    value = _SCHEME.sub("", value)
+    return value[4:] if value.startswith("www.") else value
+
+
+_NOT_A_DIGIT = re.compile(r"\D", re.ASCII)
+
+
+def _phone_digits(value: str) -> str:
+    digits = _NOT_A_DIGIT.sub("", value)
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits

@@ -1,0 +1,276 @@
+"""Detectors for contact details: phone and fax numbers, e-mail, URLs, handles, IP addresses."""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import itertools
+import re
+
+from portal_social.core.phi.config import _Config, _phone_digits, _strip_scheme
+from portal_social.core.phi.dates import _last
+from portal_social.core.phi.engine import (
+    _A,
+    _AI,
+    _LETTERS,
+    _SENTENCE_BREAK,
+    _TOKEN_REST,
+    _Hit,
+    _matches_at,
+    _Text,
+    register,
+)
+
+# --------------------------------------------------------------------------
+# Phone and fax numbers
+# --------------------------------------------------------------------------
+
+_EXT = r"(?P<ext>\s{0,2},?\s{0,2}(?:ext\.?|extension|x)\s{0,2}\d{1,6})?"
+_PHONE_NANP = re.compile(
+    r"(?<![\w+.\-/$])(?:\+?1[\s.-]{0,2})?(?:\(\d{3}\)|\d{3})[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}"
+    + _EXT
+    + r"(?![\w]|[.-]\d|/\d)",
+    _AI,
+)
+# International: "+" then 9-15 digits, each followed by at most two separators.
+_PHONE_INTL = re.compile(r"(?<![\w+])\+(?:\d[\s.()-]{0,2}){8,14}\d" + _EXT + r"(?![\w]|[.-]\d)", _AI)
+# A seven-digit local number only with a phone word earlier in the sentence.
+_PHONE_LOCAL = re.compile(r"(?<![\w.\-/$,])[2-9]\d{2}[-. ]\d{4}(?![\w]|[.-]\d)", _A)
+_PHONE_CUE = re.compile(
+    r"(?<![A-Za-z])(?:call|calling|phone|cell|mobile|text|texting|tel|fax|ring|dial|number|reach|contact|whatsapp)"
+    r"(?![A-Za-z])",
+    _AI,
+)
+# Whatever digits follow "my cell:" are a phone number, even mistyped ("555-0199-000").
+_PHONE_CUED = re.compile(
+    r"(?<![A-Za-z])(?:cell|phone|mobile|tel|fax|(?:phone\s{1,3})?number\s{1,3}is|(?:call|text|reach)\s{1,3}me\s{1,3}(?:at|on))"
+    r"(?![A-Za-z])[\s:#.]{0,4}(?P<v>\+?\d[\d\s.()-]{5,18}\d)(?![\w]|[.-]\d)",
+    _AI,
+)
+# Public product/clinician identifiers that look like phone numbers.
+_NOT_PHONE_CUE = re.compile(
+    r"(?<![A-Za-z])(?:ndc|npi|upc|lot|tracking|order|confirmation)(?![A-Za-z])[\s:#]{0,4}"
+    r"(?:(?:number|no\.?|code|#)[\s:#]{0,4})?$",
+    _AI,
+)
+
+
+_PHONE_CUED_STARTS = ("cell", "phone", "mobile", "tel", "fax", "number", "call", "text", "reach")
+
+
+@register("phone")
+def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
+    """NANP numbers in any common format, international "+" numbers, and
+    seven-digit local numbers after "call"/"phone"/"fax"; extensions included."""
+    # Every phone hit has seven digits or more; NANP and local numbers have a
+    # run of four, international ones a "+".
+    if t.ndigits < 7:
+        return []
+    work = t.work
+    hits = []
+    full_numbers = []  # every ten-digit/international match, allowed or not
+    patterns = []
+    if t.ndigits >= 10 and t.maxrun >= 4:
+        patterns.append(_PHONE_NANP)
+    if t.ndigits >= 9 and "+" in work:
+        patterns.append(_PHONE_INTL)
+    for pattern in patterns:
+        for m in pattern.finditer(work):
+            start, end = m.span()
+            full_numbers.append((start, end))
+            if _NOT_PHONE_CUE.search(work, max(0, start - 24), start):
+                continue
+            main_end = m.start("ext") if m.group("ext") else end
+            if _phone_digits(work[start:main_end]) not in config.numbers:
+                hits.append(("phone", start, end))
+    for m in _matches_at(_PHONE_CUED, work, t.starts(_PHONE_CUED_STARTS, _LETTERS)):
+        start, end = m.span("v")
+        digits = _phone_digits(m.group("v"))
+        if 7 <= len(digits) <= 15 and digits not in config.numbers:
+            hits.append(("phone", start, end))
+    full_numbers.sort()
+    starts = [span[0] for span in full_numbers]
+    reach = list(itertools.accumulate((span[1] for span in full_numbers), max))
+    for m in _PHONE_LOCAL.finditer(work) if t.maxrun >= 4 else ():
+        start, end = m.span()
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and reach[i] > start:
+            continue  # the last seven digits of a full number ("(800) 273-8255")
+        cue = _last(_PHONE_CUE.finditer(work, max(0, start - 40), start))
+        if cue is None or _SENTENCE_BREAK.search(work, cue.end(), start):
+            continue
+        if _phone_digits(m.group()) not in config.numbers:
+            hits.append(("phone", start, end))
+    return hits
+
+
+# --------------------------------------------------------------------------
+# E-mail, URL, handle, IP address
+# --------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}"
+    r"(?![\w-]|\.[A-Za-z0-9])",
+    _A,
+)
+
+
+@register("email")
+def _detect_email(t: _Text, config: _Config | None) -> list[_Hit]:
+    """E-mail addresses, including "+tags" and subdomains."""
+    if "@" not in t.work:
+        return []
+    return [("email", m.start(), m.end()) for m in _EMAIL.finditer(t.work)]
+
+
+_URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
+_SOCIAL = (
+    r"(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|youtube|youtu|threads|pinterest|reddit|snapchat"
+    r"|venmo|gofundme|caringbridge|patreon|medium|substack|tumblr|bsky|mastodon)"
+)
+_URL = re.compile(
+    r"(?<![\w@/.-])(?:(?:https?://|www\.)"
+    + _URL_CHARS
+    + r"{1,2000}"
+    # Bare domains with a path: any social site, or a common TLD.
+    + r"|(?:[a-z0-9-]{1,63}\.){0,4}(?:"
+    + _SOCIAL
+    + r"\.[a-z]{2,6}|[a-z0-9-]{1,63}\.(?:com|org|net|io|me|ly|gl|co|us|info|app|page|site|blog|link))/"
+    + _URL_CHARS
+    + r"{0,500})",
+    _AI,
+)
+_URL_TRAILING = ".,;:!?'\""
+
+
+_HOST_PART = re.compile(r"[^/?#]*")
+
+
+def _url_allowed(url: str, config: _Config) -> bool:
+    rest = _strip_scheme(url.lower())
+    host = _HOST_PART.match(rest).group().rsplit("@", 1)[-1].split(":", 1)[0]
+    if host in config.domain_set or host.endswith(config.domain_suffixes):
+        return True
+    return rest in config.prefixes or rest.startswith(config.prefix_starts)
+
+
+def _url_matches(t: _Text) -> list[re.Match[str]]:
+    """``_URL.finditer(work)``, run only on the words (runs of non-whitespace)
+    that hold a "/" or "www.": every match holds one, and none holds
+    whitespace or looks ahead."""
+    work, low = t.work, t.low
+    found: list[re.Match[str]] = []
+    pos = 0
+    while True:
+        anchor = low.find("/", pos)
+        www = low.find("www.", pos, anchor if anchor >= 0 else len(low))
+        if www >= 0:
+            anchor = www
+        if anchor < 0:
+            return found
+        # The word around the anchor; the previous word ended at ``pos``.
+        start = max([work.rfind(c, pos, anchor) for c in t.spaces], default=-1) + 1
+        start = max(start, pos)
+        end = _TOKEN_REST.match(work, anchor).end()
+        found.extend(_URL.finditer(work, start, end))
+        pos = end
+
+
+@register("url")
+def _detect_url(t: _Text, config: _Config) -> list[_Hit]:
+    """Links (http(s)://, www., bare social-profile and common-TLD paths) that
+    are not on a public or allowed domain."""
+    work = t.work
+    hits = []
+    for m in _url_matches(t):
+        start, end = m.span()
+        opened, closed = work.count("(", start, end), work.count(")", start, end)
+        while end > start and (work[end - 1] in _URL_TRAILING or (work[end - 1] == ")" and opened < closed)):
+            closed -= work[end - 1] == ")"
+            end -= 1
+        if end - start < 5 or _url_allowed(work[start:end], config):
+            continue
+        hits.append(("url", start, end))
+    return hits
+
+
+_HANDLE = re.compile(r"(?<![\w@.+/-])@(?P<h>[A-Za-z0-9_][A-Za-z0-9_.-]{0,29})(?![A-Za-z0-9_])", _A)
+_TIME_LIKE = re.compile(r"\d{1,2}(?::\d\d)?(?:am|pm|a|p)?", _AI)
+
+
+@register("handle")
+def _detect_handle(t: _Text, config: _Config | None) -> list[_Hit]:
+    """@username profile handles (not e-mail addresses, not "@7pm")."""
+    work = t.work
+    if "@" not in work:
+        return []
+    hits = []
+    for m in _HANDLE.finditer(work):
+        start, end = m.span()
+        while work[end - 1] in ".-":
+            end -= 1
+        handle = work[start + 1 : end]
+        if len(handle) < 2 or _TIME_LIKE.fullmatch(handle) or not re.search(r"[A-Za-z]", handle):
+            continue
+        hits.append(("handle", start, end))
+    return hits
+
+
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)", _A)
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::)[0-9A-Fa-f:.]{1,43}", _A)
+_VERSION_CUE = re.compile(
+    r"(?<![A-Za-z])(?:v|ver|version|build|release|update|policy|section|rule|step|chapter)\.?\s{0,3}$", _AI
+)
+
+
+def _ip_public(value: str) -> bool:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (address.is_loopback or address.is_unspecified)
+
+
+_HEX = "0123456789ABCDEFabcdef"
+
+
+def _ipv6_starts(work: str) -> list[int]:
+    """Where an IPv6 match can start: at "::", or at the first of the one to
+    four hex digits before a ":" (the look-behind rules out a longer run)."""
+    starts = []
+    colon = work.find(":")
+    while colon >= 0:
+        q = colon
+        while q > 0 and work[q - 1] in _HEX and colon - q < 5:
+            q -= 1
+        if 1 <= colon - q <= 4:
+            starts.append(q)
+        if work.startswith(":", colon + 1):
+            starts.append(colon)
+        colon = work.find(":", colon + 1)
+    return starts
+
+
+@register("ip_address")
+def _detect_ip_address(t: _Text, config: _Config | None) -> list[_Hit]:
+    """IPv4 and IPv6 addresses (not loopback, not version numbers)."""
+    work = t.work
+    hits = []
+    # An IPv4 match starts a run of at most three digits followed by ".".
+    n = len(work)
+    ipv4_starts = [s for s, e in t.runs if e - s <= 3 and e < n and work[e] == "."] if t.ndigits >= 4 else []
+    for m in _matches_at(_IPV4, work, ipv4_starts):
+        if _VERSION_CUE.search(work, max(0, m.start() - 12), m.start()):
+            continue
+        if _ip_public(m.group()):
+            hits.append(("ip_address", m.start(), m.end()))
+    # A hit holds two colons.
+    for m in _matches_at(_IPV6, work, _ipv6_starts(work)) if work.count(":") >= 2 else ():
+        start, end = m.span()
+        while end > start and work[end - 1] == ".":
+            end -= 1
+        if end < len(work) and (work[end].isalnum() or work[end] == "_"):
+            continue
+        if work.count(":", start, end) >= 2 and _ip_public(work[start:end]):
+            hits.append(("ip_address", start, end))
+    return hits
