@@ -415,3 +415,44 @@ def check_template_debug_logging(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register()
+def check_database_connections(app_configs=None, **kwargs):
+    """Persistent connections pile up under ASGI; SQLite without IMMEDIATE transactions fails concurrent writes."""
+    warnings = []
+    databases = getattr(settings, "DATABASES", {}) or {}
+    asgi = bool(getattr(settings, "ASGI_APPLICATION", None))
+    for alias, entry in databases.items():
+        age = entry.get("CONN_MAX_AGE", 0)
+        if asgi and age != 0:
+            warnings.append(
+                checks.Warning(
+                    f"DATABASES[{alias!r}] keeps connections open between requests (CONN_MAX_AGE={age!r}) "
+                    "and the portal runs under ASGI: every request runs in a thread of its own, so a kept "
+                    "connection is never reused and connections pile up until the database refuses new clients.",
+                    hint=(
+                        "Set CONN_MAX_AGE = 0; on PostgreSQL a bounded pool per process is better, "
+                        "OPTIONS = {'pool': {'min_size': 2, 'max_size': 8}} (needs psycopg[pool]), sized so that "
+                        "workers x max_size <= max_connections - headroom. "
+                        "portal_social.core.database.postgres_database() does both."
+                    ),
+                    id="portal_social.W012",
+                )
+            )
+        engine = entry.get("ENGINE", "")
+        mode = str((entry.get("OPTIONS") or {}).get("transaction_mode") or "").upper()
+        if engine == "django.db.backends.sqlite3" and mode not in ("IMMEDIATE", "EXCLUSIVE"):
+            warnings.append(
+                checks.Warning(
+                    f"DATABASES[{alias!r}] is SQLite with deferred transactions: two people saving at the "
+                    "same moment make one of them fail with 'database is locked'.",
+                    hint=(
+                        "Use portal_social.core.database.sqlite_database(path), or set OPTIONS "
+                        "{'transaction_mode': 'IMMEDIATE', 'timeout': 20, "
+                        "'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL'}."
+                    ),
+                    id="portal_social.W013",
+                )
+            )
+    return warnings

@@ -13,10 +13,15 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-if os.environ.get("DATABASE_URL"):
-    import dj_database_url
+# SQLite with the options every portal gets (portal_social.core.database):
+# IMMEDIATE transactions, a busy timeout, WAL. PostgreSQL as production
+# connects to it: no connection kept between requests.
+from portal_social.core.database import SQLITE_OPTIONS, postgres_database  # noqa: E402
 
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **SQLITE_OPTIONS}  # noqa: F405
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": postgres_database(os.environ["DATABASE_URL"])}
 
 if os.environ.get("REDIS_URL"):
     REDIS_URL = os.environ["REDIS_URL"]

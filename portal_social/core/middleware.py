@@ -1,6 +1,14 @@
-"""Request-level safeguards: MFA for staff, session lifetimes, no-store caching.
+"""Request-level safeguards: MFA for staff, session lifetimes, no-store caching,
+rate-limit refunds and a clear answer when the database is briefly unavailable.
 
-Install all three, in this order, after ``AuthenticationMiddleware`` and
+Install the first two near the top, after ``SecurityMiddleware`` and before
+``SessionMiddleware`` (so that a failure while saving the session is covered
+too)::
+
+    "portal_social.core.middleware.RateLimitRefundMiddleware",
+    "portal_social.core.middleware.DatabaseUnavailableMiddleware",
+
+and the other three, in this order, after ``AuthenticationMiddleware`` and
 allauth's ``AccountMiddleware``::
 
     "portal_social.core.middleware.NoStoreMiddleware",
@@ -13,21 +21,38 @@ other two answer with.
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
 import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
+from portal_social.core import ratelimit
 from portal_social.core.second_factor import user_has_mfa
 
-__all__ = ["NoStoreMiddleware", "SessionTimeoutMiddleware", "StaffMFAMiddleware", "user_has_mfa"]
+__all__ = [
+    "DatabaseUnavailableMiddleware",
+    "NoStoreMiddleware",
+    "RateLimitRefundMiddleware",
+    "SessionTimeoutMiddleware",
+    "StaffMFAMiddleware",
+    "user_has_mfa",
+]
+
+logger = logging.getLogger("portal_social.database")
 
 #: The only views a staff member may open before this session passed a second
 #: factor: signing in and out, password re-entry and reset, and enrolling or
@@ -213,3 +238,126 @@ class NoStoreMiddleware:
             response["Pragma"] = "no-cache"
             response["Expires"] = "0"
         return response
+
+
+class RateLimitRefundMiddleware:
+    """A request that fails gives back the rate-limit counts it used.
+
+    ``ratelimit.check`` records each count it adds on the current request; when
+    the request raises or answers 5xx (the server's failure, not the
+    person's), every one of them is taken back. Refusals (4xx, including the
+    429 of the limit itself) keep their counts.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with ratelimit.charges_for_request() as charges:
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                charges.refund()
+                raise
+            if response.status_code >= 500:
+                charges.refund()
+        return response
+
+
+#: Seconds a client is asked to wait (``Retry-After``) when the database is unavailable.
+RETRY_AFTER_SECONDS = 5
+
+#: Form fields never written back into the "please try again" page.
+_SECRET_FIELD = re.compile(r"pass|secret|token|csrf|otp|code|key|card|cvv|ssn", re.IGNORECASE)
+_WRITTEN = re.compile(r"[^\W\d_]")
+#: At most this many characters of posted text are kept.
+_MAX_KEPT = 200_000
+
+_TRANSIENT = (OperationalError, InterfaceError)
+_FAILED_ON = "_portal_social_database_unavailable"
+
+
+def _kept_fields(request: HttpRequest) -> list[dict]:
+    """The posted fields to put back in the form: not secrets, not files, bounded."""
+    try:
+        data = request.POST
+    except Exception:  # a body that cannot be read again
+        return []
+    kept, size = [], 0
+    for name in data:
+        if _SECRET_FIELD.search(name):
+            continue
+        for value in data.getlist(name):
+            size += len(value)
+            if size > _MAX_KEPT:
+                return kept
+            # Text someone wrote is shown to them again; choices (star
+            # ratings, ids) travel back unseen.
+            kept.append({"name": name, "value": value, "shown": bool(_WRITTEN.search(value))})
+    return kept
+
+
+def _on_uncaught_exception(sender, request=None, **kwargs):
+    # Sent while Django handles an exception nobody caught (also one raised in
+    # a middleware below ours): mark the request so that the middleware can
+    # replace the 500 page, which with DEBUG on would be a traceback.
+    exc = sys.exc_info()[1]
+    if request is not None and isinstance(exc, _TRANSIENT):
+        setattr(request, _FAILED_ON, type(exc).__name__)
+
+
+got_request_exception.connect(_on_uncaught_exception, dispatch_uid="portal_social_database_unavailable")
+
+
+class DatabaseUnavailableMiddleware:
+    """When the database is briefly unavailable, say "please try again" (503), never a traceback.
+
+    A write (POST and the like) gets a page that keeps what the person typed,
+    in a form that sends it again to the same address with a fresh CSRF
+    token; passwords, codes and tokens are never written back. Anything else
+    gets a plain "temporarily unavailable" page. Both carry ``Retry-After``.
+    Only the exception's class is logged: its message could quote the data.
+    The pages are ``portal_social/errors/try_again.html`` and
+    ``portal_social/errors/unavailable.html``, rendered without the request's
+    context processors (they may need the database); a host overrides them
+    like any template.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        failed = getattr(request, _FAILED_ON, None)
+        if failed and response.status_code == 500:
+            return unavailable_response(request, failed)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, _TRANSIENT):
+            return unavailable_response(request, type(exception).__name__)
+        return None
+
+
+def unavailable_response(request: HttpRequest, exception_name: str) -> HttpResponse:
+    """The 503 answer for a request that met an unavailable database."""
+    logger.warning("Database unavailable (%s) during a %s request; answered 503.", exception_name, request.method)
+    write = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+    if _wants_json(request):
+        response = JsonResponse(
+            {"error": "temporarily_unavailable", "message": "Please try again in a few seconds."}, status=503
+        )
+    else:
+        context = {"retry_after": RETRY_AFTER_SECONDS}
+        template = "portal_social/errors/unavailable.html"
+        if write:
+            template = "portal_social/errors/try_again.html"
+            context.update(
+                action=request.get_full_path(),
+                fields=_kept_fields(request),
+                csrf_token=get_token(request),
+            )
+        response = HttpResponse(render_to_string(template, context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -15,15 +15,25 @@ accounts.
 
 Addresses are ``portal_social.core.network.client_ip``: the client behind
 the trusted proxies, never an address a client can choose.
+
+Only attempts that succeed use up a limit. Inside a request served through
+``portal_social.core.middleware.RateLimitRefundMiddleware`` each count that
+``check`` adds is remembered for the request (``charges_for_request``), and
+given back when the request fails: an exception, or a 5xx answer such as
+"the database is busy, please try again". A patient whose review failed five
+times on the server's side can still send it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import ipaddress
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -161,10 +171,57 @@ def _wait(rate: Rate, window: int, now: float) -> int:
     return int((window + 1) * rate.seconds - now) + 1
 
 
+@dataclass
+class Charges:
+    """The counts one request added, so that they can be given back if it fails."""
+
+    keys: list[str] = field(default_factory=list)
+
+    def refund(self) -> int:
+        """Take back every count this request added; return how many were taken back."""
+        refunded = 0
+        keys, self.keys = self.keys, []
+        for key in keys:
+            try:
+                if cache.decr(key) < 0:  # the window ended and restarted meanwhile
+                    cache.delete(key)
+            except ValueError:  # the window ended: nothing to give back
+                continue
+            refunded += 1
+        return refunded
+
+
+_charges: contextvars.ContextVar[Charges | None] = contextvars.ContextVar(
+    "portal_social_ratelimit_charges", default=None
+)
+
+
+@contextmanager
+def charges_for_request() -> Iterator[Charges]:
+    """Remember the counts ``check`` adds inside the block (one request); the caller refunds them on failure."""
+    charges = Charges()
+    token = _charges.set(charges)
+    try:
+        yield charges
+    finally:
+        _charges.reset(token)
+
+
+def refund_current() -> int:
+    """Give back the counts the current request has added so far (for an action that failed cleanly)."""
+    charges = _charges.get()
+    return charges.refund() if charges is not None else 0
+
+
 def _hit(action: str, kind: str, value: str, rate: Rate, now: float) -> int | None:
     """Count one attempt; return seconds to wait if over the limit, else None."""
     window = int(now // rate.seconds)
-    if _incr(_key(action, kind, value, rate, window), rate) > rate.amount:
+    key = _key(action, kind, value, rate, window)
+    count = _incr(key, rate)
+    charges = _charges.get()
+    if charges is not None:
+        charges.keys.append(key)
+    if count > rate.amount:
         return _wait(rate, window, now)
     return None
 

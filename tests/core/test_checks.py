@@ -200,3 +200,58 @@ def test_template_debug_logging_is_a_warning():
     finally:
         template_logger.setLevel(previous)
     assert portal_checks.check_template_debug_logging() == []
+
+
+def _database(**entry):
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": "portal", **entry}
+
+
+def _database_check(asgi="example_site.asgi.application", **databases):
+    """``check_database_connections`` with these DATABASES (overriding DATABASES itself would reset connections)."""
+    from unittest import mock
+
+    from django.conf import settings as django_settings
+
+    overridden = _Overridden(django_settings, DATABASES=databases, ASGI_APPLICATION=asgi)
+    with mock.patch.object(portal_checks, "settings", overridden):
+        return portal_checks.check_database_connections()
+
+
+@pytest.mark.parametrize("age", [60, None])
+def test_persistent_connections_under_asgi_are_a_warning(age):
+    [warning] = _database_check(default=_database(CONN_MAX_AGE=age))
+    assert warning.id == "portal_social.W012"
+    assert warning.level == checks.WARNING
+    assert "CONN_MAX_AGE = 0" in warning.hint and "max_connections" in warning.hint
+
+
+def test_connections_closed_after_each_request_or_pooled_pass_under_asgi():
+    from portal_social.core.database import postgres_database
+
+    pooled = postgres_database("postgres://u:p@db.example.org:5432/portal", pool_max_size=8)
+    assert pooled["CONN_MAX_AGE"] == 0
+    assert pooled["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10}
+    per_request = postgres_database("postgres://u:p@db.example.org:5432/portal")
+    assert per_request["CONN_MAX_AGE"] == 0 and "pool" not in per_request.get("OPTIONS", {})
+    assert _database_check(default=_database(CONN_MAX_AGE=0), pooled=pooled, per_request=per_request) == []
+
+
+def test_persistent_connections_without_asgi_pass():
+    assert _database_check(asgi=None, default=_database(CONN_MAX_AGE=60)) == []
+
+
+def test_sqlite_with_deferred_transactions_is_a_warning():
+    from portal_social.core.database import sqlite_database
+
+    plain = {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}
+    assert _ids(_database_check(default=plain)) == {"portal_social.W013"}
+    assert _database_check(default=sqlite_database("db.sqlite3")) == []
+
+
+def test_the_example_and_test_settings_use_the_recommended_sqlite_options(settings):
+    from portal_social.core.database import SQLITE_OPTIONS
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("the suite runs on PostgreSQL")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert {key: options.get(key) for key in SQLITE_OPTIONS} == SQLITE_OPTIONS

@@ -174,3 +174,42 @@ def test_unknown_action_is_not_limited(make_user, settings):
 @pytest.mark.parametrize(("seconds", "text"), [(30, "30 seconds"), (60, "a minute"), (600, "10 minutes")])
 def test_message_says_how_long_to_wait(seconds, text):
     assert text in ratelimit.RateLimited(seconds).message
+
+
+@pytest.mark.django_db
+def test_counts_added_in_a_request_can_be_given_back(make_user, settings):
+    settings.PORTAL_SOCIAL_RATE_LIMITS = {"feedback": "2/h,3/h/ip"}
+    user = make_user(roles.PATIENT)
+    with ratelimit.charges_for_request() as charges:
+        ratelimit.check("feedback", request=_post_from("198.51.100.7", user), user=user)
+        ratelimit.check("feedback", request=_post_from("198.51.100.7", user), user=user)
+        assert len(charges.keys) == 4  # the person's count and the address's, twice
+        assert charges.refund() == 4
+        assert charges.keys == []
+    # Both limits are whole again: two more attempts pass, the third is refused.
+    for _ in range(2):
+        ratelimit.check("feedback", request=_post_from("198.51.100.7", user), user=user)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.check("feedback", request=_post_from("198.51.100.7", user), user=user)
+
+
+@pytest.mark.django_db
+def test_outside_a_request_counts_are_not_remembered(make_user, settings):
+    settings.PORTAL_SOCIAL_RATE_LIMITS = {"feedback": "1/h"}
+    user = make_user(roles.PATIENT)
+    ratelimit.check("feedback", user=user)
+    assert ratelimit.refund_current() == 0
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.check("feedback", user=user)
+
+
+@pytest.mark.django_db
+def test_a_refund_after_the_window_ended_gives_nothing_back(make_user, settings):
+    from django.core.cache import cache
+
+    settings.PORTAL_SOCIAL_RATE_LIMITS = {"feedback": "1/h"}
+    user = make_user(roles.PATIENT)
+    with ratelimit.charges_for_request() as charges:
+        ratelimit.check("feedback", user=user)
+        cache.clear()  # the window's count expired meanwhile
+        assert charges.refund() == 0

@@ -43,6 +43,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A failed request (5xx) does not use up the person's rate limits, and a
+    # database that is briefly unavailable answers "please try again" (503)
+    # keeping what was typed, never a traceback. Above the session middleware,
+    # so a failure while saving the session is covered too.
+    "portal_social.core.middleware.RateLimitRefundMiddleware",
+    "portal_social.core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,12 +86,12 @@ TEMPLATES = [
 ASGI_APPLICATION = "example_site.asgi.application"
 WSGI_APPLICATION = None
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
-    }
-}
+# SQLite, the embedded default: write transactions take the lock when they
+# begin and wait for it, WAL journal (docs/database.md). Good for a pilot or a
+# small clinic on one server; production.py uses PostgreSQL.
+from portal_social.core.database import sqlite_database  # noqa: E402
+
+DATABASES = {"default": sqlite_database(BASE_DIR / "db.sqlite3")}
 
 # One front door: passwords are checked only inside allauth's sign-in (lockout,
 # rate limits, second factor); every other login view is refused.

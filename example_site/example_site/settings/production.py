@@ -13,6 +13,11 @@ Everything secret or site-specific comes from the environment:
     PORTAL_SOCIAL_AUDIT_KEYS       comma-separated audit-chain keys, newest first
                                    (optional: derived from the encryption keys
                                    when unset; a key of its own is better)
+    PORTAL_DB_POOL_MAX_SIZE        connections each worker process keeps in a
+                                   psycopg pool (optional; needs psycopg[pool]).
+                                   Unset: a connection per request, closed
+                                   after it. Size: workers x this <=
+                                   max_connections - headroom (docs/database.md)
 """
 
 import os
@@ -35,9 +40,16 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = [host.strip() for host in env("ALLOWED_HOSTS").split(",") if host.strip()]
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if not host.startswith(".")]
 
-import dj_database_url  # noqa: E402
+from portal_social.core.database import postgres_database  # noqa: E402
 
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60, conn_health_checks=True)}
+# Never persistent connections under ASGI (check W012): every request runs in
+# a thread of its own, so a kept connection is never reused and piles up
+# until PostgreSQL refuses new clients. A bounded pool per process instead,
+# when PORTAL_DB_POOL_MAX_SIZE is set.
+_POOL_MAX_SIZE = os.environ.get("PORTAL_DB_POOL_MAX_SIZE", "").strip()
+DATABASES = {
+    "default": postgres_database(env("DATABASE_URL"), pool_max_size=int(_POOL_MAX_SIZE) if _POOL_MAX_SIZE else None)
+}
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
