@@ -291,6 +291,20 @@ class AppSettings:
         return _as_list(self._setting("WATCHED_WORDS", ()))
 
     @property
+    def BUSINESS_CALENDAR(self) -> dict:
+        """The default business calendar, for features that name no ``BusinessCalendar``.
+
+        A dict with any of ``name``, ``time_zone`` (IANA name), ``country`` and
+        ``subdivision`` (codes the ``holidays`` package supports; an empty
+        country means no public holidays) and ``hours``, one entry per weekday
+        ``"mon"`` … ``"sun"`` such as ``"08:00-12:00, 13:00-17:00"`` (a day
+        left out is closed). Keys left out keep their default: Monday to
+        Friday 09:00-17:00 in ``TIME_ZONE``, closed on US federal holidays.
+        See docs/calendar.md.
+        """
+        return dict(self._setting("BUSINESS_CALENDAR", {}))
+
+    @property
     def ORGANISATION_NAME(self) -> str:
         """The health system's name, shown in pages and notification emails.
 
