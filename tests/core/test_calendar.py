@@ -279,6 +279,7 @@ def test_default_calendar_follows_the_setting():
         ({"hours": {"monday": "09:00-17:00"}}, "Unknown weekday"),
         ({"hours": {"mon": "9 to 5"}}, "not a time of day"),
         ({"opening": "09:00"}, "unknown keys opening"),
+        ("09:00-17:00", "must be a dict"),
     ],
 )
 def test_wrong_default_calendar_is_reported_at_start_up(value, message):

@@ -62,11 +62,10 @@ _default_cache: dict[str, Schedule] = {}
 def _default_setting() -> dict:
     from portal_social.conf import app_settings
 
-    configured = getattr(app_settings, "BUSINESS_CALENDAR", None)
-    if configured is None:
-        configured = getattr(settings, "PORTAL_SOCIAL_BUSINESS_CALENDAR", {})
-    if not isinstance(configured, dict):
-        raise ImproperlyConfigured("PORTAL_SOCIAL_BUSINESS_CALENDAR must be a dict; see docs/calendar.md.")
+    try:
+        configured = app_settings.BUSINESS_CALENDAR
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured("PORTAL_SOCIAL_BUSINESS_CALENDAR must be a dict; see docs/calendar.md.") from None
     return {"time_zone": settings.TIME_ZONE or "UTC", **DEFAULT_CALENDAR, **configured}
 
 
