@@ -280,6 +280,8 @@ def test_default_calendar_follows_the_setting():
         ({"hours": {"mon": "9 to 5"}}, "not a time of day"),
         ({"opening": "09:00"}, "unknown keys opening"),
         ("09:00-17:00", "must be a dict"),
+        ({"hours": ["09:00-17:00"]}, "Unknown weekday 09:00-17:00"),
+        ({"hours": {"mon": 9}}, "hours must be a dict"),
     ],
 )
 def test_wrong_default_calendar_is_reported_at_start_up(value, message):

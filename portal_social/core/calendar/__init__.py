@@ -100,6 +100,11 @@ def default_schedule() -> Schedule:
             raise ImproperlyConfigured(
                 f"PORTAL_SOCIAL_BUSINESS_CALENDAR: {'; '.join(error.messages)} See docs/calendar.md."
             ) from None
+        except (TypeError, AttributeError, ValueError):
+            raise ImproperlyConfigured(
+                "PORTAL_SOCIAL_BUSINESS_CALENDAR: hours must be a dict such as "
+                '{"mon": "09:00-17:00"}. See docs/calendar.md.'
+            ) from None
     return _default_cache[key]
 
 
