@@ -4,7 +4,7 @@ Features register a rule per (model, action) and a visibility scope per model::
 
     from portal_social.core import access
 
-    @access.rule(Conversation, "view", phi=True)
+    @access.rule(Conversation, "view", phi=True, patient=lambda conversation: conversation.patient_id)
     def _participant_may_view(user, conversation):
         return conversation.participants.filter(pk=user.pk).exists()
 
@@ -15,8 +15,14 @@ Features register a rule per (model, action) and a visibility scope per model::
 Then views and actions ask::
 
     access.can(user, "view", conversation)          # bool
-    access.require(user, "view", conversation)      # raises NotFound (404)
+    access.require(user, "view", conversation, request=request)  # raises NotFound (404)
     access.visible(user, Conversation.objects.all())  # filtered in SQL
+
+``require`` is how a feature opens an object. When the action is marked
+``phi=True`` it writes the ``phi.read`` audit event itself, naming the
+patient (the ``patient`` argument, or the model's ``patient=`` hook), so no
+feature can open PHI and forget to record it. ``can`` only answers the
+question and records nothing: use it to decide what to show, not to open.
 
 Deny by default: an action nobody registered is refused, a model without a
 scope is invisible, and superusers get no blanket pass to PHI: rules ask
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
 
 Rule = Callable[["AbstractBaseUser", Any], bool]
 Scope = Callable[["AbstractBaseUser"], Q]
+#: ``func(obj)`` -> the patient whose record ``obj`` is: a user, a user id, or None.
+PatientOf = Callable[[Any], "AbstractBaseUser | int | None"]
 
 
 class NotFound(Http404):
@@ -59,23 +67,50 @@ class _Registered:
 
 _rules: dict[tuple[type, str], list[_Registered]] = {}
 _scopes: dict[type, list[Scope]] = {}
+_patients: dict[type, PatientOf] = {}
 #: Actions that break-the-glass may open (reading, never changing).
 BREAK_GLASS_ACTIONS = frozenset({"view"})
 
 
-def rule(model: type[Model], action: str, *, phi: bool = False) -> Callable[[Rule], Rule]:
+def rule(
+    model: type[Model], action: str, *, phi: bool = False, patient: PatientOf | None = None
+) -> Callable[[Rule], Rule]:
     """Register ``func(user, obj) -> bool`` as one way to be allowed ``action``.
 
     Several rules for the same (model, action) are alternatives: any one that
-    allows is enough. ``phi=True`` marks the action as opening PHI, which
-    break-the-glass may then open too.
+    allows is enough. ``phi=True`` marks the action as opening PHI:
+    ``require`` then records a ``phi.read`` event each time it allows it, and
+    break-the-glass may open it too.
+
+    ``patient``, ``func(obj) -> user, user id or None``, says whose record an
+    object of ``model`` is, for the audit events of every action on it (one
+    per model: give it on one rule, or the same function on several).
     """
+    if patient is not None:
+        register_patient(model, patient)
 
     def decorator(func: Rule) -> Rule:
         _rules.setdefault((model, action), []).append(_Registered(func, phi))
         return func
 
     return decorator
+
+
+def register_patient(model: type[Model], func: PatientOf) -> None:
+    """Name ``func(obj)`` as the way to find the patient an object of ``model`` is about."""
+    existing = _patients.get(model)
+    if existing is not None and existing is not func:
+        raise ValueError(f"{model.__name__} already has a patient hook; register one per model")
+    _patients[model] = func
+
+
+def patient_of(obj: Model) -> AbstractBaseUser | int | None:
+    """The patient whose record ``obj`` is, through its model's ``patient=`` hook; None without one."""
+    for klass in type(obj).__mro__:
+        func = _patients.get(klass)
+        if func is not None:
+            return func(obj)
+    return None
 
 
 def scope(model: type[Model]) -> Callable[[Scope], Scope]:
@@ -121,27 +156,32 @@ def can(user: AbstractBaseUser, action: str, obj: Model) -> bool:
     return _decide(user, action, obj)[0]
 
 
-def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None) -> Model:
+def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None, reason: str = "") -> Model:
     """Return ``obj`` if ``user`` may do ``action``; otherwise raise ``NotFound``.
 
-    An object opened only through break-the-glass is audited at high
-    severity on every use, with the grant it relied on.
+    When a rule for the action is marked ``phi=True``, the allowed use is
+    recorded as ``phi.read`` (the object, the action, and the patient:
+    ``patient`` when given, else the model's ``patient=`` hook). An object
+    opened only through break-the-glass is recorded instead as
+    ``break_glass.read``, at high severity, with the grant it relied on.
+    A refusal records nothing (and answers 404).
     """
     allowed, grant = _decide(user, action, obj)
     if not allowed:
         raise NotFound()
-    if grant is not None:
-        from portal_social.core import audit
+    if grant is not None or is_phi_action(type(obj), action):
+        from portal_social.core import audit_events
 
-        audit.record(
-            "break_glass.read",
-            actor=user,
-            target=obj,
-            patient=patient,
-            request=request,
-            reason=f"break-the-glass grant {grant.pk}",
-            severity=audit.Severity.HIGH,
-        )
+        if patient is None:
+            patient = patient_of(obj)
+        if grant is not None:
+            audit_events.break_glass_read(
+                actor=user, target=obj, grant=grant, action=action, patient=patient, request=request
+            )
+        else:
+            audit_events.phi_read(
+                actor=user, target=obj, patient=patient, action=action, request=request, reason=reason
+            )
     return obj
 
 

@@ -25,16 +25,13 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from portal_social.core import audit
+from portal_social.core import audit, audit_events
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
-
-Severity = audit.Severity
 
 #: One lockout event per account (or address) per this many seconds: an
 #: attacker hammering a locked account would otherwise write a row a request,
@@ -42,10 +39,6 @@ Severity = audit.Severity
 LOCKOUT_EVENT_SECONDS = 15 * 60
 
 _MEMO = "_portal_social_login_accounts"
-
-
-def _user_target(user: AbstractBaseUser) -> dict[str, str]:
-    return {"target_type": get_user_model()._meta.label_lower, "target_id": str(user.pk)}
 
 
 def _actor(request: HttpRequest | None, user: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -119,41 +112,28 @@ def record_lockout(request: HttpRequest, credentials: dict[str, Any], *, rule: s
     account = account_for_login(credentials, request)
     ip = audit.client_ip(request) or ""
     subject = f"account:{account.pk}" if account is not None else f"address:{ip}"
-    if rule == "accounts_per_address":
+    if rule == audit_events.SPRAYING_RULE:
         subject = f"address:{ip}"
     digest = hashlib.blake2b(
         f"{rule}|{subject}".encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12
     ).hexdigest()
     if not cache.add(f"portal_social:lockout-event:{digest}", 1, timeout=LOCKOUT_EVENT_SECONDS):
         return
-    audit.record(
-        "auth.lockout",
-        actor=_actor(request, None),
-        request=request,
-        severity=Severity.HIGH if rule == "accounts_per_address" else Severity.NOTICE,
-        details={"rule": rule, "known_account": account is not None},
-        **(_user_target(account) if account is not None else {}),
-    )
+    audit_events.sign_in_locked_out(actor=_actor(request, None), account=account, request=request, rule=rule)
 
 
 def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
     """Django's ``user_logged_in``: every session that signs someone in, whatever opened it."""
     if user is None:
         return
-    audit.record(
-        "auth.login",
-        actor=user,
-        request=request,
-        details={"factors": _sign_in_factors(request, user)},
-        **_user_target(user),
-    )
+    audit_events.signed_in(user=user, request=request, factors=_sign_in_factors(request, user))
 
 
 def on_user_logged_out(sender, request=None, user=None, **kwargs) -> None:
     """Django's ``user_logged_out`` (sign-out, and sessions ended for inactivity)."""
     if user is None:
         return
-    audit.record("auth.logout", actor=user, request=request, **_user_target(user))
+    audit_events.signed_out(user=user, request=request)
 
 
 def on_user_login_failed(sender, credentials=None, request=None, **kwargs) -> None:
@@ -166,16 +146,12 @@ def on_user_login_failed(sender, credentials=None, request=None, **kwargs) -> No
     from portal_social.core.accounts import _at_front_door
 
     account = account_for_login(credentials or {}, request)
-    audit.record(
-        "auth.login_failed",
+    audit_events.sign_in_failed(
         actor=_actor(request, None),
+        account=account,
         request=request,
-        details={
-            "known_account": account is not None,
-            "front_door": _at_front_door.get(),
-            "reauthentication": _reauthenticating(request),
-        },
-        **(_user_target(account) if account is not None else {}),
+        front_door=_at_front_door.get(),
+        reauthentication=_reauthenticating(request),
     )
 
 
@@ -185,32 +161,25 @@ def on_user_login_failed(sender, credentials=None, request=None, **kwargs) -> No
 def on_user_signed_up(sender, request=None, user=None, **kwargs) -> None:
     """allauth's ``user_signed_up``: a new account."""
     if user is not None:
-        audit.record("account.created", actor=user, request=request, **_user_target(user))
+        audit_events.account_created(user=user, request=request)
 
 
-def _password_receiver(action: str):
-    def receiver(sender, request=None, user=None, **kwargs) -> None:
-        if user is not None:
-            audit.record(
-                action, actor=_actor(request, user), request=request, severity=Severity.NOTICE, **_user_target(user)
-            )
-
-    receiver.__doc__ = f"allauth's password signal: writes ``{action}``."
-    # Names the receiver in ``connect``'s dispatch_uid and in tracebacks.
-    receiver.__name__ = receiver.__qualname__ = "on_" + action.split(".", 1)[1]
-    return receiver
+def on_password_changed(sender, request=None, user=None, **kwargs) -> None:
+    """allauth's ``password_changed``."""
+    if user is not None:
+        audit_events.password_changed(actor=_actor(request, user), user=user, request=request)
 
 
-on_password_changed = _password_receiver("account.password_changed")
-on_password_set = _password_receiver("account.password_set")
-on_password_reset = _password_receiver("account.password_reset")
+def on_password_set(sender, request=None, user=None, **kwargs) -> None:
+    """allauth's ``password_set``: a first password for an account that had none."""
+    if user is not None:
+        audit_events.password_set(actor=_actor(request, user), user=user, request=request)
 
 
-def _email_details(email_address) -> dict[str, Any]:
-    details: dict[str, Any] = {"verified": bool(email_address.verified)}
-    if email_address.pk is not None:  # a removed address has no row, so no id, any more
-        details["email_address"] = email_address.pk
-    return details
+def on_password_reset(sender, request=None, user=None, **kwargs) -> None:
+    """allauth's ``password_reset``: a new password through an emailed link."""
+    if user is not None:
+        audit_events.password_reset(actor=_actor(request, user), user=user, request=request)
 
 
 def on_email_added(sender, request=None, user=None, email_address=None, **kwargs) -> None:
@@ -218,27 +187,14 @@ def on_email_added(sender, request=None, user=None, email_address=None, **kwargs
     user = user if getattr(user, "is_authenticated", False) else getattr(email_address, "user", None)
     if user is None or email_address is None:
         return
-    audit.record(
-        "account.email_added",
-        actor=_actor(request, user),
-        request=request,
-        details=_email_details(email_address),
-        **_user_target(user),
-    )
+    audit_events.email_added(actor=_actor(request, user), user=user, email_address=email_address, request=request)
 
 
 def on_email_removed(sender, request=None, user=None, email_address=None, **kwargs) -> None:
     """allauth's ``email_removed``."""
     if user is None or email_address is None:
         return
-    audit.record(
-        "account.email_removed",
-        actor=_actor(request, user),
-        request=request,
-        severity=Severity.NOTICE,
-        details=_email_details(email_address),
-        **_user_target(user),
-    )
+    audit_events.email_removed(actor=_actor(request, user), user=user, email_address=email_address, request=request)
 
 
 def on_email_confirmed(sender, request=None, email_address=None, **kwargs) -> None:
@@ -246,65 +202,44 @@ def on_email_confirmed(sender, request=None, email_address=None, **kwargs) -> No
     if email_address is None:
         return
     user = email_address.user
-    audit.record(
-        "account.email_confirmed",
-        actor=_actor(request, user),
-        request=request,
-        details=_email_details(email_address),
-        **_user_target(user),
-    )
+    audit_events.email_confirmed(actor=_actor(request, user), user=user, email_address=email_address, request=request)
 
 
 def on_email_changed(sender, request=None, user=None, from_email_address=None, to_email_address=None, **kwargs):
     """allauth's ``email_changed``: a new primary address, where password resets will now go."""
     if user is None or to_email_address is None:
         return
-    audit.record(
-        "account.email_changed",
+    audit_events.email_changed(
         actor=_actor(request, user),
+        user=user,
+        from_email_address=from_email_address,
+        to_email_address=to_email_address,
         request=request,
-        severity=Severity.NOTICE,
-        details={
-            "from_email_address": getattr(from_email_address, "pk", None),
-            "to_email_address": to_email_address.pk,
-        },
-        **_user_target(user),
     )
 
 
 # --------------------------------------------------------------------------- second factors
 
 
-def _authenticator_details(authenticator) -> dict[str, Any]:
-    return {"authenticator": authenticator.pk, "type": str(authenticator.type)}
-
-
-def _record_authenticator_event(action: str, severity: str, request, user, authenticator) -> None:
+def _record_authenticator_event(event, request, user, authenticator) -> None:
     if user is None or authenticator is None:
         return
-    audit.record(
-        action,
-        actor=_actor(request, user),
-        request=request,
-        severity=severity,
-        details=_authenticator_details(authenticator),
-        **_user_target(user),
-    )
+    event(actor=_actor(request, user), user=user, authenticator=authenticator, request=request)
 
 
 def on_authenticator_added(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
     """allauth.mfa's ``authenticator_added``: TOTP, a security key, or recovery codes enrolled."""
-    _record_authenticator_event("mfa.enrolled", Severity.NOTICE, request, user, authenticator)
+    _record_authenticator_event(audit_events.mfa_enrolled, request, user, authenticator)
 
 
 def on_authenticator_removed(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
     """allauth.mfa's ``authenticator_removed``: the account is weaker from now on (HIGH)."""
-    _record_authenticator_event("mfa.removed", Severity.HIGH, request, user, authenticator)
+    _record_authenticator_event(audit_events.mfa_removed, request, user, authenticator)
 
 
 def on_authenticator_reset(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
     """allauth.mfa's ``authenticator_reset``: new recovery codes, the old ones void."""
-    _record_authenticator_event("mfa.reset", Severity.NOTICE, request, user, authenticator)
+    _record_authenticator_event(audit_events.mfa_reset, request, user, authenticator)
 
 
 def on_authenticator_used(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
@@ -319,18 +254,15 @@ def on_authenticator_used(sender, request=None, user=None, authenticator=None, *
     from allauth.mfa.models import Authenticator
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
-    details = _authenticator_details(authenticator)
     # allauth marks the code used on a fresh copy of the row; this one is stale.
     current = Authenticator.objects.filter(pk=authenticator.pk).first() or authenticator
-    details["codes_left"] = len(RecoveryCodes(current).get_unused_codes())
-    details["reauthentication"] = bool(kwargs.get("reauthenticated"))
-    audit.record(
-        "mfa.recovery_code_used",
+    audit_events.recovery_code_used(
         actor=_actor(request, user),
+        user=user,
+        authenticator=authenticator,
+        codes_left=len(RecoveryCodes(current).get_unused_codes()),
+        reauthentication=bool(kwargs.get("reauthenticated")),
         request=request,
-        severity=Severity.NOTICE,
-        details=details,
-        **_user_target(user),
     )
 
 
@@ -338,16 +270,12 @@ def on_mfa_failed(sender, request=None, user=None, authenticator=None, **kwargs)
     """allauth.mfa's ``authentication_failed``: a wrong code after a right password."""
     if user is None:
         return
-    audit.record(
-        "mfa.failed",
+    audit_events.mfa_failed(
         actor=_actor(request, None),
+        user=user,
+        authenticator_type=str(getattr(authenticator, "type", "")),
+        reauthentication=bool(kwargs.get("reauthentication")),
         request=request,
-        severity=Severity.NOTICE,
-        details={
-            "type": str(getattr(authenticator, "type", "")),
-            "reauthentication": bool(kwargs.get("reauthentication")),
-        },
-        **_user_target(user),
     )
 
 

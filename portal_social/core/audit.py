@@ -1,6 +1,8 @@
 """The audit trail: append-only, keyed, hash-chained, and free of PHI.
 
-``record(...)`` is the one function that writes events. Each event stores
+``record(...)`` is the one function that writes events; features call it
+through ``portal_social.core.audit_events``, one function per event type,
+which names the action and its severity. Each event stores
 ``hash = HMAC-SHA256(key, prev_hash + canonical_json(content))`` under the
 audit key its ``key_id`` names, and the chain head carries an HMAC over its
 sequence number and last hash. Keys come from settings
@@ -297,18 +299,6 @@ def record(
     return event
 
 
-def record_phi_read(
-    *,
-    actor: AbstractBaseUser,
-    target: Model,
-    patient: AbstractBaseUser | int | None,
-    request: HttpRequest | None = None,
-    reason: str = "",
-) -> AuditEvent:
-    """Record that ``actor`` opened PHI held in ``target`` about ``patient``."""
-    return record("phi.read", actor=actor, target=target, patient=patient, request=request, reason=reason)
-
-
 # Verifying ----------------------------------------------------------------------
 
 
@@ -575,11 +565,10 @@ def reseal_chain(*, accept_derived_keys: bool = False, using: str = DEFAULT_DB_A
             AuditChainHead.objects.using(using).filter(pk=1).update(
                 last_hash=prev_hash, key_id=signer.key_id, seal=seal_head(head.sequence, prev_hash, key=signer)
             )
-        event = record(
-            "audit.reseal",
-            severity=Severity.NOTICE,
-            reason="chain re-sealed under the current audit key",
-            details={"events": walk.checked, "from_key_ids": old_key_ids, "to_key_id": signer.key_id},
+        from portal_social.core import audit_events
+
+        event = audit_events.audit_chain_resealed(
+            events=walk.checked, from_key_ids=old_key_ids, to_key_id=signer.key_id
         )
     # Every hash changed, so earlier anchors no longer match: anchor the new head at once.
     anchor_head(using=using)

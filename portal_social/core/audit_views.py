@@ -1,4 +1,9 @@
-"""The audit-log viewer in the Wagtail admin, for risk managers and administrators."""
+"""The audit-log viewer in the Wagtail admin, for risk managers and administrators.
+
+A PHI screen (it names patients), itself audited: each page it shows writes
+``audit.view``. Events are shown by their labels from
+``core.audit_events`` and patients by name, never by bare ids.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core import access, audit
+from portal_social.core import access, audit_events
 from portal_social.core.models import AuditEvent
 
 PAGE_SIZE = 50
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    events = sorted(audit_events.EVENT_TYPES.items(), key=lambda item: str(item[1]))
+    return [("", _("Any")), *((name, label) for name, label in events)]
 
 
 class AuditFilterForm(forms.Form):
@@ -25,7 +35,7 @@ class AuditFilterForm(forms.Form):
     patient = forms.CharField(label=_("Patient (username)"), required=False, max_length=150)
     target_type = forms.CharField(label=_("Object type"), required=False, max_length=100)
     target_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
-    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    action = forms.ChoiceField(label=_("Event"), required=False, choices=_action_choices)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     severity = forms.ChoiceField(
@@ -99,6 +109,20 @@ def _recalled_filters(request) -> tuple[str, dict[str, str] | None]:
     return token, (request.session.get(FILTERS_SESSION_KEY) or {}).get(token)
 
 
+def _person_label(user) -> str:
+    full_name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    username = user.get_username()
+    return f"{full_name} ({username})" if full_name else username
+
+
+def _patient_labels(events: list[AuditEvent]) -> dict[int, str]:
+    """Each patient on the page named as "Full Name (username)", in one query."""
+    ids = {event.patient_id for event in events if event.patient_id is not None}
+    if not ids:
+        return {}
+    return {user.pk: _person_label(user) for user in get_user_model()._default_manager.filter(pk__in=ids)}
+
+
 def audit_log(request):
     """The audit log: filters are POSTed, then shown at ``?f=<token>&p=<page>``."""
     if not access.holds(request.user, "portal_social.view_audit_log"):
@@ -116,9 +140,17 @@ def audit_log(request):
         token, data = _recalled_filters(request)
         form, events = filtered_events(request.user, data)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
+    # Read the rows now, with the count: the audit.view event written below
+    # must not join the listed events after they were counted.
+    page.object_list = list(page.object_list)
+    patients = _patient_labels(page.object_list)
+    for event in page.object_list:
+        event.label = audit_events.label(event.action)
+        if event.patient_id is not None:
+            event.patient_label = patients.get(event.patient_id) or _("Removed account")
     used = sorted(name for name, value in (data or {}).items() if value and name in AuditFilterForm.base_fields)
     # Looking at the audit trail is itself recorded: which filters, never values.
-    audit.record("audit.view", request=request, details={"filters": used, "page": page.number})
+    audit_events.audit_log_viewed(request=request, filters=used, page=page.number)
     return render(
         request,
         "portal_social/core/audit_log.html",

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal_social.conf import app_settings
-from portal_social.core import access, audit, ratelimit, roles
+from portal_social.core import access, audit_events, ratelimit, roles
 from portal_social.core.models import BreakGlassGrant
 
 if TYPE_CHECKING:
@@ -82,15 +82,13 @@ def break_the_glass(
             created_at=now,
             expires_at=now + datetime.timedelta(minutes=app_settings.BREAK_GLASS_MINUTES),
         )
-        audit.record(
-            "break_glass.open",
+        audit_events.break_glass_opened(
             actor=user,
             target=obj,
-            patient=patient,
+            grant=grant,
+            minutes=app_settings.BREAK_GLASS_MINUTES,
+            patient=patient if patient is not None else access.patient_of(obj),
             request=request,
-            reason=f"break-the-glass grant {grant.pk}",
-            severity=audit.Severity.HIGH,
-            details={"minutes": app_settings.BREAK_GLASS_MINUTES},
         )
     roles.notify_role(
         roles.RISK_MANAGER,

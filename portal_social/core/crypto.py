@@ -6,14 +6,19 @@ environment), never from the database.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import io
 import os
+from collections.abc import Callable, Iterator
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
-from django.db import models
+from django.db import models, transaction
 
 from portal_social.conf import app_settings
 
@@ -50,6 +55,24 @@ def get_fernet() -> MultiFernet:
     if problems:
         raise ImproperlyConfigured("PORTAL_SOCIAL_ENCRYPTION_KEYS: " + "; ".join(problems) + ".")
     return MultiFernet([Fernet(key) for key in keys])
+
+
+def key_fingerprint(key: str) -> str:
+    """A short id for an encryption key that names it without revealing it.
+
+    An HMAC of a constant under the key's bytes: the same key always gives
+    the same id, and the id gives no way back to the key.
+    """
+    try:
+        secret = base64.urlsafe_b64decode(str(key).encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        secret = str(key).encode("utf-8")
+    return hmac.new(secret, b"portal_social encryption key id", hashlib.sha256).hexdigest()[:16]
+
+
+def key_fingerprints() -> list[str]:
+    """Fingerprints of ``PORTAL_SOCIAL_ENCRYPTION_KEYS``, the current (encrypting) key first."""
+    return [key_fingerprint(key) for key in app_settings.ENCRYPTION_KEYS]
 
 
 # Fields and storage ---------------------------------------------------------------
@@ -172,3 +195,117 @@ class EncryptedFileSystemStorage(FileSystemStorage):
             out.write(fresh)
         os.replace(tmp, path)
         return True
+
+
+# Rotation -------------------------------------------------------------------------
+
+
+def encrypted_fields() -> Iterator[tuple[type[models.Model], list[EncryptedTextField]]]:
+    """Every installed model with encrypted columns, and those columns."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if fields:
+            yield model, fields
+
+
+def rotate_keys(*, batch_size: int = 500, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Re-encrypt every stored value under the first key; return re-encrypted rows by model label.
+
+    Covers every ``EncryptedTextField`` and the second-factor seeds
+    ``PortalMFAAdapter`` stores. Works in batches, each in its own
+    transaction, skipping values already under the current key, so an
+    interrupted run is resumed by running it again. ``progress(label, rows)``
+    is called as each model is finished. The run is recorded in the audit
+    trail as ``keys.rotated`` with the counts and the keys' fingerprints
+    (never the keys). Raises ``ImproperlyConfigured`` before touching
+    anything when the keys are missing or malformed.
+    """
+    get_fernet()  # fails early, clearly, on missing or malformed keys
+    rows: dict[str, int] = {}
+    for model, fields in encrypted_fields():
+        rows[model._meta.label] = _rotate_model(model, fields, batch_size)
+        if progress is not None:
+            progress(model._meta.label, rows[model._meta.label])
+    rows["mfa.Authenticator"] = _rotate_mfa_secrets(batch_size)
+    if progress is not None:
+        progress("mfa.Authenticator", rows["mfa.Authenticator"])
+
+    from portal_social.core import audit_events
+
+    fingerprints = key_fingerprints()
+    audit_events.keys_rotated(rows=rows, current_key_id=fingerprints[0], key_ids=fingerprints)
+    return rows
+
+
+def _rotate_model(model: type[models.Model], fields: list[EncryptedTextField], batch_size: int) -> int:
+    columns = [f.column for f in fields]
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    rotated = 0
+    last = None
+    while True:
+        # Raw column values: the tokens, not the decrypted text.
+        rows = _batch(table, pk, columns, last, batch_size)
+        if not rows:
+            return rotated
+        with transaction.atomic(using="default"):
+            for row in rows:
+                updates = {
+                    field.attname: rotate_token(token)
+                    for field, token in zip(fields, row[1:], strict=True)
+                    if token and not is_current(token)
+                }
+                if updates:
+                    _write(table, pk, row[0], updates, fields)
+                    rotated += 1
+        last = rows[-1][0]
+
+
+def _rotate_mfa_secrets(batch_size: int) -> int:
+    """TOTP and recovery-code seeds stored by PortalMFAAdapter ("fernet:" values)."""
+    from allauth.mfa.models import Authenticator
+
+    rotated = 0
+    last = 0
+    while True:
+        batch = list(Authenticator.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
+        if not batch:
+            return rotated
+        with transaction.atomic():
+            for authenticator in batch:
+                data = dict(authenticator.data or {})
+                changed = False
+                for key, value in data.items():
+                    if isinstance(value, str) and value.startswith(TOKEN_PREFIX) and not is_current(value):
+                        data[key] = rotate_token(value)
+                        changed = True
+                if changed:
+                    Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+                    rotated += 1
+        last = batch[-1].pk
+
+
+def _batch(table: str, pk: str, columns: list[str], last, size: int) -> list[tuple]:
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    select = ", ".join(quote(c) for c in [pk, *columns])
+    where = f" WHERE {quote(pk)} > %s" if last is not None else ""
+    sql = f"SELECT {select} FROM {quote(table)}{where} ORDER BY {quote(pk)} LIMIT %s"  # noqa: S608
+    params = [last, size] if last is not None else [size]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _write(table: str, pk: str, pk_value, updates: dict[str, str], fields: list[EncryptedTextField]) -> None:
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    columns = {f.attname: f.column for f in fields}
+    assignments = ", ".join(f"{quote(columns[name])} = %s" for name in updates)
+    sql = f"UPDATE {quote(table)} SET {assignments} WHERE {quote(pk)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*updates.values(), pk_value])

@@ -198,7 +198,7 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
     written in the same transaction as the change.
     """
 
-    from portal_social.core import audit
+    from portal_social.core import audit_events
 
     definition = _role(role)
     _check_may_manage_roles(granted_by)
@@ -207,14 +207,7 @@ def grant_role(*, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUse
         if user.groups.filter(pk=group.pk).exists():
             return False
         user.groups.add(group)
-        audit.record(
-            "role.grant",
-            actor=granted_by,
-            target_type="auth.user",
-            target_id=str(user.pk),
-            details={"role": role},
-            severity=audit.Severity.NOTICE,
-        )
+        audit_events.role_granted(actor=granted_by, user=user, role=role)
     user.__dict__.pop("_portal_social_roles", None)
     user.__dict__.pop("_portal_social_role_perms", None)
     transaction.on_commit(lambda: signals.role_granted.send(sender=Role, user=user, role=role, granted_by=granted_by))
@@ -228,7 +221,7 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
     """
     from django.contrib.auth.models import Group
 
-    from portal_social.core import audit
+    from portal_social.core import audit_events
 
     definition = _role(role)
     _check_may_manage_roles(revoked_by)
@@ -237,14 +230,7 @@ def revoke_role(*, user: AbstractBaseUser, role: str, revoked_by: AbstractBaseUs
         if group is None or not user.groups.filter(pk=group.pk).exists():
             return False
         user.groups.remove(group)
-        audit.record(
-            "role.revoke",
-            actor=revoked_by,
-            target_type="auth.user",
-            target_id=str(user.pk),
-            details={"role": role},
-            severity=audit.Severity.NOTICE,
-        )
+        audit_events.role_revoked(actor=revoked_by, user=user, role=role)
     user.__dict__.pop("_portal_social_roles", None)
     user.__dict__.pop("_portal_social_role_perms", None)
     transaction.on_commit(lambda: signals.role_revoked.send(sender=Role, user=user, role=role, revoked_by=revoked_by))

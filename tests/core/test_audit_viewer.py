@@ -139,3 +139,91 @@ def test_audit_log_page_query_count_does_not_grow_with_events(client, make_user)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 30, counts
     assert len(response.context["page"]) == 50
+
+
+def _shown_count(response) -> int:
+    import re
+
+    found = re.search(r"<p[^>]*>\s*(\d+) events?\s*</p>", response.content.decode())
+    assert found, "the page states how many events match"
+    return int(found.group(1))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("total", [3, 50, 51])
+def test_the_count_shown_is_the_number_of_events_listed(client, make_user, total):
+    """The count and the rows describe the same events: those that matched when the page was asked for.
+
+    Opening the page writes its own ``audit.view`` event; it must not slip
+    into the rows after the count was taken (one row more than the count
+    says, and every later page shifted by one).
+    """
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    sign_in(client, risk)
+    while AuditEvent.objects.count() < total:  # signing in wrote some already
+        audit.record("phi.read", target_type="tests.chart", target_id=str(AuditEvent.objects.count()))
+    newest = AuditEvent.objects.latest("sequence").sequence
+    response = client.get(URL)
+    page = response.context["page"]
+    listed = [event.sequence for event in page]
+    assert _shown_count(response) == page.paginator.count == total
+    assert len(listed) == min(total, 50)
+    assert listed[0] == newest
+
+
+@pytest.mark.django_db
+def test_the_count_shown_follows_the_filter_on_every_page(client, make_user):
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    patient = make_user(roles.PATIENT, username="countedpatient")
+    for i in range(55):
+        audit.record("phi.read", target_type="tests.chart", target_id=str(i), patient=patient)
+    for i in range(7):
+        audit.record("phi.read", target_type="tests.chart", target_id=f"other-{i}")
+    sign_in(client, risk)
+    first = _filter(client, patient="countedpatient")
+    assert _shown_count(first) == 55
+    assert len(first.context["page"]) == 50
+    second = client.get(first.request["PATH_INFO"] + "?" + first.request["QUERY_STRING"] + "&p=2")
+    assert _shown_count(second) == 55
+    assert len(second.context["page"]) == 5
+    everything = client.get(URL)
+    assert _shown_count(everything) == AuditEvent.objects.count() - 1  # all but this page's own audit.view
+
+
+@pytest.mark.django_db
+def test_events_show_their_labels_and_patients_their_names(client, make_user):
+    from portal_social.core import audit_events
+
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    patient = make_user(roles.PATIENT, username="lbl.patient", first_name="Lena", last_name="Birch")
+    clinician = make_user(roles.CLINICIAN)
+    audit.record("review.appeal", actor=clinician, target_type="portal_social.review", target_id="r1", patient=patient)
+    sign_in(client, risk)
+    html = client.get(URL).content.decode()
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert str(audit_events.EVENT_TYPES["review.appeal"]) == "Review appealed by clinician"
+    assert "Review appealed by clinician" in rows
+    assert "review.appeal" not in rows
+    row = next(row for row in rows.split("</tr>") if "Review appealed by clinician" in row)
+    cells = [cell.split("</td>", 1)[0].strip() for cell in row.split("<td>")[1:]]
+    assert cells[6] == "Lena Birch (lbl.patient)"  # the Patient column, never a bare id
+
+
+@pytest.mark.django_db
+def test_the_event_filter_offers_labels_and_filters_by_event_type(client, make_user):
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    audit.record("review.appeal", target_type="portal_social.review", target_id="r1")
+    audit.record("review.report", target_type="portal_social.review", target_id="r2")
+    sign_in(client, risk)
+    response = _filter(client, action="review.report")
+    assert [event.target_id for event in response.context["page"]] == ["r2"]
+    assert '<option value="review.appeal">Review appealed by clinician</option>' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_filter_buttons_sit_in_an_actions_container(client, make_user):
+    sign_in(client, make_user(roles.RISK_MANAGER, mfa=True))
+    form = client.get(URL).content.decode().split('class="portal-audit-filters"', 1)[1].split("</form>", 1)[0]
+    actions = form.split('<div class="ps-actions">', 1)
+    assert len(actions) == 2, "the form's buttons have a ps-actions container"
+    assert 'type="submit"' in actions[1] and 'type="submit"' not in actions[0]

@@ -50,6 +50,10 @@ def test_clinician_with_reason_opens_the_record_and_it_is_audited_high(phi_links
     assert opened.severity == "high" and opened.actor_id == clinician.pk and opened.patient_id == link.patient_id
     assert str(grant.pk) in opened.reason and REASON not in opened.reason
     assert AuditEvent.objects.filter(action="break_glass.read", severity="high").count() == 1
+    # The emergency read keeps its own event: it is not also counted as an ordinary PHI read.
+    assert not AuditEvent.objects.filter(action="phi.read").exists()
+    read = AuditEvent.objects.get(action="break_glass.read")
+    assert read.patient_id == link.patient_id and read.details == {"action": "view"}
     assert list(access.visible(clinician, CaregiverRelation.objects.all())) == [link]
     assert BreakGlassGrant.objects.get().reason == REASON
 

@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from portal_social.core import audit
+from portal_social.core import audit, audit_events
 from portal_social.core.models import AuditEvent
 
 EXPORT_FIELDS = [*audit.HASHED_FIELDS, "prev_hash", "hash", "key_id"]
@@ -111,7 +111,7 @@ class Command(BaseCommand):
 
     def _export(self, since, until, fmt):
         # Taking a copy of the trail is itself recorded.
-        audit.record("audit.export", details={"since": since or "", "until": until or "", "format": fmt})
+        audit_events.audit_log_exported(since=since or "", until=until or "", export_format=fmt)
         events = AuditEvent.objects.order_by("sequence")
         if since:
             events = events.filter(occurred_at__gte=_moment(since, end=False))
