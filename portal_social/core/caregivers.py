@@ -26,8 +26,10 @@ class CaregiverLinkDenied(PermissionDenied):
     """The actor may not link or unlink this caregiver."""
 
 
-def _may_manage(actor: AbstractBaseUser, patient: AbstractBaseUser) -> bool:
-    # A patient manages their own proxies; administrators manage anyone's.
+def _may_link(actor: AbstractBaseUser, patient: AbstractBaseUser) -> bool:
+    # A link does not exist yet, so there is no object to ask the policy about:
+    # the patient links their own proxies; administrators link anyone's. Once a
+    # link exists, changing it is the policy's "change" rule (core.rules).
     if actor.pk == patient.pk:
         return True
     return access.holds(actor, "portal_social.manage_caregivers")
@@ -50,7 +52,7 @@ def link_caregiver(
     unknown scope, no scope, a self-link, reversed dates or a patient who does
     not hold the patient role. The caregiver is given the caregiver role.
     """
-    if not _may_manage(actor, patient):
+    if not _may_link(actor, patient):
         raise CaregiverLinkDenied()
     scopes = set(scopes)
     unknown = scopes - set(CaregiverRelation.SCOPES)
@@ -99,8 +101,12 @@ def end_caregiver_link(
 
     A link ended before it starts is revoked: it never applies. The caregiver
     loses the caregiver role when no current or future link remains.
+
+    Preconditions: ``access.can(actor, "change", relation)`` — the patient, a
+    holder of ``manage_caregivers``, or someone granted ``change`` on this
+    link — else ``CaregiverLinkDenied``.
     """
-    if not _may_manage(actor, relation.patient):
+    if not access.can(actor, "change", relation):
         raise CaregiverLinkDenied()
     ends_on = ends_on or (timezone.localdate() - datetime.timedelta(days=1))
     with transaction.atomic():

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AppealDenied",
     "ModerationDenied",
+    "ProfileChangesDenied",
     "ReportDenied",
     "ResponseDenied",
     "ReviewNotAllowed",
@@ -54,6 +55,7 @@ __all__ = [
     "report_review",
     "resolve_appeal",
     "respond_to_review",
+    "submit_profile_changes",
     "submit_review",
 ]
 
@@ -104,6 +106,12 @@ class ReportDenied(_Denied):
     """Reporting needs a signed-in account and a published review."""
 
     default_message = "Sign in to report a review."
+
+
+class ProfileChangesDenied(_Denied):
+    """Only the clinician linked to a profile page, holding the clinician role, edits it."""
+
+    default_message = "Only the clinician whose profile this is can change it."
 
 
 # --------------------------------------------------------------------------- helpers
@@ -249,7 +257,11 @@ def _validate_ratings(ratings) -> dict[str, int]:
 
 
 def screen_comment(author, source: str) -> list[dict]:
-    """Hold reasons for a comment (empty list: publish it). Plain words only, never the text."""
+    """Hold reasons for a comment (empty list: publish it), as codes and PHI kinds.
+
+    Never the text, and never a sentence: ``reviews.describe_hold_reason``
+    words each reason when it is shown, in the reader's language.
+    """
     if not source:
         return []
     reasons = []
@@ -278,9 +290,10 @@ def submit_review(
 
     Preconditions:
 
-    * ``get_adapter(request).can_review(author, clinician)`` is true (by
-      default: a patient on whose care team the clinician is, and not the
-      clinician themselves), and the page is live — else ``ReviewNotAllowed``;
+    * ``access.can(author, "review", clinician)``: the page is live and the
+      adapter's ``can_review`` agrees (by default: a patient on whose care
+      team the clinician is, and not the clinician themselves) — else
+      ``ReviewNotAllowed``;
     * fewer than the ``"review"`` rate limit in the window — else ``RateLimited``;
     * every question in ``PORTAL_SOCIAL_REVIEW_QUESTIONS`` has an int 1..5 —
       else ``ValidationError`` keyed by question key;
@@ -297,8 +310,7 @@ def submit_review(
     Sends ``review_needs_attention(cause="low_rating")`` after commit when
     the overall rating is 2 or less.
     """
-    adapter = get_adapter(request)
-    if not _signed_in(author) or not clinician.live or not adapter.can_review(author, clinician):
+    if not _signed_in(author) or not access.can(author, "review", clinician):
         raise ReviewNotAllowed()
 
     cleaned = _validate_ratings(ratings)
@@ -758,3 +770,120 @@ def report_review(
         _needs_attention(review, "reported")
         _tell_moderators(request, "was reported")
     return report
+
+
+# --------------------------------------------------------------------------- self-service profile changes
+
+#: The longest biography and pronouns a clinician may write (the form shows the same limits).
+BIO_MAX_LENGTH = 5000
+PRONOUNS_MAX_LENGTH = 40
+#: The free-text fields a clinician writes, each a registered ``ClinicianPage`` field of the same name.
+PROFILE_TEXT_FIELDS = ("pronouns", "bio")
+
+
+_workflow_emails_deferred = False
+
+
+def _deferring(notifier):
+    """``notifier`` run once the surrounding transaction commits (at once outside one)."""
+
+    def deferred(sender=None, **kwargs):
+        transaction.on_commit(lambda: notifier(sender=sender, **kwargs), robust=True)
+
+    deferred.__wrapped__ = notifier
+    return deferred
+
+
+def defer_workflow_submission_emails() -> None:
+    """Send Wagtail's "submitted for approval" emails after commit, never from a rolled-back submission.
+
+    Wagtail sends them from inside ``Workflow.start``; this swaps its two
+    receivers (same ``dispatch_uid``) for ones that wait for the commit.
+    Idempotent; call it once Wagtail's admin app is ready.
+    """
+    global _workflow_emails_deferred
+    if _workflow_emails_deferred:
+        return
+    from wagtail.admin import signal_handlers
+    from wagtail.models import TaskState, WorkflowState
+    from wagtail.signals import task_submitted, workflow_submitted
+
+    for signal, sender, uid, notifier in (
+        (
+            workflow_submitted,
+            WorkflowState,
+            "workflow_state_submitted_email_notification",
+            signal_handlers.workflow_submission_email_notifier,
+        ),
+        (
+            task_submitted,
+            TaskState,
+            "group_approval_task_submitted_email_notification",
+            signal_handlers.task_submission_email_notifier,
+        ),
+    ):
+        signal.disconnect(sender=sender, dispatch_uid=uid)
+        signal.connect(_deferring(notifier), sender=sender, dispatch_uid=uid, weak=False)
+    _workflow_emails_deferred = True
+
+
+def _bio_html(bio: str) -> str:
+    """The biography as the page's rich text: rendered once by ``core.text`` (Markdown, sanitised)."""
+    try:
+        return text.render(bio) if bio else ""
+    except text.TextTooLong as exc:
+        raise ValidationError({"bio": exc.messages}) from None
+
+
+def submit_profile_changes(
+    *, clinician_user: AbstractBaseUser, page: ClinicianPage, data: dict, request: HttpRequest | None = None
+):
+    """Save ``data`` as a new draft revision of ``page`` and submit it to the approval workflow.
+
+    Nothing reaches the public page until an approver approves the draft in
+    the Wagtail admin. A submission still waiting is replaced by this one.
+
+    Preconditions: ``access.can(clinician_user, "edit_profile", page)`` —
+    the account linked to the page, holding the clinician role — else
+    ``ProfileChangesDenied`` (views answer 404, as for a missing page);
+    ``pronouns`` (up to 40 characters) and ``bio`` (up to 5,000) pass the
+    ``public_profile`` screen of ``core.user_text`` (PHI, and any particular
+    patient) — else ``ValidationError`` by field, naming only the kind found.
+    ``data`` also holds ``accepting_new_patients``, ``telehealth``,
+    ``languages`` and ``conditions``. The biography is rendered by
+    ``core.text``. Writes ``profile.submit_changes``; Wagtail's emails to
+    approvers go after commit. Returns the revision.
+    """
+    if not _signed_in(clinician_user) or not access.can(clinician_user, "edit_profile", page):
+        raise ProfileChangesDenied()
+    pronouns = _clean_text(
+        data.get("pronouns", ""), "pronouns", required=False, max_length=PRONOUNS_MAX_LENGTH, empty_message=""
+    )
+    bio = _clean_text(data.get("bio", ""), "bio", required=False, max_length=BIO_MAX_LENGTH, empty_message="")
+    # The same public_profile screen the form runs, here too: the action is the gate, the form a courtesy.
+    user_text.validate(ClinicianPage, {"pronouns": pronouns, "bio": bio})
+    bio_html = _bio_html(bio)
+    defer_workflow_submission_emails()
+    with transaction.atomic():
+        draft = page.get_latest_revision_as_object()
+        draft.pronouns = pronouns
+        draft.bio = bio_html
+        draft.accepting_new_patients = bool(data.get("accepting_new_patients"))
+        draft.telehealth = bool(data.get("telehealth"))
+        draft.languages = list(data.get("languages") or ())
+        draft.conditions = list(data.get("conditions") or ())
+        revision = draft.save_revision(user=clinician_user, log_action=True)
+        state = page.current_workflow_state
+        if state is not None:
+            state.cancel(user=clinician_user)
+        workflow = page.get_workflow()
+        if workflow is not None:
+            workflow.start(page, clinician_user)
+        audit.record(
+            "profile.submit_changes",
+            actor=clinician_user,
+            target=page,
+            request=request,
+            details={"revision": revision.pk, "workflow": workflow is not None},
+        )
+    return revision

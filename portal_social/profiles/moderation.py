@@ -3,8 +3,11 @@
 * ``queue`` (``/cms/portal-social/reviews/``, ``moderate_reviews``): held,
   appealed and newly reported reviews, oldest first, with the hold reasons
   and the scanner's findings highlighted in the comment source. Moderators
-  need the source to decide, so opening the queue is audited
-  (``review.moderation_view``, with the ids shown).
+  need the source to decide, so opening the queue is audited: one
+  ``review.moderation_view`` row per patient whose comment was shown, naming
+  that patient and the reviews of theirs shown, so the patient's "who looked
+  at my information" finds it. Hold reasons, finding kinds and report reasons
+  are shown as labels in the moderator's language, never as codes.
 * ``review_action`` (POST): approve, reject with a reason, redact chosen
   findings (or all of them), uphold or dismiss an appeal; each calls an action.
 * ``respond_list`` and ``respond`` (``respond_to_reviews``): published reviews
@@ -44,9 +47,9 @@ def _require(request, permission: str) -> None:
 def _item(review: Review, labels: dict[str, str]) -> dict:
     source = review.comment_source
     findings = phi.scan(source) if source else []
-    marks = [(f.start, f.end, f.kind) for f in findings]
-    marks += [(start, end, "language") for start, end in reviews.watched_word_spans(source)]
-    marks += [(int(s["start"]), int(s["end"]), "redacted") for s in review.redactions]
+    marks = [(f.start, f.end, reviews.finding_label(f.kind)) for f in findings]
+    marks += [(start, end, reviews.finding_label("language")) for start, end in reviews.watched_word_spans(source)]
+    marks += [(int(s["start"]), int(s["end"]), reviews.finding_label("redacted")) for s in review.redactions]
     redacted = {(int(s["start"]), int(s["end"])) for s in review.redactions}
     return {
         "review": review,
@@ -55,16 +58,19 @@ def _item(review: Review, labels: dict[str, str]) -> dict:
             {
                 "value": f"{f.start}:{f.end}",
                 "kind": f.kind,
-                "label": str(phi.LABELS.get(f.kind, f.kind)),
+                "label": reviews.finding_label(f.kind),
                 "text": f.text,
                 "redacted": (f.start, f.end) in redacted,
             }
             for f in findings
         ],
-        "reasons": [reason.get("message", "") for reason in review.hold_reasons],
+        "reasons": reviews.describe_hold_reasons(review.hold_reasons),
         "ratings": reviews.rating_rows(review, labels),
         "open_appeal": (getattr(review, "open_appeals", None) or [None])[0],
-        "reports": getattr(review, "report_list", []),
+        "reports": [
+            {"created_at": report.created_at, "reason": reviews.describe_report_reason(report.reason)}
+            for report in getattr(review, "report_list", [])
+        ],
     }
 
 
@@ -95,23 +101,41 @@ def _sections():
     ]
 
 
+def _audit_shown(request, shown: list[Review]) -> None:
+    """One ``review.moderation_view`` row per patient whose comments were shown.
+
+    Bounded: at most ``QUEUE_LIMIT`` reviews per section are shown, so at
+    most three times that many rows. A patient with one review shown gets it
+    as the row's target; with several, the row targets the review set and
+    lists the ids. Details hold ids only.
+    """
+    by_patient: dict[int, list[Review]] = {}
+    for review in shown:
+        by_patient.setdefault(review.author_id, []).append(review)
+    for patient_id, theirs in by_patient.items():
+        ids = [str(review.pk) for review in theirs]
+        audit.record(
+            "review.moderation_view",
+            actor=request.user,
+            request=request,
+            patient=patient_id,
+            target=theirs[0] if len(theirs) == 1 else None,
+            target_type="" if len(theirs) == 1 else "portal_social.review",
+            details={"reviews": ids},
+        )
+
+
 def queue(request):
-    """The moderation queue. Shows comment sources (which may hold PHI): audited."""
+    """The moderation queue. Shows comment sources (which may hold PHI): audited per patient shown."""
     _require(request, reviews.MODERATE)
     labels = reviews.question_labels()
     sections, shown = [], []
     for key, title, queryset in _sections():
         total = queryset.count()
         items = [_item(review, labels) for review in queryset[:QUEUE_LIMIT]] if total else []
-        shown += [str(item["review"].pk) for item in items]
+        shown += [item["review"] for item in items]
         sections.append({"key": key, "title": title, "total": total, "items": items, "limit": QUEUE_LIMIT})
-    audit.record(
-        "review.moderation_view",
-        actor=request.user,
-        request=request,
-        target_type="portal_social.review",
-        details={"reviews": shown},
-    )
+    _audit_shown(request, shown)
     return render(
         request,
         "portal_social/profiles/admin/queue.html",

@@ -3,24 +3,35 @@
 The form changes the page's latest revision and submits it to the Wagtail
 workflow assigned to the directory ("Clinician profile approval" in the
 example site). Nothing reaches the public page until an approver approves it
-in the Wagtail admin. Only the clinician linked to the page (``page.user``)
-may use it; anyone else gets 404.
+in the Wagtail admin. Who may use it is the access policy's
+``"edit_profile"`` rule (the clinician linked to the page, ``page.user``);
+anyone else gets 404. The write itself is
+:func:`portal_social.profiles.actions.submit_profile_changes`; this module is
+the form and the thin view around it.
 """
 
 from __future__ import annotations
 
+import html
+import re
+
 from django import forms
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core import audit, roles, user_text
+from portal_social.core import access, user_text
+from portal_social.profiles import actions
+from portal_social.profiles.actions import submit_profile_changes
 from portal_social.profiles.models import ClinicianPage, Condition, Language
 
-BIO_MAX = 5000
+__all__ = ["ProfileEditForm", "edit_profile", "submit_profile_changes"]
+
+BIO_MAX = actions.BIO_MAX_LENGTH
 #: The form's free-text fields, each a registered ``ClinicianPage`` field of the same name.
-SCREENED_FIELDS = ("pronouns", "bio")
+SCREENED_FIELDS = actions.PROFILE_TEXT_FIELDS
 
 
 class TaxonomyChoiceField(forms.ModelMultipleChoiceField):
@@ -42,13 +53,13 @@ class TaxonomyChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ProfileEditForm(forms.Form):
-    pronouns = forms.CharField(label=_("Pronouns"), required=False, max_length=40)
+    pronouns = forms.CharField(label=_("Pronouns"), required=False, max_length=actions.PRONOUNS_MAX_LENGTH)
     bio = forms.CharField(
         label=_("About me"),
         required=False,
         max_length=BIO_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("Plain text; blank lines separate paragraphs. Up to 5,000 characters."),
+        help_text=_("Plain text or Markdown; blank lines separate paragraphs. Up to 5,000 characters."),
     )
     languages = TaxonomyChoiceField(
         label=_("Languages I speak with patients"),
@@ -74,68 +85,24 @@ class ProfileEditForm(forms.Form):
         return cleaned
 
 
-def _bio_to_rich_text(text: str) -> str:
-    """Plain paragraphs to the page's rich-text HTML, escaped."""
-    from django.utils.html import escape
-
-    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    return "".join("<p>" + escape(p).replace("\n", "<br/>") + "</p>" for p in paragraphs)
+_LINE_BREAK = re.compile(r"<br ?/?>\n?")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def _rich_text_to_bio(html: str) -> str:
-    from django.utils.html import strip_tags
-
-    text = html.replace("</p>", "\n\n").replace("<br/>", "\n").replace("<br>", "\n")
-    return strip_tags(text).strip()
-
-
-def may_edit(user, page: ClinicianPage) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and page.user_id is not None
-        and page.user_id == user.pk
-        and roles.has_role(user, roles.CLINICIAN)
-    )
+def _rich_text_to_bio(markup: str) -> str:
+    """The page's biography HTML back to the plain text the form edits."""
+    text = _LINE_BREAK.sub("\n", markup.replace("</p>", "\n\n"))
+    return _BLANK_LINES.sub("\n\n", html.unescape(strip_tags(text))).strip()
 
 
-def submit_profile_changes(*, clinician_user, page: ClinicianPage, data: dict, request=None):
-    """Save ``data`` as a new draft revision of ``page`` and submit it for approval.
-
-    Preconditions: ``may_edit(clinician_user, page)`` (raises Http404 otherwise,
-    like a page that does not exist); ``pronouns`` and ``bio`` pass the
-    ``public_profile`` screen (``ValidationError`` by field otherwise). Returns
-    the revision. A submission that was still waiting is replaced by this one.
-    """
-    if not may_edit(clinician_user, page):
-        raise Http404()
-    user_text.validate(ClinicianPage, {name: data[name] for name in SCREENED_FIELDS})
-    with transaction.atomic():
-        draft = page.get_latest_revision_as_object()
-        draft.pronouns = data["pronouns"]
-        draft.bio = _bio_to_rich_text(data["bio"])
-        draft.accepting_new_patients = data["accepting_new_patients"]
-        draft.telehealth = data["telehealth"]
-        draft.languages = list(data["languages"])
-        draft.conditions = list(data["conditions"])
-        revision = draft.save_revision(user=clinician_user, log_action=True)
-        state = page.current_workflow_state
-        if state is not None:
-            state.cancel(user=clinician_user)
-        workflow = page.get_workflow()
-        if workflow is not None:
-            workflow.start(page, clinician_user)
-        audit.record(
-            "profile.submit_changes",
-            actor=clinician_user,
-            target=page,
-            request=request,
-            details={"revision": revision.pk, "workflow": workflow is not None},
-        )
-    return revision
+def _add_action_errors(form: forms.Form, error: ValidationError) -> None:
+    for name, messages in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        form.add_error(name if name in form.fields else None, messages)
 
 
 def edit_profile(request, page: ClinicianPage):
-    if not may_edit(request.user, page):
+    """The self-service form: GET shows the latest draft, POST sends it for approval. Anyone else: 404."""
+    if not access.can(request.user, "edit_profile", page):
         raise Http404()
     draft = page.get_latest_revision_as_object()
     initial = {
@@ -149,8 +116,14 @@ def edit_profile(request, page: ClinicianPage):
     if request.method == "POST":
         form = ProfileEditForm(request.POST, initial=initial)
         if form.is_valid():
-            submit_profile_changes(clinician_user=request.user, page=page, data=form.cleaned_data, request=request)
-            return redirect(page.url + page.reverse_subpage("edit_profile") + "?submitted=1")
+            try:
+                submit_profile_changes(clinician_user=request.user, page=page, data=form.cleaned_data, request=request)
+            except actions.ProfileChangesDenied:
+                raise Http404() from None
+            except ValidationError as exc:
+                _add_action_errors(form, exc)
+            else:
+                return redirect(page.url + page.reverse_subpage("edit_profile") + "?submitted=1")
     else:
         form = ProfileEditForm(initial=initial)
     page.refresh_from_db()

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import access
 from portal_social.core.ratelimit import RateLimited
@@ -50,7 +49,7 @@ def write_review(request, page):
         return redirect_to_login(request.get_full_path())
     if "submitted" in request.GET:
         return _submitted(request, page, request.GET["submitted"])
-    if not page.live or not get_adapter(request).can_review(request.user, page):
+    if not access.can(request.user, "review", page):
         return _refused(request, page, actions.ReviewNotAllowed.default_message)
     recent = reviews.recent_review(request.user, page, timezone.now())
     if recent is not None:
@@ -99,7 +98,7 @@ def _submitted(request, page, raw_id: str):
             published=review.status == Review.Status.PUBLISHED,
             held=review.status == Review.Status.HELD,
             has_comment=bool(review.comment_source),
-            reasons=[reason.get("message", "") for reason in review.hold_reasons if reason.get("message")],
+            reasons=reviews.describe_hold_reasons(review.hold_reasons),
         ),
     )
 

@@ -146,3 +146,25 @@ def test_stranger_cannot_end_someone_elses_link(patient, helper, make_user):
     with pytest.raises(caregivers.CaregiverLinkDenied):
         caregivers.end_caregiver_link(actor=make_user(roles.PATIENT), relation=relation)
     assert caregivers.is_proxy_for(helper, patient, "messaging")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("granted", [True, False])
+def test_ending_a_link_agrees_with_the_access_policy(patient, helper, make_user, granted):
+    """A worker granted ``change`` on one link may end it, as the policy says; without the grant, neither allows."""
+    from guardian.shortcuts import assign_perm
+
+    from portal_social.core import access
+
+    relation = caregivers.link_caregiver(actor=patient, caregiver=helper, patient=patient, scopes=["messaging"])
+    worker = make_user(roles.CARE_TEAM)
+    if granted:
+        assign_perm("portal_social.change_caregiverrelation", worker, relation)
+    assert access.can(worker, "change", relation) is granted
+    if granted:
+        caregivers.end_caregiver_link(actor=worker, relation=relation)
+        assert not caregivers.is_proxy_for(helper, patient, "messaging")
+    else:
+        with pytest.raises(caregivers.CaregiverLinkDenied):
+            caregivers.end_caregiver_link(actor=worker, relation=relation)
+        assert caregivers.is_proxy_for(helper, patient, "messaging")
