@@ -14,8 +14,10 @@ Wrap the admin's URLs where you mount them::
 
 Every URL under that prefix then answers a signed-in user without admin access
 with the page ``portal_social/core/staff_area.html`` (status 403), before
-Wagtail sees the request. Signed-out visitors still go to the sign-in form, and
-users with admin access reach the admin as before. The staff MFA gate runs
+Wagtail sees the request. That page lists the tools the user's roles do open
+(``core.navigation.tools_for``), such as a clinician's own profile.
+Signed-out visitors still go to the sign-in form, and users with admin access
+reach the admin as before. The staff MFA gate runs
 earlier, in middleware, so staff still meet their second factor first.
 """
 
@@ -41,8 +43,13 @@ def may_open_staff_area(user) -> bool:
 
 
 def staff_area_refusal(request: HttpRequest) -> HttpResponse:
-    """The one page a signed-in user without admin access sees: 403, no redirect, no message."""
-    return TemplateResponse(request, TEMPLATE, {}, status=403)
+    """The one page a signed-in user without admin access sees: 403, no redirect, no message.
+
+    It lists what the user may open instead (``tools``), so nobody is left at a dead end.
+    """
+    from portal_social.core import navigation
+
+    return TemplateResponse(request, TEMPLATE, {"tools": navigation.tools_for(request.user, request)}, status=403)
 
 
 def staff_only(view):
