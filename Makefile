@@ -54,6 +54,15 @@ test: install-test browser-deps lint docs
 test-services: install-test browser-deps
 	scripts/with-services.sh $(BIN)/pytest
 
+## make bench-load / bench-crash: load and kill -9 benchmarks on SQLite (docs/database.md);
+## for PostgreSQL: scripts/with-services.sh $(BIN)/python bench/load.py --stack postgres
+.PHONY: bench-load bench-crash
+bench-load: install
+	$(BIN)/python bench/load.py
+
+bench-crash: install
+	$(BIN)/python bench/crash.py
+
 screenshot: install-test browser-deps
 	PORTAL_SOCIAL_UPDATE_SCREENSHOT=1 $(BIN)/pytest tests/browser/test_screenshot.py -q
 

@@ -274,7 +274,15 @@ _WRITTEN = re.compile(r"[^\W\d_]")
 _MAX_KEPT = 200_000
 
 _TRANSIENT = (OperationalError, InterfaceError)
+#: SQLite reports a missing table or column as an OperationalError too: that
+#: is a bug or a missing migration, not a busy database, and stays a 500.
+_SCHEMA_PROBLEM = re.compile(r"no such (table|column|function|index)|has no column named|syntax error", re.IGNORECASE)
 _FAILED_ON = "_portal_social_database_unavailable"
+
+
+def _is_transient(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database is unavailable for now (a lock, a lost connection, no free connection)."""
+    return isinstance(exc, _TRANSIENT) and not _SCHEMA_PROBLEM.search(str(exc))
 
 
 def _kept_fields(request: HttpRequest) -> list[dict]:
@@ -302,7 +310,7 @@ def _on_uncaught_exception(sender, request=None, **kwargs):
     # a middleware below ours): mark the request so that the middleware can
     # replace the 500 page, which with DEBUG on would be a traceback.
     exc = sys.exc_info()[1]
-    if request is not None and isinstance(exc, _TRANSIENT):
+    if request is not None and _is_transient(exc):
         setattr(request, _FAILED_ON, type(exc).__name__)
 
 
@@ -334,7 +342,7 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, _TRANSIENT):
+        if _is_transient(exception):
             return unavailable_response(request, type(exception).__name__)
         return None
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("test/limited/crash/", _limited_then(_raise(RuntimeError("bug")))),
     path("test/limited/locked/", _limited_then(_raise(OperationalError("database is locked")))),
     path("test/session/", _touch_session),
+    path("test/schema/", _raise(OperationalError("no such table: portal_social_missing"))),
     *site_urls.urlpatterns,
 ]
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
@@ -151,6 +152,8 @@ def test_a_failure_below_the_middleware_such_as_saving_the_session_is_covered(se
 def test_other_errors_are_left_to_django(client):
     client.raise_request_exception = False
     assert client.post("/test/limited/crash/").status_code == 500
+    # A missing table is a bug or a missing migration, not a busy database.
+    assert client.post("/test/schema/").status_code == 500
 
 
 @pytest.mark.parametrize(("failing", "status"), [("/test/limited/crash/", 500), ("/test/limited/locked/", 503)])
