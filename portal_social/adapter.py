@@ -163,6 +163,37 @@ class PortalAdapter:
         text = body if not url else f"{body}\n\n{self.absolute_url(url)}"
         send_mail(subject, text, None, [email], fail_silently=False)
 
+    def language_for(self, user: AbstractBaseUser) -> str:
+        """The language ``user``'s notifications are written in. Default: ``LANGUAGE_CODE``.
+
+        Override to read the language the person chose in the host portal.
+        """
+        from django.conf import settings
+
+        return settings.LANGUAGE_CODE
+
+    def notification_channels(self, user: AbstractBaseUser, template) -> list[str]:
+        """The channels a notification reaches ``user`` through (``template`` is None for a daily summary).
+
+        Default: email, when the account has an address. Return "sms", "push"
+        or your own names too, and handle them in :meth:`send_notification`.
+        """
+        return ["email"] if getattr(user, "email", "") else []
+
+    def send_notification(self, user: AbstractBaseUser, message, *, channel: str) -> None:
+        """Deliver a rendered notification (``message``: subject, text, html, url) on ``channel``.
+
+        Runs in a background task; raise on failure and the notification is
+        retried with back-off. Default: email through Django's mail backend.
+        """
+        if channel != "email":
+            raise ValueError(f"no sender for notification channel {channel!r}: override send_notification")
+        from django.core.mail import EmailMultiAlternatives
+
+        email = EmailMultiAlternatives(message.subject, message.text, None, [user.email])
+        email.attach_alternative(message.html, "text/html")
+        email.send(fail_silently=False)
+
     def absolute_url(self, path: str) -> str:
         """Turn a portal path into an absolute URL for emails."""
         if path.startswith(("http://", "https://")):

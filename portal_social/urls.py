@@ -9,7 +9,10 @@ or include each feature's module at a prefix of its choosing.
 
 from django.urls import include, path
 
+from portal_social.core.notify import views as notify_views
+
 urlpatterns = [
+    path("notifications/", notify_views.preferences, name="portal_social_notification_preferences"),
     path("clinician-reviews/", include("portal_social.profiles.urls")),
     path("community/", include("portal_social.community.urls")),
     path("messages/", include("portal_social.messaging.urls")),

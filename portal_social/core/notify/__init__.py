@@ -1,0 +1,442 @@
+"""Notifications: keyed templates, sent in the background, never carrying PHI.
+
+A feature registers each kind of notification once, as a :class:`Template`
+with a key, a subject and a body (translatable text), the portal page it
+links to, and the parameters it may show. Parameters are counts or fixed
+choices, never free text, so nothing anyone wrote can reach a notification::
+
+    from portal_social.core import notify
+
+    notify.register(notify.Template(
+        key="message.received",
+        subject=_("You have a new secure message"),
+        body=_("Sign in to the portal to read it."),
+        url_name="portal_social_messaging_inbox",
+    ))
+
+Then an action, inside its transaction::
+
+    notify.notify(patient, "message.received")
+    notify.notify_role(roles.COMMUNITY_MODERATOR, "moderation.item_waiting", params={"count": 3})
+
+Each call writes a :class:`~portal_social.core.notify.models.Notification`
+row in the action's transaction (it exists exactly when the change does) and,
+after commit, enqueues a ``django-tasks`` task that renders it in the
+recipient's language and hands it to the adapter's channels (email by
+default; SMS or push through ``PortalAdapter.send_notification``). A request
+never waits on mail. A failed send is retried with back-off
+(:data:`RETRY_DELAYS`) and never fails the action. ``manage.py
+portal_social_notify sweep`` delivers whatever a lost task or a stopped
+worker left behind; ``portal_social_notify digest`` sends the daily
+summaries to people who asked for one. People choose immediately, a daily
+summary, or off; ``mandatory`` templates (security notices) ignore "off" and
+the digest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.utils.functional import Promise
+
+    from portal_social.core.notify.models import Notification
+
+logger = logging.getLogger("portal_social.notify")
+
+#: Waits before the 2nd, 3rd, … delivery attempt; after the last, the notification fails.
+RETRY_DELAYS = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=30),
+    datetime.timedelta(hours=2),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+#: A delivery claimed this long ago and never finished (a worker died mid-send) is tried again.
+CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
+#: A string parameter's value must be one of its declared choices, and short.
+MAX_CHOICE_LENGTH = 40
+
+
+class UnknownNotification(LookupError):
+    """No template is registered under this key."""
+
+
+class InvalidParameter(ValueError):
+    """A parameter the template does not declare, or a value it does not allow."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """One kind of notification.
+
+    ``params`` maps each parameter the text may show to ``int`` (a count) or
+    a tuple of the only strings it may take. ``subject`` and ``body`` may use
+    them as ``%(name)s``. ``mandatory`` notices (security) are sent even to
+    people who turned notifications off, and never wait for a digest.
+    """
+
+    key: str
+    subject: str | Promise
+    body: str | Promise
+    url_name: str = ""
+    params: Mapping[str, type[int] | tuple[str, ...]] = field(default_factory=dict)
+    mandatory: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification rendered for one person, in their language."""
+
+    subject: str
+    text: str
+    html: str
+    url: str
+
+
+_templates: dict[str, Template] = {}
+
+
+def register(template: Template) -> Template:
+    """Register ``template`` under its key (once: a second registration is a mistake)."""
+    if template.key in _templates and _templates[template.key] != template:
+        raise ValueError(f"a notification template is already registered as {template.key!r}")
+    for name, allowed in template.params.items():
+        if allowed is not int and not (isinstance(allowed, tuple) and all(isinstance(c, str) for c in allowed)):
+            raise ValueError(f"parameter {name!r} of {template.key!r} must be int or a tuple of strings")
+    _templates[template.key] = template
+    return template
+
+
+def templates() -> dict[str, Template]:
+    """Every registered template, by key."""
+    from portal_social.core.notify import catalogue  # noqa: F401  (the package's own templates)
+
+    return dict(_templates)
+
+
+def get_template(key: str) -> Template:
+    try:
+        return templates()[key]
+    except KeyError:
+        raise UnknownNotification(key) from None
+
+
+def clean_params(template: Template, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` checked against what ``template`` declares; raises ``InvalidParameter``."""
+    cleaned: dict[str, Any] = {}
+    for name, value in (params or {}).items():
+        allowed = template.params.get(name)
+        if allowed is None:
+            raise InvalidParameter(f"{template.key!r} has no parameter {name!r}")
+        if allowed is int:
+            if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value < 10**9):
+                raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be a count")
+        elif not isinstance(value, str) or len(value) > MAX_CHOICE_LENGTH or value not in allowed:
+            raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be one of its choices")
+        cleaned[name] = value
+    missing = set(template.params) - set(cleaned)
+    if missing:
+        raise InvalidParameter(f"{template.key!r} needs {', '.join(sorted(missing))}")
+    return cleaned
+
+
+# Sending ------------------------------------------------------------------------
+
+
+def _initial_status(template: Template, recipient) -> str:
+    from portal_social.core.notify.models import Notification, NotificationPreference
+
+    if template.mandatory:
+        return Notification.Status.PENDING
+    frequency = (
+        NotificationPreference.objects.filter(user=recipient).values_list("frequency", flat=True).first()
+        or NotificationPreference.Frequency.IMMEDIATELY
+    )
+    return {
+        NotificationPreference.Frequency.OFF: Notification.Status.SKIPPED,
+        NotificationPreference.Frequency.DAILY: Notification.Status.DIGEST,
+    }.get(frequency, Notification.Status.PENDING)
+
+
+def notify(recipient: AbstractBaseUser, key: str, *, params: Mapping[str, Any] | None = None) -> Notification | None:
+    """Tell ``recipient`` about ``key``: a row now, delivery after commit.
+
+    Returns the notification, or None for an inactive account or one without
+    an id. Raises ``UnknownNotification`` or ``InvalidParameter`` at once, in
+    the action, so a mistake never hides in a background task.
+    """
+    template = get_template(key)
+    cleaned = clean_params(template, params)
+    if recipient is None or not getattr(recipient, "is_active", False) or recipient.pk is None:
+        return None
+    from portal_social.core.notify.models import Notification
+
+    notification = Notification.objects.create(
+        recipient=recipient, key=key, params=cleaned, status=_initial_status(template, recipient)
+    )
+    if notification.status == Notification.Status.PENDING:
+        _enqueue_after_commit([notification.public_id])
+    return notification
+
+
+def notify_role(role: str, key: str, *, params: Mapping[str, Any] | None = None) -> list[Notification]:
+    """Tell every active holder of ``role`` (one notification each)."""
+    from django.contrib.auth import get_user_model
+
+    from portal_social.core import roles
+
+    template = get_template(key)
+    clean_params(template, params)
+    try:
+        group_name = roles.GROUP_NAMES[role]
+    except KeyError:
+        raise ValueError(f"unknown role {role!r}") from None
+    holders = get_user_model().objects.filter(is_active=True, groups__name=group_name).distinct()
+    return [n for n in (notify(holder, key, params=params) for holder in holders) if n is not None]
+
+
+def _enqueue_after_commit(public_ids: Iterable) -> None:
+    ids = [str(public_id) for public_id in public_ids]
+
+    def enqueue() -> None:
+        from portal_social.core.notify.tasks import deliver_notification
+
+        for public_id in ids:
+            try:
+                deliver_notification.enqueue(public_id)
+            except Exception as exc:  # the queue is down: the sweep delivers it later
+                logger.warning("notification not queued (%s); the sweep will send it", type(exc).__name__)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+# Rendering ----------------------------------------------------------------------
+
+
+def _url(template: Template, adapter) -> str:
+    if not template.url_name:
+        return ""
+    try:
+        return adapter.absolute_url(reverse(template.url_name))
+    except NoReverseMatch:  # the host does not mount that page
+        return ""
+
+
+def _preferences_url(adapter) -> str:
+    try:
+        return adapter.absolute_url(reverse("portal_social_notification_preferences"))
+    except NoReverseMatch:
+        return ""
+
+
+def render(template: Template, params: Mapping[str, Any], recipient, *, adapter=None) -> Message:
+    """``template`` in ``recipient``'s language, with its link and the footer."""
+    from portal_social.adapter import get_adapter
+
+    adapter = adapter or get_adapter()
+    cleaned = clean_params(template, params)
+    with translation.override(adapter.language_for(recipient)):
+        subject = str(template.subject) % cleaned if cleaned else str(template.subject)
+        body = str(template.body) % cleaned if cleaned else str(template.body)
+        url = _url(template, adapter)
+        context = {
+            "subject": subject,
+            "body": body,
+            "url": url,
+            "preferences_url": _preferences_url(adapter),
+            "mandatory": template.mandatory,
+        }
+        text = render_to_string("portal_social/notify/message.txt", context)
+        html = render_to_string("portal_social/notify/message.html", context)
+    return Message(subject=subject.replace("\n", " ")[:200], text=text, html=html, url=url)
+
+
+def render_notification(notification: Notification, *, adapter=None) -> Message:
+    return render(get_template(notification.key), notification.params, notification.recipient, adapter=adapter)
+
+
+def render_digest(notifications: list[Notification], recipient, *, adapter=None) -> Message:
+    """One summary of several notifications (their subjects only), in ``recipient``'s language."""
+    from portal_social.adapter import get_adapter
+
+    adapter = adapter or get_adapter()
+    with translation.override(adapter.language_for(recipient)):
+        lines = []
+        for notification in notifications:
+            template = get_template(notification.key)
+            lines.append(str(template.subject) % notification.params if notification.params else str(template.subject))
+        count = len(notifications)
+        subject = ngettext("%(count)d update from the portal", "%(count)d updates from the portal", count) % {
+            "count": count
+        }
+        context = {
+            "subject": subject,
+            "body": gettext("Here is what happened since your last summary. Sign in to the portal to see more."),
+            "items": lines,
+            "url": adapter.absolute_url("/"),
+            "preferences_url": _preferences_url(adapter),
+            "mandatory": False,
+        }
+        text = render_to_string("portal_social/notify/message.txt", context)
+        html = render_to_string("portal_social/notify/message.html", context)
+    return Message(subject=subject, text=text, html=html, url=context["url"])
+
+
+# Delivering (background) -----------------------------------------------------------
+
+
+def _claim(queryset) -> bool:
+    """Mark due rows of ``queryset`` as being sent; True when this caller claimed them.
+
+    A conditional UPDATE, committed at once, so two workers never send one
+    notification, and no lock is held while mail is being sent.
+    """
+    from portal_social.core.notify.models import Notification
+
+    now = timezone.now()
+    return bool(queryset.update(status=Notification.Status.SENDING, next_attempt_at=now + CLAIM_TIMEOUT))
+
+
+def _send(recipient, message: Message, template: Template | None, adapter) -> None:
+    for channel in adapter.notification_channels(recipient, template):
+        adapter.send_notification(recipient, message, channel=channel)
+
+
+def _finish(notification: Notification, error: Exception | None) -> None:
+    from portal_social.core.notify.models import Notification
+
+    now = timezone.now()
+    if error is None:
+        notification.status, notification.sent_at, notification.last_error = Notification.Status.SENT, now, ""
+    else:
+        notification.attempts += 1
+        notification.last_error = type(error).__name__[:100]
+        if notification.attempts >= MAX_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+        else:
+            notification.status = Notification.Status.PENDING
+            notification.next_attempt_at = now + RETRY_DELAYS[notification.attempts - 1]
+        logger.warning(
+            "notification %s: delivery attempt %d failed (%s)",
+            notification.public_id,
+            notification.attempts,
+            notification.last_error,
+        )
+    notification.save(update_fields=["status", "sent_at", "last_error", "attempts", "next_attempt_at"])
+
+
+def deliver(public_id) -> str:
+    """Send one notification if it is due and nobody else is sending it; return its status."""
+    from portal_social.adapter import get_adapter
+    from portal_social.core.notify.models import Notification
+
+    now = timezone.now()
+    due = Notification.objects.filter(public_id=public_id).filter(
+        Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=Notification.Status.SENDING, next_attempt_at__lte=now)  # a claim that timed out
+    )
+    if not _claim(due):
+        status = Notification.objects.filter(public_id=public_id).values_list("status", flat=True).first()
+        return status or "missing"
+    notification = Notification.objects.select_related("recipient").get(public_id=public_id)
+    adapter = get_adapter()
+    error = None
+    try:
+        template = get_template(notification.key)
+        _send(notification.recipient, render_notification(notification, adapter=adapter), template, adapter)
+    except Exception as exc:  # retried with back-off; never raised into a caller
+        error = exc
+    _finish(notification, error)
+    if error is not None and notification.status == Notification.Status.PENDING:
+        _retry_later(notification)
+    return notification.status
+
+
+def _retry_later(notification: Notification) -> None:
+    from portal_social.core.notify.tasks import deliver_notification
+
+    try:
+        task = deliver_notification
+        if task.get_backend().supports_defer:
+            task = task.using(run_after=notification.next_attempt_at)
+            task.enqueue(str(notification.public_id))
+        # Without deferred tasks, the sweep picks it up when it is due.
+    except Exception as exc:
+        logger.warning("notification retry not queued (%s); the sweep will send it", type(exc).__name__)
+
+
+def sweep(*, limit: int = 500) -> int:
+    """Deliver notifications that are due and not being sent (lost tasks, retries); return how many were tried."""
+    from portal_social.core.notify.models import Notification
+
+    now = timezone.now()
+    due = (
+        Notification.objects.filter(
+            Q(status=Notification.Status.PENDING) | Q(status=Notification.Status.SENDING), next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .values_list("public_id", flat=True)[:limit]
+    )
+    ids = list(due)
+    for public_id in ids:
+        deliver(public_id)
+    return len(ids)
+
+
+def send_digests(*, limit: int = 1000) -> int:
+    """Send each person waiting for a summary one message; return how many people were sent one."""
+    from portal_social.adapter import get_adapter
+    from portal_social.core.notify.models import Notification
+
+    adapter = get_adapter()
+    recipients = list(
+        Notification.objects.filter(status=Notification.Status.DIGEST)
+        .values_list("recipient_id", flat=True)
+        .distinct()[:limit]
+    )
+    sent = 0
+    for recipient_id in recipients:
+        waiting = list(
+            Notification.objects.filter(recipient_id=recipient_id, status=Notification.Status.DIGEST).values_list(
+                "pk", flat=True
+            )
+        )
+        if not _claim(Notification.objects.filter(pk__in=waiting, status=Notification.Status.DIGEST)):
+            continue
+        batch = list(
+            Notification.objects.filter(pk__in=waiting, status=Notification.Status.SENDING)
+            .select_related("recipient")
+            .order_by("created_at")
+        )
+        if not batch:
+            continue
+        recipient = batch[0].recipient
+        error = None
+        try:
+            _send(recipient, render_digest(batch, recipient, adapter=adapter), None, adapter)
+        except Exception as exc:
+            error = exc
+        if error is None:
+            Notification.objects.filter(pk__in=[n.pk for n in batch]).update(
+                status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+            )
+            sent += 1
+        else:
+            logger.warning("daily summary not sent (%s); it will be tried again", type(error).__name__)
+            Notification.objects.filter(pk__in=[n.pk for n in batch]).update(
+                status=Notification.Status.DIGEST, last_error=type(error).__name__[:100]
+            )
+    return sent
