@@ -49,6 +49,11 @@ CLEAR_FIELDS = {
     "Review.redactions": "character offsets and PHI kinds",
     "ReviewRating.question": "a key of PORTAL_SOCIAL_REVIEW_QUESTIONS",
     "BreakGlassGrant.target_id": "the primary key of the opened object",
+    "Notification.key": "a registered template key",
+    "Notification.params": "counts and declared choices only, checked by notify.clean_params",
+    "Notification.status": "a choice",
+    "Notification.last_error": "the class name of a delivery error, never its message",
+    "NotificationPreference.frequency": "a choice",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
