@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal_social", "0009_hold_reason_codes"),
+        ("portal_social", "0010_business_calendar"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -54,6 +54,20 @@ CLEAR_FIELDS = {
     "Notification.status": "a choice",
     "Notification.last_error": "the class name of a delivery error, never its message",
     "NotificationPreference.frequency": "a choice",
+    # Business calendars: opening hours and holiday regions, written by portal administrators.
+    "BusinessCalendar.name": "a calendar's name, administrators",
+    "BusinessCalendar.slug": "a calendar's slug, administrators",
+    "BusinessCalendar.time_zone": "an IANA time zone name, validated",
+    "BusinessCalendar.country": "a country code, validated",
+    "BusinessCalendar.subdivision": "a region code, validated",
+    "BusinessCalendar.monday": "opening hours, validated",
+    "BusinessCalendar.tuesday": "opening hours, validated",
+    "BusinessCalendar.wednesday": "opening hours, validated",
+    "BusinessCalendar.thursday": "opening hours, validated",
+    "BusinessCalendar.friday": "opening hours, validated",
+    "BusinessCalendar.saturday": "opening hours, validated",
+    "BusinessCalendar.sunday": "opening hours, validated",
+    "CalendarClosure.reason": "why a site is closed (\"snowstorm\"), administrators; public on staff screens",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
