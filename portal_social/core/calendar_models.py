@@ -173,3 +173,18 @@ class CalendarClosure(models.Model):
         """The real-time interval (UTC) this closure covers in ``zone``."""
         (start_day, start_minutes), (end_day, end_minutes) = self._local_bounds()
         return wall_time_instant(start_day, start_minutes, zone), wall_time_instant(end_day, end_minutes, zone)
+
+
+def _declare_text_fields() -> None:
+    """Place both models' text fields in the register of user-written text (``core.user_text``)."""
+    from portal_social.core import user_text
+
+    configuration = "configuration written by portal administrators in the admin, validated; never patient text"
+    for name in ("name", "slug", "time_zone", "country", "subdivision", *BusinessCalendar.DAY_FIELDS):
+        user_text.not_user_written(BusinessCalendar, name, reason=configuration)
+    user_text.not_user_written(
+        CalendarClosure, "reason", reason=configuration + "; refused by CalendarClosure.clean when phi.scan finds PHI"
+    )
+
+
+_declare_text_fields()
