@@ -6,6 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/load.py --db-options legacy              # SQLite as before issue 17
     scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2
     scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2 --db-options legacy
+    scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2 --pool 8
 
 It builds a throwaway portal of its own: a temporary directory with a
 settings module, ``migrate`` and ``seed_demo`` into a new database (a SQLite
@@ -175,6 +176,7 @@ def _db_report(prefix: str, clinician_username: str = "clinician1") -> dict:
     reviews = Review.objects.filter(author__username__startswith=prefix).annotate(n=Count("ratings"))
     questions = len(app_settings.REVIEW_QUESTIONS)
     per_author = Review.objects.filter(author__username__startswith=prefix).values("author").annotate(n=Count("pk"))
+    authors = sorted(set(reviews.values_list("author__username", flat=True)))
     from portal_social.core.models import AuditEvent
 
     ids = [str(pk) for pk in reviews.values_list("pk", flat=True)]
@@ -184,6 +186,7 @@ def _db_report(prefix: str, clinician_username: str = "clinician1") -> dict:
         "ids": ids,
         "unaudited": sum(1 for pk in ids if pk not in audited and pk.replace("-", "") not in audited),
         "partial": reviews.exclude(n=questions).count(),
+        "authors": authors,
         "authors_with_more_than_one": sum(1 for row in per_author if row["n"] > 1),
     }
 
@@ -213,6 +216,7 @@ class Portal:
     stack: str
     legacy: bool
     workers: int
+    pool: int | None = None
     work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="portal-bench-")))
     database_url: str | None = None
     pg_admin_url: str | None = None
@@ -264,6 +268,8 @@ class Portal:
                 ALLOWED_HOSTS="127.0.0.1",
                 PORTAL_SOCIAL_ENCRYPTION_KEYS=DEV_KEY,
             )
+            if self.pool:
+                env["PORTAL_DB_POOL_MAX_SIZE"] = str(self.pool)
         return env
 
     def manage(self, *args: str, quiet: bool = True) -> str:
@@ -511,19 +517,25 @@ def _print_row(label: str, level: int, tally: Tally, elapsed: float, peak: int, 
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-async def prepare_review(client: Client, review_url: str) -> str | None:
-    """Open the review form; return its CSRF token (None when the form is not offered)."""
-    for _ in range(5):
+async def prepare_review(client: Client, review_url: str, attempts: int = 5) -> str | None:
+    """Open the review form; return its CSRF token, or None when the form is not offered (a 4xx).
+
+    Raises ``ConnectionError`` when the portal does not answer after ``attempts`` tries.
+    """
+    for _ in range(attempts):
         try:
             answer = await client.request("GET", review_url)
         except (TimeoutError, OSError, ConnectionError):
+            await asyncio.sleep(0.5)
+            continue
+        if answer.status >= 500:
             await asyncio.sleep(0.5)
             continue
         match = _CSRF_INPUT.search(answer.body)
         if answer.status == 200 and match:
             return match.group(1).decode()
         return None
-    return None
+    raise ConnectionError("the portal did not answer")
 
 
 def review_form(token: str, questions: list[str], n: int) -> dict:
@@ -552,7 +564,10 @@ async def burst(portal: Portal, info: dict, https: bool) -> dict:
 
     async def prepare(client):
         async with semaphore:
-            return await prepare_review(client, info["review_url"])
+            try:
+                return await prepare_review(client, info["review_url"])
+            except ConnectionError:
+                return None
 
     tokens = await asyncio.gather(*(prepare(c) for c in clients))
     go = asyncio.Event()
@@ -595,18 +610,25 @@ def main() -> None:
         default="recommended",
         help="'legacy': the database settings and middleware as they were before issue 17",
     )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="postgres: a psycopg pool of at most this many connections per daphne (needs psycopg[pool])",
+    )
     parser.add_argument("--levels", default="1,10,50", help="concurrent users per level (default 1,10,50)")
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds of load per level and kind of user")
     parser.add_argument("--burst", type=int, default=105, help="patients sending a review at the same instant")
     args = parser.parse_args()
     workers = args.workers or (2 if args.stack == "postgres" else 1)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
-    portal = Portal(args.stack, args.db_options == "legacy", workers)
+    portal = Portal(args.stack, args.db_options == "legacy", workers, pool=args.pool)
     https = args.stack == "postgres"
     try:
         print(
-            f"stack {args.stack}, {workers} daphne process(es), database options {args.db_options}; "
-            f"building the portal in {portal.work}",
+            f"stack {args.stack}, {workers} daphne process(es), database options {args.db_options}"
+            + (f", pool of {args.pool} per process" if args.pool else "")
+            + f"; building the portal in {portal.work}",
             flush=True,
         )
         build_started = time.time()
