@@ -227,3 +227,13 @@ def test_filter_buttons_sit_in_an_actions_container(client, make_user):
     actions = form.split('<div class="ps-actions">', 1)
     assert len(actions) == 2, "the form's buttons have a ps-actions container"
     assert 'type="submit"' in actions[1] and 'type="submit"' not in actions[0]
+
+
+@pytest.mark.django_db
+def test_a_patient_whose_account_is_gone_is_named_as_removed(client, make_user):
+    risk = make_user(roles.RISK_MANAGER, mfa=True)
+    audit.record("phi.read", target_type="tests.chart", target_id="gone", patient=987654)
+    sign_in(client, risk)
+    page = client.get(URL).context["page"]
+    event = next(event for event in page if event.target_id == "gone")
+    assert str(event.patient_label) == "Removed account"
