@@ -67,8 +67,17 @@ def strip_comments(css: str) -> str:
     return re.sub(r"/\*.*?\*/", "", css, flags=re.S)
 
 
+def is_email(path: Path) -> bool:
+    """An HTML email: it has a plain-text twin (message.html beside message.txt).
+
+    Mail clients ignore linked stylesheets and no CSP applies, so emails carry
+    their own inline styles and are left out of these checks.
+    """
+    return path.with_suffix(".txt").exists()
+
+
 def package_templates() -> dict[Path, str]:
-    return {path: path.read_text() for path in sorted(TEMPLATES.rglob("*.html"))}
+    return {path: path.read_text() for path in sorted(TEMPLATES.rglob("*.html")) if not is_email(path)}
 
 
 def is_admin_screen(text: str) -> bool:
