@@ -315,9 +315,10 @@ class Review(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician_reviews")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD, db_index=True)
-    #: Why it is held, in plain words for the author and moderators; never the PHI itself.
-    #: Clear by construction: written only by ``actions.screen_comment`` from fixed
-    #: sentences and PHI kinds ("a phone number"), never from the comment.
+    #: Why it is held, as codes: ``[{"code": "phi", "kinds": ["phone"]}, {"code": "language"}]``;
+    #: never the PHI itself, nor a sentence (``reviews.describe_hold_reason`` words each
+    #: reason when shown, in the reader's language). Clear by construction: written only
+    #: by ``actions.screen_comment`` from codes and PHI kinds, never from the comment.
     hold_reasons = models.JSONField(default=list, blank=True)
     #: The comment as written, PHI and all, for the author's record and for
     #: moderators: encrypted at rest. The public only ever sees ``comment_html``.

@@ -244,6 +244,8 @@ def respond(request, review_id):
     """The one public response to a published review (PX staff)."""
     _require(request, reviews.RESPOND)
     review = get_object_or_404(Review.objects.published().select_related("clinician"), pk=review_id)
+    if not access.can(request.user, "respond", review):
+        raise Http404()
     existing = getattr(review, "response", None)
     form = ResponseForm(request.POST if request.method == "POST" else None)
     guidance = ()

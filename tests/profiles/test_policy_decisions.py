@@ -209,3 +209,18 @@ def test_superuser_gets_no_edit_profile_pass(make_user, make_clinician):
 
 def test_profile_changes_denied_is_a_permission_denied():
     assert issubclass(actions.ProfileChangesDenied, PermissionDenied)
+
+
+# --------------------------------------------------------------------------- respond
+
+
+def test_response_page_asks_the_policy(client, px, published, monkeypatch):
+    url = f"/cms/portal-social/reviews/{published.pk}/respond/"
+    sign_in(client, px)
+    assert client.get(url).status_code == 200
+    original = access.can
+    monkeypatch.setattr(
+        access, "can", lambda user, action, obj: False if action == "respond" else original(user, action, obj)
+    )
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"body": "Thank you."}).status_code == 404
