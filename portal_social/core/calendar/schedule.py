@@ -211,9 +211,11 @@ class Schedule:
 
     def day_hours(self, day: dt.date) -> DayHours:
         """Local opening hours on ``day``: none on a public holiday."""
-        if self.is_holiday(day):
+        hours = self.hours[day.weekday()]
+        # Holidays are looked up only for days that have hours: a closed day needs no holiday year built.
+        if hours and self.is_holiday(day):
             return ()
-        return self.hours[day.weekday()]
+        return hours
 
     def opening_intervals(self, day: dt.date) -> list[Interval]:
         """Real-time intervals (UTC) the calendar is open on local date ``day``, closures excluded."""
