@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from portal_social import signals
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, audit, locking, phi, ratelimit, roles, text, user_text
+from portal_social.core import access, audit_events, locking, phi, ratelimit, roles, text, user_text
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
@@ -352,10 +352,9 @@ def submit_review(
         ).exclude(pk=review.pk)
         superseded_count = superseded.update(superseded_by=review)
         refresh_aggregates(clinician)
-        audit.record(
-            "review.submit",
+        audit_events.review_submitted(
             actor=author,
-            target=review,
+            review=review,
             patient=author,
             request=request,
             details={
@@ -401,10 +400,9 @@ def approve_review(*, moderator: AbstractBaseUser, review: Review, request: Http
         previous = locked.status
         _moderate(locked, moderator, Review.Status.PUBLISHED, rejection_reason="")
         refresh_aggregates(locked.clinician)
-        audit.record(
-            "review.approve",
+        audit_events.review_approved(
             actor=moderator,
-            target=locked,
+            review=locked,
             patient=locked.author_id,
             request=request,
             details={"from": previous},
@@ -446,10 +444,9 @@ def reject_review(
         previous = locked.status
         _moderate(locked, moderator, Review.Status.REJECTED, rejection_reason=reason)
         refresh_aggregates(locked.clinician)
-        audit.record(
-            "review.reject",
+        audit_events.review_rejected(
             actor=moderator,
-            target=locked,
+            review=locked,
             patient=locked.author_id,
             request=request,
             details={"from": previous},
@@ -538,10 +535,9 @@ def redact_review(
             comment_html=text.render(redacted),
             rejection_reason="",
         )
-        audit.record(
-            "review.redact",
+        audit_events.review_redacted(
             actor=moderator,
-            target=locked,
+            review=locked,
             patient=locked.author_id,
             request=request,
             details={
@@ -602,10 +598,9 @@ def appeal_review(
         appeal = ReviewAppeal.objects.create(review=locked, clinician_user=clinician_user, reason=reason)
         locked.status = Review.Status.APPEALED
         locked.save(update_fields=["status"])
-        audit.record(
-            "review.appeal",
+        audit_events.review_appealed(
             actor=clinician_user,
-            target=locked,
+            review=locked,
             patient=locked.author_id,
             request=request,
             details={"appeal": str(appeal.pk)},
@@ -644,10 +639,9 @@ def resolve_appeal(
         else:
             _moderate(review, moderator, Review.Status.PUBLISHED, rejection_reason="")
         refresh_aggregates(review.clinician)
-        audit.record(
-            "review.appeal_resolve",
+        audit_events.appeal_resolved(
             actor=moderator,
-            target=review,
+            review=review,
             patient=review.author_id,
             request=request,
             details={"appeal": str(appeal.pk), "upheld": bool(upheld)},
@@ -706,10 +700,9 @@ def respond_to_review(
                 )
         except IntegrityError:
             raise ValidationError({NON_FIELD_ERRORS: [_("This review already has a response.")]}) from None
-        audit.record(
-            "review.respond",
+        audit_events.review_responded(
             actor=staff,
-            target=locked,
+            review=locked,
             patient=locked.author_id,
             request=request,
             details={"response": response.pk},
@@ -759,10 +752,9 @@ def report_review(
                 report = ReviewReport.objects.create(review=review, reporter=reporter, reason=reason)
         except IntegrityError:
             raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate") from None
-        audit.record(
-            "review.report",
+        audit_events.review_reported(
             actor=reporter,
-            target=review,
+            review=review,
             patient=review.author_id,
             request=request,
             details={"report": str(report.pk)},
@@ -879,10 +871,9 @@ def submit_profile_changes(
         workflow = page.get_workflow()
         if workflow is not None:
             workflow.start(page, clinician_user)
-        audit.record(
-            "profile.submit_changes",
+        audit_events.profile_changes_submitted(
             actor=clinician_user,
-            target=page,
+            page=page,
             request=request,
             details={"revision": revision.pk, "workflow": workflow is not None},
         )

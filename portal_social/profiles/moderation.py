@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal_social.core import access, audit, phi, public_reply
+from portal_social.core import access, audit_events, phi, public_reply
 from portal_social.profiles import actions, reviews
 from portal_social.profiles.forms import RejectForm, ResponseForm
 from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
@@ -102,27 +102,16 @@ def _sections():
 
 
 def _audit_shown(request, shown: list[Review]) -> None:
-    """One ``review.moderation_view`` row per patient whose comments were shown.
+    """One ``review.moderation_view`` event per patient whose comments were shown, naming that patient.
 
     Bounded: at most ``QUEUE_LIMIT`` reviews per section are shown, so at
-    most three times that many rows. A patient with one review shown gets it
-    as the row's target; with several, the row targets the review set and
-    lists the ids. Details hold ids only.
+    most three times that many events. Details hold review ids only.
     """
     by_patient: dict[int, list[Review]] = {}
     for review in shown:
         by_patient.setdefault(review.author_id, []).append(review)
     for patient_id, theirs in by_patient.items():
-        ids = [str(review.pk) for review in theirs]
-        audit.record(
-            "review.moderation_view",
-            actor=request.user,
-            request=request,
-            patient=patient_id,
-            target=theirs[0] if len(theirs) == 1 else None,
-            target_type="" if len(theirs) == 1 else "portal_social.review",
-            details={"reviews": ids},
-        )
+        audit_events.review_queue_viewed(actor=request.user, reviews=theirs, patient=patient_id, request=request)
 
 
 def queue(request):
