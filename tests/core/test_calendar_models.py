@@ -208,3 +208,21 @@ def test_admin_refuses_a_wrong_subdivision(client, calendar_admin):
 def test_staff_without_calendar_permissions_cannot_open_calendars(client, make_user):
     sign_in(client, make_user("patient_experience", mfa=True))
     assert client.get("/cms/snippets/portal_social/businesscalendar/").status_code in (302, 403)
+
+
+def test_administrator_edits_a_closure_and_filters_closures_by_calendar(client, calendar_admin, relations):
+    closure = close(relations, dt.date(2026, 2, 10))
+    sign_in(client, calendar_admin)
+    edit = f"/cms/snippets/portal_social/calendarclosure/edit/{closure.pk}/"
+    assert client.get(edit).status_code == 200
+    response = client.post(
+        edit,
+        {"calendar": str(relations.pk), "starts_on": "2026-02-10", "start_time": "12:00"}
+        | {"ends_on": "2026-02-10", "reason": "Snowstorm, afternoon"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    closure.refresh_from_db()
+    assert closure.start_time == dt.time(12)
+    assert calendar.business_time_between(ny(2026, 2, 10), ny(2026, 2, 11), relations) == 3 * HOUR
+    listing = client.get("/cms/snippets/portal_social/calendarclosure/", {"calendar": str(relations.pk)})
+    assert b"Snowstorm, afternoon" in listing.content
