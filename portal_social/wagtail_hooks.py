@@ -5,6 +5,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from portal_social.core import access, audit_views
+from portal_social.core import calendar_admin as _calendar_admin  # noqa: F401  (registers on import)
 from portal_social.profiles import wagtail_hooks as _profiles_hooks  # noqa: F401  (registers on import)
 
 

@@ -129,6 +129,15 @@ ROLES: dict[str, Role] = {
                 _P + "view_caregiverrelation",
                 _P + "add_caregiverrelation",
                 _P + "change_caregiverrelation",
+                # Business calendars (opening hours, holidays, closures) behind SLA clocks.
+                _P + "view_businesscalendar",
+                _P + "add_businesscalendar",
+                _P + "change_businesscalendar",
+                _P + "delete_businesscalendar",
+                _P + "view_calendarclosure",
+                _P + "add_calendarclosure",
+                _P + "change_calendarclosure",
+                _P + "delete_calendarclosure",
                 _ADMIN,
             ),
         ),
@@ -310,6 +319,11 @@ _PERMISSION_MODELS = {
     _P + "view_caregiverrelation": "caregiverrelation",
     _P + "add_caregiverrelation": "caregiverrelation",
     _P + "change_caregiverrelation": "caregiverrelation",
+    **{
+        _P + f"{verb}_{model}": model
+        for verb in ("view", "add", "change", "delete")
+        for model in ("businesscalendar", "calendarclosure")
+    },
     _ADMIN: "admin",
 }
 
@@ -325,6 +339,11 @@ def _permission_labels() -> dict[str, str]:
             "add_caregiverrelation": "Can add caregiver relation",
             "change_caregiverrelation": "Can change caregiver relation",
             "access_admin": "Can access Wagtail admin",
+            **{
+                f"{verb}_{model}": f"Can {verb} {label}"
+                for verb in ("view", "add", "change", "delete")
+                for model, label in (("businesscalendar", "business calendar"), ("calendarclosure", "calendar closure"))
+            },
         }
     )
     return labels

@@ -226,3 +226,16 @@ def test_administrator_edits_a_closure_and_filters_closures_by_calendar(client, 
     assert calendar.business_time_between(ny(2026, 2, 10), ny(2026, 2, 11), relations) == 3 * HOUR
     listing = client.get("/cms/snippets/portal_social/calendarclosure/", {"calendar": str(relations.pk)})
     assert b"Snowstorm, afternoon" in listing.content
+
+
+def test_portal_administrators_manage_calendars_through_their_role(make_user, client):
+    from portal_social.core import access, roles
+
+    admin = make_user(roles.PORTAL_ADMINISTRATOR, mfa=True)
+    patient = make_user(roles.PATIENT)
+    for model in ("businesscalendar", "calendarclosure"):
+        for verb in ("view", "add", "change", "delete"):
+            assert access.holds(admin, f"portal_social.{verb}_{model}")
+            assert not access.holds(patient, f"portal_social.{verb}_{model}")
+    sign_in(client, admin)
+    assert client.get("/cms/").status_code == 200
