@@ -456,3 +456,11 @@ def check_database_connections(app_configs=None, **kwargs):
                 )
             )
     return warnings
+
+
+@checks.register()
+def check_business_calendar(app_configs=None, **kwargs):
+    """E030: ``PORTAL_SOCIAL_BUSINESS_CALENDAR`` must load (hours, time zone, holiday region)."""
+    from portal_social.core.calendar import check_default_calendar
+
+    return check_default_calendar()

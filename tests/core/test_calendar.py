@@ -303,3 +303,11 @@ def test_is_open():
     assert not calendar.is_open(ny(2026, 7, 3, 12), NY_OFFICE)  # Independence Day observed
     assert calendar.is_open(local(JERUSALEM, 2026, 6, 7, 12), JERUSALEM_OFFICE)  # a Sunday
     assert WEEKDAYS_9_TO_5
+
+
+def test_a_broken_default_calendar_is_reported_by_the_system_checks(settings):
+    from django.core import checks
+
+    settings.PORTAL_SOCIAL_BUSINESS_CALENDAR = {"hours": {"mon": "nine to five"}}
+    errors = [m for m in checks.run_checks() if m.id == "portal_social.E030"]
+    assert len(errors) == 1
