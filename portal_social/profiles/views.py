@@ -108,6 +108,9 @@ def report_review(request, page, review_id):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     review = get_object_or_404(Review.objects.published(), pk=review_id, clinician=page)
+    review.clinician = page
+    if not access.can(request.user, "report", review):
+        raise Http404()
     already = ReviewReport.objects.filter(review=review, reporter=request.user).exists()
     form = ReportForm(request.POST if request.method == "POST" else None)
     status = 200

@@ -224,3 +224,18 @@ def test_response_page_asks_the_policy(client, px, published, monkeypatch):
     )
     assert client.get(url).status_code == 404
     assert client.post(url, {"body": "Thank you."}).status_code == 404
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_report_page_asks_the_policy(client, patient, clinician, published, monkeypatch):
+    url = clinician.url + clinician.reverse_subpage("report_review", args=(published.pk,))
+    sign_in(client, patient)
+    assert client.get(url).status_code == 200
+    original = access.can
+    monkeypatch.setattr(
+        access, "can", lambda user, action, obj: False if action == "report" else original(user, action, obj)
+    )
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "abusive"}).status_code == 404
