@@ -1,6 +1,8 @@
 """Wagtail admin integration: staff screens register here."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -22,3 +24,9 @@ class _AuditMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def _audit_menu_item():
     return _AuditMenuItem("Audit log", reverse("portal_social_audit_log"), icon_name="history", order=900)
+
+
+@hooks.register("insert_global_admin_css")
+def _portal_social_admin_css():
+    """The staff screens' own classes (queue, audit log, button rows), styled inside the Wagtail admin."""
+    return format_html('<link rel="stylesheet" href="{}">', static("portal_social/css/portal_social_admin.css"))

@@ -394,6 +394,11 @@ def _declare() -> None:
         not_user_written("portal_social.AuditEvent", name, reason="the audit chain's hashes and key id")
     for name in ("last_hash", "key_id", "seal"):
         not_user_written("portal_social.AuditChainHead", name, reason="the audit chain's hashes and key id")
+    # Notifications: a template key and counts or declared choices, never text anyone wrote.
+    not_user_written("portal_social.Notification", "key", reason="a registered notification template key")
+    not_user_written("portal_social.Notification", "status", reason="a choice set by core.notify")
+    not_user_written("portal_social.Notification", "last_error", reason="a delivery error's class name, never its text")
+    not_user_written("portal_social.NotificationPreference", "frequency", reason="a choice")
 
 
 _declare()

@@ -293,3 +293,15 @@ def test_the_example_hospital_links_the_package_stylesheet_once_and_before_its_o
     request.user = AnonymousUser()
     html = _render("portal_social/community/index.html", request)
     assert _links(html) == ["/static/portal_social/css/portal_social.css", "/static/hospital/portal.css"]
+
+
+@pytest.mark.django_db
+def test_the_wagtail_admin_links_the_staff_screens_stylesheet(client, make_user):
+    from portal_social.core import roles
+    from tests.factories import sign_in
+
+    moderator = make_user(roles.COMMUNITY_MODERATOR, mfa=True)
+    sign_in(client, moderator)
+    page = client.get("/cms/portal-social/reviews/")
+    assert page.status_code == 200
+    assert b"portal_social/css/portal_social_admin.css" in page.content

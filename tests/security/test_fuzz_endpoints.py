@@ -142,6 +142,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
     "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
     "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
+    "notifications/": Endpoint(
+        _named("portal_social_notification_preferences"), allowed="patient", denied=None, fields=("frequency",)
+    ),
 }
 
 #: GET forms beside the POST ones: the directory search, the "submitted" page.
