@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Test processes: browser journeys run in one (they share a live server), the rest spread over all.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test test-services lint format docs install install-test browser-deps screenshot clean
@@ -48,11 +51,11 @@ docs: install-test
 
 ## make test: set up and run every test (lint, docs, unit, packaging, browser) on SQLite
 test: install-test browser-deps lint docs
-	$(BIN)/pytest
+	$(PYTEST)
 
 ## make test-services: the whole suite again on private PostgreSQL and Redis instances
 test-services: install-test browser-deps
-	scripts/with-services.sh $(BIN)/pytest
+	scripts/with-services.sh $(PYTEST)
 
 ## make bench-load / bench-crash: load and kill -9 benchmarks on SQLite (docs/database.md);
 ## for PostgreSQL: scripts/with-services.sh $(BIN)/python bench/load.py --stack postgres

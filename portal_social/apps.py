@@ -11,10 +11,11 @@ class PortalSocialConfig(AppConfig):
     def ready(self) -> None:
         # Registers system checks, signal receivers and access rules.
         from portal_social import checks, signals  # noqa: F401
-        from portal_social.core import account_events, rules  # noqa: F401
+        from portal_social.core import account_events, realtime, rules  # noqa: F401
         from portal_social.profiles import reviews  # noqa: F401  (review access rules)
 
         account_events.connect()  # sign-in and account-security events in the audit trail
+        realtime.connect()  # signing out closes that session's live sockets
 
         self._connect_second_factor()
 

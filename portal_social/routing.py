@@ -5,6 +5,6 @@ from portal_social.routing import websocket_urlpatterns
 
 from django.urls import path
 
-from portal_social.messaging.consumers import PortalSocketConsumer
+from portal_social.core.realtime import PortalSocketConsumer
 
 websocket_urlpatterns = [path("ws/portal-social/", PortalSocketConsumer.as_asgi())]

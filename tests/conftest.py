@@ -57,7 +57,10 @@ def _flush_lifts_the_audit_guard():
 
 
 def pytest_collection_modifyitems(items):
-    """Every committed (``transaction=True``) test restores the database it found.
+    """Browser journeys share one live server: under pytest-xdist they run in one
+    worker (``--dist loadgroup``) while the other workers take the rest.
+
+    Every committed (``transaction=True``) test restores the database it found.
 
     Its closing flush would otherwise leave the tests after it without the
     migrations' data (roles, Wagtail's page tree, the audit chain) or, through
@@ -66,6 +69,8 @@ def pytest_collection_modifyitems(items):
     """
     careless = []
     for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
         marker = item.get_closest_marker("django_db")
         if marker is None:
             continue

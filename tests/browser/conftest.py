@@ -1,9 +1,15 @@
 """Fixtures for the browser journeys: a live daphne server and Debian's chromium.
 
-The server runs the example portal with its dev settings on a SQLite file of
-its own (even when DATABASE_URL/REDIS_URL point the rest of the suite at
-PostgreSQL and Redis), seeded with ``seed_demo``; mail goes to files. These
-tests never touch the Django test database.
+The server runs the example portal (``tests/browser/live_settings.py``),
+migrated and seeded with ``seed_demo``; mail goes to files. Its stack is the
+run's: on the embedded run a SQLite file of its own, the in-memory channel
+layer and the database task backend; on the services run (DATABASE_URL and
+REDIS_URL set by ``scripts/with-services.sh``) a PostgreSQL database of its
+own beside the test database, a Redis index of its own for the channel
+layer, cache and RQ task queue, and an RQ worker. ``second_live_portal`` is a
+second daphne process on the same database and Redis, for journeys whose
+live updates must cross processes. These tests never touch the Django test
+database.
 
 Scope: the server and the browser live for the ``tests/browser`` package (a
 session-wide scope in practice: they start once and stop after the last
@@ -39,30 +45,58 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="package")
-def live_portal(tmp_path_factory) -> support.LivePortal:
+def live_portal(tmp_path_factory, request) -> support.LivePortal:
     """The example portal, migrated and seeded, served by daphne on 127.0.0.1:<free port>."""
     _require_chromium()  # no point building a server for a browser that is not there
     work_dir = tmp_path_factory.mktemp("live_portal")
     (work_dir / "mail").mkdir()
+    services = support.services()
+    database_url = redis_url = None
+    if services is not None:
+        database_url = support.create_live_database(services[0])
+        redis_url = support.live_redis_url(services[1])
     portal = support.LivePortal(
         base_url=f"http://127.0.0.1:{support.free_port()}",
         mail_dir=work_dir / "mail",
         db_path=work_dir / "portal.sqlite3",
         work_dir=work_dir,
-        env=support.server_env(work_dir),
+        env=support.server_env(work_dir, database_url=database_url, redis_url=redis_url),
+        database_url=database_url,
+        redis_url=redis_url,
     )
-    portal.manage("migrate", "--noinput")
-    # daphne boots while seed_demo runs; it is not used before both are done.
-    support.launch_daphne(portal)
     try:
+        portal.manage("migrate", "--noinput")
+        # daphne boots while seed_demo runs; it is not used before both are done.
+        support.launch_daphne(portal)
+        support.launch_task_worker(portal)
         portal.manage("seed_demo", "--password", support.DEMO_PASSWORD)
         try:
             support.wait_until_serving(portal)
         except RuntimeError as exc:
             pytest.fail(str(exc), pytrace=False)
+        reporter = request.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"\n{portal.stack_line() or 'live server stack: (not reported)'}")
         yield portal
     finally:
         support.stop_daphne(portal)
+        if database_url is not None:
+            support.drop_live_database(services[0], database_url)
+
+
+@pytest.fixture(scope="package")
+def second_live_portal(live_portal) -> support.LivePortal:
+    """A second daphne process serving the same portal: same database, Redis and mail."""
+    second = live_portal.sibling("daphne-2")
+    support.launch_daphne(second)
+    try:
+        try:
+            support.wait_until_serving(second)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield second
+    finally:
+        support.stop_daphne(second)
 
 
 @pytest.fixture(scope="package")

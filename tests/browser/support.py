@@ -48,8 +48,9 @@ DEMO_PASSWORD = "riverside-demo-2026"
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 #: Environment variables of the test process that must not reach the live
-#: server: it always runs the dev settings on its own SQLite file, in-memory
-#: channel layer and local-memory cache, and keeps Django's async-safety checks.
+#: server: it runs ``tests/browser/live_settings.py`` on a database and Redis
+#: index of its own (``LIVE_DATABASE_URL``, ``LIVE_REDIS_URL``), never the
+#: test database, and keeps Django's async-safety checks.
 _SERVER_ENV_DROP = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -70,14 +71,40 @@ def free_port() -> int:
 
 @dataclass
 class LivePortal:
-    """The example portal served by daphne on its own SQLite database."""
+    """The example portal served by daphne on a database of its own.
+
+    SQLite (``db_path``) unless ``database_url`` names a PostgreSQL database,
+    when ``redis_url`` gives the channel layer, cache and task queue too.
+    Several servers may share one database and Redis (:meth:`sibling`).
+    """
 
     base_url: str
     mail_dir: Path
     db_path: Path
     work_dir: Path
     env: dict[str, str]
+    database_url: str | None = None
+    redis_url: str | None = None
+    name: str = "daphne"
     process: subprocess.Popen | None = field(default=None, repr=False)
+    worker: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def on_services(self) -> bool:
+        return self.database_url is not None
+
+    def sibling(self, name: str) -> LivePortal:
+        """A second server process on its own port, sharing this one's database, Redis and mail."""
+        return LivePortal(
+            base_url=f"http://127.0.0.1:{free_port()}",
+            mail_dir=self.mail_dir,
+            db_path=self.db_path,
+            work_dir=self.work_dir,
+            env=self.env,
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            name=name,
+        )
 
     @property
     def port(self) -> int:
@@ -105,25 +132,91 @@ class LivePortal:
         return result
 
     def server_log(self) -> str:
-        path = self.work_dir / "daphne.stderr.log"
+        path = self.work_dir / f"{self.name}.stderr.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def stack_line(self) -> str:
+        """The line the server logged naming its database, channel layer, cache and tasks."""
+        for line in self.server_log().splitlines():
+            if line.startswith("live server stack:"):
+                return line
+        return ""
 
-def server_env(work_dir: Path) -> dict[str, str]:
+
+def server_env(work_dir: Path, *, database_url: str | None = None, redis_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_ENV_DROP}
+    env.pop("LIVE_DATABASE_URL", None)
+    env.pop("LIVE_REDIS_URL", None)
     env.update(
         PORTAL_DB_PATH=str(work_dir / "portal.sqlite3"),
         EMAIL_FILE_PATH=str(work_dir / "mail"),
-        DJANGO_SETTINGS_MODULE="example_site.settings.dev",
+        DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         PYTHONUNBUFFERED="1",
     )
+    if database_url:
+        env["LIVE_DATABASE_URL"] = database_url
+    if redis_url:
+        env["LIVE_REDIS_URL"] = redis_url
     return env
+
+
+# The services run: a PostgreSQL database and a Redis index for the live server ------------
+
+
+def services() -> tuple[str, str] | None:
+    """(DATABASE_URL, REDIS_URL) of the services run, or None on the embedded stack."""
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if database_url and redis_url and database_url.startswith(("postgres://", "postgresql://")):
+        return database_url, redis_url
+    return None
+
+
+def _admin_connection(database_url: str):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(database_url)
+    return psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or ""),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        dbname=parts.path.lstrip("/") or "postgres",
+        autocommit=True,
+    )
+
+
+def create_live_database(database_url: str) -> str:
+    """A new, empty PostgreSQL database beside ``database_url``'s; return its URL."""
+    name = f"portal_live_{uuid.uuid4().hex[:12]}"
+    with _admin_connection(database_url) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(database_url)._replace(path=f"/{name}"))
+
+
+def drop_live_database(database_url: str, live_url: str) -> None:
+    name = urllib.parse.urlsplit(live_url).path.lstrip("/")
+    with _admin_connection(database_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def live_redis_url(redis_url: str) -> str:
+    """A Redis index of the live server's own (the test process uses the URL's index), emptied."""
+    import redis
+
+    parts = urllib.parse.urlsplit(redis_url)
+    # The test process of each pytest-xdist worker uses index <worker>; live servers use 8 + <worker>.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    live = urllib.parse.urlunsplit(parts._replace(path=f"/{8 + int(worker[2:] or 0)}"))
+    redis.Redis.from_url(live).flushdb()
+    return live
 
 
 def launch_daphne(portal: LivePortal) -> None:
     """Start daphne in the background; :func:`wait_until_serving` waits for it."""
-    stdout = open(portal.work_dir / "daphne.stdout.log", "wb")  # noqa: SIM115 - handed to the child
-    stderr = open(portal.work_dir / "daphne.stderr.log", "wb")  # noqa: SIM115
+    stdout = open(portal.work_dir / f"{portal.name}.stdout.log", "wb")  # noqa: SIM115 - handed to the child
+    stderr = open(portal.work_dir / f"{portal.name}.stderr.log", "wb")  # noqa: SIM115
+    env = {**portal.env, "LIVE_SERVER_ANNOUNCE": "1"}
     try:
         portal.process = subprocess.Popen(
             [
@@ -137,13 +230,30 @@ def launch_daphne(portal: LivePortal) -> None:
                 "example_site.asgi:application",
             ],
             cwd=EXAMPLE_SITE,
-            env=portal.env,
+            env=env,
             stdout=stdout,
             stderr=stderr,
         )
     finally:
         stdout.close()
         stderr.close()
+
+
+def launch_task_worker(portal: LivePortal) -> None:
+    """On the services stack: an RQ worker running the tasks the server queues, as production does."""
+    if not portal.redis_url:
+        return
+    log = open(portal.work_dir / "rqworker.log", "wb")  # noqa: SIM115 - handed to the child
+    try:
+        portal.worker = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "--job-class", "django_tasks_rq.Job", "default"],
+            cwd=EXAMPLE_SITE,
+            env=portal.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        log.close()
 
 
 def wait_until_serving(portal: LivePortal, *, timeout: float = 30) -> None:
@@ -170,8 +280,7 @@ def wait_until_serving(portal: LivePortal, *, timeout: float = 30) -> None:
     )
 
 
-def stop_daphne(portal: LivePortal) -> None:
-    process = portal.process
+def _stop(process: subprocess.Popen | None) -> None:
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -180,6 +289,11 @@ def stop_daphne(portal: LivePortal) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def stop_daphne(portal: LivePortal) -> None:
+    _stop(portal.process)
+    _stop(portal.worker)
 
 
 def create_staff_users(portal: LivePortal, role: str, count: int) -> list[str]:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from portal_social.core import roles
-from portal_social.messaging.consumers import (
+from portal_social.core.realtime import (
     CLOSE_MFA_REQUIRED,
     CLOSE_UNAUTHENTICATED,
     PortalSocketConsumer,
@@ -156,3 +156,88 @@ async def test_host_socket_turns_the_session_cookie_into_the_user(make_user):
     await layer.group_send(user_group_name(patient.pk), {"type": "portal.event", "event": {"kind": "message"}})
     assert await signed_in.receive_json_from() == {"kind": "message"}
     await signed_in.disconnect()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_signing_out_closes_that_sessions_socket_but_not_another_sessions(make_user):
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    leaving, staying = Client(), Client()
+    leaving_cookie = await database_sync_to_async(_session_cookie)(leaving, patient)
+    staying_cookie = await database_sync_to_async(_session_cookie)(staying, patient)
+    closing = _host_communicator("http://localhost", leaving_cookie)
+    other = _host_communicator("http://localhost", staying_cookie)
+    assert (await closing.connect())[0]
+    assert (await other.connect())[0]
+
+    await database_sync_to_async(leaving.post)("/accounts/logout/")
+
+    assert await closing.receive_output(timeout=2) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+    await other.send_json_to({"type": "ping"})
+    assert await other.receive_json_from() == {"type": "pong"}
+    await other.disconnect()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_socket_whose_session_ended_is_closed_on_its_next_frame(make_user):
+    """A session deleted behind the socket's back (expiry, an administrator
+    ending it, a sign-out no channel layer carried) closes the socket."""
+    from django.contrib.sessions.models import Session
+
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    client = Client()
+    cookie = await database_sync_to_async(_session_cookie)(client, patient)
+    socket = _host_communicator("http://localhost", cookie)
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+
+    await database_sync_to_async(Session.objects.filter(session_key=client.session.session_key).delete)()
+
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_password_change_elsewhere_closes_the_socket(make_user):
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    cookie = await database_sync_to_async(_session_cookie)(Client(), patient)
+    socket = _host_communicator("http://localhost", cookie)
+    assert (await socket.connect())[0]
+
+    def change_password():
+        patient.set_password("a-new-password-for-this-test")
+        patient.save()
+
+    await database_sync_to_async(change_password)()
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_publish_after_commit_sends_only_when_the_transaction_commits(monkeypatch):
+    from django.db import transaction
+
+    from portal_social.core import realtime
+
+    sent = []
+    monkeypatch.setattr(realtime, "publish", lambda group, message: sent.append((group, message)))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        realtime.publish_after_commit("g", {"kind": "rolled-back"})
+        raise RuntimeError("the action failed")
+    assert sent == []
+    with transaction.atomic():
+        realtime.publish_after_commit("g", {"kind": "committed"})
+        assert sent == []
+    assert sent == [("g", {"type": "portal.event", "event": {"kind": "committed"}})]
+
+
+def test_a_channel_layer_outage_does_not_fail_the_publisher(monkeypatch, caplog):
+    from portal_social.core import realtime
+
+    class Down:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: Down())
+    realtime.publish("g", {"type": "portal.event", "event": {}})
+    assert "ConnectionError" in caplog.text
