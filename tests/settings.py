@@ -24,6 +24,9 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": postgres_database(os.environ["DATABASE_URL"])}
 
 if os.environ.get("REDIS_URL"):
-    REDIS_URL = os.environ["REDIS_URL"]
+    # Each pytest-xdist worker (gw0, gw1, …) has a Redis index of its own, so
+    # one worker's cache.clear() never empties another's rate-limit counters.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    REDIS_URL = os.environ["REDIS_URL"].rsplit("/", 1)[0] + f"/{int(_worker[2:] or 0)}"
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
