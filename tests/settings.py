@@ -26,7 +26,9 @@ if os.environ.get("DATABASE_URL"):
 if os.environ.get("REDIS_URL"):
     # Each pytest-xdist worker (gw0, gw1, …) has a Redis index of its own, so
     # one worker's cache.clear() never empties another's rate-limit counters.
+    from urllib.parse import urlsplit, urlunsplit
+
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    REDIS_URL = os.environ["REDIS_URL"].rsplit("/", 1)[0] + f"/{int(_worker[2:] or 0)}"
+    REDIS_URL = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{int(_worker[2:] or 0)}"))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
