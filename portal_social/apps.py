@@ -17,6 +17,11 @@ class PortalSocialConfig(AppConfig):
         account_events.connect()  # sign-in and account-security events in the audit trail
         realtime.connect()  # signing out closes that session's live sockets
 
+        from portal_social.profiles.actions import defer_workflow_submission_emails
+
+        # Wagtail's "submitted for approval" emails wait for the submission to commit.
+        defer_workflow_submission_emails()
+
         self._connect_second_factor()
 
     @staticmethod

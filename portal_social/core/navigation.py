@@ -129,7 +129,7 @@ def own_profile_link(user, request=None) -> NavLink | None:
     from portal_social.profiles.models import ClinicianPage
 
     page = ClinicianPage.objects.live().filter(user=user).first()
-    if page is None:
+    if page is None or not access.can(user, "edit_profile", page):
         return None
     base = page.get_url(request=request)
     if not base:

@@ -45,7 +45,7 @@ CLEAR_FIELDS = {
     "ClinicianPage.npi": "public identifier of the clinician, unique",
     # Written by code, never from user text.
     "Review.status": "a choice",
-    "Review.hold_reasons": "fixed sentences and PHI kinds from screening",
+    "Review.hold_reasons": "codes and PHI kinds from screening",
     "Review.redactions": "character offsets and PHI kinds",
     "ReviewRating.question": "a key of PORTAL_SOCIAL_REVIEW_QUESTIONS",
     "BreakGlassGrant.target_id": "the primary key of the opened object",
