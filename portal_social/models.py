@@ -12,6 +12,7 @@ from portal_social.core.models import (  # noqa: F401
     CareTeamLink,
 )
 from portal_social.core.notify.models import Notification, NotificationPreference  # noqa: F401
+from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # noqa: F401
 from portal_social.profiles.models import (  # noqa: F401
     ClinicianIndexPage,
     ClinicianPage,

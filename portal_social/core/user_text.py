@@ -399,6 +399,7 @@ def _declare() -> None:
     not_user_written("portal_social.Notification", "status", reason="a choice set by core.notify")
     not_user_written("portal_social.Notification", "last_error", reason="a delivery error's class name, never its text")
     not_user_written("portal_social.NotificationPreference", "frequency", reason="a choice")
+    not_user_written("portal_social.RealtimeStream", "key", reason="a keyed hash naming a live-update stream")
 
 
 _declare()

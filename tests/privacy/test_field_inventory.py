@@ -54,6 +54,8 @@ CLEAR_FIELDS = {
     "Notification.status": "a choice",
     "Notification.last_error": "the class name of a delivery error, never its message",
     "NotificationPreference.frequency": "a choice",
+    "RealtimeStream.key": "a keyed hash naming a stream",
+    "RealtimeEvent.payload": "what the socket sends: a kind and opaque ids, never content",
     # Business calendars: opening hours and holiday regions, written by portal administrators.
     "BusinessCalendar.name": "a calendar's name, administrators",
     "BusinessCalendar.slug": "a calendar's slug, administrators",
