@@ -14,6 +14,20 @@ The session is checked again on every frame: a socket whose session expired
 or was signed out elsewhere is closed with the sign-in code, whatever process
 it lives in.
 
+Features add **streams**: a thread, a conversation, a queue. A feature
+registers a stream once (:func:`register_stream`) with the model it follows
+and the access-policy action that lets a user follow it (or, for a queue, the
+role permission). A client subscribes a socket with ``{"type": "subscribe",
+"stream": name, "target": opaque id, "after": last event id seen}``; the
+consumer asks ``core.access`` and answers a refusal exactly like an unknown
+id. :func:`publish_to_stream` gives each event the next id of its stream, in
+commit order, and keeps recent events, so a client that reconnects receives
+what it missed (or is told to reload when it missed more than is kept).
+
+Frames are limited in size (:data:`MAX_FRAME_CHARS`) and rate
+(:data:`FRAME_RATE`): an oversized frame closes the socket (1009), a flood
+is answered "rate_limited" and then closed (4429).
+
 Events carry no PHI, only "something changed, fetch it" with an opaque id,
 so a client always reads content over HTTP, through the access policy.
 :func:`publish_after_commit` sends an event only once the transaction that
@@ -26,6 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -35,13 +52,26 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
 
 logger = logging.getLogger(__name__)
 
 #: Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_MFA_REQUIRED = 4403
+CLOSE_TOO_MANY_FRAMES = 4429
+CLOSE_FRAME_TOO_BIG = 1009
+
+#: The longest frame a client may send (characters of JSON); longer ones close the socket.
+MAX_FRAME_CHARS = 4096
+#: At most this many frames in this many seconds; beyond, frames are refused, and at twice it the socket closes.
+FRAME_RATE = (30, 10.0)
+#: Streams one socket may follow at once.
+MAX_SUBSCRIPTIONS = 50
+#: Recent events kept per stream for clients that reconnect.
+KEEP_EVENTS = 200
 
 #: The group message that ends a session's sockets.
 SESSION_ENDED = "portal.session_ended"
@@ -80,6 +110,148 @@ def publish_after_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: publish(group, message), robust=True)
 
 
+# Streams ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A kind of live-update stream a socket may follow.
+
+    ``model`` and ``action``: a stream per object, followed by users for whom
+    ``access.can(user, action, obj)``; the client names the object by
+    ``lookup`` (an opaque id). ``model=None`` and ``permission``: one stream
+    (a queue), followed by holders of that role permission.
+    """
+
+    name: str
+    model: type[Model] | None = None
+    action: str = "view"
+    lookup: str = "pk"
+    permission: str = ""
+
+
+_streams: dict[str, Stream] = {}
+
+
+def register_stream(
+    name: str,
+    model: type[Model] | None = None,
+    *,
+    action: str = "view",
+    lookup: str = "pk",
+    permission: str = "",
+) -> Stream:
+    """Register a stream (once per name). Either a model, or a role permission for a single stream."""
+    if (model is None) == (not permission):
+        raise ValueError("a stream follows either a model (per object) or a role permission (one stream)")
+    stream = Stream(name, model, action, lookup, permission)
+    if name in _streams and _streams[name] != stream:
+        raise ValueError(f"a live-update stream is already registered as {name!r}")
+    _streams[name] = stream
+    return stream
+
+
+def streams() -> dict[str, Stream]:
+    return dict(_streams)
+
+
+def _target_id(stream: Stream, obj: Model | None) -> str:
+    if stream.model is None:
+        return ""
+    return str(getattr(obj, stream.lookup))
+
+
+def stream_key(name: str, target_id: str) -> str:
+    """The keyed hash naming one stream in the channel layer and the database."""
+    digest = hashlib.blake2b(f"{name}\x00{target_id}".encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=16)
+    return digest.hexdigest()
+
+
+def stream_group_name(name: str, target_id: str) -> str:
+    return f"portal-social.stream.{stream_key(name, target_id)}"
+
+
+def _next_event_id(key: str) -> tuple[Any, int]:
+    from portal_social.core.realtime_models import RealtimeStream
+
+    for _attempt in range(2):
+        updated = RealtimeStream.objects.filter(key=key).update(last_id=F("last_id") + 1)
+        if updated:
+            row = RealtimeStream.objects.get(key=key)
+            return row, row.last_id
+        try:
+            with transaction.atomic():
+                row = RealtimeStream.objects.create(key=key, last_id=1)
+            return row, 1
+        except IntegrityError:  # created by a concurrent publisher: take the next id after theirs
+            continue
+    raise RuntimeError("could not allocate a live-update event id")
+
+
+def publish_to_stream(name: str, target: Model | None, event: dict[str, Any]) -> int:
+    """Inside the action's transaction: give ``event`` the stream's next id, keep it, push it after commit.
+
+    ``event`` is small and PHI-free (a kind and opaque ids). Returns the id.
+    The stream's counter row stays locked until the commit, so ids follow
+    commit order and a reconnecting client never skips one.
+    """
+    from portal_social.core.realtime_models import RealtimeEvent
+
+    try:
+        stream = _streams[name]
+    except KeyError:
+        raise ValueError(f"no live-update stream is registered as {name!r}") from None
+    target_id = _target_id(stream, target)
+    key = stream_key(name, target_id)
+    with transaction.atomic():
+        row, event_id = _next_event_id(key)
+        payload = {**event, "stream": name, "target": target_id, "id": event_id}
+        RealtimeEvent.objects.create(stream=row, event_id=event_id, payload=payload)
+        if event_id > KEEP_EVENTS and event_id % 50 == 0:  # trim now and then, not on every event
+            RealtimeEvent.objects.filter(stream=row, event_id__lte=event_id - KEEP_EVENTS).delete()
+    group = stream_group_name(name, target_id)
+    transaction.on_commit(lambda: publish(group, {"type": "portal.event", "event": payload}), robust=True)
+    return event_id
+
+
+def _resolve_subscription(user, name, target) -> tuple[Stream, Model | None] | None:
+    """The stream and object ``user`` asks to follow, or None when unknown or not allowed (alike)."""
+    from portal_social.core import access
+
+    stream = _streams.get(name) if isinstance(name, str) else None
+    if stream is None:
+        return None
+    if stream.model is None:
+        return (stream, None) if access.holds(user, stream.permission) else None
+    if not isinstance(target, str) or not 0 < len(target) <= 64:
+        return None
+    try:
+        obj = stream.model._default_manager.filter(**{stream.lookup: target}).first()
+    except (ValidationError, ValueError, TypeError):
+        return None
+    if obj is None or not access.can(user, stream.action, obj):
+        return None
+    return stream, obj
+
+
+def _missed_events(name: str, target_id: str, after: int, limit: int = KEEP_EVENTS) -> tuple[list[dict], int, bool]:
+    """(events after ``after``, the stream's last id, whether some were no longer kept)."""
+    from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream
+
+    row = RealtimeStream.objects.filter(key=stream_key(name, target_id)).first()
+    if row is None:
+        return [], 0, False
+    events = list(
+        RealtimeEvent.objects.filter(stream=row, event_id__gt=after)
+        .order_by("event_id")
+        .values_list("event_id", "payload")[:limit]
+    )
+    gap = bool(after < row.last_id and (not events or events[0][0] != after + 1))
+    if events and len(events) == limit and events[-1][0] < row.last_id:
+        gap = True  # more were missed than one answer carries: reload
+    return [payload for _id, payload in events], row.last_id, gap
+
+
 def end_session_sockets(session_key: str | None) -> None:
     """Close every socket opened by the session ``session_key``, in any server process."""
     if session_key:
@@ -98,6 +270,11 @@ def connect() -> None:
 
 class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscriptions: dict[tuple[str, str], str] = {}
+        self._frames: deque[float] = deque()
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -122,17 +299,77 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code) -> None:
-        for group in self.groups_joined:
+        for group in (*self.groups_joined, *self.subscriptions.values()):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.subscriptions = {}
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Size and rate limits first, then the JSON frame."""
+        if bytes_data is not None or text_data is None:
+            await self.send_json({"type": "error", "error": "text_only"})
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.close(code=CLOSE_FRAME_TOO_BIG)
+            return
+        allowed, window = FRAME_RATE
+        now = time.monotonic()
+        while self._frames and now - self._frames[0] > window:
+            self._frames.popleft()
+        self._frames.append(now)
+        if len(self._frames) > 2 * allowed:
+            await self.close(code=CLOSE_TOO_MANY_FRAMES)
+            return
+        if len(self._frames) > allowed:
+            await self.send_json({"type": "error", "error": "rate_limited"})
+            return
+        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not await self._session_still_valid():
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if isinstance(content, dict) and content.get("type") == "ping":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "subscribe":
+            await self._subscribe(content)
+        elif kind == "unsubscribe":
+            await self._unsubscribe(content)
         else:
             await self.send_json({"type": "error", "error": "unknown_type"})
+
+    async def _subscribe(self, content: dict) -> None:
+        name, target, after = content.get("stream"), content.get("target", ""), content.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            after = 0
+        reply = {"stream": name if isinstance(name, str) else "", "target": target if isinstance(target, str) else ""}
+        resolved = await database_sync_to_async(_resolve_subscription)(self.scope["user"], name, target)
+        if resolved is None:
+            await self.send_json({"type": "error", "error": "not_found", **reply})
+            return
+        stream, obj = resolved
+        target_id = _target_id(stream, obj)
+        key = (stream.name, target_id)
+        if key not in self.subscriptions:
+            if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                await self.send_json({"type": "error", "error": "too_many_subscriptions", **reply})
+                return
+            group = stream_group_name(stream.name, target_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.subscriptions[key] = group
+        missed, last_id, gap = await database_sync_to_async(_missed_events)(stream.name, target_id, after)
+        await self.send_json(
+            {"type": "subscribed", "stream": stream.name, "target": target_id, "last_id": last_id, "reload": gap}
+        )
+        for payload in missed:
+            await self.send_json(payload)
+
+    async def _unsubscribe(self, content: dict) -> None:
+        key = (content.get("stream"), content.get("target", ""))
+        group = self.subscriptions.pop(key, None) if all(isinstance(k, str) for k in key) else None
+        if group is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.send_json({"type": "unsubscribed", "stream": str(key[0])[:64], "target": str(key[1])[:64]})
 
     async def portal_event(self, event) -> None:
         """Relay a ``{"type": "portal.event", "event": {...}}`` group message."""
