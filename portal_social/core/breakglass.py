@@ -12,12 +12,14 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social.conf import app_settings
 from portal_social.core import access, audit_events, ratelimit, roles
+from portal_social.core.errors import Denied
 from portal_social.core.models import BreakGlassGrant
 
 if TYPE_CHECKING:
@@ -29,8 +31,11 @@ MIN_REASON_LENGTH = 20
 MAX_REASON_LENGTH = 2000
 
 
-class BreakGlassDenied(PermissionDenied):
+class BreakGlassDenied(Denied):
     """This person may not break the glass."""
+
+    default_message = _lazy("Emergency access is for staff who hold it and have signed in with a second factor.")
+    code = "break_glass_denied"
 
 
 def may_break_glass(user: AbstractBaseUser) -> bool:

@@ -10,20 +10,25 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social import signals
 from portal_social.core import access, audit, roles
+from portal_social.core.errors import Denied
 from portal_social.core.models import CaregiverRelation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-class CaregiverLinkDenied(PermissionDenied):
+class CaregiverLinkDenied(Denied):
     """The actor may not link or unlink this caregiver."""
+
+    default_message = _lazy("Only the patient or a portal administrator can change who acts for a patient.")
+    code = "caregiver_link_denied"
 
 
 def _may_link(actor: AbstractBaseUser, patient: AbstractBaseUser) -> bool:

@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 
 from portal_social.conf import app_settings
+from portal_social.core.errors import Denied
 from portal_social.core.network import client_ip
 
 if TYPE_CHECKING:
@@ -126,12 +126,14 @@ def limits_for(action: str) -> tuple[Limit, ...]:
     return parse_limits(text) if text else ()
 
 
-class RateLimited(PermissionDenied):
+class RateLimited(Denied):
     """Too many attempts; ``retry_after`` is in seconds."""
+
+    code = "rate_limited"
 
     def __init__(self, retry_after: int):
         self.retry_after = max(1, int(retry_after))
-        super().__init__(self.message)
+        super().__init__()
 
     @property
     def message(self) -> str:

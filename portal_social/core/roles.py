@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social import signals
 from portal_social.conf import app_settings
+from portal_social.core.errors import Denied
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -152,8 +153,11 @@ class UnknownRole(ValueError):
     pass
 
 
-class RoleChangeDenied(PermissionDenied):
+class RoleChangeDenied(Denied):
     """The acting user may not grant or revoke roles."""
+
+    default_message = _lazy("Only portal administrators can grant or revoke roles.")
+    code = "role_change_denied"
 
 
 def _check_may_manage_roles(actor: AbstractBaseUser | None) -> None:

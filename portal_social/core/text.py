@@ -140,6 +140,7 @@ __all__ = [
     "LINK_REL",
     "MAX_SOURCE_LENGTH",
     "TextTooLong",
+    "clean_plain",
     "markdown_to_html",
     "normalise",
     "render",
@@ -514,3 +515,31 @@ def render_plain(source: str) -> str:
     text = html.unescape(_TEXT_ONLY_CLEANER.clean(render(source)))
     lines = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", lines).strip()
+
+
+# --------------------------------------------------------------------------- plain fields
+
+
+def clean_plain(value: object, *, field: str, required: bool, max_length: int, empty_message: str = "") -> str:
+    """A short plain-text field an action stores as written (a reason, pronouns): normalised and checked.
+
+    ``value`` is normalised (:func:`normalise`) and stripped. Raises
+    ``ValidationError`` keyed by ``field``: when ``value`` is not a string,
+    when ``required`` and nothing is left (with ``empty_message``), or when
+    it is longer than ``max_length`` characters (the message gives the two
+    numbers and never echoes the text). Not Markdown: for text that is
+    shown as HTML, use :func:`render`.
+    """
+    if not isinstance(value, str):
+        raise ValidationError({field: [ValidationError(gettext("Enter some text."), code="invalid")]})
+    cleaned = normalise(value).strip()
+    if required and not cleaned:
+        message = empty_message or gettext("This field is required.")
+        raise ValidationError({field: [ValidationError(message, code="required")]})
+    if len(cleaned) > max_length:
+        message = gettext("This is %(length)d characters long; the limit is %(limit)d.") % {
+            "length": len(cleaned),
+            "limit": max_length,
+        }
+        raise ValidationError({field: [ValidationError(message, code="max_length")]})
+    return cleaned

@@ -16,16 +16,18 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social import signals
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import access, audit_events, locking, phi, ratelimit, roles, text, user_text
+from portal_social.core.errors import Denied
 from portal_social.profiles import reviews
 from portal_social.profiles.models import (
     ClinicianPage,
@@ -67,51 +69,46 @@ _TWO_PLACES = Decimal("0.01")
 # --------------------------------------------------------------------------- refusals
 
 
-class _Denied(PermissionDenied):
-    default_message = ""
-
-    def __init__(self, message: str | None = None):
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class ReviewNotAllowed(_Denied):
+class ReviewNotAllowed(Denied):
     """The person may not review this clinician (not a patient they cared for, or themselves)."""
 
-    default_message = "You can review clinicians who have cared for you."
+    default_message = _lazy("You can review clinicians who have cared for you.")
+    code = "review_not_allowed"
 
 
-class ModerationDenied(_Denied):
+class ModerationDenied(Denied):
     """Only holders of ``portal_social.moderate_reviews`` moderate reviews."""
 
-    default_message = "Only review moderators can do that."
+    default_message = _lazy("Only review moderators can do that.")
+    code = "moderation_denied"
 
 
-class ResponseDenied(_Denied):
+class ResponseDenied(Denied):
     """Only holders of ``portal_social.respond_to_reviews`` post responses."""
 
-    default_message = "Only patient experience staff can respond to reviews."
+    default_message = _lazy("Only patient experience staff can respond to reviews.")
+    code = "response_denied"
 
 
-class AppealDenied(_Denied):
+class AppealDenied(Denied):
     """Only the reviewed clinician's own account may appeal a comment."""
 
-    default_message = "Only the clinician who was reviewed can appeal a comment."
+    default_message = _lazy("Only the clinician who was reviewed can appeal a comment.")
+    code = "appeal_denied"
 
 
-class ReportDenied(_Denied):
+class ReportDenied(Denied):
     """Reporting needs a signed-in account and a published review."""
 
-    default_message = "Sign in to report a review."
+    default_message = _lazy("Sign in to report a review.")
+    code = "report_denied"
 
 
-class ProfileChangesDenied(_Denied):
+class ProfileChangesDenied(Denied):
     """Only the clinician linked to a profile page, holding the clinician role, edits it."""
 
-    default_message = "Only the clinician whose profile this is can change it."
+    default_message = _lazy("Only the clinician whose profile this is can change it.")
+    code = "profile_changes_denied"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -176,27 +173,6 @@ def _needs_attention(review: Review, cause: str) -> None:
 def _require_moderator(moderator, review: Review) -> None:
     if not _signed_in(moderator) or not access.can(moderator, "moderate", review):
         raise ModerationDenied()
-
-
-def _clean_text(value, field: str, *, required: bool, max_length: int, empty_message: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError({field: [_("Enter some text.")]})
-    value = text.normalise(value).strip()
-    if required and not value:
-        raise ValidationError({field: [empty_message]})
-    if len(value) > max_length:
-        raise ValidationError(
-            {
-                field: [
-                    _("This is %(length)d characters long; the limit is %(limit)d.")
-                    % {
-                        "length": len(value),
-                        "limit": max_length,
-                    }
-                ]
-            }
-        )
-    return value
 
 
 def _locked_review(review: Review) -> Review:
@@ -429,9 +405,9 @@ def reject_review(
     told in generic words, with a pointer to the review policy.
     """
     _require_moderator(moderator, review)
-    reason = _clean_text(
+    reason = text.clean_plain(
         reason,
-        "reason",
+        field="reason",
         required=True,
         max_length=REASON_MAX_LENGTH,
         empty_message=_("Give a reason for rejecting this comment."),
@@ -577,9 +553,9 @@ def appeal_review(
     """
     if not _signed_in(clinician_user) or not access.can(clinician_user, "appeal", review):
         raise AppealDenied()
-    reason = _clean_text(
+    reason = text.clean_plain(
         reason,
-        "reason",
+        field="reason",
         required=True,
         max_length=APPEAL_MAX_LENGTH,
         empty_message=_("Tell the moderators why this comment should be removed."),
@@ -734,9 +710,9 @@ def report_review(
         raise ReportDenied()
     if not access.can(reporter, "report", review):
         raise ReportDenied(_("This review cannot be reported."))
-    reason = _clean_text(
+    reason = text.clean_plain(
         reason,
-        "reason",
+        field="reason",
         required=True,
         max_length=REASON_MAX_LENGTH,
         empty_message=_("Tell us what is wrong with this review."),
@@ -848,10 +824,10 @@ def submit_profile_changes(
     """
     if not _signed_in(clinician_user) or not access.can(clinician_user, "edit_profile", page):
         raise ProfileChangesDenied()
-    pronouns = _clean_text(
-        data.get("pronouns", ""), "pronouns", required=False, max_length=PRONOUNS_MAX_LENGTH, empty_message=""
+    pronouns = text.clean_plain(
+        data.get("pronouns", ""), field="pronouns", required=False, max_length=PRONOUNS_MAX_LENGTH
     )
-    bio = _clean_text(data.get("bio", ""), "bio", required=False, max_length=BIO_MAX_LENGTH, empty_message="")
+    bio = text.clean_plain(data.get("bio", ""), field="bio", required=False, max_length=BIO_MAX_LENGTH)
     # The same public_profile screen the form runs, here too: the action is the gate, the form a courtesy.
     user_text.validate(ClinicianPage, {"pronouns": pronouns, "bio": bio})
     bio_html = _bio_html(bio)

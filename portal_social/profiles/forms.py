@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal_social.conf import app_settings
+from portal_social.core.forms import ActionErrorsMixin
 
 RATING_PREFIX = "rating_"
 
@@ -17,17 +17,7 @@ def star_choices() -> list[tuple[int, str]]:
     return [(n, ngettext("%(n)d star", "%(n)d stars", n) % {"n": n}) for n in range(1, 6)]
 
 
-def _add_action_errors(form: forms.Form, error: ValidationError, field_map: dict[str, str]) -> None:
-    """Show an action's ``ValidationError`` next to the matching form fields."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages in error.message_dict.items():
-        field = field_map.get(name, name)
-        form.add_error(field if field in form.fields else None, messages)
-
-
-class ReviewForm(forms.Form):
+class ReviewForm(ActionErrorsMixin, forms.Form):
     """One radio group of 1–5 stars per configured question, and an optional comment."""
 
     comment = forms.CharField(
@@ -69,9 +59,10 @@ class ReviewForm(forms.Form):
             if name.startswith(RATING_PREFIX)
         }
 
-    def add_action_errors(self, error: ValidationError) -> None:
-        keys = {key: RATING_PREFIX + key for key, _label in app_settings.REVIEW_QUESTIONS}
-        _add_action_errors(self, error, {**keys, NON_FIELD_ERRORS: NON_FIELD_ERRORS})
+    @property
+    def action_error_fields(self) -> dict[str, str]:
+        # The action keys a rating error by its question; the form's radio group is prefixed.
+        return {key: RATING_PREFIX + key for key, _label in app_settings.REVIEW_QUESTIONS}
 
 
 REPORT_REASONS = [
@@ -83,7 +74,7 @@ REPORT_REASONS = [
 ]
 
 
-class ReportForm(forms.Form):
+class ReportForm(ActionErrorsMixin, forms.Form):
     reason = forms.ChoiceField(
         label=_("What is wrong with this review?"),
         choices=REPORT_REASONS,
@@ -102,11 +93,8 @@ class ReportForm(forms.Form):
         details = self.cleaned_data.get("details", "").strip()
         return f"{text}: {details}" if details else text
 
-    def add_action_errors(self, error: ValidationError) -> None:
-        _add_action_errors(self, error, {})
 
-
-class AppealForm(forms.Form):
+class AppealForm(ActionErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why should this comment be removed?"),
         max_length=2000,
@@ -117,11 +105,8 @@ class AppealForm(forms.Form):
         error_messages={"required": _("Tell the moderators why this comment should be removed.")},
     )
 
-    def add_action_errors(self, error: ValidationError) -> None:
-        _add_action_errors(self, error, {})
 
-
-class ResponseForm(forms.Form):
+class ResponseForm(ActionErrorsMixin, forms.Form):
     body = forms.CharField(
         label=_("Public response"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -132,9 +117,6 @@ class ResponseForm(forms.Form):
         ),
         error_messages={"required": _("Write a response.")},
     )
-
-    def add_action_errors(self, error: ValidationError) -> None:
-        _add_action_errors(self, error, {})
 
 
 class RejectForm(forms.Form):

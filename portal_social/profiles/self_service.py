@@ -23,6 +23,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from portal_social.core import access, user_text
+from portal_social.core.forms import ActionErrorsMixin
 from portal_social.profiles import actions
 from portal_social.profiles.actions import submit_profile_changes
 from portal_social.profiles.models import ClinicianPage, Condition, Language
@@ -52,7 +53,7 @@ class TaxonomyChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
-class ProfileEditForm(forms.Form):
+class ProfileEditForm(ActionErrorsMixin, forms.Form):
     pronouns = forms.CharField(label=_("Pronouns"), required=False, max_length=actions.PRONOUNS_MAX_LENGTH)
     bio = forms.CharField(
         label=_("About me"),
@@ -95,11 +96,6 @@ def _rich_text_to_bio(markup: str) -> str:
     return _BLANK_LINES.sub("\n\n", html.unescape(strip_tags(text))).strip()
 
 
-def _add_action_errors(form: forms.Form, error: ValidationError) -> None:
-    for name, messages in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        form.add_error(name if name in form.fields else None, messages)
-
-
 def edit_profile(request, page: ClinicianPage):
     """The self-service form: GET shows the latest draft, POST sends it for approval. Anyone else: 404."""
     if not access.can(request.user, "edit_profile", page):
@@ -121,7 +117,7 @@ def edit_profile(request, page: ClinicianPage):
             except actions.ProfileChangesDenied:
                 raise Http404() from None
             except ValidationError as exc:
-                _add_action_errors(form, exc)
+                form.add_action_errors(exc)
             else:
                 return redirect(page.url + page.reverse_subpage("edit_profile") + "?submitted=1")
     else:

@@ -578,3 +578,41 @@ def test_rendered_text_never_holds_a_bidirectional_control(source):
     output = render(source)
     assert not set(output) & set(BIDI_CONTROLS)
     assert sanitise(output) == output
+
+
+# --------------------------------------------------------------------------- clean_plain
+
+
+@pytest.mark.parametrize("value", [None, 3, b"bytes", ["a list"]])
+def test_clean_plain_refuses_anything_but_text_on_its_field(value):
+    with pytest.raises(ValidationError) as caught:
+        text.clean_plain(value, field="reason", required=True, max_length=10)
+    assert caught.value.message_dict == {"reason": ["Enter some text."]}
+    assert caught.value.error_dict["reason"][0].code == "invalid"
+
+
+def test_clean_plain_normalises_and_strips():
+    cleaned = text.clean_plain("  he\u202eh\x00\r\nthere \t", field="reason", required=True, max_length=50)
+    assert cleaned == "heh\nthere"
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\x00\u202e\r\n"])
+def test_clean_plain_says_what_is_missing_when_required(value):
+    with pytest.raises(ValidationError) as caught:
+        text.clean_plain(value, field="reason", required=True, max_length=10, empty_message="Give a reason.")
+    assert caught.value.message_dict == {"reason": ["Give a reason."]}
+    assert caught.value.error_dict["reason"][0].code == "required"
+
+
+def test_clean_plain_allows_empty_when_optional():
+    assert text.clean_plain("  ", field="pronouns", required=False, max_length=10) == ""
+
+
+def test_clean_plain_counts_after_normalising_and_never_echoes_the_text():
+    assert text.clean_plain("ab\r\ncd", field="bio", required=False, max_length=5) == "ab\ncd"
+    with pytest.raises(ValidationError) as caught:
+        text.clean_plain("MRN 00482913!", field="bio", required=False, max_length=5)
+    [message] = caught.value.message_dict["bio"]
+    assert message == "This is 13 characters long; the limit is 5."
+    assert "00482913" not in message
+    assert caught.value.error_dict["bio"][0].code == "max_length"

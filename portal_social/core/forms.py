@@ -1,0 +1,40 @@
+"""What every feature's forms share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+__all__ = ["ActionErrorsMixin"]
+
+
+class ActionErrorsMixin:
+    """Shows an action's ``ValidationError`` on the form, next to the fields it names.
+
+    Forms collect input; actions validate it again and decide (house rule 1).
+    When an action refuses, the view passes its error to
+    :meth:`add_action_errors`: each message keyed by a form field goes to
+    that field, ``NON_FIELD_ERRORS`` and keys the form has no field for go to
+    the top of the form, and so does an error without keys. Codes are kept.
+    A form whose field names differ from the action's keys maps them in
+    :attr:`action_error_fields` (or overrides :meth:`action_error_field`).
+    """
+
+    #: The action's error key -> this form's field name, where they differ.
+    action_error_fields: Mapping[str, str] = {}
+
+    def action_error_field(self, key: str) -> str | None:
+        """The field that shows the action's errors under ``key``; None for the top of the form."""
+        if key == NON_FIELD_ERRORS:
+            return None
+        name = self.action_error_fields.get(key, key)
+        return name if name in self.fields else None
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Add every message of ``error`` (a dict, a list or one message) to this form."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, errors in error.error_dict.items():
+            self.add_error(self.action_error_field(key), errors)
