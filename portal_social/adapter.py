@@ -23,7 +23,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -148,20 +147,6 @@ class PortalAdapter:
         return links.objects.filter(patient=user, clinician_user_id=clinician.user_id).exists()
 
     # Notifications --------------------------------------------------------------
-
-    def notify(self, user: AbstractBaseUser, *, subject: str, body: str, url: str = "") -> None:
-        """Tell ``user`` that something happened, without any PHI.
-
-        Callers pass generic text ("You have a new secure message") and a link
-        into the portal; never the content itself. The default sends an email
-        with Django's configured backend. Override to use the portal's own
-        push, SMS or inbox service.
-        """
-        email = getattr(user, "email", "")
-        if not email:
-            return
-        text = body if not url else f"{body}\n\n{self.absolute_url(url)}"
-        send_mail(subject, text, None, [email], fail_silently=False)
 
     def language_for(self, user: AbstractBaseUser) -> str:
         """The language ``user``'s notifications are written in. Default: ``LANGUAGE_CODE``.

@@ -13,10 +13,13 @@ role_revoked = Signal()
 caregiver_linked = Signal()
 #: Sent with ``relation``, ``actor``.
 caregiver_unlinked = Signal()
-#: A review that may need service recovery: 2 stars or less overall, or
-#: reported. Sent with ``review`` and ``cause`` ("low_rating" or "reported").
-#: The feedback feature turns it into a service-recovery case.
-review_needs_attention = Signal()
+#: Something people wrote that may need service recovery: a review of 2 stars
+#: or less overall, a reported review (and, as features arrive, posts and
+#: messages). ``sender`` is the model class; sent with ``target`` (the object),
+#: ``cause`` (a code: "low_rating", "reported") and ``author_id`` (the
+#: writer's user id, or None). Never the text. The feedback feature turns it
+#: into a service-recovery case.
+content_needs_attention = Signal()
 
 try:
     from allauth.account.signals import user_signed_up

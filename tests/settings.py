@@ -32,3 +32,8 @@ if os.environ.get("REDIS_URL"):
     REDIS_URL = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{int(_worker[2:] or 0)}"))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+
+# A notification queued by an action is delivered as soon as its transaction
+# commits, so a test that asserts an email sees it without running a worker.
+# tests/core/test_notify.py overrides this where it inspects the queue itself.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

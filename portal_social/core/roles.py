@@ -264,33 +264,6 @@ def _role_group(definition: Role):
     return group
 
 
-def notify_role(role: str, *, subject: str, body: str, url_name: str = "", request=None) -> None:
-    """After commit, tell every active holder of ``role`` through the adapter.
-
-    ``subject`` and ``body`` must be generic (no PHI); ``url_name`` is an
-    optional URL name to link to, left out if the host does not mount it. A
-    mail failure is logged, never raised into the action that caused it.
-    """
-    from django.contrib.auth import get_user_model
-    from django.urls import NoReverseMatch, reverse
-
-    from portal_social.adapter import get_adapter
-
-    group_name = _role(role).group_name
-
-    def send() -> None:
-        try:
-            url = reverse(url_name) if url_name else ""
-        except NoReverseMatch:
-            url = ""
-        adapter = get_adapter(request)
-        holders = get_user_model().objects.filter(is_active=True, groups__name=group_name).distinct()
-        for holder in holders:
-            adapter.notify(holder, subject=subject, body=body, url=url)
-
-    transaction.on_commit(send, robust=True)
-
-
 def sync_role_groups(apps, schema_editor=None) -> None:
     """Create every role's group and give it its permissions (idempotent).
 

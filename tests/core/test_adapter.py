@@ -45,13 +45,19 @@ def test_new_signup_gets_the_configured_role(make_user, settings):
 
 
 @pytest.mark.django_db
-def test_notify_sends_generic_text_and_an_absolute_link(make_user):
+def test_notifications_reach_hosts_through_send_notification_not_a_free_text_hook(
+    make_user, django_capture_on_commit_callbacks
+):
+    from portal_social.core import notify
+
     user = make_user(roles.PATIENT)
-    get_adapter().notify(user, subject="You have a new secure message", body="Sign in to read it.", url="/messages/")
+    assert not hasattr(get_adapter(), "notify")  # hosts override send_notification / notification_channels
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.notify(user, "review.responded")
     [message] = mail.outbox
-    assert message.subject == "You have a new secure message"
+    assert message.subject == "A response to your review"
     assert message.to == [user.email]
-    assert "http://127.0.0.1:8000/messages/" in message.body
+    assert "http://127.0.0.1:8000/notifications/" in message.body  # the preferences link, absolute
 
 
 @pytest.mark.django_db

@@ -13,11 +13,14 @@ from portal_social.core.models import AuditEvent
 PACKAGE = Path(portal_social.__file__).parent
 
 #: Where the low-level writer and the event functions live.
-WRITERS = {"core/audit.py", "core/audit_events.py"}
+WRITERS = {"core/audit/writing.py", "core/audit_events.py"}
 
 #: Python files whose events must all go through ``audit_events`` functions.
 CONVERTED = [
-    "core/audit.py",
+    "core/audit/__init__.py",
+    "core/audit/chain.py",
+    "core/audit/guard.py",
+    "core/audit/keys.py",
     "core/access.py",
     "core/audit_views.py",
     "core/account_events.py",

@@ -48,6 +48,14 @@ def _run_on_commit(callbacks):
 
 
 @pytest.fixture
+def database_task_queue(settings):
+    """The embedded default: queued tasks wait in the database for a worker
+    (tests/settings.py delivers them at once). The setting_changed signal
+    makes django_tasks build its backend again."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
 def patient(make_user):
     return make_user(roles.PATIENT, first_name="Jane", last_name="Patient", email="jane.patient@example.org")
 
@@ -66,7 +74,9 @@ def test_a_notification_is_written_with_the_change_and_not_without_it(patient, d
     assert mail.outbox == []
 
 
-def test_the_queued_task_delivers_an_email_with_text_html_and_a_link(patient, django_capture_on_commit_callbacks):
+def test_the_queued_task_delivers_an_email_with_text_html_and_a_link(
+    patient, database_task_queue, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         created = notify.notify(patient, "test.items_waiting", params={"count": 3, "queue": "posts"})
     # The database task backend holds the queued task; a worker would run it.
@@ -138,7 +148,7 @@ def test_a_failed_send_is_retried_with_back_off_then_given_up(patient, monkeypat
 
 
 def test_a_queue_outage_does_not_fail_the_action_and_the_sweep_delivers_later(
-    patient, monkeypatch, django_capture_on_commit_callbacks
+    patient, monkeypatch, database_task_queue, django_capture_on_commit_callbacks
 ):
     from django_tasks_db.backend import DatabaseBackend
 

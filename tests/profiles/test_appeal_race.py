@@ -32,12 +32,12 @@ def test_two_moderators_resolving_one_appeal_at_once_decide_it_once(
     }
 
     notified = []
-    original_notify = get_adapter_class().notify
+    original_send = get_adapter_class().send_notification
     monkeypatch.setattr(
         get_adapter_class(),
-        "notify",
-        lambda self, user, *, subject, body, url="": (
-            notified.append((user.pk, subject)) or original_notify(self, user, subject=subject, body=body, url=url)
+        "send_notification",
+        lambda self, user, message, *, channel: (
+            notified.append((user.pk, message.subject)) or original_send(self, user, message, channel=channel)
         ),
     )
     # Widen the window: the first decision holds its locks a while before it commits.

@@ -32,12 +32,13 @@ def stars(value=4, **overrides):
 def signals_received():
     received = []
 
-    def receiver(sender, review, cause, **kwargs):
-        received.append((review.pk, cause))
+    def receiver(sender, target, cause, author_id, **kwargs):
+        assert sender is Review and target.author_id == author_id
+        received.append((target.pk, cause))
 
-    signals.review_needs_attention.connect(receiver, dispatch_uid="test-review-needs-attention")
+    signals.content_needs_attention.connect(receiver, dispatch_uid="test-content-needs-attention")
     yield received
-    signals.review_needs_attention.disconnect(dispatch_uid="test-review-needs-attention")
+    signals.content_needs_attention.disconnect(dispatch_uid="test-content-needs-attention")
 
 
 def submit(author, clinician, value=4, comment="", **kwargs):
@@ -320,7 +321,7 @@ def test_new_account_comment_is_held_but_stars_alone_publish(make_user, make_cli
 
 
 @pytest.mark.django_db
-def test_low_rating_sends_review_needs_attention_after_commit(
+def test_low_rating_sends_content_needs_attention_after_commit(
     patient, make_patient, clinician, signals_received, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):

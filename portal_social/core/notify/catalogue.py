@@ -1,4 +1,5 @@
-"""The notifications portal_social itself sends. Features add theirs with ``notify.register``.
+"""The notifications the shared core sends. Features register theirs in their own
+``notifications`` module (``profiles/notifications.py``) with ``notify.register``.
 
 Every text here is generic: it says that something happened and links to
 the portal, where the person signs in and the access policy decides what
@@ -13,68 +14,13 @@ from portal_social.core.notify import Template, register
 
 register(
     Template(
-        key="review.needs_moderation",
-        subject=_("A clinician review needs moderation"),
-        body=_("A review is waiting in the moderation queue. Open the queue to decide."),
-        url_name="portal_social_review_queue",
-    )
-)
-register(
-    Template(
-        key="review.published",
-        subject=_("Your review is published"),
-        body=_("A moderator has read your review of a clinician and published it. Thank you for your feedback."),
-    )
-)
-register(
-    Template(
-        key="review.published_redacted",
-        subject=_("Your review is published"),
-        body=_(
-            "A moderator published your review of a clinician with some personal details hidden, "
-            "to protect your privacy."
-        ),
-    )
-)
-register(
-    Template(
-        key="review.comment_rejected",
-        subject=_("About your review"),
-        body=_(
-            "A moderator read your review of a clinician. Your star ratings count, but the comment will "
-            "not be shown because it does not meet our review policy."
-        ),
-    )
-)
-register(
-    Template(
-        key="review.appeal_decided",
-        subject=_("Your appeal has been decided"),
-        body=_("A moderator has decided the appeal you made about a review. Sign in to see your profile."),
-    )
-)
-register(
-    Template(
-        key="review.responded",
-        subject=_("A response to your review"),
-        body=_("Our patient experience team has responded to your review of a clinician."),
-    )
-)
-register(
-    Template(
-        key="review.needs_attention",
-        subject=_("A clinician review needs attention"),
-        body=_("A review may need service recovery. Open the patient experience workspace to follow it up."),
-    )
-)
-register(
-    Template(
         key="break_glass.used",
         subject=_("Emergency access to a patient record was used"),
         body=_(
             "A staff member used break-the-glass access to a patient record. Review the stated reason "
             "and the access in the audit log."
         ),
+        url_name="portal_social_audit_log",
         mandatory=True,
     )
 )

@@ -1,0 +1,181 @@
+"""A moderator's decisions on a review: approve, reject the comment, or redact parts of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal_social.core import audit_events, notify, phi, text, user_text
+from portal_social.profiles import reviews
+from portal_social.profiles.actions._common import (
+    REASON_MAX_LENGTH,
+    locked_review,
+    moderate,
+    refresh_aggregates,
+    require_moderator,
+    sync_review,
+)
+from portal_social.profiles.models import Review
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+__all__ = ["approve_review", "redact_review", "reject_review"]
+
+
+def approve_review(*, moderator: AbstractBaseUser, review: Review, request: HttpRequest | None = None) -> Review:
+    """Publish a held comment as written, or keep a reported one published (clears the reports from the queue).
+
+    Preconditions: ``moderator`` holds ``portal_social.moderate_reviews``
+    (else ``ModerationDenied``); the review is held, published or rejected,
+    not under appeal (use :func:`resolve_appeal`) — else ``ValidationError``.
+    The author is told, in generic words.
+    """
+    require_moderator(moderator, review)
+    with transaction.atomic():
+        locked = locked_review(review)
+        if locked.status == Review.Status.APPEALED:
+            raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
+        previous = locked.status
+        moderate(locked, moderator, Review.Status.PUBLISHED, rejection_reason="")
+        refresh_aggregates(locked.clinician)
+        audit_events.review_approved(
+            actor=moderator,
+            review=locked,
+            patient=locked.author_id,
+            request=request,
+            details={"from": previous},
+        )
+        if previous != Review.Status.PUBLISHED:
+            notify.notify(locked.author, "review.published")
+    sync_review(review, locked)
+    return review
+
+
+def reject_review(
+    *, moderator: AbstractBaseUser, review: Review, reason: str, request: HttpRequest | None = None
+) -> Review:
+    """Hide a review's comment for good (its stars still count), with a reason for the record.
+
+    Preconditions: ``moderator`` holds ``portal_social.moderate_reviews``
+    (else ``ModerationDenied``); ``reason`` is 1..300 characters and the
+    review is not under appeal — else ``ValidationError``. The author is
+    told in generic words, with a pointer to the review policy.
+    """
+    require_moderator(moderator, review)
+    reason = text.clean_plain(
+        reason,
+        field="reason",
+        required=True,
+        max_length=REASON_MAX_LENGTH,
+        empty_message=_("Give a reason for rejecting this comment."),
+    )
+    user_text.validate(Review, {"rejection_reason": reason})
+    with transaction.atomic():
+        locked = locked_review(review)
+        if locked.status == Review.Status.APPEALED:
+            raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
+        previous = locked.status
+        moderate(locked, moderator, Review.Status.REJECTED, rejection_reason=reason)
+        refresh_aggregates(locked.clinician)
+        audit_events.review_rejected(
+            actor=moderator,
+            review=locked,
+            patient=locked.author_id,
+            request=request,
+            details={"from": previous},
+        )
+        notify.notify(locked.author, "review.comment_rejected")
+    sync_review(review, locked)
+    return review
+
+
+def _merge_spans(spans: list[tuple[int, int, str]]) -> list[dict]:
+    merged: list[list] = []
+    for start, end, kind in sorted(spans):
+        if merged and start < merged[-1][1]:
+            if end - start > merged[-1][1] - merged[-1][0]:
+                merged[-1][2] = kind
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, kind])
+    return [{"start": start, "end": end, "kind": kind} for start, end, kind in merged]
+
+
+def redact_review(
+    *,
+    moderator: AbstractBaseUser,
+    review: Review,
+    spans: list[tuple[int, int]] | None = None,
+    use_findings: bool = True,
+    request: HttpRequest | None = None,
+) -> Review:
+    """Hide only the offending parts of a comment, then publish it.
+
+    What is hidden: each ``(start, end)`` span of ``comment_source`` in
+    ``spans``, plus, with ``use_findings`` (the "all findings" choice),
+    every finding ``core.phi.scan`` makes in the comment. ``spans=None``
+    with ``use_findings`` hides every finding. A span that matches a finding
+    is labelled with its kind ("[phone removed]"); any other span becomes
+    "[details removed]". Earlier redactions are kept. ``comment_source``
+    keeps the original for moderators; ``comment_html`` is re-rendered
+    from the redacted text.
+
+    Preconditions: ``moderator`` holds ``portal_social.moderate_reviews``
+    (else ``ModerationDenied``); the review has a comment, is not under
+    appeal, each span lies inside the comment, and something is to be
+    hidden — else ``ValidationError``.
+    """
+    require_moderator(moderator, review)
+    with transaction.atomic():
+        locked = locked_review(review)
+        source = locked.comment_source
+        if not source:
+            raise ValidationError({NON_FIELD_ERRORS: [_("This review has no comment to redact.")]})
+        if locked.status == Review.Status.APPEALED:
+            raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
+        findings = phi.scan(source)
+        chosen: list[tuple[int, int, str]] = []
+        if use_findings:
+            chosen += [(f.start, f.end, f.kind) for f in findings]
+        for span in spans or ():
+            try:
+                start, end = (int(part) for part in span)
+            except (TypeError, ValueError):
+                raise ValidationError({"spans": [_("A selected part of the comment is not valid.")]}) from None
+            if not 0 <= start < end <= len(source):
+                raise ValidationError({"spans": [_("A selected part is outside the comment.")]})
+            kind = next((f.kind for f in findings if f.start == start and f.end == end), "details")
+            chosen.append((start, end, kind))
+        if not chosen:
+            raise ValidationError({"spans": [_("Choose at least one part of the comment to hide.")]})
+        previous = [(int(s["start"]), int(s["end"]), str(s.get("kind") or "details")) for s in locked.redactions]
+        redactions = _merge_spans(previous + chosen)
+        redacted = phi.redact(source, reviews.redaction_findings(source, redactions))
+        previous_status = locked.status
+        moderate(
+            locked,
+            moderator,
+            Review.Status.PUBLISHED,
+            redactions=redactions,
+            comment_html=text.render(redacted),
+            rejection_reason="",
+        )
+        audit_events.review_redacted(
+            actor=moderator,
+            review=locked,
+            patient=locked.author_id,
+            request=request,
+            details={
+                "from": previous_status,
+                "spans": len(redactions),
+                "kinds": sorted({span["kind"] for span in redactions}),
+            },
+        )
+        notify.notify(locked.author, "review.published_redacted")
+    sync_review(review, locked)
+    return review

@@ -1,0 +1,122 @@
+"""What others add to a published review: patient-experience staff's public response, and reports."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from portal_social.core import access, audit_events, notify, ratelimit, text, user_text
+from portal_social.profiles.actions._common import (
+    REASON_MAX_LENGTH,
+    locked_review,
+    needs_attention,
+    signed_in,
+    tell_moderators,
+)
+from portal_social.profiles.actions.refusals import ReportDenied, ResponseDenied
+from portal_social.profiles.models import Review, ReviewReport, ReviewResponse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+__all__ = ["report_review", "respond_to_review"]
+
+
+def respond_to_review(
+    *, staff: AbstractBaseUser, review: Review, body: str, request: HttpRequest | None = None
+) -> ReviewResponse:
+    """Post the one public response patient-experience staff may give to a published review.
+
+    Preconditions: ``staff`` holds ``portal_social.respond_to_reviews``
+    (else ``ResponseDenied``); the review is published and has no response
+    yet; ``body`` is not empty, fits ``core.text``'s limit and contains no
+    PHI (a public reply must not disclose or confirm anything about a
+    patient's care: HIPAA) — else ``ValidationError`` on ``"body"`` (or
+    non-field for the one-response rule).
+    """
+    if not signed_in(staff) or not access.can(staff, "respond", review):
+        raise ResponseDenied()
+    if not isinstance(body, str):
+        raise ValidationError({"body": [_("Write a response.")]})
+    source = text.normalise(body).strip()
+    if not source:
+        raise ValidationError({"body": [_("Write a response.")]})
+    try:
+        body_html = text.render(source)
+    except text.TextTooLong as exc:
+        raise ValidationError({"body": exc.messages}) from None
+    # The staff_public_reply screen: PHI, and any name, date or wording that confirms care.
+    screening = user_text.screen_field(ReviewResponse, "body_source", source)
+    if screening.held:
+        raise ValidationError({"body": [ValidationError(screening.message(), code="phi")]})
+    with transaction.atomic():
+        locked = locked_review(review)
+        if locked.status != Review.Status.PUBLISHED:
+            raise ValidationError({NON_FIELD_ERRORS: [_("You can respond once the review is published.")]})
+        if ReviewResponse.objects.filter(review=locked).exists():
+            raise ValidationError({NON_FIELD_ERRORS: [_("This review already has a response.")]})
+        try:
+            with transaction.atomic():
+                response = ReviewResponse.objects.create(
+                    review=locked, author=staff, body_source=source, body_html=body_html
+                )
+        except IntegrityError:
+            raise ValidationError({NON_FIELD_ERRORS: [_("This review already has a response.")]}) from None
+        audit_events.review_responded(
+            actor=staff,
+            review=locked,
+            patient=locked.author_id,
+            request=request,
+            details={"response": response.pk},
+        )
+        notify.notify(locked.author, "review.responded")
+    return response
+
+
+def report_review(
+    *, reporter: AbstractBaseUser, review: Review, reason: str, request: HttpRequest | None = None
+) -> ReviewReport:
+    """Report a published review to the moderators, once per person.
+
+    Preconditions: ``reporter`` is signed in and the review is published
+    (else ``ReportDenied``); within the ``"flag"`` rate limit (else
+    ``RateLimited``); ``reason`` is 1..300 characters and this person has
+    not reported this review before — else ``ValidationError``. Sends
+    ``content_needs_attention(cause="reported")`` after commit.
+    """
+    if not signed_in(reporter):
+        raise ReportDenied()
+    if not access.can(reporter, "report", review):
+        raise ReportDenied(_("This review cannot be reported."))
+    reason = text.clean_plain(
+        reason,
+        field="reason",
+        required=True,
+        max_length=REASON_MAX_LENGTH,
+        empty_message=_("Tell us what is wrong with this review."),
+    )
+    user_text.validate(ReviewReport, {"reason": reason})
+    already = _("You have already reported this review. Thank you: a moderator will look at it.")
+    if ReviewReport.objects.filter(review=review, reporter=reporter).exists():
+        raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate")
+    ratelimit.check("flag", request=request, user=reporter)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                report = ReviewReport.objects.create(review=review, reporter=reporter, reason=reason)
+        except IntegrityError:
+            raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate") from None
+        audit_events.review_reported(
+            actor=reporter,
+            review=review,
+            patient=review.author_id,
+            request=request,
+            details={"report": str(report.pk)},
+        )
+        needs_attention(review, "reported")
+        tell_moderators()
+    return report
