@@ -180,7 +180,7 @@ def check_adapter_and_timeouts(app_configs=None, **kwargs):
 
     errors = []
     try:
-        get_adapter_class()
+        adapter_class = get_adapter_class()
     except ImproperlyConfigured as exc:
         errors.append(
             checks.Error(
@@ -189,6 +189,18 @@ def check_adapter_and_timeouts(app_configs=None, **kwargs):
                 id="portal_social.E010",
             )
         )
+    else:
+        if callable(getattr(adapter_class, "notify", None)):
+            # The free-text hook of earlier releases: nothing calls it now, so a host's
+            # SMS or push sender there would silently stop receiving notifications.
+            errors.append(
+                checks.Warning(
+                    f"{adapter_class.__name__} defines notify(), which portal_social no longer calls.",
+                    hint="Notifications are keyed templates sent by a background task: override "
+                    "notification_channels() and send_notification() (and language_for()) instead.",
+                    id="portal_social.W020",
+                )
+            )
     try:
         idle = app_settings.SESSION_IDLE_TIMEOUT
         absolute = app_settings.SESSION_ABSOLUTE_TIMEOUT

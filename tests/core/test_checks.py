@@ -4,6 +4,7 @@ import pytest
 from django.core import checks
 
 from portal_social import checks as portal_checks
+from portal_social.adapter import PortalAdapter
 
 GOOD_KEY = "dGhpcy1pcy1hLXRlc3Qtb25seS1rZXktMzItYnl0ZXM="
 
@@ -115,6 +116,17 @@ def test_bad_adapter_path_is_an_error(settings):
 def test_adapter_that_is_not_a_portal_adapter_is_an_error(settings):
     settings.PORTAL_SOCIAL_ADAPTER = "django.views.View"
     assert "portal_social.E010" in _ids(portal_checks.check_adapter_and_timeouts())
+
+
+class _LegacyNotifyAdapter(PortalAdapter):
+    def notify(self, user, *, subject, body, url=""):  # the old free-text hook
+        raise AssertionError("never called")
+
+
+def test_an_adapter_that_still_defines_notify_is_warned_about(settings):
+    assert "portal_social.W020" not in _ids(portal_checks.check_adapter_and_timeouts())
+    settings.PORTAL_SOCIAL_ADAPTER = "tests.core.test_checks._LegacyNotifyAdapter"
+    assert "portal_social.W020" in _ids(portal_checks.check_adapter_and_timeouts())
 
 
 @pytest.mark.parametrize(
