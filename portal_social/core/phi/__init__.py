@@ -75,6 +75,7 @@ from django.utils.translation import gettext
 
 from portal_social.core.phi import (
     contact,  # noqa: F401  (registers its detectors)
+    cued,  # noqa: F401  (registers its detectors)
     dates,  # noqa: F401  (registers its detectors)
     identifiers,  # noqa: F401  (registers its detectors)
     names,  # noqa: F401  (registers its detectors)
@@ -89,7 +90,7 @@ __all__ = ["DETECTORS", "KINDS", "LABELS", "Finding", "marker", "normalise", "re
 
 def _on_its_own(detector):
     def detect(work: str, config: _Config | None = None) -> list[_Hit]:
-        return detector(_Text(work), config or _config())
+        return [hit[:3] for hit in detector(_Text(work), config or _config())]
 
     detect.__doc__ = detector.__doc__
     return detect
@@ -121,23 +122,24 @@ def scan(text: str) -> list[Finding]:
         return []
     config = _config()
     if _plain(text):  # nearly every post
-        return [Finding(kind, start, end, text[start:end]) for kind, start, end in _resolve(_detect(text, config))]
-    folded = _fold(text)
-    hits = _detect(folded.work, config)
-    if folded.starts is not None:
-        starts, ends = folded.starts, folded.ends
-        hits = [(kind, starts[start], ends[end - 1]) for kind, start, end in hits if end > start]
-    if folded.reorders:
-        for shown, order in _visual_texts(text):
-            view = _fold(shown)
-            for kind, start, end in _detect(view.work, config):
-                if end <= start:
-                    continue
-                if view.starts is not None:
-                    start, end = view.starts[start], view.ends[end - 1]
-                positions = order[start:end]
-                hits.append((kind, min(positions), max(positions) + 1))
-    return [Finding(kind, start, end, text[start:end]) for kind, start, end in _resolve(hits)]
+        hits = _detect(text, config)
+    else:
+        folded = _fold(text)
+        hits = _detect(folded.work, config)
+        if folded.starts is not None:
+            starts, ends = folded.starts, folded.ends
+            hits = [(kind, starts[start], ends[end - 1], why) for kind, start, end, why in hits if end > start]
+        if folded.reorders:
+            for shown, order in _visual_texts(text):
+                view = _fold(shown)
+                for kind, start, end, why in _detect(view.work, config):
+                    if end <= start:
+                        continue
+                    if view.starts is not None:
+                        start, end = view.starts[start], view.ends[end - 1]
+                    positions = order[start:end]
+                    hits.append((kind, min(positions), max(positions) + 1, why))
+    return [Finding(kind, start, end, text[start:end], why) for kind, start, end, why in _resolve(hits)]
 
 
 def marker(kind: str) -> str:

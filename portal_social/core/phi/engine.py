@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy
 
@@ -19,12 +19,19 @@ from portal_social.core.phi.config import _Config
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One identifier found in a text: ``text == source[start:end]``."""
+    """One identifier found in a text: ``text == source[start:end]``.
+
+    ``reason`` says why it was flagged: the detector family and, where one
+    decided it, the cue or library (``"cue:member_id:medicaid"``,
+    ``"phonenumbers"``, ``"name:gazetteer"``). It is for moderators and
+    tuning, never shown to the author; it does not take part in equality.
+    """
 
     kind: str
     start: int
     end: int
     text: str
+    reason: str = field(default="", compare=False)
 
 
 #: Every kind :func:`scan` reports, in the order a moderator would read them.
@@ -100,7 +107,8 @@ _PRIORITY = {
 _A = re.ASCII
 _AI = re.ASCII | re.IGNORECASE
 
-_Hit = tuple[str, int, int]
+#: ``(kind, start, end)`` or ``(kind, start, end, reason)``.
+_Hit = tuple
 Detector = Callable[[str, "_Config | None"], list[_Hit]]
 # --------------------------------------------------------------------------
 # Shared building blocks
@@ -367,27 +375,31 @@ def register(family: str) -> Callable[[ScanDetector], ScanDetector]:
     return decorator
 
 
-def _resolve(hits: list[_Hit]) -> list[_Hit]:
+def _resolve(hits: list[_Hit]) -> list[tuple[str, int, int, str]]:
     """Sort and merge overlapping hits: the union of the spans, labelled with
-    the longest hit's kind (the more specific kind on a tie). Merging rather
-    than dropping means a redaction never leaves part of an identifier."""
-    hits = [h for h in hits if h[2] > h[1]]
+    the longest hit's kind and reason (the more specific kind on a tie).
+    Merging rather than dropping means a redaction never leaves part of an
+    identifier. Hits without a reason get ``""``."""
+    hits = [h if len(h) > 3 else (*h, "") for h in hits if h[2] > h[1]]
     hits.sort(key=lambda h: (h[1], h[1] - h[2], _PRIORITY[h[0]]))
     merged: list[list] = []
-    for kind, start, end in hits:
+    for kind, start, end, reason in hits:
         if merged and start < merged[-1][2]:
             last = merged[-1]
             if (end - start, -_PRIORITY[kind]) > (last[3], -_PRIORITY[last[0]]):
-                last[0], last[3] = kind, end - start
+                last[0], last[3], last[4] = kind, end - start, reason
             last[2] = max(last[2], end)
         else:
-            merged.append([kind, start, end, end - start])
-    return [(k, s, e) for k, s, e, _ in merged]
+            merged.append([kind, start, end, end - start, reason])
+    return [(k, s, e, r) for k, s, e, _, r in merged]
 
 
-def _detect(work: str, config: _Config) -> list[_Hit]:
+def _detect(work: str, config: _Config) -> list[tuple[str, int, int, str]]:
+    """Every registered detector's hits as ``(kind, start, end, reason)``; a
+    detector that gives no reason is named by its family."""
     t = _Text(work)
-    hits: list[_Hit] = []
-    for detector in REGISTERED.values():
-        hits.extend(detector(t, config))
+    hits: list[tuple[str, int, int, str]] = []
+    for family, detector in REGISTERED.items():
+        for hit in detector(t, config):
+            hits.append(hit if len(hit) > 3 else (*hit, family))
     return hits

@@ -96,8 +96,8 @@ def _detect_mrn(t: _Text, config: _Config) -> list[_Hit]:
 
 
 _MEMBER_CUE = _cue_pattern(
-    r"(?:member|subscriber|policy|group|plan|insurance(?:\s{1,3}card)?|beneficiary|medicare|medicaid|medi-cal"
-    r"|health\s{1,3}plan|enrollee|cardholder|contract|coverage)"
+    r"(?:member|subscriber|policy|insurance(?:\s{1,3}card)?|beneficiary|medicare|medicaid|medi-cal"
+    r"|enrollee|cardholder)"
     r"\s{0,3}(?:id(?:entification)?|#|number|num|no\.?)(?:\s{0,3}(?:#|number|no\.?))?"
 )
 
@@ -106,16 +106,11 @@ _MEMBER_STARTS = (
     "member",
     "subscriber",
     "policy",
-    "group",
-    "plan",
     "insurance",
     "beneficiary",
     "medi",
-    "health",
     "enrollee",
     "cardholder",
-    "contract",
-    "coverage",
 )
 
 
@@ -130,7 +125,7 @@ _ACCOUNT_CUE = _cue_pattern(
     r"(?:\s{0,3}(?:#|number|num|no\.?))?"
     r"|(?:claim|invoice|statement|bill|rx|prescription|refill)"
     r"\s{0,3}(?:#|number|num|no\.?|id)"
-    r"|rx\s{0,2}#?"
+    r"|rx\s{0,2}#"
 )
 _CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", _A)
 
