@@ -79,6 +79,7 @@ from portal_social.core.phi import (
     dates,  # noqa: F401  (registers its detectors)
     identifiers,  # noqa: F401  (registers its detectors)
     names,  # noqa: F401  (registers its detectors)
+    people,  # noqa: F401  (registers its detectors)
     places,  # noqa: F401  (registers its detectors)
 )
 from portal_social.core.phi.config import _Config, _config

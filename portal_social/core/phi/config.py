@@ -160,3 +160,84 @@ _NOT_A_DIGIT = re.compile(r"\D", re.ASCII)
 def _phone_digits(value: str) -> str:
     digits = _NOT_A_DIGIT.sub("", value)
     return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+# --------------------------------------------------------------------------
+# Names that are public: the clinician directory and the host's list
+# --------------------------------------------------------------------------
+
+#: How long the directory's names are kept before they are read again.
+NAME_DIRECTORY_TTL = 300.0
+
+_names_cache: tuple[float, object, frozenset[str]] | None = None
+
+
+def clinician_directory_names() -> list[str]:
+    """The names of live clinician pages ("Anita Patel", "Anita R. Patel"):
+    public in this product, so never PHI. The default
+    ``PORTAL_SOCIAL_PHI_NAME_DIRECTORY``. Returns nothing when the database
+    cannot be read here (no database, an async context, a test without
+    database access): the scan goes on without the directory."""
+    try:
+        from django.apps import apps
+
+        if not apps.ready:
+            return []
+        model = apps.get_model("portal_social", "ClinicianPage")
+        rows = list(model.objects.live().values_list("first_name", "last_name"))
+    except Exception:  # noqa: BLE001 - the directory is optional; scanning must not fail
+        return []
+    return [f"{first} {last}".strip() for first, last in rows]
+
+
+def _name_source():
+    source = _setting("PORTAL_SOCIAL_PHI_NAME_DIRECTORY", "portal_social.core.phi.config.clinician_directory_names")
+    if not source:
+        return None
+    if callable(source):
+        return source
+    from django.utils.module_loading import import_string
+
+    return import_string(source)
+
+
+def allowed_names() -> frozenset[str]:
+    """Full names that are never PHI (case-folded): ``PORTAL_SOCIAL_PHI_ALLOWED_NAMES``
+    and what ``PORTAL_SOCIAL_PHI_NAME_DIRECTORY`` (a callable or its dotted
+    path returning names; default: :func:`clinician_directory_names`; None
+    turns it off) gives, read lazily and kept for :data:`NAME_DIRECTORY_TTL`
+    seconds."""
+    global _names_cache
+    import time
+
+    now = time.monotonic()
+    wrapped = settings._wrapped if settings.configured else None
+    cached = _names_cache
+    if cached is not None and cached[1] is wrapped and now - cached[0] < NAME_DIRECTORY_TTL:
+        return cached[2]
+    names = [str(n) for n in _as_tuple(_setting("PORTAL_SOCIAL_PHI_ALLOWED_NAMES", ()))]
+    source = _name_source() if settings.configured else None
+    if source is not None:
+        names += [str(n) for n in source() or ()]
+    folded = set()
+    for name in names:
+        words = name.split()
+        if not words:
+            continue
+        folded.add(" ".join(words).casefold())
+        if len(words) > 2:  # "Anita R. Patel" is also "Anita Patel"
+            folded.add(f"{words[0]} {words[-1]}".casefold())
+    result = frozenset(folded)
+    _names_cache = (now, wrapped, result)
+    return result
+
+
+def forget_allowed_names() -> None:
+    """Read the allowed names again on the next scan (after the directory changed)."""
+    global _names_cache
+    _names_cache = None
+
+
+@receiver(setting_changed)
+def _forget_names(**kwargs) -> None:
+    forget_allowed_names()
