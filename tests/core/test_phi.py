@@ -314,7 +314,7 @@ def test_public_numbers_are_allowed(number):
 
 
 def test_organisation_numbers_from_settings(settings):
-    text = "Riverside's nurse line is (555) 010-2000, my cell is 555-010-3000"
+    text = "Riverside called from (555) 010-2000, my cell is 555-010-3000"
     assert [f.text for f in scan(text)] == ["(555) 010-2000", "555-010-3000"]
     settings.PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS = ["+1 555-010-2000"]
     assert [f.text for f in scan(text)] == ["555-010-3000"]

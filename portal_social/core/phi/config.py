@@ -1,8 +1,15 @@
-"""The scanner's configuration: public numbers and sites, and the host's settings.
+"""The scanner's configuration: public numbers, sites, inboxes and names, and the host's settings.
 
 ``PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS``, ``PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS``,
 ``PORTAL_SOCIAL_PHI_MRN_PATTERNS`` and the portal's own hosts are read on every
-scan and compiled once per distinct value.
+scan and compiled once per distinct value. So are
+``PORTAL_SOCIAL_PHI_ORGANISATION_NUMBERS_PUBLIC`` (default True: toll-free
+numbers and numbers named as an organisation's line are not PHI),
+``PORTAL_SOCIAL_PHI_ROLE_INBOXES_PUBLIC`` (default True: "records@",
+"privacy@" and the other :data:`PUBLIC_INBOXES` are not PHI) and
+``PORTAL_SOCIAL_PHI_PUBLIC_INBOXES`` (more role inboxes' local parts).
+Public names (the clinician directory, ``PORTAL_SOCIAL_PHI_ALLOWED_NAMES``)
+are read lazily: see :func:`allowed_names`.
 """
 
 from __future__ import annotations
@@ -40,6 +47,71 @@ PUBLIC_DOMAINS = (
 )
 
 
+#: The local parts of organisations' role inboxes ("records@", "quejas@"),
+#: compared without dots, dashes and underscores.
+PUBLIC_INBOXES = (
+    "info",
+    "contact",
+    "contactus",
+    "hello",
+    "support",
+    "help",
+    "helpdesk",
+    "press",
+    "media",
+    "news",
+    "newsletter",
+    "records",
+    "medicalrecords",
+    "healthrecords",
+    "privacy",
+    "compliance",
+    "security",
+    "patientexperience",
+    "patientrelations",
+    "patientadvocate",
+    "feedback",
+    "complaints",
+    "grievances",
+    "grievance",
+    "appeals",
+    "accessibility",
+    "billing",
+    "scheduling",
+    "appointments",
+    "referrals",
+    "admissions",
+    "admin",
+    "office",
+    "frontdesk",
+    "reception",
+    "noreply",
+    "donotreply",
+    "careers",
+    "jobs",
+    "hr",
+    "volunteer",
+    "volunteers",
+    "donations",
+    "giving",
+    "webmaster",
+    "marketing",
+    "communications",
+    "pharmacy",
+    "nurse",
+    "nurseline",
+    "quejas",
+    "contacto",
+    "informes",
+    "informacion",
+    "ayuda",
+    "citas",
+    "expedientes",
+    "privacidad",
+    "fdanews",
+)
+
+
 class _Config(NamedTuple):
     numbers: frozenset[str]
     domains: tuple[str, ...]
@@ -49,6 +121,11 @@ class _Config(NamedTuple):
     domain_set: frozenset[str]
     domain_suffixes: tuple[str, ...]  # "." + domain
     prefix_starts: tuple[str, ...]  # prefix + "/", prefix + "?"
+    # Organisations' numbers (toll-free, or named as a service's line) are public.
+    public_lines: bool = True
+    # Role inboxes are public; ``inboxes`` are their local parts.
+    public_inboxes: bool = True
+    inboxes: frozenset[str] = frozenset(PUBLIC_INBOXES)
 
 
 # --------------------------------------------------------------------------
@@ -105,7 +182,17 @@ def _read_config() -> _Config:
         numbers = domains = patterns = ()
     hosts = _as_tuple(_setting("ALLOWED_HOSTS", ()))
     key = tuple((p.pattern, p.flags) if isinstance(p, re.Pattern) else (str(p), 0) for p in patterns)
-    return _build_config(tuple(map(str, numbers)), tuple(map(str, domains)), tuple(map(str, hosts)), key)
+    config = _build_config(tuple(map(str, numbers)), tuple(map(str, domains)), tuple(map(str, hosts)), key)
+    inboxes = _as_tuple(_setting("PORTAL_SOCIAL_PHI_PUBLIC_INBOXES", ()))
+    return config._replace(
+        public_lines=bool(_setting("PORTAL_SOCIAL_PHI_ORGANISATION_NUMBERS_PUBLIC", True)),
+        public_inboxes=bool(_setting("PORTAL_SOCIAL_PHI_ROLE_INBOXES_PUBLIC", True)),
+        inboxes=config.inboxes | {_inbox_key(str(i)) for i in inboxes},
+    )
+
+
+def _inbox_key(local: str) -> str:
+    return local.lower().split("@", 1)[0].replace(".", "").replace("-", "").replace("_", "")
 
 
 @functools.lru_cache(maxsize=32)

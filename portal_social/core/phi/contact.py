@@ -49,10 +49,54 @@ _PHONE_CUED = re.compile(
 )
 # Public product/clinician identifiers that look like phone numbers.
 _NOT_PHONE_CUE = re.compile(
-    r"(?<![A-Za-z])(?:ndc|npi|upc|lot|tracking|order|confirmation)(?![A-Za-z])[\s:#]{0,4}"
-    r"(?:(?:number|no\.?|code|#)[\s:#]{0,4})?$",
+    r"(?<![A-Za-z])(?:ndc|npi|upc|lot|tracking|order|confirmation|ein|tin|routing)(?![A-Za-z])[\s:#]{0,4}"
+    r"(?:(?:number|no\.?|code|#)[\s:#]{0,4})?(?:[A-Za-z]{1,10}\s{1,3}){0,4}(?:is\s{1,3})?$",
     _AI,
 )
+
+
+# Toll-free numbers belong to organisations (insurers, hotlines, help desks).
+_TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+# An organisation's line or fax: the words before the number (same clause)
+# name a service, a department or a place, and nothing says it is a person's.
+_ORG_NUMBER_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:main\s{1,3}line|(?:nurse|help|advice|warm|crisis|appointment|scheduling|billing|refill|triage"
+    r"|after[\s-]hours|member\s{1,3}services?|customer\s{1,3}service|patient\s{1,3}(?:experience|relations)"
+    r"|on[\s-]call)\s{0,3}(?:line|desk|number|office|team)|member\s{1,3}services?|customer\s{1,3}service|hotline|helpline|warmline|operator|front\s{1,3}desk"
+    r"|switchboard|scheduling|billing(?:\s{1,3}office)?|clinic|clinic's|office's|hospital|hospital's|pharmacy"
+    r"|pharmacy's|department|dept|center|centre|radiology|imaging|lab|practice|insurer|insurance\s{1,3}card"
+    r"|the\s{1,3}office|their\s{1,3}(?:number|fax|line)|help\s{1,3}desk|agency|nursing\s{1,3}home|facility"
+    r"|línea|clínica|farmacia|hospital|oficina|consultorio|departamento)(?![A-Za-z])",
+    _AI,
+)
+_PERSONAL_NUMBER_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:my|me|mine|his|her|their\s{1,3}(?:cell|home|mobile)|our\s{1,3}(?:home|house)|home|cell|mobile"
+    r"|personal|private|wife|husband|son|daughter|mom|dad|mum|sister|brother|mi|su|celular|casa)(?![A-Za-z])",
+    _AI,
+)
+_ORG_NUMBER_AFTER = re.compile(
+    r"[\s,;)(-]{0,4}(?:that's|that\s{1,3}is|which\s{1,3}is|is)\s{1,3}(?:the|our|their|my\s{1,3}(?:job|work)'s)"
+    r"\s{1,3}(?:main|front|office|clinic|hospital|pharmacy|billing|scheduling|help|nurse)",
+    _AI,
+)
+_CLAUSE_BREAK = re.compile(r"[.!?;]\s|\n|\bbut\b|\bnot\b", _AI)
+
+
+def _organisation_number(work: str, start: int, end: int) -> bool:
+    """Whether the number at ``start:end`` is an organisation's: toll-free,
+    or named as a service's line by the words before it in the same clause
+    (nothing personal nearer), or by what follows ("that's the front desk")."""
+    digits = _phone_digits(work[start:end])
+    if len(digits) == 10 and digits[:3] in _TOLL_FREE:
+        return True
+    lo = max(0, start - 60)
+    breaks = list(_CLAUSE_BREAK.finditer(work, lo, start))
+    if breaks:
+        lo = breaks[-1].end()
+    org = _last(_ORG_NUMBER_BEFORE.finditer(work, lo, start))
+    if org is not None and _PERSONAL_NUMBER_BEFORE.search(work, org.end(), start) is None:
+        return True
+    return bool(_ORG_NUMBER_AFTER.match(work, end))
 
 
 _PHONE_CUED_STARTS = ("cell", "phone", "mobile", "tel", "fax", "number", "call", "text", "reach")
@@ -81,12 +125,17 @@ def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
             if _NOT_PHONE_CUE.search(work, max(0, start - 24), start):
                 continue
             main_end = m.start("ext") if m.group("ext") else end
-            if _phone_digits(work[start:main_end]) not in config.numbers:
-                hits.append(("phone", start, end))
+            if _phone_digits(work[start:main_end]) in config.numbers:
+                continue
+            if config.public_lines and _organisation_number(work, start, main_end):
+                continue
+            hits.append(("phone", start, end))
     for m in _matches_at(_PHONE_CUED, work, t.starts(_PHONE_CUED_STARTS, _LETTERS)):
         start, end = m.span("v")
         digits = _phone_digits(m.group("v"))
         if 7 <= len(digits) <= 15 and digits not in config.numbers:
+            if config.public_lines and _organisation_number(work, start, end):
+                continue
             hits.append(("phone", start, end))
     full_numbers.sort()
     starts = [span[0] for span in full_numbers]
@@ -99,7 +148,9 @@ def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
         cue = _last(_PHONE_CUE.finditer(work, max(0, start - 40), start))
         if cue is None or _SENTENCE_BREAK.search(work, cue.end(), start):
             continue
-        if _phone_digits(m.group()) not in config.numbers:
+        if _phone_digits(m.group()) not in config.numbers and not (
+            config.public_lines and _organisation_number(work, start, end)
+        ):
             hits.append(("phone", start, end))
     return hits
 
@@ -116,11 +167,21 @@ _EMAIL = re.compile(
 
 
 @register("email")
-def _detect_email(t: _Text, config: _Config | None) -> list[_Hit]:
-    """E-mail addresses, including "+tags" and subdomains."""
+def _detect_email(t: _Text, config: _Config) -> list[_Hit]:
+    """E-mail addresses, including "+tags" and subdomains; not an
+    organisation's role inbox ("records@", "privacy@", "quejas@") nor an
+    address on a public or allowed domain."""
     if "@" not in t.work:
         return []
-    return [("email", m.start(), m.end()) for m in _EMAIL.finditer(t.work)]
+    hits = []
+    for m in _EMAIL.finditer(t.work):
+        local, _, domain = m.group().lower().rpartition("@")
+        if _url_allowed(domain, config):
+            continue
+        if config.public_inboxes and local.replace(".", "").replace("-", "").replace("_", "") in config.inboxes:
+            continue
+        hits.append(("email", m.start(), m.end()))
+    return hits
 
 
 _URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
@@ -135,7 +196,7 @@ _URL = re.compile(
     # Bare domains with a path: any social site, or a common TLD.
     + r"|(?:[a-z0-9-]{1,63}\.){0,4}(?:"
     + _SOCIAL
-    + r"\.[a-z]{2,6}|[a-z0-9-]{1,63}\.(?:com|org|net|io|me|ly|gl|co|us|info|app|page|site|blog|link))/"
+    + r"\.[a-z]{2,6}|[a-z0-9-]{1,63}\.(?:com|org|net|io|me|ly|gl|co|us|info|app|page|site|blog|link|fm|ee|tv|gg|bio))/"
     + _URL_CHARS
     + r"{0,500})",
     _AI,
@@ -152,6 +213,64 @@ def _url_allowed(url: str, config: _Config) -> bool:
     if host in config.domain_set or host.endswith(config.domain_suffixes):
         return True
     return rest in config.prefixes or rest.startswith(config.prefix_starts)
+
+
+# Sites where people publish personal pages, whatever their top-level domain.
+_PERSONAL_PLATFORMS = (
+    "caringbridge.org",
+    "mealtrain.com",
+    "gofundme.com",
+    "gofund.me",
+    "givesendgo.com",
+    "lotsahelpinghands.com",
+    "forevermissed.com",
+    "legacy.com",
+    "linktr.ee",
+    "venmo.com",
+    "blogspot.com",
+    "wordpress.com",
+    "substack.com",
+    "medium.com",
+    "patreon.com",
+    "change.org",
+    "anchor.fm",
+    "tumblr.com",
+    "carrd.co",
+    "ko-fi.com",
+    "buymeacoffee.com",
+    "cash.app",
+    "paypal.me",
+)
+_PUBLIC_PATH = re.compile(r"/(?:explore|tags?|hashtag|topics?|search|help|about|legal|privacy)(?:/|$|\?)", _AI)
+_PUBLIC_SUFFIXES = (".gov", ".edu", ".int", ".mil", ".nhs.uk", ".gov.uk", ".gc.ca", ".gob.mx")
+
+
+def _public_page(url: str) -> bool:
+    """An organisation's page, a public listing or a local address, not a
+    person's page: hosts on .gov, .edu and similar, a personal-page
+    platform's home page (caringbridge.org itself), explore and hashtag
+    pages, localhost and LAN addresses."""
+    rest = _strip_scheme(url.lower())
+    host = _HOST_PART.match(rest).group().rsplit("@", 1)[-1].split(":", 1)[0]
+    path = rest[len(_HOST_PART.match(rest).group()) :]
+    if host == "localhost" or _lan_address(host):
+        return True
+    bare = host[4:] if host.startswith("www.") else host
+    if bare in _PERSONAL_PLATFORMS:
+        return path in ("", "/")  # the platform's home page is public
+    if any(bare.endswith("." + p) for p in _PERSONAL_PLATFORMS):
+        return False  # "janesjourney.blogspot.com"
+    if _PUBLIC_PATH.search(path):
+        return True
+    return host.endswith(_PUBLIC_SUFFIXES)
+
+
+def _lan_address(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def _url_matches(t: _Text) -> list[re.Match[str]]:
@@ -188,7 +307,7 @@ def _detect_url(t: _Text, config: _Config) -> list[_Hit]:
         while end > start and (work[end - 1] in _URL_TRAILING or (work[end - 1] == ")" and opened < closed)):
             closed -= work[end - 1] == ")"
             end -= 1
-        if end - start < 5 or _url_allowed(work[start:end], config):
+        if end - start < 5 or _url_allowed(work[start:end], config) or _public_page(work[start:end]):
             continue
         hits.append(("url", start, end))
     return hits
@@ -219,16 +338,51 @@ def _detect_handle(t: _Text, config: _Config | None) -> list[_Hit]:
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)", _A)
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::)[0-9A-Fa-f:.]{1,43}", _A)
 _VERSION_CUE = re.compile(
-    r"(?<![A-Za-z])(?:v|ver|version|build|release|update|policy|section|rule|step|chapter)\.?\s{0,3}$", _AI
+    r"(?<![A-Za-z])(?:v|ver|version|build|release|update|policy|section|rule|step|chapter|code|error|firmware)"
+    r"\.?\s{0,3}[:#]?\s{0,3}$",
+    _AI,
+)
+
+
+#: Public DNS resolvers: everyone's, nobody's identifier.
+PUBLIC_RESOLVERS = frozenset(
+    {"8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220"}
 )
 
 
 def _ip_public(value: str) -> bool:
+    """An address that can point at a person: not loopback, not a home or
+    office LAN address (10/8, 172.16/12, 192.168/16, link-local), not a
+    public DNS resolver."""
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return not (address.is_loopback or address.is_unspecified)
+    if address.is_loopback or address.is_unspecified:
+        return False
+    return not (address.version == 4 and value in PUBLIC_RESOLVERS)
+
+
+_LAN_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+# A home or office network device named before a LAN address: "my router is 192.168.1.1".
+_LAN_DEVICE_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:router|modem|wi-?fi|extender|gateway|lan|network|printer|access\s{1,3}point|hub|switch"
+    r"|admin\s{1,3}page|local|dns|default)(?![A-Za-z])",
+    _AI,
+)
+
+
+def _lan_device(work: str, start: int, value: str) -> bool:
+    """A LAN address named as a home network's device (not a person's address)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    if address.version != 4 or not any(address in net for net in _LAN_NETWORKS):
+        return False
+    lo = max(0, start - 48)
+    device = _last(_LAN_DEVICE_BEFORE.finditer(work, lo, start))
+    return device is not None and not _SENTENCE_BREAK.search(work, device.end(), start)
 
 
 _HEX = "0123456789ABCDEFabcdef"
@@ -262,7 +416,7 @@ def _detect_ip_address(t: _Text, config: _Config | None) -> list[_Hit]:
     for m in _matches_at(_IPV4, work, ipv4_starts):
         if _VERSION_CUE.search(work, max(0, m.start() - 12), m.start()):
             continue
-        if _ip_public(m.group()):
+        if _ip_public(m.group()) and not _lan_device(work, m.start(), m.group()):
             hits.append(("ip_address", m.start(), m.end()))
     # A hit holds two colons.
     for m in _matches_at(_IPV6, work, _ipv6_starts(work)) if work.count(":") >= 2 else ():
