@@ -329,6 +329,8 @@ def _identifier_like(value: str, kind: str) -> bool:
     return d >= 2 or (kind == "device" and d >= 1 and n >= 6)
 
 
+_ZIP4 = re.compile(r"\d{5}-\d{4}", re.ASCII)
+_VIN = re.compile(r"(?=[A-HJ-NPR-Z0-9]{17}$)(?=.*\d)(?=.*[A-Z])[A-Z0-9]{8}[0-9X][A-Z0-9]{8}", re.ASCII)
 _PREFIX = re.compile(r"[A-Z]{1,4}(?:-[A-Z]{1,4})?", re.ASCII)
 # Upper-case words before digits that are cues or filler, not part of the
 # value ("ID 5558675309"); other short prefixes are ("RN 2487193", "TX 5519").
@@ -339,6 +341,8 @@ _OTHER_KIND = re.compile(
     r"|1[-. ]?8[0-9]{2}[-. ]?[A-Z0-9]{3}[-. ]?[A-Z0-9]{4}"  # a toll-free line, "1-800-MEDICARE"
     r"|\d{1,3}(?:\.\d{1,3}){3}"  # an IP address
     r"|[A-Z]{2}\s\d{5}(?:-\d{4})?"  # a state and ZIP
+    r"|[A-V]\d{4}"  # a HCPCS code ("A7030")
+    r"|\d{1,2}-(?:year|yr|month|week|day)s?-old"  # an age
     r"|(?:IP|CPT|ICD|NDC|NPI|CMS|SSA|DHS|NCT|HCPCS|DRG|UB)[- ]?[A-Z0-9.-]{2,14}",  # codes and forms
     re.ASCII | re.IGNORECASE,
 )
@@ -452,6 +456,10 @@ def _detect_cued(t: _Text, config: _Config | None) -> list[_Hit]:
             continue
         start, end = found
         value = work[start:end]
+        if _ZIP4.fullmatch(value) and start - cue.end() > 3:
+            continue  # "Medicaid around 10027-3311": a ZIP+4, not right after its cue
+        if _VIN.fullmatch(value) and kind != "vehicle":
+            kind = "vehicle"  # seventeen characters with a VIN's check digit
         reason = f"cue:{kind}:{cue.group()}"
         hits.append((kind, start, end, reason))
         floor = end

@@ -42,6 +42,26 @@ _NAME_WORDS = """
     doctor nurse patient
 """
 
+# Everyday English verbs and other words that some locales use as given
+# names: never a lower-case name ("my cousin made a page").
+_EVERYDAY = """
+    made make makes making did done said says told took take takes taking gave give gives got get gets getting
+    went go goes going came come comes coming saw see sees seen knew know knows thought think thinks felt feel
+    feels found find finds left leave leaves kept keep keeps let lets put puts set sets ran run runs sent send
+    sends brought bring brings bought buy paid pay pays met meet meets called call calls asked ask asks tried
+    try tries used use uses worked work works needed need needs wanted want wants started start starts helped
+    help helps moved move moves lived live lives passed pass died die dies loved loves liked like likes still
+    just also even only really always never often again already yet soon later here there now then today
+    tonight tomorrow yesterday very much more most less least well better best bad worse worst good great
+    new old big small long short high low early late next last first second third other another same
+    any some all both each every many few lot lots and but or nor so because since until while when where who
+    what why how which whose whom that this these those has have had was were been being is are am will would
+    can could shall should may might must won't don't can't isn't wasn't didn't doesn't hasn't haven't
+    about above across after against along among around at before behind below beneath beside between beyond
+    by down during except for from in inside into near of off on onto out outside over past through to toward
+    under up upon with within without says ok okay yes no not please thanks sorry hi hey hello
+"""
+
 # Closed-class and other words that are never names, in English and Spanish,
 # whatever the gazetteer says.
 _NEVER_NAMES = """
@@ -52,7 +72,7 @@ _NEVER_NAMES = """
     together same some any every hi hello hey dear thanks thank please sorry ok okay well
     el la los las un una y o de del en con por para que mi mis tu su sus es era fue soy hola gracias
     señor señora don doña
-    dr doc mr mrs ms mx miss md rn np pa
+    dr doc mr mrs ms mx miss md rn np pa pt pts pte
     hospital clinic center centre health medical care pharmacy university college school
     mom mum dad mommy mama mamá papa papá daddy grandma grandpa granny nana nanna abuela abuelo abuelita
     abuelito tía tío tia tio auntie aunt uncle baby bebé sis bro hubby wifey
@@ -102,7 +122,7 @@ def gazetteer() -> Gazetteer:
     """The gazetteer, loaded on first use."""
     first: set[str] = set()
     last: set[str] = set()
-    words: set[str] = set(_NAME_WORDS.split())
+    words: set[str] = set(_NAME_WORDS.split()) | set(_EVERYDAY.split())
     try:
         import faker.providers.lorem as lorem
         import faker.providers.person as person

@@ -6,6 +6,7 @@ import re
 
 from portal_social.core.phi.config import _Config
 from portal_social.core.phi.engine import _A, _LETTERS, _Hit, _matches_at, _matches_in, _Text, register
+from portal_social.core.phi.people import _cue_before
 
 # --------------------------------------------------------------------------
 # Names
@@ -236,4 +237,5 @@ def _detect_name(t: _Text, config: _Config | None) -> list[_Hit]:
             hit = _name_hit(work, m, 2)
             if hit:
                 hits.append(hit)
-    return hits
+    # "a nurse named Tom", "a golden named Biscuit": staff in their role and pets.
+    return [hit for hit in hits if _cue_before(work, hit[1]) != "role"]

@@ -97,7 +97,7 @@ _ROLE = (
     r"|aide|interpreter|int[eé]rprete|phlebotomist|paramedic|emt|doula|[a-z]{3,}ologist|[a-z]{2,}iatrist"
     r"|pediatrician|pediatra|hospitalist|psic[oó]log[ao]|secretary|staff|desk|registrar|clerk|supervisor"
     r"|director|administrator|rep|representative|agent|specialist|dentist|hygienist|optometrist|chiropractor"
-    r"|surgeons|professor|prof|coach|instructor|teacher|maestr[ao]|pastor|father|fr|sister|rabbi|imam|rev"
+    r"|surgeons|professor|prof|coach|instructor|teacher|maestr[ao]|pastor|fr|rabbi|imam|rev"
     r"|physician|m[eé]dic[oa]|pcp|ob|obgyn|ent|gi|cardio|oncologist|endo|neuro|psych|derm|rheum|pulm|ortho"
     r"|anesthesia|anesthesiologist|officer|guard|security|driver|volunteer|mod|moderator|admin|host|leader"
     r"|facilitator|lactation\s+consultant|consultant|assistant|ma|pt|ot|slp|rt|cnm"
@@ -147,8 +147,8 @@ _KIN_AFTER = re.compile(
     re.IGNORECASE,
 )
 # A line that is only a name, after a dash or at the end: a signature.
-_SIGNATURE_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[-–—~]{1,2}[ \t]*)?$")
-_LINE_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[-*•·]|\d{1,2}[.)])?[ \t]*$")
+_SIGNATURE_BEFORE = re.compile(r"(?:(?:^|\n)[ \t]*(?:[-–—~]{1,2}[ \t]*)?|[.!?)]\s{1,3}[-–—~]{1,2}[ \t]*)$")
+_LINE_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[-*•·]|\d{1,2}[.)])[ \t]*$")
 _SIGN_OFF_AFTER = re.compile(r"[ \t]*(?:$|\n|[.!]?\s*$)")
 # Organisations, places and things whose names hold a person's name.
 _ORG_WORDS = _words(
@@ -162,6 +162,11 @@ _ORG_WORDS = _words(
     helpline app portal system systems
     """
 )
+# Street types: a run with one is a street ("Ridge Ave"), not a person.
+_ORG_WORDS = _ORG_WORDS | _words(
+    "ave av st rd blvd ln ct pl pkwy hwy dr way terrace crescent close circle plaza placa placas matrícula"
+)
+_HOUSE_NUMBER_BEFORE = re.compile(r"\d[A-Za-z]?\s{1,2}(?:[NSEW]\.?\s{1,2})?$")
 _PLACEHOLDERS = frozenset({"john doe", "jane doe", "baby boy", "baby girl", "patient name", "first last"})
 _LOOK_BACK = 60
 _INTRO_BEFORE = re.compile(r"(?<![^\W\d_])(?:i'?m|im|it'?s|its|soy)\s{1,2}$", re.IGNORECASE)
@@ -243,10 +248,10 @@ _WEAK = _words(
     """
 )
 _SAINTS = _words("st saint san santa santo mount mt fort ft lake port")
-_ROLE_UPPER = _words("PT OT MA RT SLP RN NP PA LPN CNA")
+_ROLE_UPPER = _words("PT OT MA RT SLP RN NP PA LPN CNA Father Fr Sister Pastor Rev Reverend Rabbi Imam Chaplain")
 # A word before a candidate, read backwards: the separator after it, a
 # final ".", then its letters, apostrophes and hyphens.
-_REV_WORD = re.compile(r"([^\w]{0,8})(\.?)([^\W\d_'’\-]{0,40}[^\W\d_])")
+_REV_WORD = re.compile(r"([^\w]{0,8}?)(\.?)((?:[^\W\d_]|['’\-](?=[^\W\d_])){0,40}[^\W\d_])")
 
 
 def _words_before(work: str, start: int) -> list[tuple[str, str, str]]:
@@ -264,7 +269,7 @@ def _words_before(work: str, start: int) -> list[tuple[str, str, str]]:
             if not words and "\n" in sep and sep.strip(" \t\n") in ("", ":"):
                 words.append((word, dot, sep))  # "Name:\n"
             break
-        if words and dot and word.lower() not in _ABBREVIATIONS:
+        if (dot or "." in sep) and word.lower() not in _ABBREVIATIONS and len(word) > 1:
             break  # the previous sentence
         words.append((word, dot, sep))
         pos = m.end()
@@ -344,6 +349,8 @@ def _cue_before(work: str, start: int) -> str:
 
 _STRONG_PAIRS = frozenset(
     [
+        ("baby", "boy"),
+        ("baby", "girl"),
         ("name", "is"),
         ("name", "was"),
         ("names", "are"),
@@ -395,12 +402,7 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
             if len(word) > 2 and word.lower() not in _PARTICLES and word_kind(word) in "nu":
                 found_words.add(fold(word))
 
-    for match in _RUN.finditer(work):
-        if match.end() - match.start() < 2:
-            continue
-        if " " not in match.group() and word_kind(match.group()) in "xc":
-            continue  # one everyday word: the usual capital at a sentence's start
-        tokens = [m.span() for m in _TOKEN.finditer(work, *match.span())]
+    for tokens in _segments(work, word_kind):
         run = list(range(len(tokens)))
         # Leading words that are never names or are everyday words start the
         # sentence or a heading, not the name ("My", "Thanks", "Feedback").
@@ -428,6 +430,9 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
             continue
         if work[start:end].isupper() or not _ORG_WORDS.isdisjoint(map(fold, run_words)):
             continue
+        if _HOUSE_NUMBER_BEFORE.search(work, max(0, start - 8), start):
+            continue  # "1100 Ralph David Abernathy Blvd": a street
+            continue
         folded = fold(work[start:end])
         if folded in allowed or folded in _PLACEHOLDERS:
             continue
@@ -441,7 +446,8 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         signature = bool(_SIGN_OFF_AFTER.match(work, end) and _SIGNATURE_BEFORE.search(work, max(0, start - 8), start))
         if len(kinds) >= 2:
             known = sum(k == "n" for k in kinds)
-            if kinds[0] in "nw" and all(k in "nwu" for k in kinds) and known >= 1:
+            first_name = fold(work[slice(*tokens[run[0]])]) in g.first
+            if kinds[0] in "nw" and all(k in "nwu" for k in kinds) and (known >= 1 or first_name):
                 accept([tokens[i] for i in run], "name:gazetteer")
             elif cue or after_cue or signature:
                 accept([tokens[i] for i in run], "name:cue")
@@ -449,7 +455,7 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         (kind,) = kinds
         run = [tokens[i] for i in run]
         if kind == "w":
-            if cue == "strong" or after_cue:
+            if cue == "strong" or after_cue or (cue == "weak" and _intro_named(work, start, end)):
                 accept(run, "name:strong-cue")
         elif (
             cue == "strong"
@@ -503,6 +509,38 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
                 if _cue_before(work, start) != "role":
                     hits.append(("name", start, end, "name:repeat"))
     return hits
+
+
+def _intro_named(work: str, start: int, end: int) -> bool:
+    """ "It's Grace!!", "i'm mark (": an introduction and a name that stands alone."""
+    words = _words_before(work, start)
+    intro = bool(words) and (
+        words[0][0].lower() in _INTRO or (len(words) > 1 and (words[1][0].lower(), words[0][0].lower()) in _INTRO_PAIRS)
+    )
+    return intro and work[end : end + 2].strip()[:1] in ("(", ",", "!", "")
+
+
+def _segments(work: str, word_kind) -> list[list[tuple[int, int]]]:
+    """The runs of capitalised words as lists of word spans, split at
+    all-capital words ("My MIL Ingrid", "Bristol BS6 7QP": "MIL" and "BS" are
+    abbreviations or codes, not names)."""
+    segments = []
+    for match in _RUN.finditer(work):
+        if match.end() - match.start() < 2:
+            continue
+        if " " not in match.group() and word_kind(match.group()) in "xc":
+            continue  # one everyday word: the usual capital at a sentence's start
+        current: list[tuple[int, int]] = []
+        for m in _TOKEN.finditer(work, *match.span()):
+            if m.end() - m.start() > 1 and m.group().isupper():
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            current.append(m.span())
+        if current:
+            segments.append(current)
+    return segments
 
 
 def _unknown_named(work: str, start: int, end: int) -> bool:
