@@ -26,14 +26,15 @@ from portal_social.core.phi.engine import (
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre|diciembre)"
 )
 _DATE = re.compile(
     r"(?<![\w/.-])(?:"
     r"(?P<n1>\d{1,2})(?P<ns>[/.-])(?P<n2>\d{1,2})(?:(?P=ns)(?P<ny>\d{4}|\d{2}))?(?![\w/]|[.-]\d)"
     r"|(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?![\w-]|\.\d)"
-    r"|(?:the\s{1,3})?(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?P<m1>" + _MONTH + r")\.?"
-    r"(?:,?\s{1,3}(?P<y1>\d{4}))?(?![\w])"
+    r"|(?:the\s{1,3})?(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:(?:of|de)\s{1,3})?(?P<m1>" + _MONTH + r")\.?"
+    r"(?:,?\s{1,3}(?:de(?:l)?\s{1,3})?(?P<y1>\d{4}))?(?![\w])"
     r"|(?P<m2>" + _MONTH + r")\.?\s{1,3}(?P<d2>\d{1,2})(?:st|nd|rd|th)?(?:,?\s{1,3}(?P<y2>\d{4}))?(?![\w])"
     r"|(?P<mm>\d{1,2})/(?P<my>\d{4})(?![\w/]|[.-]\d)"
     r"|(?P<m3>" + _MONTH + r")\.?,?\s{1,3}(?P<y3>\d{4})(?![\w])"
@@ -42,12 +43,15 @@ _DATE = re.compile(
 )
 # Necessary for a date with a month name (see _detect_date); "\Z" is the
 # position searched up to.
-_MONTH_AFTER = re.compile(r"(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?" + _MONTH, _AI)
+_MONTH_AFTER = re.compile(r"(?:st|nd|rd|th)?\s{1,3}(?:(?:of|de)\s{1,3})?" + _MONTH, _AI)
 _MONTH_BEFORE = re.compile(_MONTH + r"\.?,?\s{1,3}\Z", _AI)
 _BIRTH_DEATH_STAY = (
     r"d\.?o\.?b\.?|date\s{1,3}of\s{1,3}(?:birth|death|admission|discharge)|birth\s{0,2}(?:date|day)s?|b-?days?"
     r"|born|admit(?:ted)?|admission|discharged?|died|death|passed(?:\s{1,3}away)?|deceased"
+    r"|fecha\s{1,3}de\s{1,3}nacimiento|f\.\s{0,2}nac\.?|naci[óo]|nacid[oa]|naci|cumpleaños|cumple"
+    r"|turns?\s{1,3}\d{1,3}(?:\s{1,3}(?:years?\s{1,3}old))?\s{1,3}on"
 )
+_BIRTH = re.compile(r"d\.?o\.?b|birth|b-?day|born|nac|cumple|turns?\s", _AI)
 _DATE_CUE_BEFORE = re.compile(
     r"(?<![A-Za-z])(?:"
     + _BIRTH_DEATH_STAY
@@ -61,6 +65,9 @@ _BORN_YEAR = re.compile(
     r"(?:in\s{1,3})?(?:(?:the\s{1,3})?year\s{1,3}(?:of\s{1,3})?)?(?P<v>1[89]\d\d)(?![\w]|[/.-]\d)",
     _AI,
 )
+
+
+_PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 def _last(matches: Iterable[re.Match[str]]) -> re.Match[str] | None:
@@ -108,19 +115,37 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
             or (start and work[start - 1] in _ASCII_WS and _MONTH_BEFORE.search(work, max(0, start - 16), start))
         ):
             windows.append((start - 16, end))
+    dated = []
+    birth_ends = []
     for m in _matches_in(_DATE, work, windows, 64):
         if not _valid_date(m):
             continue
+        dated.append(m)
         start, end = m.span()
         window = 20 if m.group("n1") and not m.group("ny") else 40
         lo = max(0, start - window)
         cue = _last(_DATE_CUE_BEFORE.finditer(work, lo, start))
         if cue is not None and not _SENTENCE_BREAK.search(work, cue.end(), start):
             hits.append(("date", start, end))
+            if _BIRTH.search(cue.group()):
+                birth_ends.append(end)
             continue
         after = _DATE_CUE_AFTER.search(work, end, min(len(work), end + 30))
         if after is not None and not _SENTENCE_BREAK.search(work, end, after.start()):
             hits.append(("date", start, end))
+            if _BIRTH.search(after.group()):
+                birth_ends.append(end)
+    # "DOB as 12/01/1960; ours says 01/12/1960": a second full date soon
+    # after a date of birth is one too (conflicting values for one person).
+    if birth_ends:
+        for m in dated:
+            start, end = m.span()
+            if any(h[1] == start for h in hits) or not (
+                m.group("ny") or m.group("iy") or m.group("y1") or m.group("y2")
+            ):
+                continue
+            if any(0 <= start - e <= 80 and not _PARAGRAPH.search(work, e, start) for e in birth_ends):
+                hits.append(("date", start, end, "date:after-date-of-birth"))
     low = t.low
     if t.maxrun < 4 or not ("born" in low or "birth" in low or "year" in low):
         return hits
