@@ -7,7 +7,10 @@ scan and compiled once per distinct value. So are
 numbers and numbers named as an organisation's line are not PHI),
 ``PORTAL_SOCIAL_PHI_ROLE_INBOXES_PUBLIC`` (default True: "records@",
 "privacy@" and the other :data:`PUBLIC_INBOXES` are not PHI) and
-``PORTAL_SOCIAL_PHI_PUBLIC_INBOXES`` (more role inboxes' local parts).
+``PORTAL_SOCIAL_PHI_PUBLIC_INBOXES`` (more role inboxes' local parts) and
+``PORTAL_SOCIAL_PHI_PHONE_REGIONS`` (regions whose national phone formats,
+"020 7946 0321", are read with libphonenumber; default GB, AU, IE, NZ;
+North American and "+" numbers are always read).
 Public names (the clinician directory, ``PORTAL_SOCIAL_PHI_ALLOWED_NAMES``)
 are read lazily: see :func:`allowed_names`.
 """
@@ -126,6 +129,8 @@ class _Config(NamedTuple):
     # Role inboxes are public; ``inboxes`` are their local parts.
     public_inboxes: bool = True
     inboxes: frozenset[str] = frozenset(PUBLIC_INBOXES)
+    # Regions whose national phone formats are read (libphonenumber).
+    phone_regions: tuple[str, ...] = ("GB", "AU", "IE", "NZ")
 
 
 # --------------------------------------------------------------------------
@@ -188,6 +193,9 @@ def _read_config() -> _Config:
         public_lines=bool(_setting("PORTAL_SOCIAL_PHI_ORGANISATION_NUMBERS_PUBLIC", True)),
         public_inboxes=bool(_setting("PORTAL_SOCIAL_PHI_ROLE_INBOXES_PUBLIC", True)),
         inboxes=config.inboxes | {_inbox_key(str(i)) for i in inboxes},
+        phone_regions=tuple(
+            str(r).upper() for r in _as_tuple(_setting("PORTAL_SOCIAL_PHI_PHONE_REGIONS", config.phone_regions))
+        ),
     )
 
 

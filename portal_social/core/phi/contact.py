@@ -137,6 +137,7 @@ def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
             if config.public_lines and _organisation_number(work, start, end):
                 continue
             hits.append(("phone", start, end))
+    hits += _national_numbers(t, config, full_numbers)
     full_numbers.sort()
     starts = [span[0] for span in full_numbers]
     reach = list(itertools.accumulate((span[1] for span in full_numbers), max))
@@ -153,6 +154,63 @@ def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
         ):
             hits.append(("phone", start, end))
     return hits
+
+
+# Numbers written the national way outside North America ("020 7946 0321",
+# "0412 345 678"): libphonenumber's matcher reads each one for the regions in
+# PORTAL_SOCIAL_PHI_PHONE_REGIONS. A number it knows to be valid is a phone
+# number; one that is only possible needs a phone word before it.
+_NATIONAL_START = re.compile(r"\(?0\d", _A)
+_NATIONAL_REACH = 24
+_SSN_SHAPE = re.compile(r"\d{3}[ -]\d{2}[ -]\d{4}", _A)
+
+
+def _national_numbers(t: _Text, config: _Config, taken: list[tuple[int, int]]) -> list[_Hit]:
+    if not config.phone_regions or t.ndigits < 9:
+        return []
+    work = t.work
+    hits: list[_Hit] = []
+    floor = 0
+    for run_start, run_end in t.runs:
+        if work[run_start] != "0" or run_end - run_start < 2 or run_start < floor:
+            continue
+        start = run_start - 1 if run_start and work[run_start - 1] == "(" else run_start
+        if start and (work[start - 1].isalnum() or work[start - 1] in "+-./"):
+            continue
+        if any(s <= start < e for s, e in taken):
+            continue
+        window = work[start : start + _NATIONAL_REACH]
+        found = [(r, f) for r in config.phone_regions if (f := _match_number(window, r)) is not None]
+        if not found:
+            continue
+        # A region where the number is valid; else a possible one after a phone word.
+        region, (length, valid) = max(found, key=lambda item: item[1][1])
+        end = start + length
+        number = work[start:end]
+        if _SSN_SHAPE.fullmatch(number.lstrip("(")) or (number[0] == "(" and ")" not in number):
+            continue  # "078 31 5542" is an SSN's shape
+        if _NOT_PHONE_CUE.search(work, max(0, start - 24), start):
+            continue
+        if not valid:
+            cue = _last(_PHONE_CUE.finditer(work, max(0, start - 40), start))
+            if cue is None or _SENTENCE_BREAK.search(work, cue.end(), start):
+                continue
+        if not (config.public_lines and _organisation_number(work, start, end)):
+            hits.append(("phone", start, end, f"phonenumbers:{region}"))
+            floor = end
+    return hits
+
+
+def _match_number(window: str, region: str) -> tuple[int, bool] | None:
+    """The length of the number that opens ``window`` in ``region``'s national
+    format, and whether libphonenumber holds it valid."""
+    import phonenumbers
+
+    for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        if match.start != 0:
+            return None
+        return match.end, phonenumbers.is_valid_number(match.number)
+    return None
 
 
 # --------------------------------------------------------------------------
