@@ -162,6 +162,10 @@ def _detect_phone(t: _Text, config: _Config) -> list[_Hit]:
 # number; one that is only possible needs a phone word before it.
 _NATIONAL_START = re.compile(r"\(?0\d", _A)
 _NATIONAL_REACH = 24
+# A national number's groups ("020 7946 0321", "(02) 9876 5432", "0412 345 678"),
+# checked before the matcher is asked; at most _NATIONAL_TRIES asks a text.
+_NATIONAL_SHAPE = re.compile(r"\(?0\d{1,4}\)?[ .-]?\d{2,4}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?!\d)", _A)
+_NATIONAL_TRIES = 16
 _SSN_SHAPE = re.compile(r"\d{3}[ -]\d{2}[ -]\d{4}", _A)
 
 
@@ -170,15 +174,25 @@ def _national_numbers(t: _Text, config: _Config, taken: list[tuple[int, int]]) -
         return []
     work = t.work
     hits: list[_Hit] = []
+    taken = sorted(taken)
+    taken_starts = [span[0] for span in taken]
+    taken_reach = list(itertools.accumulate((span[1] for span in taken), max))
     floor = 0
+    tries = 0
     for run_start, run_end in t.runs:
         if work[run_start] != "0" or run_end - run_start < 2 or run_start < floor:
             continue
+        if tries >= _NATIONAL_TRIES:
+            break
         start = run_start - 1 if run_start and work[run_start - 1] == "(" else run_start
         if start and (work[start - 1].isalnum() or work[start - 1] in "+-./"):
             continue
-        if any(s <= start < e for s, e in taken):
+        if not _NATIONAL_SHAPE.match(work, start):
             continue
+        i = bisect.bisect_right(taken_starts, start) - 1
+        if i >= 0 and taken_reach[i] > start:
+            continue  # inside a number already read
+        tries += 1
         window = work[start : start + _NATIONAL_REACH]
         found = [(r, f) for r in config.phone_regions if (f := _match_number(window, r)) is not None]
         if not found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 from collections import deque
@@ -138,13 +139,13 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
     # "DOB as 12/01/1960; ours says 01/12/1960": a second full date soon
     # after a date of birth is one too (conflicting values for one person).
     if birth_ends:
+        hit_starts = {h[1] for h in hits}
         for m in dated:
             start, end = m.span()
-            if any(h[1] == start for h in hits) or not (
-                m.group("ny") or m.group("iy") or m.group("y1") or m.group("y2")
-            ):
+            if start in hit_starts or not (m.group("ny") or m.group("iy") or m.group("y1") or m.group("y2")):
                 continue
-            if any(0 <= start - e <= 80 and not _PARAGRAPH.search(work, e, start) for e in birth_ends):
+            i = bisect.bisect_right(birth_ends, start) - 1  # the nearest date of birth before
+            if i >= 0 and start - birth_ends[i] <= 80 and not _PARAGRAPH.search(work, birth_ends[i], start):
                 hits.append(("date", start, end, "date:after-date-of-birth"))
     low = t.low
     if t.maxrun < 4 or not ("born" in low or "birth" in low or "year" in low):
