@@ -1,70 +1,15 @@
-"""PHI scanner: find HIPAA Safe Harbor identifiers in text headed for a public place.
-
-Anything a patient or caregiver writes that other people will read (community
-posts, review comments, public feedback) passes :func:`scan` first; the caller
-holds the text back, asks the author to edit it, or publishes :func:`redact`'s
-output. The scanner covers the Safe Harbor identifiers (45 CFR 164.514(b)(2))
-that free text can carry; photographs and biometrics are out of scope.
+"""PHI scanner: find patient identifiers in text headed for a public place.
 
 Usage::
 
     from portal_social.core import phi
 
     findings = phi.scan("Call me at 555-867-5309")
-    # [Finding(kind='phone', start=11, end=23, text='555-867-5309')]
+    # [Finding(kind='phone', start=11, end=23, text='555-867-5309', reason='phone')]
     phi.redact(text, findings)  # "Call me at [phone removed]"
 
-Design decisions:
-
-* **Recall first, but not at any price.** A false positive costs the author an
-  edit or a moderator a click; a false negative publishes PHI. Yet a scanner
-  that flags every number in "A1C 6.5, BP 120/80, 500 mg twice a day" is one
-  patients learn to ignore, so numbers are flagged only by their shape
-  (phone, SSN, e-mail, IP, VIN with check digit, card number with Luhn check,
-  ZIP+4) or by a cue word in front of them ("MRN", "member ID", "serial",
-  "zip"). A seven-digit local number ("867-5309") needs a phone word earlier
-  in the sentence; whatever digits follow "my cell:" are a phone number.
-* **Overlaps** merge into one finding covering the union of the spans, with
-  the kind of the longest detector hit (the more specific kind on a tie:
-  "Member ID 5558675309" is a member ID), so a redaction never leaves part of
-  an identifier behind.
-* **Dates** are flagged only with birth, death, admission, discharge or
-  appointment context ("DOB 03/14/1962", "admitted 2/3", "my appointment on
-  Oct 12"), and a birth year alone only when it implies an age of 90 or more.
-  Safe Harbor removes every element of every date tied to a person except the
-  year, but flagging every date in community posts ("on March 3 I had
-  surgery", "the picnic on June 14") would drown the real findings. The date
-  rule is deliberately narrower than Safe Harbor; documented in the bench.
-* **Names** are flagged only after a cue: a relationship ("my husband John
-  Smith", "my daughter Emily"), "my name is", "named", "I'm Jane Doe", a
-  sign-off ("Sincerely, Pat Wells") or "Hi all, Jamal Wright here".
-  Clinicians ("Dr. Patel", "Nurse Kim") are never flagged: their names are
-  public in this product (the clinician directory, reviews are about them)
-  and are not patient PHI. Honorific mentions of staff ("Ms. Rodriguez at the
-  front desk") are not flagged either, for the same reason.
-* **Ages** are PHI only from 90 up (Safe Harbor aggregates them into "90 or
-  older"); "over 90", "in her 90s" already are that aggregate and pass.
-* **Not identifiers**: room and bed numbers (they identify a place, not a
-  person), NDC drug codes and NPI numbers (public product and clinician
-  identifiers: a 10- or 11-digit number right after "NDC"/"NPI" is not a
-  phone), public numbers (911, 988, 411, 311, 211, 1-800-273-8255, and
-  ``PORTAL_SOCIAL_PHI_ALLOWED_NUMBERS``), links to public health sites, the
-  portal's own hosts and ``PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS``.
-* **Cities and states** alone are not detected (that needs a gazetteer); a
-  "City, ST" right after a street address is part of the address finding.
-* **What a reader sees**, not the code points: the detectors read a folded
-  copy (invisible characters dropped, NFKC, every decimal digit and full stop
-  made ASCII) and, when characters can change the display order, the order a
-  reader sees too; offsets are mapped back to the text as written. See "The
-  screening form" below.
-
-Every pattern runs in linear time: Python's ``re`` backtracks, so each pattern
-uses bounded quantifiers only, alternatives that start differently, and
-look-behind guards that stop a pattern from being retried inside a run of the
-characters it has just failed on. ``tests/core/test_phi.py`` feeds 100 KB
-adversarial strings to every detector and checks the time scales linearly.
-Host-supplied MRN patterns (``PORTAL_SOCIAL_PHI_MRN_PATTERNS``) are the host's
-responsibility: keep their quantifiers bounded too.
+The design (what is found and why, what is public, the settings, linear
+time, how it is measured and what remains weak) is in docs/phi-scanner.md.
 """
 
 from __future__ import annotations
