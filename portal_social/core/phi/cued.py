@@ -263,6 +263,11 @@ _PUBLIC_CUES = (
     "rule",
     "statute",
     "docket",
+    "po box",
+    "p.o. box",
+    "p o box",
+    "apt",
+    "apartment",
 )
 
 _CUE_KIND: dict[str, str] = {}
@@ -338,10 +343,12 @@ _NOT_PREFIX = frozenset(_CUE_KIND) | {"id", "no", "nr", "num", "is", "dob", "pt"
 _PREFIX_THEN = re.compile(r"^[A-Za-z]{1,4}[ -](?=\d)", re.ASCII)
 _OTHER_KIND = re.compile(
     r"(?:\+?1[-. ]?)?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}"  # a phone number written as one
-    r"|1[-. ]?8[0-9]{2}[-. ]?[A-Z0-9]{3}[-. ]?[A-Z0-9]{4}"  # a toll-free line, "1-800-MEDICARE"
+    r"|1[-. ]?8[0-9]{2}[-. ]?[A-Z0-9]{3}[-. ]?[A-Z0-9]{4}"  # a toll-free line
+    r"|1?[-. ]?8[0-9]{2}[-. ][A-Z]{4,10}"  # a vanity toll-free line, "1-800-MEDICARE"
     r"|\d{1,3}(?:\.\d{1,3}){3}"  # an IP address
     r"|[A-Z]{2}\s\d{5}(?:-\d{4})?"  # a state and ZIP
     r"|[A-V]\d{4}"  # a HCPCS code ("A7030")
+    r"|[A-Z]\d{2}\.\d{1,4}[A-Z]?"  # an ICD-10 code ("J45.909")
     r"|\d{1,2}-(?:year|yr|month|week|day)s?-old"  # an age
     r"|(?:IP|CPT|ICD|NDC|NPI|CMS|SSA|DHS|NCT|HCPCS|DRG|UB)[- ]?[A-Z0-9.-]{2,14}",  # codes and forms
     re.ASCII | re.IGNORECASE,

@@ -68,6 +68,8 @@ _BORN_YEAR = re.compile(
 )
 
 
+# January 1, 1900: the date records use when the real one is unknown.
+_PLACEHOLDER_DATE = re.compile(r"0?1[/.-]0?1[/.-]1900|1900-0?1-0?1", _A)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
@@ -119,7 +121,7 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
     dated = []
     birth_ends = []
     for m in _matches_in(_DATE, work, windows, 64):
-        if not _valid_date(m):
+        if not _valid_date(m) or _PLACEHOLDER_DATE.fullmatch(m.group()):
             continue
         dated.append(m)
         start, end = m.span()

@@ -76,6 +76,8 @@ _NEVER_NAMES = """
     hospital clinic center centre health medical care pharmacy university college school
     mom mum dad mommy mama mamá papa papá daddy grandma grandpa granny nana nanna abuela abuelo abuelita
     abuelito tía tío tia tio auntie aunt uncle baby bebé sis bro hubby wifey
+    son daughter husband wife brother sister father mother child kid kids grandson granddaughter niece nephew
+    cousin twin twins hijo hija esposo esposa hermano hermana madre padre nieto nieta sobrino sobrina
     medicare medicaid medi-cal tricare aetna cigna humana kaiser molina anthem bcbs unitedhealthcare ambetter
     centene oscar wellcare optum caresource amerigroup
     american canadian mexican spanish english british irish scottish welsh african asian latina latino latinx

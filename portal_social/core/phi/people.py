@@ -127,7 +127,7 @@ _PET_BEFORE = re.compile(
 _SAINT_BEFORE = re.compile(r"(?<![^\W\d_])(?:st|saint|san|santa|santo|mount|mt|fort|ft|lake|port)\.?\s{1,2}$", re.I)
 # What comes right after a run that makes it a place, an organisation or an eponym.
 _NOT_A_PERSON_AFTER = re.compile(
-    r"^(?:'s|’s|s')?\s{1,2}(?:hospital|house|clinic|center|centre|cancer|children's|childrens|medical|health"
+    r"^(?:'s|’s|s')?[ \t]{1,2}(?:hospital|house|clinic|center|centre|cancer|children's|childrens|medical|health"
     r"|healthcare|foundation|institute|university|college|school|pharmacy|memorial|home|homes|hall|street|st"
     r"|avenue|ave|road|rd|drive|lane|ln|blvd|boulevard|way|court|ct|place|pl|park|county|city|lab|labs"
     r"|laboratories|insurance|group|care|church|fund|society|association|clinics|hospice|rehab|village|towers?"
@@ -136,10 +136,14 @@ _NOT_A_PERSON_AFTER = re.compile(
     r"|department|pavilion|tower|wing|building|campus|center's|clinic's|foundation's|valley|heights|hills"
     r"|river|lake|mountain|island|beach|bay|station|airport|mall|market|cafe|restaurant|inc|llc|co|corp|company"
     r"|brand|pharmaceuticals|health's|kitchen|gym|fitness)(?![^\W\d_])"
-    r"|^(?:'s|’s)\s{1,2}(?:disease|syndrome|palsy|sign|law|ulcer|phenomenon|reflex|triad|test|score|scale)",
+    r"|^(?:'s|’s)[ \t]{1,2}(?:disease|syndrome|palsy|sign|law|ulcer|phenomenon|reflex|triad|test|score|scale)",
     re.IGNORECASE,
 )
-_FAMILY_AFTER = re.compile(r"^\s{1,2}(?:family|familia|household|kids|boys|girls|twins)(?![^\W\d_])", re.IGNORECASE)
+_FAMILY_AFTER = re.compile(
+    r"^[ \t]{1,2}(?:family|familia|household|kids|boys|girls|twins"
+    r"|(?:was|is|were)[ \t]{1,2}born|naci[óo]|turns[ \t]{1,2}\d|turned[ \t]{1,2}\d)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 _KIN_AFTER = re.compile(
     r"^(?:'s|’s)\s{1,2}(?:mom|mum|mother|dad|father|wife|husband|son|daughter|sister|brother|parents|grandma"
     r"|grandpa|aunt|uncle|partner|kids?|baby|caregiver|guardian|nanny|friend|birthday|bday|room|bed|chart"
@@ -149,6 +153,7 @@ _KIN_AFTER = re.compile(
 # A line that is only a name, after a dash or at the end: a signature.
 _SIGNATURE_BEFORE = re.compile(r"(?:(?:^|\n)[ \t]*(?:[-–—~]{1,2}[ \t]*)?|[.!?)]\s{1,3}[-–—~]{1,2}[ \t]*)$")
 _LINE_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[-*•·]|\d{1,2}[.)])[ \t]*$")
+_LIST_ITEM = re.compile(rf"(?:^|\n)[ \t]{{0,4}}(?:[-*•·]|\d{{1,2}}[.)])[ \t]{{0,3}}(?P<n>{_CAP_WORD}):")
 _SIGN_OFF_AFTER = re.compile(r"[ \t]*(?:$|\n|[.!]?\s*$)")
 # Organisations, places and things whose names hold a person's name.
 _ORG_WORDS = _words(
@@ -240,7 +245,7 @@ _ADJECTIVE_WORD = re.compile(_ADJECTIVE, re.IGNORECASE)
 _NAMING = _words("named called llamado llamada née nee")
 _NAME_LABELS = _words("name nombre patient pt paciente")
 _INTRO = _words("i'm im it's its soy")
-_WEAK = _words(
+_WEAK = _words("shoutout") | _words(
     """
     hi hey hello hola dear estimado estimada querido querida thanks gracias love xoxo bye regards
     sincerely cheers atentamente saludos cordialmente signed remember told asked sent met meet ask tell
@@ -331,7 +336,9 @@ def _cue_before(work: str, start: int) -> str:
         return "strong"
     if len(low) > 1 and (low[1], last_low) in _STRONG_PAIRS:
         return "strong"
-    if last_low in ("name", "nombre") and len(low) > 1 and low[1] in _NAME_KINDS:
+    if last_low in ("name", "nombre") and len(low) > 1 and (low[1] in _NAME_KINDS or low[1].endswith(("'s", "’s"))):
+        return "strong"  # "her legal name", "my wife's name"
+    if last_low in ("baby", "bebé", "bebe", "twins", "gemelos", "gemelas"):
         return "strong"
     for i, w in enumerate(low[:3]):
         if _flags(w) & _IS_RELATION:
@@ -394,12 +401,14 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         return kind
 
     def accept(run: list[tuple[int, int]], reason: str) -> None:
+        # A name that is also an everyday word is repeated only after a strong cue.
+        kinds_kept = "nuw" if reason == "name:strong-cue" else "nu"
         start, end = run[0][0], run[-1][1]
         hits.append(("name", start, end, reason))
         claimed.add(start)
         for span in run:
             word = work[slice(*span)]
-            if len(word) > 2 and word.lower() not in _PARTICLES and word_kind(word) in "nu":
+            if len(word) > 2 and word.lower() not in _PARTICLES and word_kind(word) in kinds_kept:
                 found_words.add(fold(word))
 
     for tokens in _segments(work, word_kind):
@@ -468,6 +477,16 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         elif kind == "n" and work[end : end + 1] == ":" and _LINE_LIST_ITEM.search(work, max(0, start - 8), start):
             accept(run, "name:list")
 
+    # A list of names ("• Hollander: AKI", "• Ebrahimi: CHF"): once one item
+    # is a known surname, the other items of the same form are names too.
+    if any(h[3] == "name:list" for h in hits):
+        taken = {h[1] for h in hits}
+        for m in _LIST_ITEM.finditer(work):
+            start, end = m.span("n")
+            if start not in taken and word_kind(m.group("n")) in "nu" and _cue_before(work, start) != "role":
+                hits.append(("name", start, end, "name:list"))
+                claimed.add(start)
+
     # Lower-case names after a strong cue ("my ex brandon", "i'm mark"):
     # one pass over the words, only when a lower-case word is a given name.
     if any(
@@ -479,8 +498,8 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
             key = m.group()
             if start in claimed or not key.islower() or key not in g.first or key in g.never or len(key) < 3:
                 continue
-            if key in g.words and work[end : end + 2].strip()[:1] not in ("(", ",", "!", ""):
-                continue
+            if key in g.words and work[end : end + 2].strip()[:1] not in ("(", ""):
+                continue  # "it's long, get help": an everyday word; "i'm mark (": a name
             cue = _cue_before(work, start)
             words = _words_before(work, start) if cue == "weak" else ()
             if cue == "strong" or (words and words[0][0].lower() in _INTRO):
