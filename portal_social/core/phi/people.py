@@ -65,30 +65,6 @@ _ADJECTIVE = (
     r"|\d{1,3}[\s-]{1,2}(?:year|yr|month|week|day)s?[\s-]{1,2}old|querid[oa]|pequeñ[oa]|mayor|menor|difunt[oa])"
 )
 # Strong cues: what follows names a person, even an everyday word or lower case.
-_STRONG_CUE = re.compile(
-    r"(?:(?<![^\W\d_])" + _DETERMINER + r"\s+(?:" + _ADJECTIVE + r"\s+){0,2}(?:" + _RELATION + r")"
-    r"|(?<![^\W\d_])(?:" + _RELATION + r")(?='s\s)"
-    r"|(?<![^\W\d_])(?:named|called|llamad[oa]|name\s+is|name's|names\s+are|nombre\s+es|me\s+llamo|se\s+llama"
-    r"|(?:maiden|legal|full|real|married|former|birth)\s+name(?:\s+(?:is|was))?|widow(?:er)?\s+of|viud[oa]\s+de"
-    r"|(?:husband|wife|son|daughter|mother|father)\s+of|(?:was|née|nee))"
-    r"|(?:^|\n|\||\*\*|[;•·])\s*(?:(?:patient|pt|client|member|resident|subscriber|caller|guarantor|your|my"
-    r"|legal|full|paciente|del\s+paciente)\s*)?(?:name|nombre|patient|pt|paciente)(?:\s+del\s+paciente)?"
-    r"\s*(?:\(optional\))?\s*[:=]\**"
-    r")[\s,:()\-]{0,4}$",
-    re.IGNORECASE,
-)
-# Weaker cues: what follows is a name if it is not an everyday word.
-_CUE = re.compile(
-    r"(?:(?<![^\W\d_])(?:i'?m|i\s+am|im|it'?s|its|this\s+is|here'?s|soy|yo\s+soy|pt|patient|paciente|pte"
-    r"|hi|hey|hello|hola|dear|estimad[oa]|querid[oa]|thanks|thank\s+you|gracias|love|xoxo|bye|regards|sincerely"
-    r"|cheers|atentamente|saludos|cordialmente|signed|shout\s*out\s+to|remember|told|asked|sent|met|meet"
-    r"|ask|tell|text|email|paged|on\s+behalf\s+of|de\s+parte\s+de|policyholder|subscriber\s+is|insured)"
-    r")[\s,:()\-]{0,4}$",
-    re.IGNORECASE,
-)
-_HONORIFIC_BEFORE = re.compile(
-    r"(?<![^\W\d_])(?:mr|mrs|ms|mx|miss|mister|don|doña|sr|sra|srta|señor|señora)\.?\s{1,2}$", re.IGNORECASE
-)
 _ROLE = (
     r"dr|dra|drs|doctor|doctora|doc|docs|nurse|nurses|enfermer[ao]s?|np|pa|pa-c|rn|lpn|cna|crna|aprn|fnp"
     r"|therapist|terapeuta|pharmacist|farmac[eé]utic[ao]|receptionist|recepcionista|navigator|social\s+worker"
@@ -102,13 +78,6 @@ _ROLE = (
     r"|anesthesia|anesthesiologist|officer|guard|security|driver|volunteer|mod|moderator|admin|host|leader"
     r"|facilitator|lactation\s+consultant|consultant|assistant|ma|pt|ot|slp|rt|cnm"
 )
-_ROLE_BEFORE = re.compile(
-    r"(?<![^\W\d_])(?:" + _ROLE + r")\.?(?:\s+(?:named|called|is|was|with|by|from|to|on|at|de|es|llamad[oa]))?"
-    r"[\s,:]{0,3}(?:\(\s*)?$",
-    re.IGNORECASE,
-)
-# "PT with Grace", "the MA": case matters for these, "pt" is a patient.
-_ROLE_UPPER_BEFORE = re.compile(r"(?<![A-Za-z])(?:PT|OT|MA|RT|SLP|RN|NP|PA|LPN|CNA)(?:\s+(?:with|by))?\s{1,2}$")
 _ROLE_AFTER = re.compile(
     r"^(?:,?\s{0,2}\(?(?:MD|DO|RN|NP|PA-C|PA|PhD|LCSW|LICSW|DPT|PT|OT|CNM|APRN|FNP|DNP|MSW|LPC|RD|PharmD|DDS|DMD"
     r"|CRNA|LPN|CNA|MA|OD|DC|NP-C|FNP-C|MSN|BSN)(?![A-Za-z])"
@@ -118,14 +87,6 @@ _ROLE_AFTER = re.compile(
     r"|\s{0,2}\((?:the\s+)?(?:" + _ROLE + r")\))",
     re.IGNORECASE,
 )
-_PET_BEFORE = re.compile(
-    r"(?<![^\W\d_])(?:dog|dogs|cat|cats|puppy|pup|kitten|kitty|pet|pets|golden|retriever|lab|labrador|poodle"
-    r"|doodle|terrier|shepherd|beagle|hamster|parrot|bird|bunny|rabbit|horse|pony|fish|perr[oa]|perrit[oa]|gat[oa]"
-    r"|gatit[oa]|mascota|therapy\s+dog|service\s+dog)(?:\s+(?:named|called|llamad[oa]|is|was|,))*[\s,:]{0,3}$",
-    re.IGNORECASE,
-)
-_SAINT_BEFORE = re.compile(r"(?<![^\W\d_])(?:st|saint|san|santa|santo|mount|mt|fort|ft|lake|port)\.?\s{1,2}$", re.I)
-# What comes right after a run that makes it a place, an organisation or an eponym.
 _NOT_A_PERSON_AFTER = re.compile(
     r"^(?:'s|’s|s')?[ \t]{1,2}(?:hospital|house|clinic|center|centre|cancer|children's|childrens|medical|health"
     r"|healthcare|foundation|institute|university|college|school|pharmacy|memorial|home|homes|hall|street|st"
@@ -174,36 +135,15 @@ _ORG_WORDS = _ORG_WORDS | _words(
 _HOUSE_NUMBER_BEFORE = re.compile(r"\d[A-Za-z]?\s{1,2}(?:[NSEW]\.?\s{1,2})?$")
 _PLACEHOLDERS = frozenset({"john doe", "jane doe", "baby boy", "baby girl", "patient name", "first last"})
 _LOOK_BACK = 60
-_INTRO_BEFORE = re.compile(r"(?<![^\W\d_])(?:i'?m|im|it'?s|its|soy)\s{1,2}$", re.IGNORECASE)
 _PET_WORDS = (
     r"dog|dogs|cat|cats|puppy|pup|kitten|kitty|pet|pets|golden|retriever|lab|labrador|poodle|doodle|terrier"
     r"|shepherd|beagle|hamster|parrot|bird|bunny|rabbit|horse|pony|fish|perr[oa]|perrit[oa]|gat[oa]|gatit[oa]"
     r"|mascota"
 )
+
+
 # Any word that can end one of the cues above (checked on the last words
 # before a candidate, so the cue patterns run only where one can match).
-_TRIGGER = re.compile(
-    r"(?:" + _RELATION + r"|" + _ROLE + r"|" + _PET_WORDS + r"|" + _DETERMINER + r"|named|called|llamad[oa]|is|was"
-    r"|name|name's|names|nombre|llamo|llama|of|de|née|nee|es|are|i'?m|im|i|am|it'?s|its|this|here'?s|soy|pt|pte"
-    r"|patient|paciente|hi|hey|hello|hola|dear|estimad[oa]|querid[oa]|thanks|thank|you|gracias|love|xoxo|bye"
-    r"|regards|sincerely|cheers|atentamente|saludos|cordialmente|signed|out|to|remember|told|asked|sent|met|meet"
-    r"|ask|tell|text|email|paged|behalf|parte|policyholder|insured|mr|mrs|ms|mx|miss|mister|don|doña|sr|sra"
-    r"|srta|señor|señora|st|saint|san|santa|santo|mount|mt|fort|ft|lake|port|with|by|from|on|at|optional"
-    r"|client|member|resident|subscriber|caller|guarantor|legal|full|real|married|former|birth|maiden|widow"
-    r"|widower|viud[oa]|del|your|my|with)"
-)
-_WORD_CHUNK = re.compile(r"[^\W\d_][^\s,:;()\[\]\"*]*")
-
-
-def _cue_possible(before: str) -> bool:
-    """Whether one of the last three words before a candidate can end a cue."""
-    for chunk in _WORD_CHUNK.findall(before[-32:])[-3:]:
-        word = chunk.lower().rstrip(".-'’")
-        if _TRIGGER.fullmatch(word) or word.endswith(("ologist", "iatrist")):
-            return True
-    return False
-
-
 def _word_kind(word: str, g) -> str:
     """ "n" a known name (not an everyday word), "w" an everyday word that is
     also a name, "c" an everyday word, "x" never a name, "u" unknown."""
@@ -227,10 +167,6 @@ def _capitalised(word: str) -> bool:
 
 def _is_initial(work: str, start: int, end: int) -> bool:
     return end - start == 1 and work[start].isupper() and work[end : end + 1] == "."
-
-
-def _context_before(work: str, start: int) -> str:
-    return work[max(0, start - _LOOK_BACK) : start]
 
 
 _RELATION_WORD = re.compile(r"(?:" + _RELATION + r")", re.IGNORECASE)
