@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/phi_quality.py        # summary
     .venv/bin/python bench/phi_quality.py -v     # also list every miss and false positive
     .venv/bin/python bench/phi_quality.py --dev /work/shared/phi-dev/corpus.jsonl
+    .venv/bin/python bench/phi_quality.py --set PORTAL_SOCIAL_PHI_DATES=birth   # a setting for this run
 
 ``--dev PATH`` also reports a development corpus written independently of this
 project (one JSON object a line: ``{"id", "text", "spans": [{"start", "end",
@@ -229,9 +230,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list misses and false positives")
     parser.add_argument("--dev", type=Path, help="also report this development corpus (JSON lines)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Django setting for this run, e.g. PORTAL_SOCIAL_PHI_DATES=birth (repeatable)",
+    )
     args = parser.parse_args(argv)
     _setup_django()
+    from django.test.utils import override_settings
+
     from portal_social.core.phi import scan
+
+    overrides = dict(item.split("=", 1) for item in args.set)
+    if overrides:
+        override_settings(**overrides).enable()
+        print(f"settings: {overrides}")
 
     ok = report("project corpus (tests/data)", load_corpus(), scan, verbose=args.verbose)
     if args.dev:

@@ -120,6 +120,7 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
             windows.append((start - 16, end))
     dated = []
     birth_ends = []
+    birth_only = config is not None and config.dates == "birth"
     for m in _matches_in(_DATE, work, windows, 64):
         if not _valid_date(m) or _PLACEHOLDER_DATE.fullmatch(m.group()):
             continue
@@ -128,16 +129,17 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
         window = 20 if m.group("n1") and not m.group("ny") else 40
         lo = max(0, start - window)
         cue = _last(_DATE_CUE_BEFORE.finditer(work, lo, start))
-        if cue is not None and not _SENTENCE_BREAK.search(work, cue.end(), start):
-            hits.append(("date", start, end))
-            if _BIRTH.search(cue.group()):
-                birth_ends.append(end)
+        if cue is None or _SENTENCE_BREAK.search(work, cue.end(), start):
+            cue = _DATE_CUE_AFTER.search(work, end, min(len(work), end + 30))
+            if cue is not None and _SENTENCE_BREAK.search(work, end, cue.start()):
+                cue = None
+        if cue is None:
             continue
-        after = _DATE_CUE_AFTER.search(work, end, min(len(work), end + 30))
-        if after is not None and not _SENTENCE_BREAK.search(work, end, after.start()):
-            hits.append(("date", start, end))
-            if _BIRTH.search(after.group()):
-                birth_ends.append(end)
+        birth = bool(_BIRTH.search(cue.group()))
+        if birth or not birth_only:
+            hits.append(("date", start, end, "date:birth" if birth else "date:" + cue.group().lower().split()[0]))
+        if birth:
+            birth_ends.append(end)
     # "DOB as 12/01/1960; ours says 01/12/1960": a second full date soon
     # after a date of birth is one too (conflicting values for one person).
     if birth_ends:
