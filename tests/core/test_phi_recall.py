@@ -120,6 +120,8 @@ LEFT_ALONE = [
     "nurse Hope on 5 West was wonderful",
     "PT with Will was hard but worth it",
     "la enfermera Luz fue muy amable",
+    "we passed your note to Marguerite Oyelaran on our night team",
+    "please contact Patient Relations or the Quality Review Board",
     "my Crohn's disease is flaring again",
     "our dog named Pepper sleeps on my feet",
     # everyday words that are also names

@@ -84,7 +84,10 @@ _ROLE_AFTER = re.compile(
     r"|,?\s{1,3}(?:at|from|in|of)\s{1,3}(?:the\s{1,3})?(?:front\s+desk|billing|scheduling|registration|reception"
     r"|pharmacy|records|radiology|the\s+lab|lab|x-ray|admissions)"
     r"|,?\s{1,3}(?:the|our|my|your|his|her|el|la|nuestr[oa]|mi)\s{1,3}(?:\w+\s{1,3})?(?:" + _ROLE + r")(?![^\W\d_])"
-    r"|\s{0,2}\((?:the\s+)?(?:" + _ROLE + r")\))",
+    r"|\s{0,2}\((?:the\s+)?(?:" + _ROLE + r")\))"
+    # "Philippa Wolstenholme on our ward team", "Sam from our billing office"
+    r"|,?\s{1,3}(?:on|of|from|at|in|with)\s{1,3}(?:the|our|your|their)\s{1,3}(?:[\w-]+\s{1,3}){0,2}"
+    r"(?:team|staff|unit|ward|floor|desk|office|department|dept|service|crew|clinic|practice)(?![^\W\d_])",
     re.IGNORECASE,
 )
 _NOT_A_PERSON_AFTER = re.compile(
@@ -351,9 +354,13 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         run = list(range(len(tokens)))
         # Leading words that are never names or are everyday words start the
         # sentence or a heading, not the name ("My", "Thanks", "Feedback").
+        # After such a word, unknown capitalised words are a title ("Patient
+        # Relations", "the Patient Safety Committee"), not a name.
+        title = False
         while run:
             kind = word_kind(work[slice(*tokens[run[0]])])
             if kind in "xc" or (kind == "w" and len(run) > 1 and word_kind(work[slice(*tokens[run[1]])]) in "xc"):
+                title = title or fold(work[slice(*tokens[run[0]])]) not in _HONORIFICS
                 run = run[1:]
             else:
                 break
@@ -372,6 +379,8 @@ def _detect_people(t: _Text, config: _Config | None) -> list[_Hit]:
         if not kinds or "x" in kinds or (len(kinds) == 1 and kinds[0] == "c"):
             continue
         if len(kinds) >= 2 and ("c" in kinds[:1] or not any(k in "nu" for k in kinds)):
+            continue
+        if title and "n" not in kinds:
             continue
         if work[start:end].isupper() or not _ORG_WORDS.isdisjoint(map(fold, run_words)):
             continue
