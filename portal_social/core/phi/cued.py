@@ -23,6 +23,7 @@ import re
 
 from portal_social.core.phi.config import _Config
 from portal_social.core.phi.engine import _Hit, _Text, register
+from portal_social.core.phi.identifiers import _vin_valid
 
 # Cue words, lower case, by kind. Spanish cues sit with their English
 # equivalents. Longer phrases are listed so the alternation prefers them.
@@ -276,6 +277,7 @@ for _kind, _words in _CUES.items():
         _CUE_KIND[_word] = _kind
 for _word in _PUBLIC_CUES:
     _CUE_KIND.setdefault(_word, "")
+del _kind, _words, _word
 
 # Longest first so "medical records" wins over "medical record"; every cue is
 # a whole word (no letter on either side).
@@ -465,8 +467,8 @@ def _detect_cued(t: _Text, config: _Config | None) -> list[_Hit]:
         value = work[start:end]
         if _ZIP4.fullmatch(value) and start - cue.end() > 3:
             continue  # "Medicaid around 10027-3311": a ZIP+4, not right after its cue
-        if _VIN.fullmatch(value) and kind != "vehicle":
-            kind = "vehicle"  # seventeen characters with a VIN's check digit
+        if kind != "vehicle" and _VIN.fullmatch(value.upper()) and _vin_valid(value.upper()):
+            kind = "vehicle"  # seventeen characters with a valid VIN check digit
         reason = f"cue:{kind}:{cue.group()}"
         hits.append((kind, start, end, reason))
         floor = end
