@@ -133,6 +133,7 @@ POSITIVES = [
     ("name", "Hi all, Jamal Wright here, new to the group", "Jamal Wright"),
     ("name", "Emily Johnson and I met in the NICU", "Emily Johnson"),  # a known given name and surname
     ("address", "i live at 45 cedar lane", "45 cedar lane"),  # lower case after "live at"
+    ("account_number", "The invoice number on my statement is INV-2231148", "INV-2231148"),  # cue by window
     ("name", "My sister-in-law Tanya Ruiz took me", "Tanya Ruiz"),
     ("name", "my stepmother Joan Kay", "Joan Kay"),
     ("name", "Thanks for everything, Rebecca Lin (Room 5)", "Rebecca Lin"),
