@@ -1,5 +1,5 @@
 """What every review action shares: locks, the rating aggregates, the moderator check,
-and the side effects (notifications, the attention signal) they defer past commit."""
+the moderators' notification and the attention signal."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ TWO_PLACES = Decimal("0.01")
 
 
 def moderate(review: Review, moderator, status: str, **fields) -> None:
+    """Record a moderator's decision on a locked ``review``: its status, who and when, and ``fields``."""
     review.status = status
     review.moderated_by = moderator
     review.moderated_at = timezone.now()
@@ -33,6 +34,7 @@ def moderate(review: Review, moderator, status: str, **fields) -> None:
 
 
 def signed_in(user) -> bool:
+    """An active, signed-in account (anonymous and deactivated people are refused before any rule)."""
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
@@ -79,6 +81,7 @@ def needs_attention(review: Review, cause: str) -> None:
 
 
 def require_moderator(moderator, review: Review) -> None:
+    """Raise ``ModerationDenied`` unless the access policy lets ``moderator`` moderate ``review``."""
     if not signed_in(moderator) or not access.can(moderator, "moderate", review):
         raise ModerationDenied()
 
