@@ -70,6 +70,12 @@ CLEAR_FIELDS = {
     "BusinessCalendar.saturday": "opening hours, validated",
     "BusinessCalendar.sunday": "opening hours, validated",
     "CalendarClosure.reason": "why a site is closed (\"snowstorm\"), administrators; public on staff screens",
+    # Watched words: moderation configuration written by moderators in the admin, never patient text.
+    "WatchedWord.word": "a watched word, phrase or pattern, moderators",
+    "WatchedWord.match": "a choice",
+    "WatchedWord.action": "a choice",
+    "WatchedWord.replacement": "what a censored word shows instead, moderators",
+    "WatchedWord.destinations": "destination names, validated",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
