@@ -86,7 +86,14 @@ ROLES: dict[str, Role] = {
             COMMUNITY_MODERATOR,
             "Community moderator",
             "Reviews held posts and reported content in patient communities.",
-            (_P + "moderate_community", _P + "participate_community", _P + "moderate_reviews", _ADMIN),
+            (
+                _P + "moderate_community",
+                _P + "participate_community",
+                _P + "moderate_reviews",
+                # The watched-word lists that screening applies to public text.
+                *(_P + f"{verb}_watchedword" for verb in ("view", "add", "change", "delete")),
+                _ADMIN,
+            ),
         ),
         Role(
             COMMUNITY_MENTOR,
@@ -135,6 +142,7 @@ ROLES: dict[str, Role] = {
                 _P + "add_businesscalendar",
                 _P + "change_businesscalendar",
                 _P + "delete_businesscalendar",
+                *(_P + f"{verb}_watchedword" for verb in ("view", "add", "change", "delete")),
                 _P + "view_calendarclosure",
                 _P + "add_calendarclosure",
                 _P + "change_calendarclosure",
@@ -299,7 +307,7 @@ _PERMISSION_MODELS = {
     **{
         _P + f"{verb}_{model}": model
         for verb in ("view", "add", "change", "delete")
-        for model in ("businesscalendar", "calendarclosure")
+        for model in ("businesscalendar", "calendarclosure", "watchedword")
     },
     _ADMIN: "admin",
 }
@@ -319,7 +327,11 @@ def _permission_labels() -> dict[str, str]:
             **{
                 f"{verb}_{model}": f"Can {verb} {label}"
                 for verb in ("view", "add", "change", "delete")
-                for model, label in (("businesscalendar", "business calendar"), ("calendarclosure", "calendar closure"))
+                for model, label in (
+                    ("businesscalendar", "business calendar"),
+                    ("calendarclosure", "calendar closure"),
+                    ("watchedword", "watched word"),
+                )
             },
         }
     )

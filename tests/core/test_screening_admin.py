@@ -116,12 +116,18 @@ def test_a_file_without_a_word_column_is_refused():
 # --------------------------------------------------------------------------- the screens
 
 
-@pytest.mark.parametrize("role", [roles.PATIENT_EXPERIENCE, roles.RISK_MANAGER, roles.PORTAL_ADMINISTRATOR])
+@pytest.mark.parametrize("role", [roles.PATIENT_EXPERIENCE, roles.RISK_MANAGER])
 @pytest.mark.parametrize("url", [TRY_URL, EXPORT_URL, IMPORT_URL])
 def test_the_screens_are_missing_for_staff_who_neither_moderate_nor_edit_words(client, make_user, role, url):
     sign_in(client, make_user(role, mfa=True))
     assert client.get(url).status_code == 404
     assert client.post(url, {"text": "x", "destination": "message"}).status_code == 404
+
+
+@pytest.mark.parametrize("url", [TRY_URL, EXPORT_URL])
+def test_portal_administrators_edit_words_so_they_reach_the_screens(client, make_user, url):
+    sign_in(client, make_user(roles.PORTAL_ADMINISTRATOR, mfa=True))
+    assert client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize("role", [roles.PATIENT, roles.CLINICIAN])
@@ -214,3 +220,15 @@ def test_a_word_editor_adds_a_word_in_the_snippet_admin_and_it_is_screened_at_on
     assert sorted(word.destinations) == ["community_post", "review_comment"]
     assert screening.screen("gadzooks", destination="review_comment").held
     assert not screening.screen("gadzooks", destination="message").held
+
+
+def test_moderators_and_administrators_manage_watched_words_through_their_roles(make_user):
+    from portal_social.core import access, roles
+
+    moderator = make_user(roles.COMMUNITY_MODERATOR)
+    administrator = make_user(roles.PORTAL_ADMINISTRATOR)
+    others = [make_user(role) for role in (roles.PATIENT, roles.CLINICIAN, roles.PATIENT_EXPERIENCE)]
+    for verb in ("view", "add", "change", "delete"):
+        perm = f"portal_social.{verb}_watchedword"
+        assert access.holds(moderator, perm) and access.holds(administrator, perm)
+        assert not any(access.holds(user, perm) for user in others)

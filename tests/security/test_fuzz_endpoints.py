@@ -127,6 +127,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     "cms/portal-social/reviews/<uuid:review_id>/respond/": Endpoint(
         _named("portal_social_review_respond", "published"), allowed="px", denied="moderator", fields=("body",)
     ),
+    "cms/portal-social/screening/try/": Endpoint(
+        _named("portal_social_screening_try"),
+        allowed="moderator",
+        denied="px",
+        fields=("text", "destination", "word", "match", "action"),
+    ),
+    "cms/portal-social/screening/words.csv": Endpoint(
+        _named("portal_social_screening_export"), allowed="moderator", denied="px", method="get"
+    ),
+    "cms/portal-social/screening/import/": Endpoint(
+        _named("portal_social_screening_import"), allowed="moderator", denied="px", fields=("file",)
+    ),
     "cms/portal-social/audit/": Endpoint(
         _named("portal_social_audit_log"),
         allowed="risk",
