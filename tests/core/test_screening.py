@@ -313,6 +313,9 @@ def test_findings_are_described_in_the_readers_language(watched):
 
 
 def test_watched_words_are_loaded_once_and_reloaded_after_a_change(watched, django_assert_num_queries):
+    from portal_social.core import phi
+
+    phi.scan("The PHI scanner reads the clinician directory's public names once, then keeps them.")
     words.invalidate()
     with django_assert_num_queries(1):
         screening.screen("blarg", destination="community_post")
