@@ -1,3 +1,7 @@
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 
@@ -78,3 +82,23 @@ def pytest_collection_modifyitems(items):
             careless.append(item.nodeid)
     if careless:
         raise pytest.UsageError("transaction=True tests must also set serialized_rollback=True: " + ", ".join(careless))
+
+
+#: Where live servers (tests/browser) write the line naming their stack, for the summary below.
+STACK_REPORT = "PORTAL_SOCIAL_STACK_REPORT"
+
+
+def pytest_configure(config):
+    # On the controlling process only; pytest-xdist workers inherit the variable.
+    if not hasattr(config, "workerinput") and STACK_REPORT not in os.environ:
+        os.environ[STACK_REPORT] = str(Path(tempfile.mkdtemp(prefix="portal-social-stack-")) / "stack.txt")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Name the stack the browser journeys' live server ran on (it runs in a worker, whose output is not shown)."""
+    path = os.environ.get(STACK_REPORT)
+    if hasattr(config, "workerinput") or not path or not Path(path).exists():
+        return
+    terminalreporter.write_sep("-", "live server")
+    for line in Path(path).read_text().splitlines():
+        terminalreporter.write_line(line)

@@ -74,9 +74,11 @@ def live_portal(tmp_path_factory, request) -> support.LivePortal:
             support.wait_until_serving(portal)
         except RuntimeError as exc:
             pytest.fail(str(exc), pytrace=False)
-        reporter = request.config.pluginmanager.getplugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"\n{portal.stack_line() or 'live server stack: (not reported)'}")
+        stack = portal.stack_line() or "live server stack: (not reported)"
+        report = os.environ.get("PORTAL_SOCIAL_STACK_REPORT")
+        if report:  # printed at the end of the run by tests/conftest.py
+            with open(report, "a", encoding="utf-8") as out:
+                out.write(f"{stack} (server {portal.base_url})\n")
         yield portal
     finally:
         support.stop_daphne(portal)
