@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal_social.core import access, audit_events, phi, public_reply
+from portal_social.core import access, audit_events, public_reply, screening
 from portal_social.profiles import actions, reviews
 from portal_social.profiles.forms import RejectForm, ResponseForm
 from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
@@ -46,20 +46,25 @@ def _require(request, permission: str) -> None:
 
 def _item(review: Review, labels: dict[str, str]) -> dict:
     source = review.comment_source
-    findings = phi.scan(source) if source else []
-    marks = [(f.start, f.end, reviews.finding_label(f.kind)) for f in findings]
-    marks += [(start, end, reviews.finding_label("language")) for start, end in reviews.watched_word_spans(source)]
-    marks += [(int(s["start"]), int(s["end"]), reviews.finding_label("redacted")) for s in review.redactions]
+    # What screening finds now (the author's account age is not a part of the text: no author).
+    result = screening.screen(source, destination=screening.policy.REVIEW_COMMENT) if source else None
+    findings = [f for f in result.of_kind(screening.policy.PHI) if not f.rendered] if result else []
+    words = result.of_kind(screening.policy.WATCHED_WORD) if result else []
+    marks = [screening.Span(f.start, f.end, reviews.finding_label(f.detail)) for f in findings]
+    marks += [screening.Span(f.start, f.end, reviews.finding_label("language")) for f in words]
+    marks += [
+        screening.Span(int(s["start"]), int(s["end"]), reviews.finding_label("redacted")) for s in review.redactions
+    ]
     redacted = {(int(s["start"]), int(s["end"])) for s in review.redactions}
     return {
         "review": review,
-        "segments": reviews.highlight_segments(source, marks),
+        "segments": screening.highlight(source, marks),
         "findings": [
             {
                 "value": f"{f.start}:{f.end}",
-                "kind": f.kind,
-                "label": reviews.finding_label(f.kind),
-                "text": f.text,
+                "kind": f.detail,
+                "label": reviews.finding_label(f.detail),
+                "text": source[f.start : f.end],
                 "redacted": (f.start, f.end) in redacted,
             }
             for f in findings

@@ -8,9 +8,10 @@ Write paths live in :mod:`portal_social.profiles.actions`. This module holds:
 * the access rules for :class:`~portal_social.profiles.models.ClinicianPage`
   ("review": may write a review of this clinician; "edit_profile": may edit
   this profile through self-service);
-* the screening helpers shared by actions and the moderation queue (watched
-  words, hold reasons stored as codes and described in the reader's language
-  by :func:`describe_hold_reason`, redaction spans);
+* the hold reasons shared by actions and the moderation queue, stored as
+  codes and described in the reader's language by :func:`describe_hold_reason`
+  (the screening itself is ``core.screening``), and the public text of a
+  redacted comment;
 * :func:`profile_context`, what ``ClinicianPage.get_context`` adds for the
   ``_reviews.html`` section, in a fixed number of queries.
 """
@@ -18,8 +19,6 @@ Write paths live in :mod:`portal_social.profiles.actions`. This module holds:
 from __future__ import annotations
 
 import datetime
-import functools
-import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -34,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, phi
+from portal_social.core import access, phi, screening
 from portal_social.profiles.models import ClinicianPage, Review, ReviewRating
 
 MODERATE = "portal_social.moderate_reviews"
@@ -45,24 +44,6 @@ EDIT_OWN_PROFILE = "portal_social.edit_own_profile"
 REVIEWS_PER_PAGE = 10
 #: The query-string parameter that pages the review list.
 PAGE_PARAM = "reviews_page"
-
-#: A small built-in list of profanity and slurs that holds a comment for a
-#: moderator; hosts add their own with ``PORTAL_SOCIAL_WATCHED_WORDS``. Kept
-#: short on purpose: it is a net for the obvious, and a moderator decides.
-BUILTIN_WATCHED_WORDS: tuple[str, ...] = (
-    "fuck",
-    "fucking",
-    "motherfucker",
-    "shit",
-    "bullshit",
-    "bitch",
-    "asshole",
-    "bastard",
-    "cunt",
-    "dickhead",
-    "retard",
-    "retarded",
-)
 
 #: How each PHI kind is named to a reader ("It may contain … a phone number").
 _KIND_PHRASES = {
@@ -148,25 +129,7 @@ def _reviews_visible_to(user) -> Q:
     return Q(status=Review.Status.PUBLISHED) | Q(author=user) | Q(clinician__user=user)
 
 
-# --------------------------------------------------------------------------- screening
-
-
-@functools.lru_cache(maxsize=8)
-def _watched_pattern(extra: tuple[str, ...]) -> re.Pattern[str] | None:
-    words = sorted({w.strip().lower() for w in (*BUILTIN_WATCHED_WORDS, *extra) if w.strip()}, key=len, reverse=True)
-    if not words:
-        return None
-    # A phrase matches with any run of spaces between its words.
-    alternatives = "|".join(r"\s+".join(re.escape(part) for part in word.split()) for word in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-
-
-def watched_word_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each watched word or phrase in ``text`` (whole words, any case)."""
-    pattern = _watched_pattern(tuple(app_settings.WATCHED_WORDS))
-    if pattern is None or not text:
-        return []
-    return [m.span() for m in pattern.finditer(text)]
+# --------------------------------------------------------------------------- hold reasons
 
 
 def _join_phrases(phrases: Sequence[str]) -> str:
@@ -175,11 +138,11 @@ def _join_phrases(phrases: Sequence[str]) -> str:
     return ", ".join(phrases[:-1]) + _(" or ") + phrases[-1]
 
 
-def phi_reason(findings: Iterable[phi.Finding]) -> dict:
-    """The hold reason for PHI findings, as codes: the kinds found, never the text nor a sentence."""
-    kinds = [kind for kind in phi.KINDS if any(f.kind == kind for f in findings)]
-    kinds += sorted({f.kind for f in findings} - set(kinds))
-    return {"code": "phi", "kinds": kinds}
+def phi_reason(kinds: Iterable[str]) -> dict:
+    """The hold reason for the PHI kinds found, as codes: never the text nor a sentence."""
+    found = set(kinds)
+    ordered = [kind for kind in phi.KINDS if kind in found]
+    return {"code": "phi", "kinds": ordered + sorted(found - set(ordered))}
 
 
 def language_reason() -> dict:
@@ -250,45 +213,15 @@ def finding_label(kind: str) -> str:
     return _("Looks like %(what)s") % {"what": phrase}
 
 
-def redaction_findings(source: str, redactions: Iterable[dict]) -> list[phi.Finding]:
-    """The stored redaction spans of ``source`` as findings that :func:`phi.redact` accepts."""
-    found = []
-    for span in redactions:
-        start, end = int(span["start"]), int(span["end"])
-        if 0 <= start < end <= len(source):
-            found.append(phi.Finding(str(span.get("kind") or "details"), start, end, source[start:end]))
-    return found
-
-
 def public_comment_text(review: Review) -> str:
-    """The comment as the public sees it, as plain text: the source with redactions applied."""
-    return phi.redact(review.comment_source, redaction_findings(review.comment_source, review.redactions))
+    """The comment as the public sees it, as plain text: the source with redactions applied.
 
-
-def highlight_segments(text: str, marks: Iterable[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """``text`` cut into ``(piece, kind)`` segments; ``kind`` is "" outside every mark.
-
-    For moderators' screens, so templates can wrap marked pieces in ``<mark>``
-    while autoescaping everything. Overlapping marks merge.
+    Redactions are checked against the comment when a moderator makes them;
+    a stored span that no longer fits the comment is skipped, as it always was.
     """
-    merged: list[list] = []
-    for start, end, kind in sorted(marks):
-        start, end = max(0, start), min(len(text), end)
-        if end <= start:
-            continue
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, kind])
-    segments, pos = [], 0
-    for start, end, kind in merged:
-        if start > pos:
-            segments.append((text[pos:start], ""))
-        segments.append((text[start:end], kind))
-        pos = end
-    if pos < len(text):
-        segments.append((text[pos:], ""))
-    return segments
+    source = review.comment_source
+    spans = [s for s in review.redactions if 0 <= int(s["start"]) < int(s["end"]) <= len(source)]
+    return screening.apply_redactions(source, spans, replace=lambda span: phi.marker(span.label))
 
 
 # --------------------------------------------------------------------------- display helpers

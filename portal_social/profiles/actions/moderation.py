@@ -8,8 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal_social.core import audit_events, notify, phi, text, user_text
-from portal_social.profiles import reviews
+from portal_social.core import audit_events, notify, phi, screening, text, user_text
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
     locked_review,
@@ -94,18 +93,6 @@ def reject_review(
     return review
 
 
-def _merge_spans(spans: list[tuple[int, int, str]]) -> list[dict]:
-    merged: list[list] = []
-    for start, end, kind in sorted(spans):
-        if merged and start < merged[-1][1]:
-            if end - start > merged[-1][1] - merged[-1][0]:
-                merged[-1][2] = kind
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, kind])
-    return [{"start": start, "end": end, "kind": kind} for start, end, kind in merged]
-
-
 def redact_review(
     *,
     moderator: AbstractBaseUser,
@@ -153,9 +140,15 @@ def redact_review(
             chosen.append((start, end, kind))
         if not chosen:
             raise ValidationError({"spans": [_("Choose at least one part of the comment to hide.")]})
-        previous = [(int(s["start"]), int(s["end"]), str(s.get("kind") or "details")) for s in locked.redactions]
-        redactions = _merge_spans(previous + chosen)
-        redacted = phi.redact(source, reviews.redaction_findings(source, redactions))
+        # Earlier redactions were checked when they were made; one that no longer fits the comment is dropped.
+        previous = [
+            screening.Span(int(s["start"]), int(s["end"]), str(s.get("kind") or "details"))
+            for s in locked.redactions
+            if 0 <= int(s["start"]) < int(s["end"]) <= len(source)
+        ]
+        merged = screening.merge_spans([*previous, *(screening.Span(*span) for span in chosen)])
+        redactions = [{"start": span.start, "end": span.end, "kind": span.label} for span in merged]
+        redacted = screening.apply_redactions(source, merged, replace=lambda span: phi.marker(span.label))
         previous_status = locked.status
         moderate(
             locked,

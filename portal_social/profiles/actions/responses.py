@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from portal_social.core import access, audit_events, notify, ratelimit, text, user_text
+from portal_social.core import access, audit_events, notify, phi, ratelimit, screening, text, user_text
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
     locked_review,
@@ -26,6 +26,25 @@ if TYPE_CHECKING:
 __all__ = ["report_review", "respond_to_review"]
 
 
+def _refusal(result: screening.Result) -> ValidationError:
+    """Why a public response cannot be posted: the personal details found (by kind, never the text),
+    or the language the review policy does not allow."""
+    held = (screening.policy.OUTCOME_HOLD, screening.policy.OUTCOME_BLOCK)
+    kinds = (screening.policy.PHI, screening.policy.DISCLOSURE)
+    found = [f for f in result.findings if f.kind in kinds and f.outcome in held]
+    if found:
+        # Worded by the register of user text, naming the kinds found (its findings carry no text).
+        worded = user_text.Screening(
+            user_text.destination_of(ReviewResponse, "body_source"),
+            shown=[phi.Finding(f.detail, 0, 0, "") for f in found],
+        )
+        return ValidationError(worded.message(), code="phi")
+    return ValidationError(
+        _("Responses are public, so they cannot include language that our review policy does not allow."),
+        code="language",
+    )
+
+
 def respond_to_review(
     *, staff: AbstractBaseUser, review: Review, body: str, request: HttpRequest | None = None
 ) -> ReviewResponse:
@@ -33,9 +52,11 @@ def respond_to_review(
 
     Preconditions: ``staff`` holds ``portal_social.respond_to_reviews``
     (else ``ResponseDenied``); the review is published and has no response
-    yet; ``body`` is not empty, fits ``core.text``'s limit and contains no
-    PHI (a public reply must not disclose or confirm anything about a
-    patient's care: HIPAA) — else ``ValidationError`` on ``"body"`` (or
+    yet; ``body`` is not empty, fits ``core.text``'s limit and passes
+    ``core.screening`` for the ``staff_public_reply`` destination: no PHI (a
+    public reply must not disclose or confirm anything about a patient's
+    care: HIPAA; error code ``"phi"``) and no watched word held or blocked
+    there (code ``"language"``) — else ``ValidationError`` on ``"body"`` (or
     non-field for the one-response rule).
     """
     if not signed_in(staff) or not access.can(staff, "respond", review):
@@ -49,10 +70,10 @@ def respond_to_review(
         body_html = text.render(source)
     except text.TextTooLong as exc:
         raise ValidationError({"body": exc.messages}) from None
-    # The staff_public_reply screen: PHI, and any name, date or wording that confirms care.
-    screening = user_text.screen_field(ReviewResponse, "body_source", source)
-    if screening.held:
-        raise ValidationError({"body": [ValidationError(screening.message(), code="phi")]})
+    # The staff_public_reply screen: PHI, any name, date or wording that confirms care, and watched words.
+    result = screening.screen(source, destination=screening.policy.STAFF_PUBLIC_REPLY, author=staff)
+    if result.held:
+        raise ValidationError({"body": [_refusal(result)]})
     with transaction.atomic():
         locked = locked_review(review)
         if locked.status != Review.Status.PUBLISHED:

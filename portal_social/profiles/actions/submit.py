@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal_social.conf import app_settings
-from portal_social.core import access, audit_events, ratelimit, text, user_text
+from portal_social.core import access, audit_events, ratelimit, screening, text
 from portal_social.profiles import reviews
 from portal_social.profiles.actions._common import (
     TWO_PLACES,
@@ -70,20 +69,23 @@ def screen_comment(author, source: str) -> list[dict]:
     """Hold reasons for a comment (empty list: publish it), as codes and PHI kinds.
 
     Never the text, and never a sentence: ``reviews.describe_hold_reason``
-    words each reason when it is shown, in the reader's language.
+    words each reason when it is shown, in the reader's language. The
+    comment goes through ``core.screening`` for the ``review_comment``
+    destination: PHI (as written and as a reader sees it), watched words the
+    moderators hold or block, and the new-account rule each add a reason.
+    Crisis language adds none: a comment is held only for the reasons above.
     """
     if not source:
         return []
+    result = screening.screen(source, destination=screening.policy.REVIEW_COMMENT, author=author)
     reasons = []
-    # Through the one register of user text: the comment as written and as a reader sees it.
-    screening = user_text.screen_field(Review, "comment_source", source)
-    if screening.held:
-        reasons.append(reviews.phi_reason([*screening.findings, *screening.shown]))
-    if reviews.watched_word_spans(source):
+    found_phi = result.of_kind(screening.policy.PHI)
+    if found_phi:
+        reasons.append(reviews.phi_reason([f.detail for f in found_phi]))
+    held_words = (screening.policy.OUTCOME_HOLD, screening.policy.OUTCOME_BLOCK)
+    if any(f.outcome in held_words for f in result.of_kind(screening.policy.WATCHED_WORD)):
         reasons.append(reviews.language_reason())
-    days = app_settings.REVIEW_NEW_ACCOUNT_DAYS
-    joined = getattr(author, "date_joined", None)
-    if days > 0 and joined is not None and joined > timezone.now() - datetime.timedelta(days=days):
+    if result.of_kind(screening.policy.TRUST):
         reasons.append(reviews.new_account_reason())
     return reasons
 
@@ -113,7 +115,7 @@ def submit_review(
       else ``ValidationError`` (non-field). An older review is superseded:
       only the new one counts in the aggregates.
 
-    A comment is screened: PHI (``core.user_text``'s ``review_comment``
+    A comment is screened: PHI (``core.screening``'s ``review_comment``
     destination, which reads it as a reader sees it), watched words and a new
     account each hold it for a moderator with a plain-language reason; a
     clean comment, or none, is published at once. Stars count either way.
