@@ -69,7 +69,7 @@ CLEAR_FIELDS = {
     "BusinessCalendar.friday": "opening hours, validated",
     "BusinessCalendar.saturday": "opening hours, validated",
     "BusinessCalendar.sunday": "opening hours, validated",
-    "CalendarClosure.reason": "why a site is closed (\"snowstorm\"), administrators; public on staff screens",
+    "CalendarClosure.reason": 'why a site is closed ("snowstorm"), administrators; public on staff screens',
     # Watched words: moderation configuration written by moderators in the admin, never patient text.
     "WatchedWord.word": "a watched word, phrase or pattern, moderators",
     "WatchedWord.match": "a choice",
