@@ -11,9 +11,9 @@ second daphne process on the same database and Redis, for journeys whose
 live updates must cross processes. These tests never touch the Django test
 database.
 
-Scope: the server and the browser live for the ``tests/browser`` package (a
-session-wide scope in practice: they start once and stop after the last
-browser test). Stopping Playwright there matters, because Playwright's sync
+Scope: the servers live for the test session (a pytest-xdist worker that runs
+journeys, tests of other packages between them, builds them once). The browser
+lives for the ``tests/browser`` package. Stopping Playwright there matters, because Playwright's sync
 API keeps an asyncio loop *running* in the main thread while it is started,
 which trips Django's async-unsafe checks. ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set
 for exactly that lifetime and restored afterwards, so the rest of the suite
@@ -44,8 +44,8 @@ def _require_chromium() -> None:
     )
 
 
-@pytest.fixture(scope="package")
-def live_portal(tmp_path_factory, request) -> support.LivePortal:
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory) -> support.LivePortal:
     """The example portal, migrated and seeded, served by daphne on 127.0.0.1:<free port>."""
     _require_chromium()  # no point building a server for a browser that is not there
     work_dir = tmp_path_factory.mktemp("live_portal")
@@ -86,7 +86,7 @@ def live_portal(tmp_path_factory, request) -> support.LivePortal:
             support.drop_live_database(services[0], database_url)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def second_live_portal(live_portal) -> support.LivePortal:
     """A second daphne process serving the same portal: same database, Redis and mail."""
     second = live_portal.sibling("daphne-2")
