@@ -60,6 +60,7 @@ def _flush_lifts_the_audit_guard():
         yield
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group markers
 def pytest_collection_modifyitems(items):
     """Browser journeys share one live server: under pytest-xdist they run in one
     worker (``--dist loadgroup``) while the other workers take the rest.
