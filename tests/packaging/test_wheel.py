@@ -5,9 +5,12 @@ and runs ``migrate`` and ``makemigrations --check`` there against a minimal
 host project configured as docs/installation.md says.
 """
 
+import fcntl
+import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -82,12 +85,21 @@ HOST_URLS = textwrap.dedent(
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    # setuptools writes build/ and *.egg-info inside the source tree: two
+    # pytest-xdist workers building at once would trip over each other.
+    lock_path = Path(tempfile.gettempdir()) / f"portal-social-build-{hashlib.sha256(bytes(ROOT)).hexdigest()[:12]}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    assert result.returncode == 0, f"pip wheel failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     [built] = out.glob("portal_social-*.whl")
     return built
 
