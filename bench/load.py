@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/load.py                                  # SQLite, one daphne
-    .venv/bin/python bench/load.py --db-options legacy              # SQLite as before issue 17
+    .venv/bin/python bench/load.py --db-options legacy              # SQLite with deferred transactions, no WAL
     scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2
     scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2 --db-options legacy
     scripts/with-services.sh .venv/bin/python bench/load.py --stack postgres --workers 2 --pool 8
@@ -19,7 +19,7 @@ postgres`` runs its production settings (Redis cache, sessions and channel
 layer) with ``--workers`` daphne processes, the client spreading requests
 over them as a load balancer would.
 
-``--db-options legacy`` runs the settings as they were before issue 17:
+``--db-options legacy`` runs the old database settings:
 SQLite without ``OPTIONS`` (deferred transactions, rollback journal),
 PostgreSQL with ``CONN_MAX_AGE=60``, and neither the rate-limit refund nor the
 "database unavailable" middleware.
@@ -608,7 +608,7 @@ def main() -> None:
         dest="db_options",
         choices=["recommended", "legacy"],
         default="recommended",
-        help="'legacy': the database settings and middleware as they were before issue 17",
+        help="'legacy': SQLite without IMMEDIATE transactions, kept PostgreSQL connections, no database middlewares",
     )
     parser.add_argument(
         "--pool",

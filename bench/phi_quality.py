@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/phi_quality.py        # summary
     .venv/bin/python bench/phi_quality.py -v     # also list every miss and false positive
-    .venv/bin/python bench/phi_quality.py --dev /work/shared/phi-dev/corpus.jsonl
+    .venv/bin/python bench/phi_quality.py --dev path/to/corpus.jsonl   # also an independent corpus
     .venv/bin/python bench/phi_quality.py --set PORTAL_SOCIAL_PHI_DATES=birth   # a setting for this run
 
 ``--dev PATH`` also reports a development corpus written independently of this
