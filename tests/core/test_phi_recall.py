@@ -10,11 +10,7 @@ import pytest
 
 from portal_social.core import phi
 from portal_social.core.phi import Finding, config, scan
-
-
-def kinds_and_texts(text):
-    return [(f.kind, f.text) for f in scan(text)]
-
+from tests.core.test_phi import kinds_and_texts
 
 # ---------------------------------------------------------------------------
 # Every kind, in English and in Spanish
