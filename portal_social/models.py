@@ -11,6 +11,7 @@ from portal_social.core.models import (  # noqa: F401
     CaregiverRelationUserObjectPermission,
     CareTeamLink,
 )
+from portal_social.core.moderation.models import ModerationItem, ModerationReason  # noqa: F401
 from portal_social.core.notify.models import Notification, NotificationPreference  # noqa: F401
 from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # noqa: F401
 from portal_social.core.screening.models import WatchedWord  # noqa: F401

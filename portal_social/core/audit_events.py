@@ -67,6 +67,10 @@ def _register(name: str, label: Any, severity: str = Severity.INFO) -> EventType
     return event_type
 
 
+#: For features that declare their event types in their own module (``core.moderation.events``).
+register = _register
+
+
 def label(action: str) -> str:
     """The human label for ``action``; the action name itself for one nobody registered."""
     found = EVENT_TYPES.get(action)
@@ -404,6 +408,7 @@ REVIEW_APPEALED = _register("review.appeal", _("Review appealed by clinician"))
 APPEAL_RESOLVED = _register("review.appeal_resolve", _("Review appeal decided by moderator"))
 REVIEW_RESPONDED = _register("review.respond", _("Review answered by staff"))
 REVIEW_REPORTED = _register("review.report", _("Review reported"))
+#: Written by the review queue before reviews moved onto the shared moderation queue; kept so old rows keep their label.
 REVIEW_QUEUE_VIEWED = _register("review.moderation_view", _("Review moderation queue opened"))
 PROFILE_CHANGES_SUBMITTED = _register("profile.submit_changes", _("Clinician profile changes submitted"))
 
@@ -513,30 +518,6 @@ def review_reported(
     patient: AbstractBaseUser | int | None = None,
 ) -> AuditEvent:
     return _review_event(REVIEW_REPORTED, actor=actor, review=review, request=request, details=details, patient=patient)
-
-
-def review_queue_viewed(
-    *,
-    actor: AbstractBaseUser,
-    reviews: Iterable[Model | Any],
-    patient: AbstractBaseUser | int | None = None,
-    request: HttpRequest | None = None,
-) -> AuditEvent:
-    """The moderation queue showed ``reviews`` (reviews or their ids) as written.
-
-    Written once per patient whose comments were shown, naming that
-    ``patient``. One review shown is the event's object; several are listed
-    by id in ``details`` under the review type.
-    """
-    ids = [str(getattr(review, "pk", review)) for review in reviews]
-    return REVIEW_QUEUE_VIEWED.record(
-        actor=actor,
-        request=request,
-        patient=patient,
-        target_type="portal_social.review",
-        target_id=ids[0] if len(ids) == 1 else "",
-        details={"reviews": ids},
-    )
 
 
 def profile_changes_submitted(

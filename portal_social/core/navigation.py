@@ -51,15 +51,18 @@ class NavLink:
     description: str | Promise = ""
 
 
+#: Not a permission: the moderation queue opens for a reviewer of any kind of content it holds.
+MODERATION = "moderation:any-kind"
+
 #: The staff screens, in the order the navigation lists them. Each permission
 #: is the one the screen itself asks for, so a link never leads to a refusal.
 STAFF_TOOLS: tuple[NavEntry, ...] = (
     NavEntry(
-        "review_queue",
-        _("Review moderation"),
-        "portal_social_review_queue",
-        "portal_social.moderate_reviews",
-        _("Held, appealed and reported reviews waiting for a decision."),
+        "moderation_queue",
+        _("Moderation queue"),
+        "portal_social_moderation_queue",
+        MODERATION,
+        _("Held, flagged and appealed content waiting for a decision, urgent first."),
     ),
     NavEntry(
         "review_responses",
@@ -110,11 +113,19 @@ def _reverse(url_name: str) -> str | None:
         return None
 
 
+def _opens(user, permission: str) -> bool:
+    if permission == MODERATION:
+        from portal_social.core.moderation import rules
+
+        return rules.reviews_anything(user)
+    return access.holds(user, permission)
+
+
 def staff_tools(user) -> list[NavLink]:
     """The staff screens ``user``'s roles open, resolved to URLs (none for signed-out visitors)."""
     links = []
     for entry in STAFF_TOOLS:
-        if not access.holds(user, entry.permission):
+        if not _opens(user, entry.permission):
             continue
         url = _reverse(entry.url_name)
         if url is not None:

@@ -400,6 +400,17 @@ def _declare() -> None:
     not_user_written("portal_social.Notification", "last_error", reason="a delivery error's class name, never its text")
     not_user_written("portal_social.NotificationPreference", "frequency", reason="a choice")
     not_user_written("portal_social.RealtimeStream", "key", reason="a keyed hash naming a live-update stream")
+    # The moderation queue: registered kinds, ids, codes and choices; a person's note is encrypted.
+    register("portal_social.ModerationReason", "note", destination="moderation_note")
+    not_user_written("portal_social.ModerationReason", "code", reason="a registered reason code")
+    for name, why in (
+        ("kind", "a registered moderation kind"),
+        ("target_id", "the primary key of the queued content"),
+        ("status", "a choice set by core.moderation"),
+        ("reviewer_permission", "a registered kind's permission"),
+        ("space", "the slug of a community or space, set by the feature that queued the content"),
+    ):
+        not_user_written("portal_social.ModerationItem", name, reason=why)
 
 
 _declare()

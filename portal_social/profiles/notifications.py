@@ -17,7 +17,7 @@ register(
         key="review.needs_moderation",
         subject=_("A clinician review needs moderation"),
         body=_("A review is waiting in the moderation queue. Open the queue to decide."),
-        url_name="portal_social_review_queue",
+        url_name="portal_social_moderation_queue",
     )
 )
 register(

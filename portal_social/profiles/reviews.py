@@ -186,6 +186,31 @@ def describe_hold_reasons(reasons: Iterable[dict]) -> list[str]:
     return [describe_hold_reason(reason) for reason in reasons or ()]
 
 
+def queue_reasons(hold_reasons: Iterable[dict]) -> list:
+    """The moderation queue's reasons for a held comment: each hold reason's code, and its PHI kinds."""
+    from portal_social.core import moderation
+
+    return [
+        moderation.Reason(str(reason.get("code") or "held"), details={"kinds": list(reason["kinds"])})
+        if reason.get("kinds")
+        else moderation.Reason(str(reason.get("code") or "held"))
+        for reason in hold_reasons
+    ]
+
+
+def report_queue_reason(report, reporter):
+    """The queue's reason for a reader's report: a flag by ``reporter``, naming the report and its category.
+
+    The reporter's own words stay in the (encrypted) report; the queue keeps the chosen category only.
+    """
+    from portal_social.core import moderation
+    from portal_social.profiles.forms import REPORT_REASONS
+
+    code = str(report.reason or "").partition(": ")[0]
+    category = code if code in {key for key, _label in REPORT_REASONS} else "other"
+    return moderation.Reason("flag", added_by=reporter, details={"category": category, "report": str(report.pk)})
+
+
 def describe_report_reason(reason: str) -> str:
     """A reader's report as a moderator reads it: the chosen reason's label, then the reporter's words.
 

@@ -1,4 +1,7 @@
-"""Wagtail admin for clinician profiles: taxonomies as snippets, review moderation."""
+"""Wagtail admin for clinician profiles: taxonomies as snippets, responses to reviews.
+
+Reviews are moderated in the shared moderation queue (``core.moderation``).
+"""
 
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -42,29 +45,35 @@ class ClinicianTaxonomyGroup(SnippetViewSetGroup):
 register_snippet(ClinicianTaxonomyGroup)
 
 
-# --------------------------------------------------------------------------- review moderation and responses
+# --------------------------------------------------------------------------- responses to reviews
 
 from django.urls import path, reverse  # noqa: E402
 from wagtail import hooks  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
 
 from portal_social.core import access  # noqa: E402
-from portal_social.profiles import moderation  # noqa: E402
+from django.http import HttpResponseRedirect  # noqa: E402
+
+from portal_social.profiles import respond_views  # noqa: E402
+
+
+def _to_review_items(request):
+    return HttpResponseRedirect(reverse("portal_social_moderation_queue") + "?type=review")
 
 
 @hooks.register("register_admin_urls")
-def _review_moderation_urls():
+def _review_admin_urls():
     return [
-        path("portal-social/reviews/", moderation.queue, name="portal_social_review_queue"),
+        # The review queue became the shared moderation queue; old links land on its reviews.
         path(
-            "portal-social/reviews/<uuid:review_id>/decide/",
-            moderation.review_action,
-            name="portal_social_review_action",
+            "portal-social/reviews/",
+            _to_review_items,
+            name="portal_social_review_queue",
         ),
-        path("portal-social/reviews/respond/", moderation.respond_list, name="portal_social_review_respond_list"),
+        path("portal-social/reviews/respond/", respond_views.respond_list, name="portal_social_review_respond_list"),
         path(
             "portal-social/reviews/<uuid:review_id>/respond/",
-            moderation.respond,
+            respond_views.respond,
             name="portal_social_review_respond",
         ),
     ]
@@ -77,17 +86,6 @@ class _PermissionMenuItem(MenuItem):
 
     def is_shown(self, request):
         return access.holds(request.user, self.permission)
-
-
-@hooks.register("register_admin_menu_item")
-def _review_moderation_menu_item():
-    return _PermissionMenuItem(
-        "Review moderation",
-        reverse("portal_social_review_queue"),
-        icon_name="warning",
-        order=810,
-        permission="portal_social.moderate_reviews",
-    )
 
 
 @hooks.register("register_admin_menu_item")

@@ -10,7 +10,8 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from portal_social import signals
-from portal_social.core import access, locking, notify, roles
+from portal_social.core import access, locking, moderation
+from portal_social.profiles import moderation as review_moderation  # noqa: F401  (registers the review kind)
 from portal_social.profiles import notifications  # noqa: F401  (registers the review notifications)
 from portal_social.profiles.actions.refusals import ModerationDenied
 from portal_social.profiles.models import ClinicianPage, ClinicianRating, Review
@@ -21,8 +22,16 @@ APPEAL_MAX_LENGTH = 2000
 TWO_PLACES = Decimal("0.01")
 
 
-def moderate(review: Review, moderator, status: str, **fields) -> None:
-    """Record a moderator's decision on a locked ``review``: its status, who and when, and ``fields``."""
+#: The queue's decision for each status a moderator leaves a review in.
+_ITEM_STATUS = {Review.Status.PUBLISHED: "approved", Review.Status.REJECTED: "rejected"}
+
+
+def moderate(review: Review, moderator, status: str, **fields):
+    """Record a moderator's decision on a locked ``review``: its status, who and when, and ``fields``.
+
+    Closes the review's pending queue item, if any, with the matching
+    decision, and returns it (None when nothing was pending).
+    """
     review.status = status
     review.moderated_by = moderator
     review.moderated_at = timezone.now()
@@ -31,6 +40,12 @@ def moderate(review: Review, moderator, status: str, **fields) -> None:
     review.save(
         update_fields=["status", "moderated_by", "moderated_at", *fields],
     )
+    return moderation.close(review, status=_ITEM_STATUS[status], moderator=moderator)
+
+
+def queue(review: Review, reasons: list, *, actor=None, request=None):
+    """Put ``review`` in the moderation queue (or add to its pending item) for ``reasons``."""
+    return moderation.enqueue(review, kind=review_moderation.KIND, reasons=reasons, actor=actor, request=request)
 
 
 def signed_in(user) -> bool:
@@ -65,11 +80,6 @@ def refresh_aggregates(clinician: ClinicianPage) -> ClinicianRating:
     return summary
 
 
-def tell_moderators() -> None:
-    """Every active moderator hears there is work in the queue (no content, no names)."""
-    notify.notify_role(roles.COMMUNITY_MODERATOR, "review.needs_moderation")
-
-
 def needs_attention(review: Review, cause: str) -> None:
     """After commit, ``content_needs_attention`` for ``review`` (the feedback feature opens a case)."""
     transaction.on_commit(
@@ -87,7 +97,12 @@ def require_moderator(moderator, review: Review) -> None:
 
 
 def locked_review(review: Review) -> Review:
-    """Re-read ``review`` inside the transaction, locked where the database can."""
+    """Re-read ``review`` inside the transaction, locked where the database can.
+
+    Its pending queue item is locked first: the order every moderation path
+    takes (``core.moderation.actions``).
+    """
+    moderation.lock_pending(review)
     return locking.locked(Review.objects.select_related("clinician")).get(pk=review.pk)
 
 

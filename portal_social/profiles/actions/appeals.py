@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal_social.core import access, audit_events, locking, notify, text, user_text
+from portal_social.core import access, audit_events, locking, moderation, notify, text, user_text
 from portal_social.profiles.actions._common import (
     APPEAL_MAX_LENGTH,
     locked_review,
@@ -18,7 +18,7 @@ from portal_social.profiles.actions._common import (
     require_moderator,
     signed_in,
     sync_review,
-    tell_moderators,
+    queue,
 )
 from portal_social.profiles.actions.refusals import AppealDenied
 from portal_social.profiles.models import Review, ReviewAppeal
@@ -73,7 +73,12 @@ def appeal_review(
             request=request,
             details={"appeal": str(appeal.pk)},
         )
-        tell_moderators()
+        queue(
+            locked,
+            [moderation.Reason("appeal", added_by=clinician_user, details={"appeal": str(appeal.pk)})],
+            actor=clinician_user,
+            request=request,
+        )
     sync_review(review, locked)
     return appeal
 

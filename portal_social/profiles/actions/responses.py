@@ -9,12 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from portal_social.core import access, audit_events, notify, phi, ratelimit, screening, text, user_text
+from portal_social.profiles import reviews
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
     locked_review,
     needs_attention,
     signed_in,
-    tell_moderators,
+    queue,
 )
 from portal_social.profiles.actions.refusals import ReportDenied, ResponseDenied
 from portal_social.profiles.models import Review, ReviewReport, ReviewResponse
@@ -139,5 +140,5 @@ def report_review(
             details={"report": str(report.pk)},
         )
         needs_attention(review, "reported")
-        tell_moderators()
+        queue(review, [reviews.report_queue_reason(report, reporter)], actor=reporter, request=request)
     return report

@@ -19,7 +19,7 @@ from portal_social.profiles.actions._common import (
     needs_attention,
     refresh_aggregates,
     signed_in,
-    tell_moderators,
+    queue,
 )
 from portal_social.profiles.actions.refusals import ReviewNotAllowed
 from portal_social.profiles.models import ClinicianPage, Review, ReviewRating
@@ -178,5 +178,5 @@ def submit_review(
         if overall <= 2:
             needs_attention(review, "low_rating")
         if status == Review.Status.HELD and source:
-            tell_moderators()
+            queue(review, reviews.queue_reasons(hold_reasons), actor=author, request=request)
     return review
