@@ -47,13 +47,12 @@ register_snippet(ClinicianTaxonomyGroup)
 
 # --------------------------------------------------------------------------- responses to reviews
 
+from django.http import HttpResponseRedirect  # noqa: E402
 from django.urls import path, reverse  # noqa: E402
 from wagtail import hooks  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
 
 from portal_social.core import access  # noqa: E402
-from django.http import HttpResponseRedirect  # noqa: E402
-
 from portal_social.profiles import respond_views  # noqa: E402
 
 

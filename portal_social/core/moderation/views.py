@@ -99,7 +99,7 @@ def _require_reviewer(request) -> list[registry.Kind]:
 
 
 def _filter_query(values, *, page: bool = True) -> str:
-    """The queue's filters (and page) from ``values`` (GET or a form's ``return`` field), re-encoded: known keys only."""
+    """The filters (and page) from ``values`` (GET, or a form's ``return`` field), re-encoded: known keys only."""
     keys = (*FILTERS, "p") if page else FILTERS
     kept = [(key, str(values.get(key, ""))[:100]) for key in keys if values.get(key)]
     return ("?" + urlencode(kept)) if kept else ""

@@ -14,11 +14,11 @@ from portal_social.profiles.actions._common import (
     APPEAL_MAX_LENGTH,
     locked_review,
     moderate,
+    queue,
     refresh_aggregates,
     require_moderator,
     signed_in,
     sync_review,
-    queue,
 )
 from portal_social.profiles.actions.refusals import AppealDenied
 from portal_social.profiles.models import Review, ReviewAppeal

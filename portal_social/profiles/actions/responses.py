@@ -14,8 +14,8 @@ from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
     locked_review,
     needs_attention,
-    signed_in,
     queue,
+    signed_in,
 )
 from portal_social.profiles.actions.refusals import ReportDenied, ResponseDenied
 from portal_social.profiles.models import Review, ReviewReport, ReviewResponse

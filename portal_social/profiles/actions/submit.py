@@ -17,9 +17,9 @@ from portal_social.profiles.actions._common import (
     TWO_PLACES,
     lock_clinician,
     needs_attention,
+    queue,
     refresh_aggregates,
     signed_in,
-    queue,
 )
 from portal_social.profiles.actions.refusals import ReviewNotAllowed
 from portal_social.profiles.models import ClinicianPage, Review, ReviewRating
