@@ -43,6 +43,11 @@ def moderate(review: Review, moderator, status: str, **fields):
     return moderation.close(review, status=_ITEM_STATUS[status], moderator=moderator)
 
 
+def item_details(item) -> dict:
+    """Audit details naming the queue item a decision closed (nothing when none was pending)."""
+    return {"item": str(item.pk)} if item is not None else {}
+
+
 def queue(review: Review, reasons: list, *, actor=None, request=None):
     """Put ``review`` in the moderation queue (or add to its pending item) for ``reasons``."""
     return moderation.enqueue(review, kind=review_moderation.KIND, reasons=reasons, actor=actor, request=request)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from portal_social.core import access, audit_events, locking, moderation, notify, text, user_text
 from portal_social.profiles.actions._common import (
     APPEAL_MAX_LENGTH,
+    item_details,
     locked_review,
     moderate,
     queue,
@@ -106,18 +107,18 @@ def resolve_appeal(
         now = timezone.now()
         ReviewAppeal.objects.filter(pk=appeal.pk).update(resolved_at=now, upheld=bool(upheld))
         if upheld:
-            moderate(
+            item = moderate(
                 review, moderator, Review.Status.REJECTED, rejection_reason=_("Removed after the clinician's appeal.")
             )
         else:
-            moderate(review, moderator, Review.Status.PUBLISHED, rejection_reason="")
+            item = moderate(review, moderator, Review.Status.PUBLISHED, rejection_reason="")
         refresh_aggregates(review.clinician)
         audit_events.appeal_resolved(
             actor=moderator,
             review=review,
             patient=review.author_id,
             request=request,
-            details={"appeal": str(appeal.pk), "upheld": bool(upheld)},
+            details={"appeal": str(appeal.pk), "upheld": bool(upheld), **item_details(item)},
         )
         notify.notify(locked_appeal.clinician_user, "review.appeal_decided")
     appeal.resolved_at, appeal.upheld = now, bool(upheld)

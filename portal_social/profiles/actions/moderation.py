@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from portal_social.core import audit_events, notify, phi, screening, text, user_text
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
+    item_details,
     locked_review,
     moderate,
     refresh_aggregates,
@@ -40,14 +41,14 @@ def approve_review(*, moderator: AbstractBaseUser, review: Review, request: Http
         if locked.status == Review.Status.APPEALED:
             raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
         previous = locked.status
-        moderate(locked, moderator, Review.Status.PUBLISHED, rejection_reason="")
+        item = moderate(locked, moderator, Review.Status.PUBLISHED, rejection_reason="")
         refresh_aggregates(locked.clinician)
         audit_events.review_approved(
             actor=moderator,
             review=locked,
             patient=locked.author_id,
             request=request,
-            details={"from": previous},
+            details={"from": previous, **item_details(item)},
         )
         if previous != Review.Status.PUBLISHED:
             notify.notify(locked.author, "review.published")
@@ -79,14 +80,14 @@ def reject_review(
         if locked.status == Review.Status.APPEALED:
             raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
         previous = locked.status
-        moderate(locked, moderator, Review.Status.REJECTED, rejection_reason=reason)
+        item = moderate(locked, moderator, Review.Status.REJECTED, rejection_reason=reason)
         refresh_aggregates(locked.clinician)
         audit_events.review_rejected(
             actor=moderator,
             review=locked,
             patient=locked.author_id,
             request=request,
-            details={"from": previous},
+            details={"from": previous, **item_details(item)},
         )
         notify.notify(locked.author, "review.comment_rejected")
     sync_review(review, locked)
@@ -150,7 +151,7 @@ def redact_review(
         redactions = [{"start": span.start, "end": span.end, "kind": span.label} for span in merged]
         redacted = screening.apply_redactions(source, merged, replace=lambda span: phi.marker(span.label))
         previous_status = locked.status
-        moderate(
+        item = moderate(
             locked,
             moderator,
             Review.Status.PUBLISHED,
@@ -167,6 +168,7 @@ def redact_review(
                 "from": previous_status,
                 "spans": len(redactions),
                 "kinds": sorted({span["kind"] for span in redactions}),
+                **item_details(item),
             },
         )
         notify.notify(locked.author, "review.published_redacted")
