@@ -8,7 +8,7 @@ from tests.factories import sign_in
 STAFF_PHI_PAGES = [
     "/px/",
     "/cms/portal-social/audit/",
-    "/cms/portal-social/reviews/",
+    "/cms/portal-social/moderation/",
     "/cms/portal-social/reviews/respond/",
 ]
 
@@ -26,7 +26,7 @@ def test_superuser_without_a_role_gets_404_on_staff_phi_pages(client, make_user,
     [
         ("/px/", roles.PATIENT_EXPERIENCE),
         ("/cms/portal-social/audit/", roles.RISK_MANAGER),
-        ("/cms/portal-social/reviews/", roles.COMMUNITY_MODERATOR),
+        ("/cms/portal-social/moderation/", roles.COMMUNITY_MODERATOR),
         ("/cms/portal-social/reviews/respond/", roles.PATIENT_EXPERIENCE),
     ],
 )
