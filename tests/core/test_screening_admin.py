@@ -232,3 +232,48 @@ def test_moderators_and_administrators_manage_watched_words_through_their_roles(
         perm = f"portal_social.{verb}_watchedword"
         assert access.holds(moderator, perm) and access.holds(administrator, perm)
         assert not any(access.holds(user, perm) for user in others)
+
+
+def test_adding_changing_removing_and_importing_words_is_audited(client, make_user):
+    """Screening decides what patients may publish: every change to the lists names who made it."""
+    from portal_social.core import audit
+    from portal_social.core.models import AuditEvent
+
+    moderator = make_user(roles.COMMUNITY_MODERATOR, mfa=True)
+    sign_in(client, moderator)
+    fields = {"match": policy.WHOLE_WORD, "action": policy.FLAG, "replacement": "", "destinations": ["review_comment"]}
+    added = client.post("/cms/snippets/portal_social/watchedword/add/", {"word": "gadzooks", "enabled": "on", **fields})
+    assert added.status_code == 302
+    word = WatchedWord.objects.get(word="gadzooks")
+    changed = client.post(
+        f"/cms/snippets/portal_social/watchedword/edit/{word.pk}/", {"word": "gadzooks", **fields, "enabled": ""}
+    )
+    assert changed.status_code == 302
+    removed = client.post(f"/cms/snippets/portal_social/watchedword/delete/{word.pk}/")
+    assert removed.status_code == 302 and not WatchedWord.objects.filter(pk=word.pk).exists()
+    upload = SimpleUploadedFile("words.csv", b"word,action\nzorblax,block\nquibble,flag\n")
+    assert client.post(IMPORT_URL, {"file": upload}).status_code == 302
+
+    trail = list(AuditEvent.objects.filter(action__startswith="screening.").order_by("pk"))
+    assert [event.action for event in trail] == [
+        "screening.word_add",
+        "screening.word_change",
+        "screening.word_remove",
+        "screening.words_import",
+    ]
+    assert all(event.actor_id == moderator.pk for event in trail)
+    assert trail[0].target_id == str(word.pk) and trail[0].details["action"] == policy.FLAG
+    assert trail[1].details["enabled"] is False
+    assert trail[2].details == {"words": [str(word.pk)]}
+    assert trail[3].details == {"created": 2, "updated": 0}
+    assert not any("gadzooks" in str(event.details) for event in trail)
+    assert audit.verify_chain()[1] is None
+
+
+def test_a_refused_import_is_not_audited(client, make_user):
+    from portal_social.core.models import AuditEvent
+
+    sign_in(client, make_user(roles.COMMUNITY_MODERATOR, mfa=True))
+    bad = SimpleUploadedFile("words.csv", b"word,action\nzorblax,explode\n")
+    assert client.post(IMPORT_URL, {"file": bad}).status_code == 200
+    assert not AuditEvent.objects.filter(action__startswith="screening.").exists()

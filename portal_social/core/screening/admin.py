@@ -24,7 +24,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from portal_social.core import access, screening
-from portal_social.core.screening import policy
+from portal_social.core.screening import events, policy
 from portal_social.core.screening.matching import reading_form
 from portal_social.core.screening.models import WatchedWord
 from portal_social.core.screening.words import MAX_IMPORT_BYTES, Entry, WatchList, export_csv, import_csv
@@ -65,6 +65,37 @@ class WatchedWordViewSet(SnippetViewSet):
 
 
 register_snippet(WatchedWordViewSet)
+
+
+# --------------------------------------------------------------------------- audit of changes to the lists
+
+
+@hooks.register("after_create_snippet")
+def _audit_word_added(request, instance):
+    if isinstance(instance, WatchedWord):
+        events.word_added(actor=request.user, word=instance, request=request)
+
+
+@hooks.register("after_edit_snippet")
+def _audit_word_changed(request, instance):
+    if isinstance(instance, WatchedWord):
+        events.word_changed(actor=request.user, word=instance, request=request)
+
+
+_REMOVING = "_portal_social_removing_words"
+
+
+@hooks.register("before_delete_snippet")
+def _note_words_to_remove(request, instances):
+    # Deleting clears each instance's id: keep them for the audit written once the delete is done.
+    setattr(request, _REMOVING, [obj.pk for obj in instances if isinstance(obj, WatchedWord)])
+
+
+@hooks.register("after_delete_snippet")
+def _audit_words_removed(request, instances):
+    word_ids = getattr(request, _REMOVING, None)
+    if word_ids:
+        events.words_removed(actor=request.user, word_ids=word_ids, request=request)
 
 
 # --------------------------------------------------------------------------- try it
@@ -158,6 +189,9 @@ def import_words(request):
         else:
             report = import_csv(upload.read())
             if report.ok:
+                events.words_imported(
+                    actor=request.user, created=report.created, updated=report.updated, request=request
+                )
                 messages.success(
                     request,
                     _("Imported watched words: %(created)s added, %(updated)s updated.")
