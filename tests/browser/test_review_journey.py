@@ -11,10 +11,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import check_page, fresh_totp_code, sign_in, sign_out, visit
+from tests.browser.support import check_page, fresh_totp_code, path_of, sign_in, sign_out, visit
 
 pytestmark = pytest.mark.browser
 
+QUEUE = "/cms/portal-social/moderation/"
 PHONE = "413-555-0123"
 COMMENT = f"Dr. Raman explained everything about my heart and answered every question. Call me at {PHONE} anytime."
 
@@ -92,13 +93,15 @@ def test_patient_review_with_phone_is_held_redacted_by_moderator_and_stars_appea
     page.get_by_label(re.compile("code", re.IGNORECASE)).fill(code)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").first.click()
+    # The review queue's old address leads to the reviews in the moderation queue.
     page.goto("/cms/portal-social/reviews/")
-    held = page.locator("article.portal-review").filter(has_text=PHONE)
+    assert path_of(page) == QUEUE and "type=review" in page.url, page.url
+    held = page.locator("article.ps-moderation__item").filter(has_text=PHONE)
     expect(held).to_be_visible()
     held.get_by_label("Hide everything the checks found").check()
     with page.expect_navigation():
         held.get_by_role("button", name="Hide selected and publish").click()
-    expect(page.locator("article.portal-review").filter(has_text=PHONE)).to_have_count(0)
+    expect(page.locator("article.ps-moderation__item").filter(has_text=PHONE)).to_have_count(0)
     visit(page, "/")
     sign_out(page)
 

@@ -15,7 +15,7 @@ RECOVERY_CODES_PATH = "/accounts/2fa/recovery-codes/"
 
 #: seed_demo's staff accounts and the tools their roles open.
 STAFF = {
-    "moderator1": {"Review moderation": "/cms/portal-social/reviews/", "Content management": "/cms/"},
+    "moderator1": {"Moderation queue": "/cms/portal-social/moderation/", "Content management": "/cms/"},
     "px1": {
         "Respond to reviews": "/cms/portal-social/reviews/respond/",
         "PX workspace": "/px/",
@@ -71,5 +71,5 @@ def test_patients_see_no_staff_tools(page):
     for path in ("/", "/community/", "/clinicians/"):
         visit(page, path)
         expect(page.get_by_role("navigation", name="Your tools")).to_have_count(0)
-        for label in ("Review moderation", "Respond to reviews", "PX workspace", "Audit log", "Content management"):
+        for label in ("Moderation queue", "Respond to reviews", "PX workspace", "Audit log", "Content management"):
             expect(page.get_by_role("link", name=label, exact=True)).to_have_count(0)
