@@ -138,7 +138,6 @@ def test_the_events_profiles_and_caregivers_need_exist():
         "appeal_resolved",
         "review_responded",
         "review_reported",
-        "review_queue_viewed",
         "profile_changes_submitted",
         "caregiver_linked",
         "caregiver_unlinked",
@@ -170,16 +169,40 @@ def test_review_events_name_the_review_and_its_author_as_patient(make_user):
 
 
 @pytest.mark.django_db
-def test_queue_view_names_the_patient_and_the_reviews_shown(make_user):
+def test_queue_view_names_the_patient_and_the_items_and_reviews_shown(make_user):
+    from portal_social.core.moderation import events as moderation_events
+    from portal_social.core.moderation.models import ModerationItem
+
     moderator, author = make_user(roles.COMMUNITY_MODERATOR), make_user(roles.PATIENT)
-    shown = [_Review(author.pk), _Review(author.pk)]
-    event = audit_events.review_queue_viewed(actor=moderator, reviews=shown, patient=author)
-    assert event.action == "review.moderation_view" and event.patient_id == author.pk
-    assert (event.target_type, event.target_id) == ("portal_social.review", "")
-    assert event.details == {"reviews": [str(review.pk) for review in shown]}
-    one = audit_events.review_queue_viewed(actor=moderator, reviews=[shown[0].pk], patient=author.pk)
-    assert (one.target_type, one.target_id) == ("portal_social.review", str(shown[0].pk))
+    reviews = [_Review(author.pk), _Review(author.pk)]
+    shown = [ModerationItem(kind="review", target_id=str(review.pk), author_id=author.pk) for review in reviews]
+    event = moderation_events.queue_viewed(actor=moderator, items=shown, patient=author.pk)
+    assert event.action == "moderation.view" and event.patient_id == author.pk
+    assert event.actor_id == moderator.pk
+    assert (event.target_type, event.target_id) == ("portal_social.moderationitem", "")
+    assert event.details == {
+        "items": [str(item.pk) for item in shown],
+        "targets": {"review": [str(review.pk) for review in reviews]},
+    }
+    one = moderation_events.queue_viewed(actor=moderator, items=shown[:1], patient=author.pk)
+    assert (one.target_type, one.target_id) == ("portal_social.moderationitem", str(shown[0].pk))
     assert one.patient_id == author.pk
+    assert one.details == {"items": [str(shown[0].pk)], "targets": {"review": [str(reviews[0].pk)]}}
+
+
+def test_the_queue_events_are_registered_and_old_review_queue_rows_keep_their_label():
+    for name in (
+        "moderation.queue",
+        "moderation.flag",
+        "moderation.claim",
+        "moderation.release",
+        "moderation.escalate",
+        "moderation.ignore",
+        "moderation.view",
+    ):
+        assert name in audit_events.REGISTRY, name
+    assert audit_events.label("moderation.view") == "Moderation queue opened"
+    assert audit_events.label("review.moderation_view") == "Review moderation queue opened"
 
 
 @pytest.mark.django_db

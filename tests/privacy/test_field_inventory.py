@@ -76,6 +76,14 @@ CLEAR_FIELDS = {
     "WatchedWord.action": "a choice",
     "WatchedWord.replacement": "what a censored word shows instead, moderators",
     "WatchedWord.destinations": "destination names, validated",
+    # The moderation queue: which content waits and why, as codes and ids; the content stays in its own table.
+    "ModerationItem.kind": "a registered content kind key",
+    "ModerationItem.target_id": "the primary key of the queued content",
+    "ModerationItem.status": "a choice",
+    "ModerationItem.reviewer_permission": "a permission name copied from the registered kind",
+    "ModerationItem.space": "a community or space slug from the content's location",
+    "ModerationReason.code": "a registered reason code",
+    "ModerationReason.details": "codes and ids only (PHI kinds, a flag's category, a report or appeal id)",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
@@ -117,5 +125,6 @@ def test_user_written_review_text_is_encrypted():
         "ReviewReport.reason",
         "BreakGlassGrant.reason",
         "CaregiverRelation.relationship",
+        "ModerationReason.note",
     ):
         assert isinstance(columns[name], EncryptedTextField), name

@@ -28,7 +28,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from portal_social.conf import app_settings
-from portal_social.core import access, breakglass, caregivers
+from portal_social.core import access, breakglass, caregivers, moderation
 from portal_social.core.crypto import TOKEN_PREFIX, EncryptedTextField
 from portal_social.core.models import CaregiverRelation
 from portal_social.profiles.models import ClinicianPage, Review, ReviewResponse
@@ -46,7 +46,7 @@ from tests.privacy.plaintext import (
 
 ON_POSTGRES = bool(os.environ.get("DATABASE_URL"))
 
-QUEUE = "/cms/portal-social/reviews/"
+QUEUE = "/cms/portal-social/moderation/"
 
 #: A username in a clear column: the dump must show it, or the search is blind.
 CONTROL_USERNAME = "canary-control-user-90417"
@@ -103,8 +103,15 @@ def _sub(page: ClinicianPage, name: str, *args) -> str:
     return page.url + page.reverse_subpage(name, args=args)
 
 
-def _decide(review: Review) -> str:
-    return f"/cms/portal-social/reviews/{review.pk}/decide/"
+def _decide(desk: Client, review: Review, action: str, **data):
+    """A moderator's decision on the queue item pending for ``review``, at the version the queue shows."""
+    item = moderation.pending_item(review)
+    assert item is not None, "the review has no pending moderation item"
+    response = desk.post(
+        f"/cms/portal-social/moderation/{item.pk}/", {"action": action, "version": item.version, **data}
+    )
+    assert response.status_code == 302
+    return response
 
 
 def _respond(review: Review) -> str:
@@ -169,8 +176,8 @@ def journey(
     desk = _signed_in(journey, moderator)
     queue = desk.get(QUEUE)
     assert queue.status_code == 200 and HELD.values["phone"] in queue.content.decode()
-    desk.post(_decide(rejected), {"action": "reject", "reason": f"Identifies the patient: {REJECTION.text}"})
-    desk.post(_decide(redacted), {"action": "redact", "all_findings": "on"})
+    _decide(desk, rejected, "reject", reason=f"Identifies the patient: {REJECTION.text}")
+    _decide(desk, redacted, "redact", all_findings="on")
     rejected.refresh_from_db()
     redacted.refresh_from_db()
     assert rejected.status == Review.Status.REJECTED and REJECTION.values["mrn"] in rejected.rejection_reason
@@ -192,12 +199,12 @@ def journey(
     assert staff.post(_respond(clean), {"body": saved_body}).status_code == 302
     assert ReviewResponse.objects.get().body_source == saved_body
 
-    # The clinician appeals the clean comment; the moderator dismisses the appeal.
+    # The clinician appeals the clean comment; the moderator dismisses the appeal (approve publishes again).
     own = _signed_in(journey, clinician_user)
     response = own.post(_sub(page, "appeal_review", clean.pk), {"reason": f"Not my patient. {APPEAL.text}"})
     assert response.status_code == 302
     assert clean.appeals.get().reason == f"Not my patient. {APPEAL.text}"
-    desk.post(_decide(clean), {"action": "dismiss"})
+    _decide(desk, clean, "approve")
     clean.refresh_from_db()
     assert clean.status == Review.Status.PUBLISHED
 

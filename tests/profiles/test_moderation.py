@@ -1,11 +1,11 @@
-"""The review moderation queue and PX responses in the Wagtail admin."""
+"""Clinician reviews in the shared moderation queue, and PX responses, in the Wagtail admin."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal_social.conf import app_settings
-from portal_social.core import roles
+from portal_social.core import moderation, roles
 from portal_social.core.models import AuditEvent
 from portal_social.core.staff_area import TEMPLATE as STAFF_AREA_TEMPLATE
 from portal_social.profiles import actions
@@ -14,14 +14,23 @@ from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "/cms/portal-social/reviews/"
+QUEUE = "/cms/portal-social/moderation/"
+OLD_QUEUE = "/cms/portal-social/reviews/"
 RESPOND_LIST = "/cms/portal-social/reviews/respond/"
 PHONE = "555-867-5309"
 EMAIL = "sam.patient@example.com"
 
 
-def decide_url(review):
-    return f"/cms/portal-social/reviews/{review.pk}/decide/"
+def item_url(item):
+    return f"/cms/portal-social/moderation/{item.pk}/"
+
+
+def decide(client, review, action, **data):
+    """POST ``action`` on the item pending for ``review``, with the version a moderator's screen shows."""
+    item = moderation.pending_item(review)
+    assert item is not None, "the review has no pending moderation item"
+    follow = data.pop("follow", False)
+    return client.post(item_url(item), {"action": action, "version": item.version, **data}, follow=follow)
 
 
 def respond_url(review):
@@ -65,9 +74,12 @@ def test_only_moderators_open_the_queue_and_px_the_responses(
     if queue_status != 200:
         assert PHONE not in queue.content.decode()
         before = held.status
-        client.post(decide_url(held), {"action": "approve"})
+        item = moderation.pending_item(held)
+        assert decide(client, held, "approve").status_code == 404
         held.refresh_from_db()
         assert held.status == before
+        assert moderation.pending_item(held).version == item.version
+        assert not AuditEvent.objects.filter(action="moderation.view").exists()
 
 
 @pytest.mark.parametrize("role", [roles.PATIENT, roles.CAREGIVER, roles.CLINICIAN])
@@ -75,14 +87,14 @@ def test_non_staff_never_see_the_queue(client, make_user, held, role):
     """Without admin access they get the staff-area page (403), before any review is read."""
     sign_in(client, make_user(role, mfa=True))
     response = client.get(QUEUE)
-    decide = client.post(decide_url(held), {"action": "approve"})
-    for answer in (response, decide):
+    decided = decide(client, held, "approve")
+    for answer in (response, decided):
         assert answer.status_code == 403
         assert [template.name for template in answer.templates][0] == STAFF_AREA_TEMPLATE
         assert PHONE not in answer.content.decode() and EMAIL not in answer.content.decode()
     held.refresh_from_db()
     assert held.status == Review.Status.HELD
-    assert not AuditEvent.objects.filter(action__in=["review.moderation_view", "review.approve"]).exists()
+    assert not AuditEvent.objects.filter(action__in=["moderation.view", "review.approve"]).exists()
 
 
 def test_moderator_without_mfa_is_sent_to_enrolment(client, make_user, held):
@@ -93,10 +105,16 @@ def test_moderator_without_mfa_is_sent_to_enrolment(client, make_user, held):
 def test_menu_items_follow_permissions(client, moderator, px):
     sign_in(client, moderator)
     home = client.get("/cms/").content.decode()
-    assert "Review moderation" in home and "Respond to reviews" not in home
+    assert "Moderation queue" in home and "Respond to reviews" not in home
     sign_in(client, px)
     home = client.get("/cms/").content.decode()
-    assert "Respond to reviews" in home and "Review moderation" not in home
+    assert "Respond to reviews" in home and "Moderation queue" not in home
+
+
+def test_the_old_review_queue_address_leads_to_the_reviews_in_the_moderation_queue(client, moderator):
+    sign_in(client, moderator)
+    response = client.get(OLD_QUEUE)
+    assert response.status_code == 302 and response["Location"] == QUEUE + "?type=review"
 
 
 # --------------------------------------------------------------------------- the queue
@@ -114,11 +132,12 @@ def test_queue_shows_reasons_and_highlights_findings_and_is_audited(client, mode
     assert "Dr Lopez was great." in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert html.count('name="span"') == 2
-    event = AuditEvent.objects.get(action="review.moderation_view")
+    item = moderation.pending_item(held)
+    event = AuditEvent.objects.get(action="moderation.view")
     assert event.actor_id == moderator.pk
     assert event.patient_id == held.author_id
-    assert event.details["reviews"] == [str(held.pk)]
-    assert PHONE not in str(event.details)
+    assert event.details == {"items": [str(item.pk)], "targets": {"review": [str(held.pk)]}}
+    assert PHONE not in str(event.details) and EMAIL not in str(event.details)
 
 
 def test_queue_lists_appealed_and_reported_reviews(client, moderator, make_patient, clinician, clinician_user):
@@ -133,14 +152,13 @@ def test_queue_lists_appealed_and_reported_reviews(client, moderator, make_patie
     assert "Appeal me." in html and "Not my patient at all." in html
     assert "Report me." in html and "about parking" in html
     assert "Nobody minds me." not in html
-    sections = {
-        section["key"]: [item["review"] for item in section["items"]] for section in response.context["sections"]
-    }
-    assert sections == {"held": [], "appealed": [appealed], "reported": [reported]}
+    rows = response.context["rows"]
+    assert [row["target"] for row in rows] == [appealed, reported]
+    assert [[reason["code"] for reason in row["reasons"]] for row in rows] == [["appeal"], ["flag"]]
     shown = [
         review_id
-        for details in AuditEvent.objects.filter(action="review.moderation_view").values_list("details", flat=True)
-        for review_id in details["reviews"]
+        for details in AuditEvent.objects.filter(action="moderation.view").values_list("details", flat=True)
+        for review_id in details["targets"]["review"]
     ]
     assert sorted(shown) == sorted([str(appealed.pk), str(reported.pk)])
     assert str(quiet.pk) not in shown
@@ -155,9 +173,9 @@ def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
 
     Measured at two sizes (2 and 14 patients): the queries that read the queue
     are the same number, and the audit's are the same number per patient, so the
-    page is bounded by QUEUE_LIMIT per section.
+    page is bounded by its page size.
     """
-    from portal_social.profiles import moderation
+    from portal_social.core.moderation.views import PAGE_SIZE
 
     sign_in(client, moderator)
     reads, writes, patients = [], [], []
@@ -165,10 +183,10 @@ def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
         for i in range(extra):
             submit(make_patient(), clinician, comment=f"Number {i}: call {PHONE}")
         client.get(QUEUE)
-        before = AuditEvent.objects.filter(action="review.moderation_view").count()
+        before = AuditEvent.objects.filter(action="moderation.view").count()
         with CaptureQueriesContext(connection) as queries:
             assert client.get(QUEUE).status_code == 200
-        rows = AuditEvent.objects.filter(action="review.moderation_view").count() - before
+        rows = AuditEvent.objects.filter(action="moderation.view").count() - before
         sql = [query["sql"] for query in queries.captured_queries]
         reads.append(sum(not _is_audit_write(statement) for statement in sql))
         writes.append(sum(_is_audit_write(statement) for statement in sql))
@@ -177,7 +195,7 @@ def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
     assert reads[0] == reads[1], reads
     per_row = writes[0] // patients[0]
     assert writes == [per_row * patients[0], per_row * patients[1]], writes
-    ceiling = reads[0] + per_row * 3 * moderation.QUEUE_LIMIT
+    ceiling = reads[0] + per_row * PAGE_SIZE
     assert reads[1] + writes[1] <= ceiling
 
 
@@ -187,20 +205,21 @@ def test_queue_queries_are_bounded(client, moderator, make_patient, clinician):
 def test_approve(client, moderator, held, django_capture_on_commit_callbacks):
     sign_in(client, moderator)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(decide_url(held), {"action": "approve"})
+        response = decide(client, held, "approve")
     assert response.status_code == 302 and response["Location"] == QUEUE
     held.refresh_from_db()
     assert held.status == Review.Status.PUBLISHED and held.moderated_by == moderator
     assert AuditEvent.objects.filter(action="review.approve", target_id=str(held.pk)).exists()
+    assert moderation.pending_item(held) is None
 
 
 def test_reject_needs_a_reason(client, moderator, held):
     sign_in(client, moderator)
-    response = client.post(decide_url(held), {"action": "reject", "reason": ""}, follow=True)
+    response = decide(client, held, "reject", reason="", follow=True)
     assert "Give a reason for rejecting this comment." in response.content.decode()
     held.refresh_from_db()
     assert held.status == Review.Status.HELD
-    client.post(decide_url(held), {"action": "reject", "reason": "Billing dispute"})
+    decide(client, held, "reject", reason="Billing dispute")
     held.refresh_from_db()
     assert held.status == Review.Status.REJECTED and held.rejection_reason == "Billing dispute"
 
@@ -209,7 +228,7 @@ def test_redact_chosen_finding_only(client, moderator, held):
     source = held.comment_source
     start = source.index(PHONE)
     sign_in(client, moderator)
-    client.post(decide_url(held), {"action": "redact", "span": [f"{start}:{start + len(PHONE)}"]})
+    decide(client, held, "redact", span=[f"{start}:{start + len(PHONE)}"])
     held.refresh_from_db()
     assert held.status == Review.Status.PUBLISHED
     assert PHONE not in held.comment_html and "[phone removed]" in held.comment_html
@@ -219,7 +238,7 @@ def test_redact_chosen_finding_only(client, moderator, held):
 
 def test_redact_all_findings(client, moderator, held):
     sign_in(client, moderator)
-    client.post(decide_url(held), {"action": "redact", "all_findings": "on"})
+    decide(client, held, "redact", all_findings="on")
     held.refresh_from_db()
     assert PHONE not in held.comment_html and EMAIL not in held.comment_html
     assert "[phone removed]" in held.comment_html and "[email removed]" in held.comment_html
@@ -227,7 +246,7 @@ def test_redact_all_findings(client, moderator, held):
 
 def test_redact_with_nothing_chosen_is_an_error(client, moderator, held):
     sign_in(client, moderator)
-    response = client.post(decide_url(held), {"action": "redact"}, follow=True)
+    response = decide(client, held, "redact", follow=True)
     assert "Choose at least one part of the comment to hide." in response.content.decode()
     held.refresh_from_db()
     assert held.status == Review.Status.HELD
@@ -235,45 +254,52 @@ def test_redact_with_nothing_chosen_is_an_error(client, moderator, held):
 
 def test_redact_with_forged_span_is_an_error(client, moderator, held):
     sign_in(client, moderator)
-    client.post(decide_url(held), {"action": "redact", "span": ["0:99999"]})
-    client.post(decide_url(held), {"action": "redact", "span": ["x:y"]})
+    decide(client, held, "redact", span=["0:99999"])
+    decide(client, held, "redact", span=["x:y"])
     held.refresh_from_db()
     assert held.status == Review.Status.HELD and held.redactions == []
 
 
 @pytest.mark.parametrize(
-    ("decision", "status"), [("uphold", Review.Status.REJECTED), ("dismiss", Review.Status.PUBLISHED)]
+    ("decision", "status"),
+    [("uphold", Review.Status.REJECTED), ("dismiss", Review.Status.PUBLISHED)],
 )
 def test_resolve_appeal(client, moderator, make_patient, clinician, clinician_user, decision, status):
+    """For an appealed review, reject upholds the appeal (comment removed), approve dismisses it."""
     review = submit(make_patient(), clinician, comment="Appealed comment.")
     actions.appeal_review(clinician_user=clinician_user, review=review, reason="Unfair")
     sign_in(client, moderator)
-    client.post(decide_url(review), {"action": decision})
+    response = decide(client, review, "reject" if decision == "uphold" else "approve")
+    assert response.status_code == 302
     review.refresh_from_db()
     assert review.status == status
     assert review.appeals.get().upheld is (decision == "uphold")
+    assert moderation.pending_item(review) is None
 
 
 def test_keep_published_clears_a_report_from_the_queue(client, moderator, make_patient, clinician):
     review = submit(make_patient(), clinician, comment="Reported once.")
     actions.report_review(reporter=make_patient(), review=review, reason="abusive")
     sign_in(client, moderator)
-    client.post(decide_url(review), {"action": "approve"})
+    decide(client, review, "approve")
     response = client.get(QUEUE)
-    assert all(not section["items"] for section in response.context["sections"])
+    assert response.context["rows"] == []
+    assert moderation.pending_item(review) is None
     review.refresh_from_db()
     assert review.status == Review.Status.PUBLISHED
 
 
 def test_decisions_need_post(client, moderator, held):
     sign_in(client, moderator)
-    assert client.get(decide_url(held)).status_code == 405
+    assert client.get(item_url(moderation.pending_item(held))).status_code == 405
 
 
 def test_unknown_decision(client, moderator, held):
     sign_in(client, moderator)
-    response = client.post(decide_url(held), {"action": "explode"}, follow=True)
+    response = decide(client, held, "explode", follow=True)
     assert "Choose a decision." in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == Review.Status.HELD
 
 
 # --------------------------------------------------------------------------- responses

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal_social import signals
 from portal_social.conf import app_settings
-from portal_social.core import audit, roles
+from portal_social.core import audit, moderation, roles
 from portal_social.core.models import AuditEvent, CareTeamLink
 from portal_social.core.ratelimit import RateLimited
 from portal_social.profiles import actions, reviews
@@ -599,12 +599,20 @@ def test_moderators_are_told_of_held_reported_and_appealed_reviews_without_conte
     with django_capture_on_commit_callbacks(execute=True):
         clean = submit(make_patient(), clinician, 5, comment="Very kind and clear.")
     with django_capture_on_commit_callbacks(execute=True):
+        appealed = submit(make_patient(), clinician, 5, comment="Quick visit, no questions answered.")
+    with django_capture_on_commit_callbacks(execute=True):
         actions.report_review(reporter=make_patient(), review=clean, reason="Not about care")
     with django_capture_on_commit_callbacks(execute=True):
-        actions.appeal_review(clinician_user=clinician_user, review=clean, reason="Not my patient that day.")
+        actions.appeal_review(clinician_user=clinician_user, review=appealed, reason="Not my patient that day.")
     to_moderator = [m for m in mail.outbox if moderator.email in m.to]
     assert [m.subject for m in to_moderator] == ["A clinician review needs moderation"] * 3
     for message in to_moderator:
         assert "413-555-0142" not in message.body and "Lopez" not in message.body
-        assert "/cms/portal-social/reviews/" in message.body
+        assert "/cms/portal-social/moderation/" in message.body
+    # A second report on a review already waiting adds a reason to its item: nobody is told twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.report_review(reporter=make_patient(), review=clean, reason="Not about care")
+    assert len([m for m in mail.outbox if moderator.email in m.to]) == 3
+    item = moderation.pending_item(clean)
+    assert [reason.code for reason in item.reasons.all()] == ["flag", "flag"]
     assert held.status == Review.Status.HELD

@@ -14,7 +14,7 @@ from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "/cms/portal-social/reviews/"
+QUEUE = "/cms/portal-social/moderation/"
 
 
 def submit(author, clinician, comment):

@@ -33,6 +33,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 
+from portal_social.core import moderation
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +97,17 @@ def _named(name: str, review: str | None = None) -> Callable[[object], str]:
     return lambda world: reverse(name, args=[getattr(world, review).pk] if review else [])
 
 
+def _item_id(world, review: str = "held") -> str:
+    """The id of the moderation item pending for one of the world's reviews."""
+    item = moderation.pending_item(getattr(world, review))
+    assert item is not None, f"the {review} review has no pending moderation item"
+    return str(item.pk)
+
+
+def _item(name: str, review: str = "held") -> Callable[[object], str]:
+    return lambda world: reverse(name, args=[_item_id(world, review)])
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # Clinician profile sub-routes (Wagtail routable page).
     "<ClinicianPage>/": Endpoint(_sub("index_route"), allowed=None, denied="patient"),
@@ -113,14 +125,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("pronouns", "bio", "languages", "conditions", "accepting_new_patients", "telehealth"),
     ),
     # The moderation queue and PX responses in the Wagtail admin.
-    "cms/portal-social/reviews/": Endpoint(_named("portal_social_review_queue"), allowed="moderator", denied="patient"),
-    "cms/portal-social/reviews/<uuid:review_id>/decide/": Endpoint(
-        _named("portal_social_review_action", "held"),
+    "cms/portal-social/moderation/": Endpoint(
+        _named("portal_social_moderation_queue"),
         allowed="moderator",
-        denied="px",
-        fields=("action", "reason", "span", "all_findings"),
-        form_page=_named("portal_social_review_queue"),
+        denied="patient",
+        method="get",
+        fields=("type", "reason", "space", "urgent", "claimed", "p"),
     ),
+    "cms/portal-social/moderation/<uuid:item_id>/": Endpoint(
+        _item("portal_social_moderation_item"),
+        allowed="moderator",
+        denied="patient",
+        fields=("action", "version", "reason", "span", "all_findings", "return"),
+        form_page=_named("portal_social_moderation_queue"),
+    ),
+    # The old review queue's address, kept as a redirect to the reviews in the moderation queue.
+    "cms/portal-social/reviews/": Endpoint(_named("portal_social_review_queue"), allowed="moderator", denied="patient"),
     "cms/portal-social/reviews/respond/": Endpoint(
         _named("portal_social_review_respond_list"), allowed="px", denied="moderator", method="get", fields=("p",)
     ),
@@ -354,7 +374,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
     endpoint = ENDPOINTS[key]
     client = _client(world, endpoint.allowed)
     good = endpoint.url(world)
-    review_id = str(world.held.pk if "decide" in key else world.published.pk)
-    for other in (str(uuid.uuid4()), review_id.upper(), review_id[:-1] + "\u0661", "%00", "../" * 3):
-        response = client.post(good.replace(review_id, other), {})
+    known = _item_id(world) if "<uuid:item_id>" in key else str(world.published.pk)
+    assert known in good
+    for other in (str(uuid.uuid4()), known.upper(), known[:-1] + "\u0661", "%00", "../" * 3):
+        response = client.post(good.replace(known, other), {})
         assert response.status_code == 404, (key, other, response.status_code)

@@ -5,6 +5,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from portal_social.core import moderation
 from portal_social.profiles.models import Review
 from tests.factories import sign_in
 
@@ -20,7 +21,10 @@ def moderator_client(world, settings):
 
 
 def _decide(client, review, **data):
-    return client.post(reverse("portal_social_review_action", args=[review.pk]), {"action": "redact", **data})
+    """A redaction posted on the review's pending queue item, at the version the queue shows unless forged."""
+    item = moderation.pending_item(review)
+    form = {"action": "redact", "version": item.version, **data}
+    return client.post(reverse("portal_social_moderation_item", args=[item.pk]), form)
 
 
 @pytest.mark.parametrize(
@@ -43,7 +47,7 @@ def _decide(client, review, **data):
 def test_a_forged_span_is_refused_with_a_message(world, moderator_client, span):
     response = _decide(moderator_client, world.held, span=span)
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal_social_review_queue")
+    assert response["Location"] == reverse("portal_social_moderation_queue")
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("not valid" in m or "outside the comment" in m for m in messages), messages
     review = Review.objects.get(pk=world.held.pk)
@@ -64,6 +68,35 @@ def test_a_real_span_still_redacts(world, moderator_client):
     review = Review.objects.get(pk=world.held.pk)
     assert review.status == Review.Status.PUBLISHED
     assert "555-867-5309" not in review.comment_html and "[phone removed]" in review.comment_html
+
+
+@pytest.mark.parametrize("version", ["", "abc", "\u00b2", "9" * 5_000, "-1", "0", "2", "1.0", "\x00"])
+def test_a_forged_version_is_refused_with_a_message(world, moderator_client, version):
+    item = moderation.pending_item(world.held)
+    response = _decide(moderator_client, world.held, version=version, all_findings="on")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal_social_moderation_queue")
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("changed since you opened it" in m for m in messages), messages
+    review = Review.objects.get(pk=world.held.pk)
+    assert review.status == Review.Status.HELD and review.redactions == []
+    assert moderation.pending_item(world.held).version == item.version
+
+
+@pytest.mark.parametrize(
+    ("back", "expected"),
+    [
+        ("https://evil.example/", ""),
+        ("//evil.example/cms/", ""),
+        ("?type=review&next=https://evil.example/", "?type=review"),
+        ("?type=review&p=2", "?type=review&p=2"),
+        ("\x00" * 2_000, ""),
+    ],
+)
+def test_a_forged_return_address_stays_on_the_queue(world, moderator_client, back, expected):
+    response = _decide(moderator_client, world.held, span="x:y", **{"return": back})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal_social_moderation_queue") + expected
 
 
 @pytest.mark.parametrize("pk", ["9223372036854775808", "9" * 40, "\u00b2", "\u0661", "-1", "1.0", " 1", "1\x00"])
