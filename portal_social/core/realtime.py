@@ -167,6 +167,19 @@ def stream_key(name: str, target_id: str) -> str:
     return digest.hexdigest()
 
 
+def last_event_ids(names: list[str], target_id: str = "") -> dict[str, int]:
+    """The id of the newest event of each stream named in ``names`` (0 for none yet), in one query.
+
+    A page renders these ids and its script subscribes with them as ``after``:
+    it then hears only of what changed after the page was read.
+    """
+    from portal_social.core.realtime_models import RealtimeStream
+
+    keys = {stream_key(name, target_id): name for name in names}
+    found = dict(RealtimeStream.objects.filter(key__in=keys).values_list("key", "last_id"))
+    return {name: int(found.get(key, 0)) for key, name in keys.items()}
+
+
 def stream_group_name(name: str, target_id: str) -> str:
     return f"portal-social.stream.{stream_key(name, target_id)}"
 

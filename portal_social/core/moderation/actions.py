@@ -238,17 +238,23 @@ def _stale() -> ValidationError:
     )
 
 
+def _version(value: Any) -> int | None:
+    """The version a form sent: ASCII digits only (``int()`` reads "١" as 1 and "²" not at all), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text_value = str(value or "")
+    if 0 < len(text_value) <= 9 and text_value.isascii() and text_value.isdecimal():
+        return int(text_value)
+    return None
+
+
 def _locked_for(moderator, item: ModerationItem, version: Any, *, claimable_by_others: bool = False):
     """Lock ``item`` and check it is pending, at ``version``, and not claimed by a colleague."""
     _require(moderator, item)
     locked = locking.locked(ModerationItem.objects.all()).get(pk=item.pk)
     if not locked.is_pending:
         raise ValidationError({NON_FIELD_ERRORS: [_("This item has already been decided.")]}, code="decided")
-    try:
-        expected = int(version)
-    except (TypeError, ValueError):
-        raise _stale() from None
-    if expected != locked.version:
+    if _version(version) != locked.version:
         raise _stale()
     if not claimable_by_others and locked.claimed_by_id not in (None, moderator.pk):
         raise ValidationError(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from portal_social.core import access
+from portal_social.core import access, realtime
 from portal_social.core.moderation import actions, events, reasons, registry, rules
 from portal_social.core.moderation.models import ModerationItem
 
@@ -117,6 +117,8 @@ def _audit_shown(request, shown: list[ModerationItem]) -> None:
 def queue(request):
     """The queue. Items may show PHI as written: audited per patient shown."""
     kinds = _require_reviewer(request)
+    # Read before the items: a change made after this point shows the page's "queue has changed" notice.
+    streams = realtime.last_event_ids([actions.STREAM_PREFIX + kind.key for kind in kinds])
     filters = QueueFilters(request.GET or None, kinds=kinds)
     pending = access.visible(request.user, ModerationItem.objects.filter(status=ModerationItem.Status.PENDING))
     pending = filters.apply(pending, request.user) if filters.is_bound else pending
@@ -157,7 +159,7 @@ def queue(request):
             "filters": filters,
             "filter_query": _filter_query(request.GET, page=False),
             "return_query": _filter_query(request.GET),
-            "streams": [actions.STREAM_PREFIX + kind.key for kind in kinds],
+            "streams": " ".join(f"{name}:{last_id}" for name, last_id in streams.items()),
             "header_title": _("Moderation queue"),
         },
     )

@@ -6,7 +6,14 @@
   if (!root || !window.WebSocket) {
     return;
   }
-  var streams = (root.getAttribute("data-ps-streams") || "").split(" ").filter(Boolean);
+  // "name:last id seen when the page was read" for each stream: only later events count as changes.
+  var seen = {};
+  var streams = (root.getAttribute("data-ps-streams") || "").split(" ").filter(Boolean).map(function (entry) {
+    var cut = entry.lastIndexOf(":");
+    var name = entry.slice(0, cut);
+    seen[name] = parseInt(entry.slice(cut + 1), 10) || 0;
+    return name;
+  });
   var notice = root.querySelector(".ps-moderation__live");
   if (!streams.length || !notice) {
     return;
@@ -15,7 +22,7 @@
   var socket = new WebSocket(scheme + window.location.host + "/ws/portal-social/");
   socket.addEventListener("open", function () {
     streams.forEach(function (name) {
-      socket.send(JSON.stringify({ type: "subscribe", stream: name, target: "" }));
+      socket.send(JSON.stringify({ type: "subscribe", stream: name, target: "", after: seen[name] }));
     });
   });
   socket.addEventListener("message", function (message) {
@@ -25,7 +32,7 @@
     } catch (error) {
       return;
     }
-    if (data && typeof data.id === "number" && streams.indexOf(data.stream) !== -1) {
+    if (data && typeof data.id === "number" && streams.indexOf(data.stream) !== -1 && data.id > seen[data.stream]) {
       notice.hidden = false;
     }
   });
