@@ -197,6 +197,15 @@ def test_settings_watched_words_hold_public_text(settings):
     assert screening.screen("total gubbins", destination="message").outcome == "publish"
 
 
+def test_changing_the_watched_words_setting_recompiles_the_list(settings, db):
+    """No manual invalidation: the next screen after a settings change uses the new words."""
+    settings.PORTAL_SOCIAL_WATCHED_WORDS = ["gubbins"]
+    assert screening.screen("total gubbins", destination="review_comment").outcome == "hold"
+    settings.PORTAL_SOCIAL_WATCHED_WORDS = ["flapdoodle"]
+    assert screening.screen("total gubbins", destination="review_comment").outcome == "publish"
+    assert screening.screen("utter flapdoodle", destination="review_comment").outcome == "hold"
+
+
 def test_the_starter_list_holds_profanity_in_reviews(db):
     assert screening.screen("that was bullshit", destination="review_comment").outcome == "hold"
 

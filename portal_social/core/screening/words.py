@@ -118,12 +118,19 @@ def _load() -> WatchList:
 
 
 def watch_list() -> WatchList:
-    """The compiled list: one query when a word changed since this process last loaded it, else none."""
+    """The compiled list: one query when a word changed since this process last loaded it, else none.
+
+    A change to ``PORTAL_SOCIAL_WATCHED_WORDS`` (a deploy, or a test's
+    ``override_settings``) is a change too: the list is compiled again.
+    """
+    from portal_social.conf import app_settings
+
     version = cache.get(_VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
         cache.add(_VERSION_KEY, version, timeout=None)
         version = cache.get(_VERSION_KEY, version)
+    version = f"{version}:{hash(tuple(app_settings.WATCHED_WORDS))}"
     with _lock:
         if _local["version"] == version and _local["list"] is not None:
             return _local["list"]  # type: ignore[return-value]
