@@ -8,11 +8,11 @@ is shown, and a stable ``code`` for callers that branch on the reason.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Denied"]
+__all__ = ["Denied", "refusal"]
 
 
 class Denied(PermissionDenied):
@@ -40,3 +40,13 @@ class Denied(PermissionDenied):
 
     def __str__(self) -> str:
         return self.message
+
+
+def refusal(message, code: str) -> ValidationError:
+    """A ``ValidationError`` not tied to a field that keeps ``code`` for callers that branch on it.
+
+    ``ValidationError({NON_FIELD_ERRORS: [message]}, code=...)`` drops the
+    code (Django ignores it beside a dict); this nests it where forms and
+    callers find it: ``exc.error_dict[NON_FIELD_ERRORS][0].code``.
+    """
+    return ValidationError({NON_FIELD_ERRORS: [ValidationError(message, code=code)]})

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social.core import access, locking, notify, text, user_text
-from portal_social.core.errors import Denied
+from portal_social.core.errors import Denied, refusal
 from portal_social.core.moderation import events, registry
 from portal_social.core.moderation import reasons as reason_codes
 from portal_social.core.moderation.models import NOTE_MAX_LENGTH, ModerationItem, ModerationReason
@@ -232,10 +232,7 @@ def close(target: Model, *, status: str, moderator: AbstractBaseUser) -> Moderat
 
 
 def _stale() -> ValidationError:
-    return ValidationError(
-        {NON_FIELD_ERRORS: [_("This item changed since you opened it. It is shown again as it is now.")]},
-        code="stale",
-    )
+    return refusal(_("This item changed since you opened it. It is shown again as it is now."), "stale")
 
 
 def _version(value: Any) -> int | None:
@@ -253,14 +250,11 @@ def _locked_for(moderator, item: ModerationItem, version: Any, *, claimable_by_o
     _require(moderator, item)
     locked = locking.locked(ModerationItem.objects.all()).get(pk=item.pk)
     if not locked.is_pending:
-        raise ValidationError({NON_FIELD_ERRORS: [_("This item has already been decided.")]}, code="decided")
+        raise refusal(_("This item has already been decided."), "decided")
     if _version(version) != locked.version:
         raise _stale()
     if not claimable_by_others and locked.claimed_by_id not in (None, moderator.pk):
-        raise ValidationError(
-            {NON_FIELD_ERRORS: [_("A colleague is working on this item. Ask them, or take it over.")]},
-            code="claimed",
-        )
+        raise refusal(_("A colleague is working on this item. Ask them, or take it over."), "claimed")
     return locked
 
 
@@ -277,7 +271,7 @@ def claim(
     with transaction.atomic():
         locked = _locked_for(moderator, item, version, claimable_by_others=True)
         if locked.claimed_by_id == moderator.pk:
-            raise ValidationError({NON_FIELD_ERRORS: [_("You are already working on this item.")]}, code="claimed")
+            raise refusal(_("You are already working on this item."), "claimed")
         previous = locked.claimed_by_id
         locked.claimed_by = moderator
         locked.claimed_at = timezone.now()
@@ -297,7 +291,7 @@ def release(
     with transaction.atomic():
         locked = _locked_for(moderator, item, version)
         if locked.claimed_by_id != moderator.pk:
-            raise ValidationError({NON_FIELD_ERRORS: [_("You are not working on this item.")]}, code="claimed")
+            raise refusal(_("You are not working on this item."), "claimed")
         locked.claimed_by = None
         locked.claimed_at = None
         _bump(locked, "claimed_by", "claimed_at")
@@ -314,7 +308,7 @@ def escalate(
     with transaction.atomic():
         locked = _locked_for(moderator, item, version)
         if locked.urgent:
-            raise ValidationError({NON_FIELD_ERRORS: [_("This item is already urgent.")]}, code="urgent")
+            raise refusal(_("This item is already urgent."), "urgent")
         ModerationReason.objects.create(item=locked, code="escalated", weight=0, added_by=moderator)
         locked.urgent = True
         _bump(locked, "urgent")
@@ -352,7 +346,7 @@ def decide(
             return _("The content was deleted; the item is closed.")
         offered = {choice.key for choice in kind.decisions(locked, target)}
         if decision not in offered:
-            raise ValidationError({NON_FIELD_ERRORS: [_("Choose a decision.")]}, code="decision")
+            raise refusal(_("Choose a decision."), "decision")
         if decision == registry.IGNORE:
             close(target, status=ModerationItem.Status.IGNORED, moderator=moderator)
             locked.refresh_from_db()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from portal_social.core import access, audit_events, notify, phi, ratelimit, screening, text, user_text
+from portal_social.core.errors import refusal
 from portal_social.profiles import reviews
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
@@ -124,14 +125,17 @@ def report_review(
     user_text.validate(ReviewReport, {"reason": reason})
     already = _("You have already reported this review. Thank you: a moderator will look at it.")
     if ReviewReport.objects.filter(review=review, reporter=reporter).exists():
-        raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate")
+        raise refusal(already, "duplicate")
     ratelimit.check("flag", request=request, user=reporter)
     with transaction.atomic():
+        # The lock order of every moderation path: the review's pending queue item, then the review,
+        # before any row or audit event is written (a moderator deciding it meanwhile waits, or is waited for).
+        locked_review(review)
         try:
             with transaction.atomic():
                 report = ReviewReport.objects.create(review=review, reporter=reporter, reason=reason)
         except IntegrityError:
-            raise ValidationError({NON_FIELD_ERRORS: [already]}, code="duplicate") from None
+            raise refusal(already, "duplicate") from None
         audit_events.review_reported(
             actor=reporter,
             review=review,

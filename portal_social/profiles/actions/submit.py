@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from portal_social.conf import app_settings
 from portal_social.core import access, audit_events, ratelimit, screening, text
+from portal_social.core.errors import refusal
 from portal_social.profiles import reviews
 from portal_social.profiles.actions._common import (
     TWO_PLACES,
@@ -145,7 +146,7 @@ def submit_review(
         now = timezone.now()
         recent = reviews.recent_review(author, clinician, now)
         if recent is not None:
-            raise ValidationError({NON_FIELD_ERRORS: [reviews.too_soon_message(recent)]}, code="too_soon")
+            raise refusal(reviews.too_soon_message(recent), "too_soon")
         review = Review.objects.create(
             clinician=clinician,
             author=author,
