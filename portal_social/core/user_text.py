@@ -251,39 +251,20 @@ class Screening:
         return public_reply.GUIDANCE if self.destination.strict == "reply" and self.held else ()
 
 
-def _shown_text(value: str) -> str:
-    """What a reader sees of Markdown ``value`` (references decoded, markup gone)."""
-    from portal_social.core import text
-
-    try:
-        return text.render_plain(value)
-    except (text.TextTooLong, TypeError):
-        return ""  # refused for its length elsewhere; the source scan still ran
-
-
 def screen(value: str, *, destination: str) -> Screening:
-    """Screen ``value`` for ``destination`` (a key of :data:`DESTINATIONS`)."""
+    """Screen ``value`` for ``destination`` (a key of :data:`DESTINATIONS`).
+
+    The PHI pass is the screening step's own (``core.screening.phi_pass``):
+    the text as written, the destination's stricter rules on it and on its
+    reading form, and for Markdown the text a reader sees once rendered.
+    """
+    from portal_social.core.screening import phi_pass
+
     target = DESTINATIONS[destination]
     if target.phi == ALLOW or not isinstance(value, str) or not value:
         return Screening(target)
-    strict = _STRICT.get(target.strict)
-    findings = phi.scan(value)
-    if strict is not None:
-        findings = sorted([*findings, *strict(value)], key=lambda f: (f.start, f.end))
-    shown: list[phi.Finding] = []
-    if target.markdown and not findings:
-        rendered = _shown_text(value)
-        if rendered and rendered != value.strip():
-            shown = phi.scan(rendered) + (strict(rendered) if strict is not None else [])
-    if strict is not None and not findings and not shown:
-        # The stricter rules read the text as a reader sees it, too ("３/４", invisible characters).
-        folded = phi.normalise(value)
-        if folded != value:
-            shown = strict(folded)
-    return Screening(target, findings, shown)
-
-
-_STRICT = {"reply": public_reply.scan_reply, "biography": public_reply.scan_biography}
+    scanned = phi_pass.scan(value, strict=target.strict, markdown=target.markdown)
+    return Screening(target, scanned.findings, scanned.shown)
 
 
 def _as_text(model_field, value) -> str:

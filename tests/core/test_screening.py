@@ -405,3 +405,34 @@ def test_staff_replies_are_judged_as_the_register_of_user_text_judges_them():
         result = screening.screen(reply, destination="staff_public_reply")
         assert result.blocked == register.held, reply
         assert {f.detail for f in result.findings} >= set(register.kinds), reply
+
+
+# --------------------------------------------------------------------------- one PHI pass
+
+AGREEMENT_SAMPLES = [
+    "Call me on 555-867-5309 tomorrow.",
+    "Write to sam.patient@example.com please",
+    "My MRN is 12345678 and my DOB is 03/04/1961.",
+    "Phone: 555&#45;867&#45;5309",
+    "555\\-867\\-5309 is my number",
+    "Thank you, Mrs Alvarez, for your visit on March 3.",
+    "We are sorry about your surgery last week.",
+    "Ｃａｌｌ ５５５-８６７-５３０９",
+    "A kind and thorough doctor.",
+]
+
+
+@pytest.mark.parametrize("text", AGREEMENT_SAMPLES)
+@pytest.mark.parametrize("destination", ["review_comment", "staff_public_reply"])
+def test_the_field_register_and_the_screening_step_find_the_same_phi(text, destination):
+    """One PHI pass: a field screened through the register finds exactly what ``screen()`` finds."""
+    from portal_social.core import user_text
+
+    registered = user_text.screen(text, destination=destination)
+    screened = screening.screen(text, destination=destination)
+    phi_like = [f for f in screened.findings if f.kind in ("phi", "disclosure")]
+    assert sorted((f.start, f.end) for f in registered.findings) == sorted(
+        (f.start, f.end) for f in phi_like if not f.rendered
+    )
+    assert sorted({f.kind for f in registered.shown}) == sorted({f.detail for f in phi_like if f.rendered})
+    assert registered.held == any(f.outcome in ("hold", "block") for f in phi_like)

@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core import phi, public_reply
-from portal_social.core.screening import policy
+from portal_social.core import public_reply
+from portal_social.core.screening import phi_pass, policy
 from portal_social.core.screening.crisis import crisis_matcher, crisis_resources
 from portal_social.core.screening.matching import reading_form
 from portal_social.core.screening.policy import DESTINATIONS, KINDS, OUTCOMES
@@ -175,48 +175,24 @@ def _finding(destination: str, code: str, kind: str, start: int, end: int, reaso
     return Finding(code, kind, start, end, reason, policy.outcome_for(destination, rule), **extra)
 
 
-def _rendered(text: str) -> str:
-    from portal_social.core import text as core_text
-
-    try:
-        return core_text.render_plain(text)
-    except (core_text.TextTooLong, TypeError):
-        return ""  # refused for its length by the caller; the source scan still ran
-
-
 def _phi_findings(text: str, destination: str) -> list[Finding]:
+    """The PHI pass (``phi_pass.scan``): PHI anywhere, and for a staff reply what it may not disclose."""
     strict = destination == policy.STAFF_PUBLIC_REPLY
-    found = [_finding(destination, f"phi.{f.kind}", policy.PHI, f.start, f.end, "phi.scan") for f in phi.scan(text)]
-    if strict:
-        found += _disclosures(text, destination)
-    if not found:
-        # Markdown and character references can hide an identifier the reader will see.
-        rendered = _rendered(text)
-        if rendered and rendered != text.strip():
-            hits = [(policy.PHI, f.kind, "phi.scan") for f in phi.scan(rendered)]
-            if strict:
-                hits += [
-                    (policy.DISCLOSURE, f.kind, "public_reply.scan_reply") for f in public_reply.scan_reply(rendered)
-                ]
-            found += [
-                _finding(destination, f"{kind}.{detail}", kind, 0, 0, reason, rendered=True)
-                for kind, detail, reason in dict.fromkeys(hits)
-            ]
-    return found
+    scanned = phi_pass.scan(text, strict="reply" if strict else "", markdown=True)
 
+    def kind_and_reason(f) -> tuple[str, str]:
+        return (policy.DISCLOSURE, f.reason) if phi_pass.is_strict(f) else (policy.PHI, "phi.scan")
 
-def _disclosures(text: str, destination: str) -> list[Finding]:
-    """``public_reply.scan_reply`` on the text as written and as a reader sees it."""
-    spans = {(f.kind, f.start, f.end) for f in public_reply.scan_reply(text)}
-    reading = reading_form(text)
-    if reading.work != text:
-        for f in public_reply.scan_reply(reading.work):
-            start, end = reading.span(f.start, f.end)
-            spans.add((f.kind, start, end))
-    return [
-        _finding(destination, f"disclosure.{kind}", policy.DISCLOSURE, start, end, "public_reply.scan_reply")
-        for kind, start, end in sorted(spans, key=lambda s: (s[1], s[2], s[0]))
+    found = []
+    for f in scanned.findings:
+        kind, reason = kind_and_reason(f)
+        found.append(_finding(destination, f"{kind}.{f.kind}", kind, f.start, f.end, reason))
+    # Found only in what a reader sees once the Markdown is rendered: no offsets in the source.
+    hits = dict.fromkeys((*kind_and_reason(f), f.kind) for f in scanned.shown)
+    found += [
+        _finding(destination, f"{kind}.{detail}", kind, 0, 0, reason, rendered=True) for kind, reason, detail in hits
     ]
+    return found
 
 
 def _watched_findings(reading, destination: str) -> list[Finding]:
