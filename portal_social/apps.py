@@ -11,6 +11,7 @@ class PortalSocialConfig(AppConfig):
     def ready(self) -> None:
         # Registers system checks, signal receivers and access rules.
         from portal_social import checks, signals  # noqa: F401
+        from portal_social.community import actions as _community  # noqa: F401  (rules, queue kind, stream)
         from portal_social.core import account_events, realtime, rules  # noqa: F401
         from portal_social.profiles import reviews  # noqa: F401  (review access rules)
 

@@ -282,6 +282,11 @@ class AppSettings:
         return int(self._setting("REVIEW_NEW_ACCOUNT_DAYS", 7))
 
     @property
+    def COMMUNITY_HELD_FIRST_POSTS(self) -> int:
+        """A new member's first this-many posts wait for a moderator (trust level 0). Default 1; 0 turns it off."""
+        return max(0, int(self._setting("COMMUNITY_HELD_FIRST_POSTS", 1)))
+
+    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

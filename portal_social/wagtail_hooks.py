@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from portal_social.community import wagtail_hooks as _community_hooks  # noqa: F401  (registers on import)
 from portal_social.core import access, audit_views
 from portal_social.core import calendar_admin as _calendar_admin  # noqa: F401  (registers on import)
 from portal_social.core.moderation import admin as _moderation_admin  # noqa: F401  (registers on import)

@@ -63,17 +63,25 @@ class NotFound(Http404):
 class _Registered:
     rule: Rule
     phi: bool
+    anonymous: bool = False
 
 
 _rules: dict[tuple[type, str], list[_Registered]] = {}
 _scopes: dict[type, list[Scope]] = {}
+#: Scopes that also answer for signed-out visitors (public content only).
+_anonymous_scopes: dict[type, list[Scope]] = {}
 _patients: dict[type, PatientOf] = {}
 #: Actions that break-the-glass may open (reading, never changing).
 BREAK_GLASS_ACTIONS = frozenset({"view"})
 
 
 def rule(
-    model: type[Model], action: str, *, phi: bool = False, patient: PatientOf | None = None
+    model: type[Model],
+    action: str,
+    *,
+    phi: bool = False,
+    patient: PatientOf | None = None,
+    anonymous: bool = False,
 ) -> Callable[[Rule], Rule]:
     """Register ``func(user, obj) -> bool`` as one way to be allowed ``action``.
 
@@ -85,12 +93,18 @@ def rule(
     ``patient``, ``func(obj) -> user, user id or None``, says whose record an
     object of ``model`` is, for the audit events of every action on it (one
     per model: give it on one rule, or the same function on several).
+
+    ``anonymous=True`` lets the rule answer for signed-out visitors too (it
+    receives an ``AnonymousUser``): only for public content, and never with
+    ``phi=True``. Every other rule is never asked about a signed-out visitor.
     """
+    if anonymous and phi:
+        raise ValueError("a rule that opens PHI cannot answer for signed-out visitors")
     if patient is not None:
         register_patient(model, patient)
 
     def decorator(func: Rule) -> Rule:
-        _rules.setdefault((model, action), []).append(_Registered(func, phi))
+        _rules.setdefault((model, action), []).append(_Registered(func, phi, anonymous))
         return func
 
     return decorator
@@ -113,11 +127,17 @@ def patient_of(obj: Model) -> AbstractBaseUser | int | None:
     return None
 
 
-def scope(model: type[Model]) -> Callable[[Scope], Scope]:
-    """Register ``func(user) -> Q`` selecting the rows of ``model`` a user may see."""
+def scope(model: type[Model], *, anonymous: bool = False) -> Callable[[Scope], Scope]:
+    """Register ``func(user) -> Q`` selecting the rows of ``model`` a user may see.
+
+    ``anonymous=True``: the scope also selects what signed-out visitors may
+    see (it receives an ``AnonymousUser``); public content only.
+    """
 
     def decorator(func: Scope) -> Scope:
         _scopes.setdefault(model, []).append(func)
+        if anonymous:
+            _anonymous_scopes.setdefault(model, []).append(func)
         return func
 
     return decorator
@@ -140,9 +160,13 @@ def _signed_in(user) -> bool:
 
 def _decide(user, action: str, obj) -> tuple[bool, Any]:
     """(allowed, break-the-glass grant that allowed it, if that is how)."""
-    if not _signed_in(user) or obj is None:
+    if obj is None or user is None:
         return False, None
     registered = _rules_for(type(obj), action)
+    if not _signed_in(user):
+        # Signed out (or deactivated): only rules written for the public answer.
+        public = [entry for entry in registered if entry.anonymous and not entry.phi]
+        return (not getattr(user, "is_authenticated", False) and any(e.rule(user, obj) for e in public)), None
     if any(entry.rule(user, obj) for entry in registered):
         return True, None
     if action in BREAK_GLASS_ACTIONS and any(entry.phi for entry in registered):
@@ -193,7 +217,15 @@ def visible(user: AbstractBaseUser, queryset: QuerySet) -> QuerySet:
     """
     model = queryset.model
     if not _signed_in(user):
-        return queryset.none()
+        if user is None or getattr(user, "is_authenticated", False):
+            return queryset.none()  # a deactivated account sees nothing, not even what the public sees
+        public = [func(user) for klass in model.__mro__ for func in _anonymous_scopes.get(klass, ())]
+        if not public:
+            return queryset.none()
+        condition = public[0]
+        for extra in public[1:]:
+            condition |= extra
+        return queryset.filter(condition)
     scopes = [func for klass in model.__mro__ for func in _scopes.get(klass, ())]
     conditions = [func(user) for func in scopes]
     if is_phi_action(model, "view"):

@@ -92,6 +92,8 @@ ROLES: dict[str, Role] = {
                 _P + "moderate_reviews",
                 # The watched-word lists that screening applies to public text.
                 *(_P + f"{verb}_watchedword" for verb in ("view", "add", "change", "delete")),
+                # Setting up communities: name, description, guidelines, visibility.
+                *(_P + f"{verb}_community" for verb in ("view", "add", "change")),
                 _ADMIN,
             ),
         ),
@@ -143,6 +145,7 @@ ROLES: dict[str, Role] = {
                 _P + "change_businesscalendar",
                 _P + "delete_businesscalendar",
                 *(_P + f"{verb}_watchedword" for verb in ("view", "add", "change", "delete")),
+                *(_P + f"{verb}_community" for verb in ("view", "add", "change", "delete")),
                 _P + "view_calendarclosure",
                 _P + "add_calendarclosure",
                 _P + "change_calendarclosure",
@@ -307,7 +310,7 @@ _PERMISSION_MODELS = {
     **{
         _P + f"{verb}_{model}": model
         for verb in ("view", "add", "change", "delete")
-        for model in ("businesscalendar", "calendarclosure", "watchedword")
+        for model in ("businesscalendar", "calendarclosure", "watchedword", "community")
     },
     _ADMIN: "admin",
 }

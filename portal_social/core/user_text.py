@@ -120,6 +120,12 @@ DESTINATIONS: dict[str, Destination] = {
             strict="reply",
         ),
         Destination(
+            "community_post",
+            phi=HOLD,
+            markdown=True,
+            description="A member's community post or thread title: read by the community, so PHI holds it.",
+        ),
+        Destination(
             "moderation_note",
             phi=ALLOW,
             markdown=False,
@@ -381,6 +387,22 @@ def _declare() -> None:
     not_user_written("portal_social.Notification", "last_error", reason="a delivery error's class name, never its text")
     not_user_written("portal_social.NotificationPreference", "frequency", reason="a choice")
     not_user_written("portal_social.RealtimeStream", "key", reason="a keyed hash naming a live-update stream")
+    # Communities: members' titles and posts are screened and encrypted; the rest is editorial or a choice.
+    register("portal_social.Thread", "title", destination="community_post")
+    register("portal_social.Post", "body_source", destination="community_post")
+    register("portal_social.Post", "rejection_reason", destination="moderation_note")
+    not_user_written("portal_social.Post", "body_html", reason="rendered by core.text from body_source")
+    not_user_written("portal_social.Post", "status", reason="a choice set by the community actions")
+    for name in ("name", "slug", "description", "guidelines"):
+        not_user_written("portal_social.Community", name, reason=editorial)
+    not_user_written("portal_social.Community", "visibility", reason="a choice")
+    not_user_written(
+        "portal_social.CommunityProfile",
+        "handle",
+        reason="a public name the member chooses: letters, digits and .-_ only, never an email, number or id",
+    )
+    for name in ("role", "status"):
+        not_user_written("portal_social.Membership", name, reason="a choice set by the community actions")
     # The moderation queue: registered kinds, ids, codes and choices; a person's note is encrypted.
     register("portal_social.ModerationReason", "note", destination="moderation_note")
     not_user_written("portal_social.ModerationReason", "code", reason="a registered reason code")

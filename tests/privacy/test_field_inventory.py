@@ -84,6 +84,19 @@ CLEAR_FIELDS = {
     "ModerationItem.space": "a community or space slug from the content's location",
     "ModerationReason.code": "a registered reason code",
     "ModerationReason.details": "codes and ids only (PHI kinds, a flag's category, a report or appeal id)",
+    # Communities: set up by staff; members' handles are public names they choose (no email, number or id).
+    "Community.name": "editorial: staff name the community",
+    "Community.slug": "derived from the name for URLs",
+    "Community.description": "editorial: staff describe the community",
+    "Community.guidelines": "editorial: staff write the guidelines",
+    "Community.visibility": "a choice",
+    "CommunityProfile.handle": "a public name the member chooses; emails, numbers and ids are refused",
+    "Membership.role": "a choice",
+    "Membership.status": "a choice",
+    "Post.status": "a choice set by the community actions",
+    "Post.hold_reasons": "codes and PHI kinds only",
+    "Post.marks": "screening codes only",
+    "Post.redactions": "character offsets and a PHI kind, never the hidden text",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

@@ -1,0 +1,74 @@
+"""Community audit events, one function each (see ``core.audit_events``).
+
+Details hold ids, statuses, codes and counts: never a title, a post, a
+handle or a reason anyone wrote.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.core.audit_events import register
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import Model
+    from django.http import HttpRequest
+
+    from portal_social.core.models import AuditEvent
+
+POSTED = register("community.post", _("Community post written"))
+APPROVED = register("community.approve", _("Community post approved by moderator"))
+REJECTED = register("community.reject", _("Community post rejected by moderator"))
+REDACTED = register("community.redact", _("Community post redacted by moderator"))
+JOINED = register("community.join", _("Community joined"))
+LEFT = register("community.leave", _("Community left"))
+
+
+def _post_event(
+    event_type,
+    *,
+    actor: AbstractBaseUser | None,
+    post: Model,
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The post is the object; its author is the patient whose words it holds."""
+    return event_type.record(
+        actor=actor,
+        target=post,
+        patient=post.author_id,
+        request=request,
+        details={"thread": str(post.thread_id), **(details or {})},
+    )
+
+
+def post_written(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(POSTED, actor=actor, post=post, request=request, details=details)
+
+
+def post_approved(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(APPROVED, actor=actor, post=post, request=request, details=details)
+
+
+def post_rejected(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(REJECTED, actor=actor, post=post, request=request, details=details)
+
+
+def post_redacted(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(REDACTED, actor=actor, post=post, request=request, details=details)
+
+
+def joined(*, actor, membership, request=None) -> AuditEvent:
+    return JOINED.record(
+        actor=actor,
+        target=membership.community,
+        request=request,
+        details={"status": membership.status},
+    )
+
+
+def left(*, actor, membership, request=None) -> AuditEvent:
+    return LEFT.record(actor=actor, target=membership.community, request=request)

@@ -1,0 +1,190 @@
+"""Communities: moderated discussion groups for patients and caregivers.
+
+A :class:`Community` is created by staff (a snippet in the Wagtail admin).
+Members post under a :class:`CommunityProfile` handle, never their legal
+name unless they choose it. A :class:`Thread` is a title and its posts; the
+first :class:`Post` is the thread's opening message.
+
+Everything a member writes (titles, posts) may carry PHI until a moderator
+has read it, so it is encrypted at rest, source and rendered HTML alike,
+like review comments. Posts are screened before they are saved
+(``core.screening``, destination ``community_post``) and held in the shared
+moderation queue (``core.moderation``) when screening says so.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.core.crypto import EncryptedTextField
+
+#: A handle: 3 to 30 letters, digits, dots, dashes or underscores, starting with a letter or digit.
+HANDLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$"
+TITLE_MAX_LENGTH = 150
+
+
+class Community(models.Model):
+    """A discussion group, set up by staff."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public: anyone reads, members post")
+        MEMBERS = "members", _("Portal members only")
+        PRIVATE = "private", _("Private: members only, by invitation or approved request")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    description = models.TextField(_("description"), max_length=1000, blank=True)
+    guidelines = models.TextField(
+        _("guidelines"), max_length=4000, blank=True, help_text=_("What members agree to before they post.")
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
+    )
+    review_every_post = models.BooleanField(
+        _("review every post"), default=False, help_text=_("Every post waits for a moderator before it appears.")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityProfile(models.Model):
+    """How a person appears in every community: a handle of their choosing, and their trust level."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_profile")
+    handle = models.CharField(
+        _("community name"),
+        max_length=30,
+        validators=[RegexValidator(HANDLE_PATTERN)],
+        help_text=_("3 to 30 letters, digits, dots, dashes or underscores. Others see this, not your name."),
+    )
+    #: 0 (new) to 3 (trusted): what a member may do without a moderator reading it first.
+    trust_level = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("handle"), name="ps_community_handle_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.handle
+
+
+class Membership(models.Model):
+    """A person's place in one community."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        MENTOR = "mentor", _("Mentor")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Member")
+        REQUESTED = "requested", _("Asked to join")
+        LEFT = "left", _("Left")
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "user"], name="ps_one_membership_each")]
+        indexes = [models.Index(fields=["user", "status"], name="ps_membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.community_id}"
+
+
+class Thread(models.Model):
+    """A conversation in a community: a title and its posts, the first of which opens it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="threads")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    #: As written; may hold PHI until its opening post is approved, so encrypted like the posts.
+    title = EncryptedTextField(max_length=TITLE_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_post_at = models.DateTimeField(default=timezone.now, db_index=True)
+    #: Published replies, kept by the post actions so lists never count rows.
+    reply_count = models.PositiveIntegerField(default=0)
+    #: Shown to readers: its opening post is published.
+    visible = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    locked = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["community", "visible", "-pinned", "-last_post_at"], name="ps_thread_list_idx")]
+
+    def __str__(self) -> str:
+        return f"Thread {self.pk}"
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Post.Status.PUBLISHED)
+
+
+class Post(models.Model):
+    """One message in a thread."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        HELD = "held", _("Waiting for a moderator")
+        REJECTED = "rejected", _("Not published")
+        DELETED = "deleted", _("Deleted")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    is_opening = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    #: Why it is held, as codes and PHI kinds (never the text): ``[{"code": "phi", "kinds": ["email"]}]``.
+    hold_reasons = models.JSONField(default=list, blank=True)
+    #: What screening marked for moderators without holding (a flagged word), as codes.
+    marks = models.JSONField(default=list, blank=True)
+    #: The post as written, for the author and moderators: encrypted at rest.
+    body_source = EncryptedTextField()
+    #: Rendered, sanitised HTML with any redactions applied: what readers see. Encrypted like the source.
+    body_html = EncryptedTextField(editable=False)
+    #: Spans of ``body_source`` a moderator hid: ``[{"start", "end", "kind"}]`` (offsets and kinds only).
+    redactions = models.JSONField(default=list, blank=True)
+    #: A crisis phrase was found: the author was shown crisis resources and moderators were told at once.
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    #: A moderator's note for the record; it may quote the post, so it is encrypted.
+    rejection_reason = EncryptedTextField(max_length=300, blank=True)
+    #: One submission, one post: the form's token, unique per author, so a double submit creates nothing.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["thread", "status", "created_at"], name="ps_post_thread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "submission"], condition=Q(submission__isnull=False), name="ps_post_submitted_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Post {self.pk}"

@@ -1,0 +1,102 @@
+"""Community posts in the moderation queue: the ``community_post`` kind of ``core.moderation``.
+
+A held post is shown to the moderator as written, with what the checks
+found highlighted; the moderator publishes it, hides chosen parts and
+publishes it, or does not publish it (with a reason for the record). Each
+decision is the community's own action, which audits it, tells the author
+and closes the item. Posts with crisis language arrive urgent.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from portal_social.community.models import Post
+from portal_social.core import moderation, roles, screening
+from portal_social.core.moderation import reasons
+
+KIND = "community_post"
+
+reasons.register("new_member", _lazy("A new member's first posts"), 1)
+reasons.register("review_every_post", _lazy("This community reviews every post"), 0)
+
+
+def load_posts(ids: list[str]) -> dict[str, Post]:
+    found = Post.objects.filter(pk__in=ids).select_related("thread", "thread__community", "author__community_profile")
+    return {str(post.pk): post for post in found}
+
+
+def present_post(item, post: Post) -> dict:
+    source = post.body_source
+    result = screening.screen(source, destination=screening.policy.COMMUNITY_POST) if source else None
+    findings = [f for f in result.of_kind(screening.policy.PHI) if not f.rendered] if result else []
+    shown = [f for f in result.findings if f.end > f.start] if result else []
+    marks = [screening.Span(f.start, f.end, str(screening.describe(f))) for f in shown]
+    profile = getattr(post.author, "community_profile", None) if post.author_id else None
+    return {
+        "post": post,
+        "handle": profile.handle if profile else "",
+        "segments": screening.highlight(source, marks),
+        "findings": [
+            {
+                "value": f"{f.start}:{f.end}",
+                "kind": f.detail,
+                "label": str(screening.describe(f)),
+                "text": source[f.start : f.end],
+                "redacted": False,
+            }
+            for f in findings
+        ],
+    }
+
+
+def post_decisions(item, post: Post) -> list[moderation.Decision]:
+    if post.status != Post.Status.HELD:
+        return [moderation.Decision(moderation.IGNORE, _lazy("Close: the post is already decided"))]
+    return [
+        moderation.Decision(moderation.APPROVE, _lazy("Publish as written")),
+        moderation.Decision(moderation.REDACT, _lazy("Hide parts and publish"), chooses_spans=True, style="secondary"),
+        moderation.Decision(moderation.REJECT, _lazy("Do not publish"), needs_reason=True, style="danger"),
+    ]
+
+
+def decide_post(moderator, item, post: Post, decision: str, data: dict, request=None) -> str:
+    from portal_social.community import actions  # the actions import this module
+
+    if decision == moderation.APPROVE:
+        actions.approve_post(moderator=moderator, post=post, request=request)
+        return _("The post is published.")
+    if decision == moderation.REJECT:
+        actions.reject_post(moderator=moderator, post=post, reason=data.get("reason", ""), request=request)
+        return _("The post is not published; the author is told it did not meet the guidelines.")
+    if decision == moderation.REDACT:
+        actions.redact_post(
+            moderator=moderator,
+            post=post,
+            spans=data.get("spans") or [],
+            use_findings=bool(data.get("use_findings")),
+            request=request,
+        )
+        return _("The selected parts are hidden and the post is published.")
+    raise ValidationError(_("Choose a decision."))
+
+
+moderation.register(
+    moderation.Kind(
+        key=KIND,
+        model=Post,
+        label=_lazy("Community post"),
+        permission="portal_social.moderate_community",
+        reviewer_role=roles.COMMUNITY_MODERATOR,
+        template="portal_social/community/admin/moderation_item.html",
+        load=load_posts,
+        present=present_post,
+        decisions=post_decisions,
+        decide=decide_post,
+        author=lambda post: post.author_id,
+        space=lambda post: post.thread.community.slug,
+        notification="community.needs_moderation",
+    )
+)

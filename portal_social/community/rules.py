@@ -1,0 +1,134 @@
+"""Who may see and do what in communities: rules and scopes of the one access policy.
+
+* A **public** community is read by anyone, signed in or not; a
+  **members-only** one by anyone who takes part in communities (a role with
+  ``participate_community``); a **private** one by its active members.
+  Moderators (``moderate_community``) see every community.
+* Only active members who take part in communities **post**; nobody posts
+  to a locked thread.
+* A **thread** is seen where its community is, once its opening post is
+  published; its author and moderators see it before that.
+* A **post** is seen where its thread is, once published; its author and
+  moderators see it while it waits.
+
+Signed-out visitors see public communities and their published content only.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from portal_social.community.models import Community, Membership, Post, Thread
+from portal_social.core import access
+
+PARTICIPATE = "portal_social.participate_community"
+MODERATE = "portal_social.moderate_community"
+
+
+def is_moderator(user) -> bool:
+    return access.holds(user, MODERATE)
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _active_member(user, community: Community) -> bool:
+    return Membership.objects.filter(community=community, user=user, status=Membership.Status.ACTIVE).exists()
+
+
+def _community_condition(user, prefix: str = "") -> Q:
+    """Q selecting the communities ``user`` may read, on ``prefix`` (e.g. ``"community__"``)."""
+    public = Q(**{f"{prefix}visibility": Community.Visibility.PUBLIC})
+    if not _signed_in(user):
+        return public
+    if is_moderator(user):
+        return Q()
+    # A subquery, not a join: a join through memberships would repeat a community once per member.
+    mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
+    condition = public | Q(**{f"{prefix}visibility": Community.Visibility.PRIVATE, f"{prefix}pk__in": mine})
+    if access.holds(user, PARTICIPATE):
+        condition |= Q(**{f"{prefix}visibility": Community.Visibility.MEMBERS})
+    return condition
+
+
+def may_read(user, community: Community) -> bool:
+    if community.visibility == Community.Visibility.PUBLIC:
+        return True
+    if not _signed_in(user):
+        return False
+    if is_moderator(user):
+        return True
+    if community.visibility == Community.Visibility.MEMBERS:
+        return access.holds(user, PARTICIPATE)
+    return _active_member(user, community)
+
+
+@access.rule(Community, "view", anonymous=True)
+def _may_view_community(user, community: Community) -> bool:
+    return may_read(user, community)
+
+
+@access.rule(Community, "join")
+def _may_join(user, community: Community) -> bool:
+    return access.holds(user, PARTICIPATE) and (
+        community.visibility != Community.Visibility.MEMBERS or may_read(user, community)
+    )
+
+
+@access.rule(Community, "post")
+def _may_post(user, community: Community) -> bool:
+    return access.holds(user, PARTICIPATE) and _active_member(user, community)
+
+
+@access.scope(Community, anonymous=True)
+def _communities_visible_to(user) -> Q:
+    return _community_condition(user)
+
+
+@access.rule(Thread, "view", anonymous=True)
+def _may_view_thread(user, thread: Thread) -> bool:
+    if not may_read(user, thread.community):
+        return False
+    return thread.visible or (_signed_in(user) and (thread.author_id == user.pk or is_moderator(user)))
+
+
+@access.rule(Thread, "reply")
+def _may_reply(user, thread: Thread) -> bool:
+    return not thread.locked and thread.visible and _may_post(user, thread.community)
+
+
+@access.scope(Thread, anonymous=True)
+def _threads_visible_to(user) -> Q:
+    readable = _community_condition(user, "community__")
+    if _signed_in(user) and is_moderator(user):
+        return readable
+    shown = Q(visible=True)
+    if _signed_in(user):
+        shown |= Q(author=user)
+    return readable & shown
+
+
+@access.rule(Post, "view", anonymous=True)
+def _may_view_post(user, post: Post) -> bool:
+    if not _may_view_thread(user, post.thread):
+        return False
+    if post.status == Post.Status.PUBLISHED:
+        return True
+    return _signed_in(user) and (post.author_id == user.pk or is_moderator(user))
+
+
+@access.rule(Post, "moderate")
+def _may_moderate_post(user, post: Post) -> bool:
+    return is_moderator(user)
+
+
+@access.scope(Post, anonymous=True)
+def _posts_visible_to(user) -> Q:
+    readable = _community_condition(user, "thread__community__")
+    if _signed_in(user) and is_moderator(user):
+        return readable
+    shown = Q(status=Post.Status.PUBLISHED, thread__visible=True)
+    if _signed_in(user):
+        shown |= Q(author=user) & ~Q(status=Post.Status.DELETED)
+    return readable & shown
