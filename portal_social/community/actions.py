@@ -68,18 +68,27 @@ class CommunityDenied(Denied):
 
 
 class PhiFound(ValidationError):
-    """The post holds personal details: the author may edit it, or post anyway for a moderator to read."""
+    """The text holds personal details: the author may edit it, or (``may_post_anyway``) post it for a moderator.
 
-    def __init__(self, field: str, result: screening.Result):
+    Titles, and posts by staff and clinicians (the stricter rules of a public
+    staff reply), may never carry them: ``may_post_anyway`` is False.
+    """
+
+    def __init__(self, field: str, result: screening.Result, *, may_post_anyway: bool = True):
         self.field = field
         self.result = result
-        kinds = sorted({f.detail for f in result.of_kind(screening.policy.PHI)})
+        self.may_post_anyway = may_post_anyway
+        found = [*result.of_kind(screening.policy.PHI), *result.of_kind(screening.policy.DISCLOSURE)]
+        kinds = sorted({f.detail for f in found})
         labels = ", ".join(str(phi.LABELS.get(kind, kind)) for kind in kinds)
-        message = _(
-            "This looks like it includes personal details (%(kinds)s). Posts are public to the community: "
-            "edit them out, or post anyway and a moderator will read it before it appears."
-        ) % {"kinds": labels}
-        super().__init__({field: [ValidationError(message, code="phi")]})
+        if may_post_anyway:
+            message = _(
+                "This looks like it includes personal details (%(kinds)s). Posts are public to the community: "
+                "edit them out, or post anyway and a moderator will read it before it appears."
+            )
+        else:
+            message = _("This looks like it includes personal details (%(kinds)s). Remove them to post.")
+        super().__init__({field: [ValidationError(message % {"kinds": labels}, code="phi")]})
 
 
 def _signed_in(user) -> bool:
@@ -163,17 +172,17 @@ def _destination(author) -> str:
     return screening.policy.COMMUNITY_POST
 
 
-def _screen(author, field: str, value: str, *, confirm_phi: bool) -> screening.Result:
+def _screen(author, field: str, value: str, *, confirm_phi: bool, may_post_anyway: bool = True) -> screening.Result:
     destination = _destination(author)
     result = screening.screen(value, destination=destination, author=author)
     if result.blocked:
         if result.of_kind(screening.policy.PHI) or result.of_kind(screening.policy.DISCLOSURE):
-            raise PhiFound(field, result)  # staff may not post personal details at all
+            raise PhiFound(field, result, may_post_anyway=False)  # staff may not post personal details at all
         raise ValidationError(
             {field: [ValidationError(_("This uses language that is not allowed here."), code="blocked")]}
         )
-    if result.of_kind(screening.policy.PHI) and not confirm_phi:
-        raise PhiFound(field, result)
+    if result.of_kind(screening.policy.PHI) and not (confirm_phi and may_post_anyway):
+        raise PhiFound(field, result, may_post_anyway=may_post_anyway)
     return result
 
 
@@ -307,7 +316,7 @@ def start_thread(
     if again is not None:
         return again
     # Titles are listed wherever the community is: personal details never go in one, even held.
-    title_result = _screen(author, "title", title, confirm_phi=False)
+    title_result = _screen(author, "title", title, confirm_phi=False, may_post_anyway=False)
     body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
     try:
