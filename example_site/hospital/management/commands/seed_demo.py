@@ -4,12 +4,16 @@
 
 Creates the demo users in their roles (with verified email addresses and, for
 staff, no MFA yet: each staff user enrols TOTP on first sign-in), a caregiver
-link and the home page content. Running it again changes nothing that exists.
+link, the home page content, the clinician directory with reviews, and three
+communities with members, threads and replies, a post held for a phone
+number and an urgent one in the moderation queue. Running it again changes
+nothing that exists.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -59,6 +63,7 @@ class Command(BaseCommand):
         self._pages()
         seed_clinicians(users)
         seed_reviews(users, password)
+        seed_communities(users)
         # Search indexing normally runs in the task worker; index the demo now so
         # searching works from the first page view.
         for clinician in ClinicianPage.objects.all():
@@ -410,3 +415,200 @@ def seed_reviews(users, password):
             "please use the Feedback page so we can follow up.",
         )
     _review(_reviewer("reviewer33", password), okafor, 5, "Dr. Okafor helped me get my blood pressure under control.")
+
+
+COMMUNITIES = [
+    (
+        "heart-health",
+        "Heart health",
+        "public",
+        "Living well with heart failure, high blood pressure and recovery after a heart procedure.",
+    ),
+    (
+        "living-with-diabetes",
+        "Living with diabetes",
+        "members",
+        "Food, medicines, monitors and the everyday of type 1 and type 2 diabetes.",
+    ),
+    (
+        "caregivers-circle",
+        "Caregivers' circle",
+        "private",
+        "A private space for people who care for a family member or friend.",
+    ),
+]
+GUIDELINES = (
+    "Be kind. Share experiences, not medical advice. Never post your own or anyone else's health "
+    "details, names, phone numbers or addresses: a moderator reads such posts first and hides them."
+)
+#: username -> community name (handle); others see this, never the legal name.
+HANDLES = {"patient1": "riverside_walker", "patient2": "steady_beat", "caregiver1": "caring_daughter"}
+#: username -> communities joined. The private one is joined on request, then approved by staff.
+MEMBERSHIPS = {
+    "patient1": ["heart-health", "living-with-diabetes"],
+    "patient2": ["heart-health", "living-with-diabetes"],
+    "caregiver1": ["heart-health", "caregivers-circle"],
+}
+#: The demo has no mentor account: patient2 mentors Heart health.
+MENTORS = [("patient2", "heart-health")]
+#: community, key, author, title, opening post, [(key, author, reply)]: every post published by moderator1.
+THREADS = [
+    (
+        "heart-health",
+        "walking",
+        "patient1",
+        "Getting back to walking after a heart failure diagnosis",
+        "My cardiologist wants me walking every day. Some days I manage twenty minutes, some days five. "
+        "How did you build up without overdoing it?",
+        [
+            (
+                "walking-1",
+                "patient2",
+                "I started with two short walks a day instead of one long one, and added a minute each week. "
+                "Keeping a simple log helped me see progress on the bad days.",
+            ),
+            (
+                "walking-2",
+                "caregiver1",
+                "My mother walks the mall in the morning when it is quiet and there are benches. "
+                "It took the fear out of getting tired far from home.",
+            ),
+            ("walking-3", "patient1", "Two short walks is a great idea. I will try that this week, thank you."),
+        ],
+    ),
+    (
+        "heart-health",
+        "salt",
+        "patient2",
+        "Low-salt cooking that still tastes like something",
+        "Lemon, garlic and a lot of pepper have saved my dinners. What are your go-to swaps?",
+        [
+            (
+                "salt-1",
+                "patient1",
+                "Toasted cumin and smoked paprika on roast vegetables. I stopped missing the salt after a month.",
+            ),
+        ],
+    ),
+    (
+        "living-with-diabetes",
+        "sensor",
+        "patient2",
+        "First month with a glucose sensor",
+        "Seeing the numbers all day was stressful at first. It got easier once I stopped checking every hour.",
+        [
+            (
+                "sensor-1",
+                "patient1",
+                "Same here. Turning off the high alert at night (with my care team's agreement) helped my sleep.",
+            ),
+        ],
+    ),
+    (
+        "caregivers-circle",
+        "rest",
+        "caregiver1",
+        "Finding time to rest",
+        "I look after my mother most evenings. How do you make room for your own rest without feeling guilty?",
+        [],
+    ),
+]
+#: Waiting in the moderation queue: a reply that carries a phone number (the author chose to post anyway).
+HELD_PHONE = (
+    "living-with-diabetes",
+    "sensor",
+    "held-phone",
+    "patient1",
+    "I would love to compare notes on sensors. Call me at 413-555-0186 any evening.",
+)
+#: Waiting in the moderation queue, urgent: crisis language.
+HELD_CRISIS = (
+    "caregivers-circle",
+    "rest",
+    "held-crisis",
+    "caregiver1",
+    "Some nights I am so tired I feel there is nothing to live for. I do not know who to talk to.",
+)
+SUBMISSIONS = uuid.UUID("6f1d7c3e-2a4b-4c5d-9e8f-0a1b2c3d4e5f")
+
+
+def _submission(key: str) -> uuid.UUID:
+    """A fixed token per demo post: posting it again returns the post that exists."""
+    return uuid.uuid5(SUBMISSIONS, key)
+
+
+def seed_communities(users):
+    """Three communities (public, members only, private), handles, memberships, threads and replies.
+
+    Every post goes through the community actions, so it is screened and
+    audited like a member's. The demo authors' accounts are new, so their
+    posts are held; moderator1 publishes them, as a moderator would from the
+    queue. Two posts stay in the queue: one with a phone number and one with
+    crisis language (urgent).
+    """
+    from portal_social.community import actions
+    from portal_social.community.models import Community, CommunityProfile, Membership, Post
+
+    communities = {}
+    for slug, name, visibility, description in COMMUNITIES:
+        # Staff create communities in the Wagtail admin; the demo creates the rows the same way.
+        communities[slug], _created = Community.objects.get_or_create(
+            slug=slug,
+            defaults={"name": name, "visibility": visibility, "description": description, "guidelines": GUIDELINES},
+        )
+    for username, handle in HANDLES.items():
+        if not CommunityProfile.objects.filter(user=users[username]).exists():
+            actions.set_handle(user=users[username], handle=handle)
+    for username, slugs in MEMBERSHIPS.items():
+        for slug in slugs:
+            user, community = users[username], communities[slug]
+            if Membership.objects.filter(user=user, community=community).exists():
+                continue
+            membership = actions.join(user=user, community=community)
+            if membership.status == Membership.Status.REQUESTED:
+                # A private community: staff approve the request in the admin.
+                membership.status = Membership.Status.ACTIVE
+                membership.save(update_fields=["status"])
+    for username, slug in MENTORS:
+        Membership.objects.filter(user=users[username], community=communities[slug]).update(role=Membership.Role.MENTOR)
+
+    moderator = users["moderator1"]
+
+    def published(post):
+        if post.status == Post.Status.HELD:
+            actions.approve_post(moderator=moderator, post=post)
+        return post
+
+    threads = {}
+    for slug, key, author, title, body, replies in THREADS:
+        opening = published(
+            actions.start_thread(
+                author=users[author],
+                community=communities[slug],
+                title=title,
+                body=body,
+                submission=_submission(f"{slug}/{key}"),
+            )
+        )
+        thread = opening.thread
+        thread.refresh_from_db()
+        threads[(slug, key)] = thread
+        for reply_key, reply_author, reply_body in replies:
+            published(
+                actions.reply(
+                    author=users[reply_author],
+                    thread=thread,
+                    body=reply_body,
+                    submission=_submission(f"{slug}/{reply_key}"),
+                )
+            )
+    for slug, key, reply_key, author, body in (HELD_PHONE, HELD_CRISIS):
+        thread = threads[(slug, key)]
+        thread.refresh_from_db()
+        actions.reply(
+            author=users[author],
+            thread=thread,
+            body=body,
+            confirm_phi=True,
+            submission=_submission(f"{slug}/{reply_key}"),
+        )
