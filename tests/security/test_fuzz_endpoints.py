@@ -33,12 +33,30 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 
+from portal_social.community import actions as community_actions
+from portal_social.community.models import Community, Membership
 from portal_social.core import moderation
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = 30
+
+
+@pytest.fixture
+def world(world, settings):
+    """The attack portal, plus a members-only community the patient belongs to, with a published thread."""
+    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
+    community = Community.objects.create(name="Heart health", slug="heart-health", visibility="members")
+    Membership.objects.create(community=community, user=world.patient)
+    community_actions.set_handle(user=world.patient, handle="steady-heart")
+    opening = community_actions.start_thread(
+        author=world.patient, community=community, title="Walking after surgery", body="How far do you walk?"
+    )
+    assert opening.status == "published", opening.hold_reasons
+    world.community = community
+    world.thread = opening.thread
+    return world
 
 
 # --------------------------------------------------------------------------- the endpoints
@@ -108,6 +126,14 @@ def _item(name: str, review: str = "held") -> Callable[[object], str]:
     return lambda world: reverse(name, args=[_item_id(world, review)])
 
 
+def _community(name: str, thread: bool = False) -> Callable[[object], str]:
+    def url(world) -> str:
+        args = [world.community.slug] + ([world.thread.pk] if thread else [])
+        return reverse(f"portal_social_community:{name}", args=args)
+
+    return url
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # Clinician profile sub-routes (Wagtail routable page).
     "<ClinicianPage>/": Endpoint(_sub("index_route"), allowed=None, denied="patient"),
@@ -170,7 +196,33 @@ ENDPOINTS: dict[str, Endpoint] = {
     "clinician-reviews/review-policy/": Endpoint(
         _named("portal_social_profiles:review_policy"), allowed=None, denied="patient"
     ),
-    "community/": Endpoint(_named("portal_social_community:index"), allowed="patient", denied=None),
+    "community/": Endpoint(
+        _named("portal_social_community:index"), allowed="patient", denied=None, method="get", fields=("page",)
+    ),
+    "community/name/": Endpoint(
+        _named("portal_social_community:handle"), allowed="patient", denied=None, fields=("handle", "next")
+    ),
+    "community/<slug:slug>/": Endpoint(
+        _community("community"), allowed="patient", denied="px", method="get", fields=("page",)
+    ),
+    "community/<slug:slug>/join/": Endpoint(
+        _community("join"), allowed="patient", denied="px", fields=("next",), form_page=_community("community")
+    ),
+    "community/<slug:slug>/leave/": Endpoint(
+        _community("leave"), allowed="patient", denied="px", fields=("next",), form_page=_community("community")
+    ),
+    "community/<slug:slug>/new/": Endpoint(
+        _community("new_thread"),
+        allowed="patient",
+        denied="px",
+        fields=("title", "body", "confirm_phi", "submission"),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/": Endpoint(
+        _community("thread", thread=True),
+        allowed="patient",
+        denied="px",
+        fields=("body", "confirm_phi", "submission"),
+    ),
     "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
     "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
     "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
@@ -189,6 +241,9 @@ GET_FORMS: dict[str, Endpoint] = {
         fields=("q", "specialty", "location", "language", "sort", "accepting", "telehealth", "page"),
     ),
     "review submitted": Endpoint(_sub("review"), allowed="patient", denied="px", method="get", fields=("submitted",)),
+    "community thread": Endpoint(
+        _community("thread", thread=True), allowed="patient", denied="px", method="get", fields=("posted", "page")
+    ),
 }
 
 
@@ -374,7 +429,12 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
     endpoint = ENDPOINTS[key]
     client = _client(world, endpoint.allowed)
     good = endpoint.url(world)
-    known = _item_id(world) if "<uuid:item_id>" in key else str(world.published.pk)
+    if "<uuid:item_id>" in key:
+        known = _item_id(world)
+    elif "<uuid:thread_id>" in key:
+        known = str(world.thread.pk)
+    else:
+        known = str(world.published.pk)
     assert known in good
     for other in (str(uuid.uuid4()), known.upper(), known[:-1] + "\u0661", "%00", "../" * 3):
         response = client.post(good.replace(known, other), {})

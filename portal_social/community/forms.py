@@ -1,0 +1,74 @@
+"""Forms for the community pages: they collect input; the actions validate it again and decide."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.community.models import TITLE_MAX_LENGTH
+from portal_social.core.forms import ActionErrorsMixin
+
+__all__ = ["HandleForm", "ReplyForm", "ThreadForm"]
+
+
+class HandleForm(ActionErrorsMixin, forms.Form):
+    handle = forms.CharField(
+        label=_("Community name"),
+        max_length=30,
+        help_text=_(
+            "3 to 30 letters, digits, dots, dashes or underscores. Other members see this name, never your own name."
+        ),
+        error_messages={"required": _("Choose a community name.")},
+    )
+
+
+class ReplyForm(ActionErrorsMixin, forms.Form):
+    """A post: its Markdown text, "post anyway" once personal details were found, and a one-use token.
+
+    ``submission`` is a fresh uuid on every new form: the action creates one
+    post per author and token, so a form sent twice makes one post. A token
+    that is not a uuid is dropped rather than refused (the post goes ahead
+    without that protection; nothing the author wrote is lost).
+    """
+
+    body = forms.CharField(
+        label=_("Your post"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "You can use Markdown: *italic*, **bold**, lists and links. Never include names, phone numbers, "
+            "dates of birth or other personal details: other members read what you write."
+        ),
+        error_messages={"required": _("Write something to post.")},
+    )
+    confirm_phi = forms.BooleanField(
+        label=_("Post anyway: a moderator reads it before it appears"),
+        required=False,
+    )
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", str(uuid.uuid4()))
+
+    def clean_submission(self) -> uuid.UUID | None:
+        value = self.cleaned_data.get("submission") or ""
+        try:
+            return uuid.UUID(value) if len(value) <= 36 else None
+        except ValueError:
+            return None
+
+
+class ThreadForm(ReplyForm):
+    """A new thread: a title (never personal details, even held) and its opening post."""
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=TITLE_MAX_LENGTH,
+        help_text=_("Everyone who can see this community sees the title: keep personal details out of it."),
+        error_messages={"required": _("Give your thread a title.")},
+    )
+    field_order = ["title", "body", "confirm_phi", "submission"]
