@@ -48,7 +48,19 @@ from portal_social.community.models import (
     Thread,
 )
 from portal_social.conf import app_settings
-from portal_social.core import access, locking, moderation, phi, ratelimit, realtime, roles, screening, text, user_text
+from portal_social.core import (
+    access,
+    locking,
+    moderation,
+    phi,
+    public_reply,
+    ratelimit,
+    realtime,
+    roles,
+    screening,
+    text,
+    user_text,
+)
 from portal_social.core.errors import Denied, refusal
 
 if TYPE_CHECKING:
@@ -74,13 +86,15 @@ class PhiFound(ValidationError):
     staff reply), may never carry them: ``may_post_anyway`` is False.
     """
 
-    def __init__(self, field: str, result: screening.Result, *, may_post_anyway: bool = True):
+    def __init__(
+        self, field: str, result: screening.Result, *, may_post_anyway: bool = True, kinds: list[str] | None = None
+    ):
         self.field = field
         self.result = result
         self.may_post_anyway = may_post_anyway
         found = [*result.of_kind(screening.policy.PHI), *result.of_kind(screening.policy.DISCLOSURE)]
-        kinds = sorted({f.detail for f in found})
-        labels = ", ".join(str(phi.LABELS.get(kind, kind)) for kind in kinds)
+        kinds = sorted({f.detail for f in found} | set(kinds or ()))
+        labels = ", ".join(str(phi.LABELS.get(kind) or public_reply.LABELS.get(kind, kind)) for kind in kinds)
         if may_post_anyway:
             message = _(
                 "This looks like it includes personal details (%(kinds)s). Posts are public to the community: "
@@ -183,6 +197,11 @@ def _screen(author, field: str, value: str, *, confirm_phi: bool, may_post_anywa
         )
     if result.of_kind(screening.policy.PHI) and not (confirm_phi and may_post_anyway):
         raise PhiFound(field, result, may_post_anyway=may_post_anyway)
+    if destination == screening.policy.STAFF_PUBLIC_REPLY:
+        # A clinician writing to patients must not describe a particular patient either.
+        about_patient = public_reply.scan_biography(value)
+        if about_patient:
+            raise PhiFound(field, result, may_post_anyway=False, kinds=[f.kind for f in about_patient])
     return result
 
 

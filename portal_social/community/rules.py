@@ -115,7 +115,9 @@ def _may_view_post(user, post: Post) -> bool:
         return False
     if post.status == Post.Status.PUBLISHED:
         return True
-    return _signed_in(user) and (post.author_id == user.pk or is_moderator(user))
+    if not _signed_in(user):
+        return False
+    return is_moderator(user) or (post.author_id == user.pk and post.status != Post.Status.DELETED)
 
 
 @access.rule(Post, "moderate")

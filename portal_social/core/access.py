@@ -193,6 +193,8 @@ def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, pa
     allowed, grant = _decide(user, action, obj)
     if not allowed:
         raise NotFound()
+    if not _signed_in(user):
+        return obj  # only a public rule lets a signed-out visitor in: public content opens no PHI
     if grant is not None or is_phi_action(type(obj), action):
         from portal_social.core import audit_events
 
