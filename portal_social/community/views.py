@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -135,7 +135,7 @@ def _post(request, form, send):
     except actions.PhiFound as exc:
         form.add_action_errors(exc)
         if exc.field == "body":
-            extra = {"phi_segments": _segments(exc.result), "offer_confirm": True}
+            extra = {"phi_segments": _segments(exc.result), "offer_confirm": exc.may_post_anyway}
         if exc.result.urgent:
             extra["resources"] = exc.result.resources()
         return None, 200, extra
@@ -208,8 +208,11 @@ def community(request, slug: str):
     """One community: what it is for, its guidelines, the visitor's membership and its threads."""
     user = request.user
     community = _visible_community(user, slug)
+    waiting = Post.objects.filter(thread=OuterRef("pk"), is_opening=True, status=Post.Status.HELD)
     threads = (
         access.visible(user, Thread.objects.filter(community=community))
+        # An unpublished thread is listed while its opening post waits; once refused it is gone from the list.
+        .filter(Q(visible=True) | Q(Exists(waiting)))
         .select_related("author__community_profile")
         .order_by("-pinned", "-last_post_at", "pk")
     )
