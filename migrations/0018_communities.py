@@ -4,6 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
+import portal_social.community.models
 import portal_social.core.crypto
 import uuid
 from django.conf import settings
@@ -24,7 +25,16 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ("name", models.CharField(max_length=120, unique=True, verbose_name="name")),
-                ("slug", models.SlugField(max_length=120, unique=True, verbose_name="slug")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The community's address: /community/<slug>/.",
+                        max_length=120,
+                        unique=True,
+                        validators=[portal_social.community.models._not_reserved],
+                        verbose_name="slug",
+                    ),
+                ),
                 ("description", models.TextField(blank=True, max_length=1000, verbose_name="description")),
                 (
                     "guidelines",

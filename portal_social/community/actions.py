@@ -26,6 +26,7 @@ and close the item, from the queue or anywhere else.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -114,8 +115,6 @@ def _signed_in(user) -> bool:
 
 def set_handle(*, user: AbstractBaseUser, handle: str, request: HttpRequest | None = None) -> CommunityProfile:
     """Choose (or change) the name ``user`` posts under. Unique whatever its case; never an email or a number."""
-    import re
-
     if not _signed_in(user) or not access.holds(user, "portal_social.participate_community"):
         raise CommunityDenied()
     handle = text.clean_plain(handle, field="handle", required=True, max_length=30)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -31,6 +32,15 @@ HANDLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$"
 TITLE_MAX_LENGTH = 150
 
 
+#: Paths under /community/ that are pages of their own, so no community may take them as its slug.
+RESERVED_SLUGS = frozenset({"name", "new", "search", "t"})
+
+
+def _not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("This address is used by the community pages. Choose another slug."))
+
+
 class Community(models.Model):
     """A discussion group, set up by staff."""
 
@@ -41,7 +51,13 @@ class Community(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=120, unique=True)
-    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=120,
+        unique=True,
+        validators=[_not_reserved],
+        help_text=_("The community's address: /community/<slug>/."),
+    )
     description = models.TextField(_("description"), max_length=1000, blank=True)
     guidelines = models.TextField(
         _("guidelines"), max_length=4000, blank=True, help_text=_("What members agree to before they post.")

@@ -90,7 +90,16 @@ def _communities_visible_to(user) -> Q:
 def _may_view_thread(user, thread: Thread) -> bool:
     if not may_read(user, thread.community):
         return False
-    return thread.visible or (_signed_in(user) and (thread.author_id == user.pk or is_moderator(user)))
+    if thread.visible:
+        return True
+    if not _signed_in(user):
+        return False
+    return is_moderator(user) or (thread.author_id == user.pk and _opening_held(thread.pk))
+
+
+def _opening_held(thread_id) -> bool:
+    """The thread's opening post still waits for a moderator (a refused one leaves nothing to show)."""
+    return Post.objects.filter(thread_id=thread_id, is_opening=True, status=Post.Status.HELD).exists()
 
 
 @access.rule(Thread, "reply")
@@ -105,7 +114,8 @@ def _threads_visible_to(user) -> Q:
         return readable
     shown = Q(visible=True)
     if _signed_in(user):
-        shown |= Q(author=user)
+        waiting = Post.objects.filter(author=user, is_opening=True, status=Post.Status.HELD).values("thread_id")
+        shown |= Q(author=user, pk__in=waiting)
     return readable & shown
 
 
