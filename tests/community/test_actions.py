@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from portal_social.community import actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
-from portal_social.core import moderation, ratelimit, roles
+from portal_social.core import access, moderation, ratelimit, roles
 from portal_social.core.models import AuditEvent
 from portal_social.core.moderation.models import ModerationItem
 from portal_social.core.notify.models import Notification
@@ -601,3 +601,29 @@ def test_notifications_carry_no_post_text(
     for text in texts:
         for piece in ("kill myself", PHONE, "867-5309", EMAIL, "Walking after surgery", "Private details"):
             assert piece not in text
+
+
+# --------------------------------------------------------------------------- reserved addresses, refused threads
+
+
+@pytest.mark.parametrize("slug", ["name", "new", "t", "search"])
+def test_a_community_cannot_take_the_address_of_a_community_page(slug):
+    with pytest.raises(ValidationError) as caught:
+        Community(name=f"Group {slug}", slug=slug).full_clean()
+    assert "slug" in caught.value.message_dict
+
+
+def test_the_author_sees_a_waiting_thread_but_not_one_whose_opening_post_was_refused(
+    settings, member, community, moderator
+):
+    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 5  # the member's posts wait for a moderator
+    post = actions.start_thread(author=member, community=community, title="Hello", body="Happy to be here.")
+    thread = Thread.objects.get(pk=post.thread_id)
+    assert access.can(member, "view", thread)
+    assert list(access.visible(member, Thread.objects.all())) == [thread]
+
+    actions.reject_post(moderator=moderator, post=post, reason="Off topic.")
+    thread.refresh_from_db()
+    assert not access.can(member, "view", thread)
+    assert not access.visible(member, Thread.objects.all()).exists()
+    assert access.can(moderator, "view", thread)  # moderators keep the record
