@@ -100,11 +100,27 @@ def test_admin_sign_in_pages_send_people_to_the_portal_sign_in(client, path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/messages/", "/community/", "/feedback/", "/px/"])
+@pytest.mark.parametrize("path", ["/messages/", "/feedback/", "/px/"])
 def test_signed_out_visitors_are_asked_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.django_db
+def test_signed_out_visitors_see_public_communities_only(client):
+    """Public communities are read by anyone; members-only and private ones are not even listed."""
+    from portal_social.community.models import Community
+
+    Community.objects.create(name="Heart health", slug="heart-health", visibility="public")
+    Community.objects.create(name="Living with diabetes", slug="diabetes", visibility="members")
+    Community.objects.create(name="Caregivers' circle", slug="caregivers", visibility="private")
+    response = client.get("/community/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Heart health" in html
+    assert "Living with diabetes" not in html and "Caregivers" not in html
+    assert client.get("/community/diabetes/").status_code == 404
 
 
 @pytest.mark.django_db
