@@ -306,6 +306,18 @@ def _existing_submission(author, submission) -> Post | None:
     return Post.objects.filter(author=author, submission=submission).select_related("thread").first()
 
 
+def _once(author, submission, write) -> Post:
+    """``write()`` in one transaction; a concurrent twin of this submission that won returns its post instead."""
+    try:
+        with transaction.atomic():
+            return write()
+    except IntegrityError:
+        again = _existing_submission(author, submission)
+        if again is None:
+            raise
+        return again
+
+
 def start_thread(
     *,
     author: AbstractBaseUser,
@@ -337,24 +349,21 @@ def start_thread(
     title_result = _screen(author, "title", title, confirm_phi=False, may_post_anyway=False)
     body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
-    try:
-        with transaction.atomic():
-            thread = Thread.objects.create(community=community, author=author, title=title)
-            return _create_post(
-                author=author,
-                thread=thread,
-                body=source,
-                results=[title_result, body_result],
-                body_result=body_result,
-                is_opening=True,
-                submission=submission,
-                request=request,
-            )
-    except IntegrityError:
-        again = _existing_submission(author, submission)
-        if again is None:
-            raise
-        return again
+
+    def write() -> Post:
+        thread = Thread.objects.create(community=community, author=author, title=title)
+        return _create_post(
+            author=author,
+            thread=thread,
+            body=source,
+            results=[title_result, body_result],
+            body_result=body_result,
+            is_opening=True,
+            submission=submission,
+            request=request,
+        )
+
+    return _once(author, submission, write)
 
 
 def reply(
@@ -384,26 +393,23 @@ def reply(
         return again
     body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
-    try:
-        with transaction.atomic():
-            locked = locking.locked(Thread.objects.select_related("community")).get(pk=thread.pk)
-            if locked.locked:
-                raise CommunityDenied(_("This thread is locked: it takes no new replies."))
-            return _create_post(
-                author=author,
-                thread=locked,
-                body=source,
-                results=[body_result],
-                body_result=body_result,
-                is_opening=False,
-                submission=submission,
-                request=request,
-            )
-    except IntegrityError:
-        again = _existing_submission(author, submission)
-        if again is None:
-            raise
-        return again
+
+    def write() -> Post:
+        locked = locking.locked(Thread.objects.select_related("community")).get(pk=thread.pk)
+        if locked.locked:
+            raise CommunityDenied(_("This thread is locked: it takes no new replies."))
+        return _create_post(
+            author=author,
+            thread=locked,
+            body=source,
+            results=[body_result],
+            body_result=body_result,
+            is_opening=False,
+            submission=submission,
+            request=request,
+        )
+
+    return _once(author, submission, write)
 
 
 # --------------------------------------------------------------------------- moderators' decisions
