@@ -287,6 +287,13 @@ class AppSettings:
         return max(0, int(self._setting("COMMUNITY_HELD_FIRST_POSTS", 1)))
 
     @property
+    def COMMUNITY_FLAG_HIDE_SCORE(self) -> float:
+        """Flags on a published post add up, weighted by each flagger's trust level (0.5, 1, 1.5, 2 for
+        levels 0 to 3); at this score the post is hidden until a moderator decides. Default 3: three
+        members of trust level 1. 0 turns automatic hiding off."""
+        return max(0.0, float(self._setting("COMMUNITY_FLAG_HIDE_SCORE", 3)))
+
+    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

@@ -1,6 +1,13 @@
 """Every feature's models, under the single app label ``portal_social``."""
 
-from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread  # noqa: F401
+from portal_social.community.models import (  # noqa: F401
+    Community,
+    CommunityProfile,
+    Membership,
+    Post,
+    PostFlag,
+    Thread,
+)
 from portal_social.core.calendar_models import BusinessCalendar, CalendarClosure  # noqa: F401
 from portal_social.core.models import (  # noqa: F401
     Access,

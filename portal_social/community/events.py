@@ -23,6 +23,8 @@ POSTED = register("community.post", _("Community post written"))
 APPROVED = register("community.approve", _("Community post approved by moderator"))
 REJECTED = register("community.reject", _("Community post rejected by moderator"))
 REDACTED = register("community.redact", _("Community post redacted by moderator"))
+FLAGGED = register("community.flag", _("Community post flagged"))
+HIDDEN = register("community.hide", _("Community post hidden by members' flags"))
 JOINED = register("community.join", _("Community joined"))
 LEFT = register("community.leave", _("Community left"))
 
@@ -59,6 +61,14 @@ def post_rejected(*, actor, post, request=None, details=None) -> AuditEvent:
 
 def post_redacted(*, actor, post, request=None, details=None) -> AuditEvent:
     return _post_event(REDACTED, actor=actor, post=post, request=request, details=details)
+
+
+def post_flagged(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(FLAGGED, actor=actor, post=post, request=request, details=details)
+
+
+def post_hidden(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(HIDDEN, actor=actor, post=post, request=request, details=details)
 
 
 def joined(*, actor, membership, request=None) -> AuditEvent:

@@ -7,10 +7,10 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.community.models import TITLE_MAX_LENGTH
+from portal_social.community.models import TITLE_MAX_LENGTH, PostFlag
 from portal_social.core.forms import ActionErrorsMixin
 
-__all__ = ["HandleForm", "ReplyForm", "ThreadForm"]
+__all__ = ["FlagForm", "HandleForm", "ReplyForm", "ThreadForm"]
 
 
 class HandleForm(ActionErrorsMixin, forms.Form):
@@ -72,3 +72,20 @@ class ThreadForm(ReplyForm):
         error_messages={"required": _("Give your thread a title.")},
     )
     field_order = ["title", "body", "confirm_phi", "submission"]
+
+
+class FlagForm(forms.Form):
+    """Why a member flags a post: a fixed reason, and optionally a few words for the moderators."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you flagging this post?"),
+        choices=PostFlag.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose why you are flagging this post.")},
+    )
+    note = forms.CharField(
+        label=_("Anything the moderators should know (optional)"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -204,3 +204,30 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk}"
+
+
+class PostFlag(models.Model):
+    """A member flagged a published post, once per person: the reason is a fixed choice.
+
+    The flagger's own words, if any, go with the moderation queue's reason
+    (encrypted there); this row only makes the flag count once.
+    """
+
+    class Reason(models.TextChoices):
+        OFF_TOPIC = "off_topic", _("Off topic")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate or abusive")
+        SPAM = "spam", _("Spam or advertising")
+        MISINFORMATION = "misinformation", _("Medical misinformation")
+        PRIVACY = "privacy", _("Shares someone's personal or health details")
+        CARE_COMPLAINT = "care_complaint", _("A complaint about my care")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "flagger"], name="ps_one_flag_each")]
+
+    def __str__(self) -> str:
+        return f"Flag on {self.post_id}"

@@ -53,6 +53,14 @@ def present_post(item, post: Post) -> dict:
 
 
 def post_decisions(item, post: Post) -> list[moderation.Decision]:
+    if post.status == Post.Status.PUBLISHED:  # flagged by members, still shown
+        return [
+            moderation.Decision(moderation.APPROVE, _lazy("Keep published")),
+            moderation.Decision(
+                moderation.REDACT, _lazy("Hide parts and keep published"), chooses_spans=True, style="secondary"
+            ),
+            moderation.Decision(moderation.REJECT, _lazy("Take down"), needs_reason=True, style="danger"),
+        ]
     if post.status != Post.Status.HELD:
         return [moderation.Decision(moderation.IGNORE, _lazy("Close: the post is already decided"))]
     return [

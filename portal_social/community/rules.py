@@ -130,6 +130,11 @@ def _may_view_post(user, post: Post) -> bool:
     return is_moderator(user) or (post.author_id == user.pk and post.status != Post.Status.DELETED)
 
 
+@access.rule(Post, "flag")
+def _may_flag(user, post: Post) -> bool:
+    return post.status == Post.Status.PUBLISHED and access.holds(user, PARTICIPATE) and _may_view_post(user, post)
+
+
 @access.rule(Post, "moderate")
 def _may_moderate_post(user, post: Post) -> bool:
     return is_moderator(user)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:slug>/leave/", views.leave, name="leave"),
     path("<slug:slug>/new/", views.new_thread, name="new_thread"),
     path("<slug:slug>/t/<uuid:thread_id>/", views.thread, name="thread"),
+    path("<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/", views.flag, name="flag"),
 ]

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portal_social.community import actions, rules
-from portal_social.community.forms import HandleForm, ReplyForm, ThreadForm
+from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
 from portal_social.core import access, realtime, screening
 from portal_social.core.ratelimit import RateLimited
@@ -402,6 +402,7 @@ def thread(request, slug: str, thread_id):
     page = paginator.get_page(number)
     rows = list(page.object_list)
     moderators, mentors = _badges(community, {p.author_id for p in rows if p.author_id})
+    may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
     context = {
         "community": community,
         "thread": thread,
@@ -413,9 +414,12 @@ def thread(request, slug: str, thread_id):
                 "moderator": p.author_id in moderators,
                 "mentor": p.author_id in mentors,
                 "held": p.status == Post.Status.HELD,
+                "may_flag": may_flag and p.status == Post.Status.PUBLISHED,
+                "own": _signed_in(user) and p.author_id == user.pk,
             }
             for p in rows
         ],
+        "flag_reasons": FlagForm.base_fields["reason"].choices,
         "form": form,
         "may_reply": may_reply,
         "needs_handle": may_reply and profile is None,
@@ -430,3 +434,38 @@ def thread(request, slug: str, thread_id):
     if request.method == "GET":
         context.update(_posted_notice(user, thread, request.GET.get("posted", "")))
     return render(request, _TEMPLATES + "thread.html", context, status=status)
+
+
+@require_POST
+def flag(request, slug: str, thread_id, post_id):
+    """Flag one published post of a thread for the moderators, then back to the post."""
+    user = request.user
+    if not _signed_in(user):
+        return redirect_to_login(request.get_full_path())
+    community = _visible_community(user, slug)
+    thread = _visible_thread(user, community, thread_id)
+    post = (
+        access.visible(user, Post.objects.filter(thread=thread, status=Post.Status.PUBLISHED))
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None:
+        raise Http404()
+    back = _thread_url(thread) + f"#post-{post.pk}"
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return HttpResponseRedirect(back)
+    try:
+        actions.flag_post(
+            user=user, post=post, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], request=request
+        )
+    except actions.CommunityDenied:
+        raise Http404() from None
+    except RateLimited as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Thank you. A moderator will look at this post."))
+    return HttpResponseRedirect(back)

@@ -403,6 +403,7 @@ def _declare() -> None:
     )
     for name in ("role", "status"):
         not_user_written("portal_social.Membership", name, reason="a choice set by the community actions")
+    not_user_written("portal_social.PostFlag", "reason", reason="a choice")
     # The moderation queue: registered kinds, ids, codes and choices; a person's note is encrypted.
     register("portal_social.ModerationReason", "note", destination="moderation_note")
     not_user_written("portal_social.ModerationReason", "code", reason="a registered reason code")

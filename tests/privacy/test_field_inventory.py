@@ -97,6 +97,7 @@ CLEAR_FIELDS = {
     "Post.hold_reasons": "codes and PHI kinds only",
     "Post.marks": "screening codes only",
     "Post.redactions": "character offsets and a PHI kind, never the hidden text",
+    "PostFlag.reason": "a choice",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

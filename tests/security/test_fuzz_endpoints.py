@@ -134,6 +134,11 @@ def _community(name: str, thread: bool = False) -> Callable[[object], str]:
     return url
 
 
+def _flag(world) -> str:
+    opening = world.thread.posts.get(is_opening=True)
+    return reverse("portal_social_community:flag", args=[world.community.slug, world.thread.pk, opening.pk])
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # Clinician profile sub-routes (Wagtail routable page).
     "<ClinicianPage>/": Endpoint(_sub("index_route"), allowed=None, denied="patient"),
@@ -222,6 +227,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         allowed="patient",
         denied="px",
         fields=("body", "confirm_phi", "submission"),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/": Endpoint(
+        _flag, allowed="patient", denied="px", fields=("reason", "note"), form_page=_community("thread", thread=True)
     ),
     "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
     "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),

@@ -182,15 +182,16 @@ def enqueue(
         added = Decimal(0)
         for reason, note in zip(reasons, notes, strict=True):
             code = reason_codes.get(reason.code)
+            weight = code.weight if reason.weight is None else Decimal(str(reason.weight))
             ModerationReason.objects.create(
                 item=item,
                 code=reason.code,
-                weight=code.weight,
+                weight=weight,
                 added_by=reason.added_by,
                 details=reason.details,
                 note=note,
             )
-            added += code.weight
+            added += weight
             item.urgent = item.urgent or code.urgent
         item.score = (item.score or Decimal(0)) + added
         if created:

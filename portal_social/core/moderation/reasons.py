@@ -26,12 +26,17 @@ class Code:
 
 @dataclass(frozen=True)
 class Reason:
-    """A reason to add to an item: its code, who added it (None: screening), codes-only details, a note."""
+    """A reason to add to an item: its code, who added it (None: screening), codes-only details, a note.
+
+    ``weight`` overrides the code's weight for this one reason (a flag from a
+    trusted member counts more than one from a new member).
+    """
 
     code: str
     added_by: Any = None
     details: dict = field(default_factory=dict)
     note: str = ""
+    weight: Decimal | None = None
 
 
 _codes: dict[str, Code] = {}

@@ -1,0 +1,69 @@
+"""What every community action shares: the refusal, the queue kind and stream, locks and counters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
+
+from portal_social.community.models import (
+    Post,
+    Thread,
+)
+from portal_social.core import (
+    locking,
+    moderation,
+    realtime,
+)
+from portal_social.core.errors import Denied
+
+if TYPE_CHECKING:
+    pass
+
+from portal_social.community import moderation as _queue_kind
+from portal_social.community import notifications  # noqa: F401  (registers the notifications)
+from portal_social.community import rules as _rules  # noqa: F401  (registers the access rules)
+
+KIND = _queue_kind.KIND
+#: Readers of a thread follow its stream: a new published post is announced by id.
+THREAD_STREAM = "community.thread"
+realtime.register_stream(THREAD_STREAM, Thread, action="view")
+REASON_MAX_LENGTH = 300
+
+
+class CommunityDenied(Denied):
+    default_message = _lazy("You cannot do that in this community.")
+    code = "community_denied"
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _published(post: Post) -> None:
+    """A post became visible: the thread's counters and, after commit, a live update to its readers."""
+    thread = post.thread
+    now = timezone.now()
+    if post.is_opening:
+        Thread.objects.filter(pk=thread.pk).update(visible=True, last_post_at=now)
+        thread.visible = True
+    else:
+        Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_post_at=now)
+    realtime.publish_to_stream(THREAD_STREAM, thread, {"kind": "post", "post": str(post.pk)})
+
+
+def _unpublished(post: Post) -> None:
+    """A published post was taken down (flags, or a moderator): the thread's counters, and a live update."""
+    thread = post.thread
+    if post.is_opening:
+        Thread.objects.filter(pk=thread.pk).update(visible=False)
+    else:
+        Thread.objects.filter(pk=thread.pk, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
+    realtime.publish_to_stream(THREAD_STREAM, thread, {"kind": "hidden", "post": str(post.pk)})
+
+
+def _locked_post(post: Post) -> Post:
+    moderation.lock_pending(post)  # the queue's lock order: the item, then the content
+    return locking.locked(Post.objects.select_related("thread", "thread__community", "author")).get(pk=post.pk)

@@ -1,0 +1,290 @@
+"""Starting threads and replying: screened before anything is saved, held for a moderator when needed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from portal_social.community import events
+from portal_social.community.models import (
+    TITLE_MAX_LENGTH,
+    Community,
+    Post,
+    Thread,
+)
+from portal_social.conf import app_settings
+from portal_social.core import (
+    access,
+    locking,
+    moderation,
+    phi,
+    public_reply,
+    ratelimit,
+    roles,
+    screening,
+    text,
+    user_text,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+from portal_social.community.actions._common import (
+    KIND,
+    CommunityDenied,
+    _published,
+    _signed_in,
+)
+
+
+class PhiFound(ValidationError):
+    """The text holds personal details: the author may edit it, or (``may_post_anyway``) post it for a moderator.
+
+    Titles, and posts by staff and clinicians (the stricter rules of a public
+    staff reply), may never carry them: ``may_post_anyway`` is False.
+    """
+
+    def __init__(
+        self, field: str, result: screening.Result, *, may_post_anyway: bool = True, kinds: list[str] | None = None
+    ):
+        self.field = field
+        self.result = result
+        self.may_post_anyway = may_post_anyway
+        found = [*result.of_kind(screening.policy.PHI), *result.of_kind(screening.policy.DISCLOSURE)]
+        kinds = sorted({f.detail for f in found} | set(kinds or ()))
+        labels = ", ".join(str(phi.LABELS.get(kind) or public_reply.LABELS.get(kind, kind)) for kind in kinds)
+        if may_post_anyway:
+            message = _(
+                "This looks like it includes personal details (%(kinds)s). Posts are public to the community: "
+                "edit them out, or post anyway and a moderator will read it before it appears."
+            )
+        else:
+            message = _("This looks like it includes personal details (%(kinds)s). Remove them to post.")
+        super().__init__({field: [ValidationError(message % {"kinds": labels}, code="phi")]})
+
+
+def _destination(author) -> str:
+    """Staff and clinicians write under the stricter rules of a public staff reply."""
+    staff_roles = set(roles.GROUP_NAMES) - {roles.PATIENT, roles.CAREGIVER}
+    if author.groups.filter(name__in=[roles.GROUP_NAMES[r] for r in staff_roles]).exists():
+        return screening.policy.STAFF_PUBLIC_REPLY
+    return screening.policy.COMMUNITY_POST
+
+
+def _screen(author, field: str, value: str, *, confirm_phi: bool, may_post_anyway: bool = True) -> screening.Result:
+    destination = _destination(author)
+    result = screening.screen(value, destination=destination, author=author)
+    if result.blocked:
+        if result.of_kind(screening.policy.PHI) or result.of_kind(screening.policy.DISCLOSURE):
+            raise PhiFound(field, result, may_post_anyway=False)  # staff may not post personal details at all
+        raise ValidationError(
+            {field: [ValidationError(_("This uses language that is not allowed here."), code="blocked")]}
+        )
+    if result.of_kind(screening.policy.PHI) and not (confirm_phi and may_post_anyway):
+        raise PhiFound(field, result, may_post_anyway=may_post_anyway)
+    if destination == screening.policy.STAFF_PUBLIC_REPLY:
+        # A clinician writing to patients must not describe a particular patient either.
+        about_patient = public_reply.scan_biography(value)
+        if about_patient:
+            raise PhiFound(field, result, may_post_anyway=False, kinds=[f.kind for f in about_patient])
+    return result
+
+
+def _hold_reasons(results: list[screening.Result], author, community: Community) -> list[dict]:
+    reasons: list[dict] = []
+    kinds = sorted({f.detail for r in results for f in r.of_kind(screening.policy.PHI)})
+    if kinds:
+        reasons.append({"code": "phi", "kinds": kinds})
+    if any(r.urgent for r in results):
+        reasons.append({"code": "crisis"})
+    held_words = (screening.policy.OUTCOME_HOLD, screening.policy.OUTCOME_BLOCK)
+    if any(f.outcome in held_words for r in results for f in r.of_kind(screening.policy.WATCHED_WORD)):
+        reasons.append({"code": "language"})
+    if any(r.of_kind(screening.policy.TRUST) for r in results):
+        reasons.append({"code": "new_account"})
+    limit = app_settings.COMMUNITY_HELD_FIRST_POSTS
+    if limit and not any(reason["code"] == "new_account" for reason in reasons):
+        published = Post.objects.filter(author=author, status=Post.Status.PUBLISHED).count()
+        if published < limit:
+            reasons.append({"code": "new_member"})
+    if community.review_every_post and not reasons:
+        reasons.append({"code": "review_every_post"})
+    return reasons
+
+
+def _queue_reasons(hold_reasons: list[dict]) -> list[moderation.Reason]:
+    return [
+        moderation.Reason(r["code"], details={"kinds": r["kinds"]}) if r.get("kinds") else moderation.Reason(r["code"])
+        for r in hold_reasons
+    ]
+
+
+def _render(value: str, field: str) -> str:
+    try:
+        return text.render(value)
+    except text.TextTooLong as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
+def _create_post(
+    *,
+    author,
+    thread: Thread,
+    body: str,
+    results: list[screening.Result],
+    body_result: screening.Result,
+    is_opening: bool,
+    submission: Any,
+    request,
+) -> Post:
+    hold = _hold_reasons(results, author, thread.community)
+    status = Post.Status.HELD if hold else Post.Status.PUBLISHED
+    post = Post.objects.create(
+        thread=thread,
+        author=author,
+        is_opening=is_opening,
+        status=status,
+        hold_reasons=hold,
+        marks=[f.code for f in body_result.findings if f.outcome == screening.policy.OUTCOME_MARK],
+        body_source=body,
+        body_html=_render(body_result.publishable_text(), "body"),
+        urgent=any(r.urgent for r in results),
+        submission=submission,
+    )
+    events.post_written(
+        actor=author,
+        post=post,
+        request=request,
+        details={"status": status, "reasons": [r["code"] for r in hold], "opening": is_opening},
+    )
+    if hold:
+        moderation.enqueue(post, kind=KIND, reasons=_queue_reasons(hold), actor=author, request=request)
+    else:
+        _published(post)
+    return post
+
+
+def _clean_body(body: Any) -> str:
+    if not isinstance(body, str):
+        raise ValidationError({"body": [_("Enter your post as text.")]})
+    source = text.normalise(body).strip()
+    if not source:
+        raise ValidationError({"body": [_("Write something to post.")]})
+    user_text.validate(Post, {"body_source": source})
+    return source
+
+
+def _existing_submission(author, submission) -> Post | None:
+    if submission is None:
+        return None
+    return Post.objects.filter(author=author, submission=submission).select_related("thread").first()
+
+
+def _once(author, submission, write) -> Post:
+    """``write()`` in one transaction; a concurrent twin of this submission that won returns its post instead."""
+    try:
+        with transaction.atomic():
+            return write()
+    except IntegrityError:
+        again = _existing_submission(author, submission)
+        if again is None:
+            raise
+        return again
+
+
+def start_thread(
+    *,
+    author: AbstractBaseUser,
+    community: Community,
+    title: str,
+    body: str,
+    confirm_phi: bool = False,
+    submission=None,
+    request: HttpRequest | None = None,
+) -> Post:
+    """Open a thread in ``community``; returns its opening post (published, or held for a moderator).
+
+    Preconditions: ``author`` may post there (an active member with a role
+    that takes part in communities) — else ``CommunityDenied``; a title of
+    1..150 characters and a post within ``core.text``'s limit — else
+    ``ValidationError``; screening as the module describes. The same
+    ``submission`` token twice returns the first post.
+    """
+    if not _signed_in(author) or not access.can(author, "post", community):
+        raise CommunityDenied()
+    title = text.clean_plain(
+        title, field="title", required=True, max_length=TITLE_MAX_LENGTH, empty_message=_("Give your thread a title.")
+    )
+    source = _clean_body(body)
+    again = _existing_submission(author, submission)
+    if again is not None:
+        return again
+    # Titles are listed wherever the community is: personal details never go in one, even held.
+    title_result = _screen(author, "title", title, confirm_phi=False, may_post_anyway=False)
+    body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
+    ratelimit.check("community_post", request=request, user=author)
+
+    def write() -> Post:
+        thread = Thread.objects.create(community=community, author=author, title=title)
+        return _create_post(
+            author=author,
+            thread=thread,
+            body=source,
+            results=[title_result, body_result],
+            body_result=body_result,
+            is_opening=True,
+            submission=submission,
+            request=request,
+        )
+
+    return _once(author, submission, write)
+
+
+def reply(
+    *,
+    author: AbstractBaseUser,
+    thread: Thread,
+    body: str,
+    confirm_phi: bool = False,
+    submission=None,
+    request: HttpRequest | None = None,
+) -> Post:
+    """Reply in ``thread``; returns the post (published, or held for a moderator).
+
+    Preconditions: ``author`` may post in the thread's community and the
+    thread is visible and not locked — else ``CommunityDenied``; the post
+    within ``core.text``'s limit — else ``ValidationError``; screening as
+    the module describes. The same ``submission`` token twice returns the
+    first post.
+    """
+    if not _signed_in(author) or not access.can(author, "reply", thread):
+        if thread.locked and access.can(author, "post", thread.community):
+            raise CommunityDenied(_("This thread is locked: it takes no new replies."))
+        raise CommunityDenied()
+    source = _clean_body(body)
+    again = _existing_submission(author, submission)
+    if again is not None:
+        return again
+    body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
+    ratelimit.check("community_post", request=request, user=author)
+
+    def write() -> Post:
+        locked = locking.locked(Thread.objects.select_related("community")).get(pk=thread.pk)
+        if locked.locked:
+            raise CommunityDenied(_("This thread is locked: it takes no new replies."))
+        return _create_post(
+            author=author,
+            thread=locked,
+            body=source,
+            results=[body_result],
+            body_result=body_result,
+            is_opening=False,
+            submission=submission,
+            request=request,
+        )
+
+    return _once(author, submission, write)
