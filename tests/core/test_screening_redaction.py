@@ -97,3 +97,33 @@ def test_redacting_screening_findings_matches_phi_redact():
     text = "Email me at jane@example.com or call 555-867-5309"
     result = screening.screen(text, destination="review_comment")
     assert apply_redactions(text, result.of_kind("phi")) == phi.redact(text)
+
+
+# --------------------------------------------------------------------------- what a moderator hides
+
+
+def test_a_moderator_redaction_keeps_earlier_ones_labels_matches_and_refuses_bad_spans():
+    from django.core.exceptions import ValidationError
+
+    from portal_social.core.screening import moderator_redaction
+
+    source = "Call 555-867-5309 or write sam@example.com, love Sam"
+    phone = source.index("555")
+    email = source.index("sam@")
+    merged, text = moderator_redaction(
+        source, spans=[(phone, phone + 12)], previous=[{"start": email, "end": email + 15, "kind": "email"}]
+    )
+    assert [(s.start, s.end, s.label) for s in merged] == [(phone, phone + 12, "phone"), (email, email + 15, "email")]
+    assert "555-867-5309" not in text and "sam@example.com" not in text and text.endswith("love Sam")
+    # An earlier redaction that no longer fits the text is dropped, not trusted.
+    merged, _text = moderator_redaction(source, spans=[(0, 4)], previous=[{"start": 0, "end": 999, "kind": "x"}])
+    assert [(s.start, s.end, s.label) for s in merged] == [(0, 4, "details")]
+    for bad in ([(5, 999)], [("a", "b")], [(7, 7)]):
+        with pytest.raises(ValidationError) as caught:
+            moderator_redaction(source, spans=bad, outside_message="Outside the post.")
+        assert caught.value.message_dict == {"spans": ["Outside the post."]}
+    with pytest.raises(ValidationError) as caught:
+        moderator_redaction(source, empty_message="Choose something.")
+    assert caught.value.message_dict == {"spans": ["Choose something."]}
+    merged, text = moderator_redaction(source, use_findings=True)
+    assert {s.label for s in merged} >= {"phone", "email"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +16,6 @@ from portal_social.core import (
     access,
     moderation,
     notify,
-    phi,
     screening,
     text,
 )
@@ -123,20 +121,14 @@ def redact_post(
         locked = _locked_post(post)
         was = _decidable(locked)
         source = locked.body_source
-        findings = phi.scan(source)
-        chosen = [screening.Span(f.start, f.end, f.kind) for f in findings] if use_findings else []
-        for start, end in spans or ():
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(source)):
-                raise ValidationError({"spans": [_("A selected part is outside the post.")]})
-            kind = next((f.kind for f in findings if f.start == start and f.end == end), "details")
-            chosen.append(screening.Span(start, end, kind))
-        if not chosen:
-            raise ValidationError({"spans": [_("Choose at least one part of the post to hide.")]})
-        previous = [
-            screening.Span(int(r["start"]), int(r["end"]), str(r.get("kind") or "details")) for r in locked.redactions
-        ]
-        merged = screening.merge_spans([*previous, *chosen])
-        redacted = screening.apply_redactions(source, merged, replace=lambda span: phi.marker(span.label))
+        merged, redacted = screening.moderator_redaction(
+            source,
+            spans=spans or (),
+            use_findings=use_findings,
+            previous=locked.redactions,
+            outside_message=_("A selected part is outside the post."),
+            empty_message=_("Choose at least one part of the post to hide."),
+        )
         item = _decided(
             locked,
             moderator,

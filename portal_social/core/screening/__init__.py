@@ -57,6 +57,7 @@ from portal_social.core.screening.redaction import (
     highlight,
     marker,
     merge_spans,
+    moderator_redaction,
     validate_spans,
 )
 
@@ -76,6 +77,7 @@ __all__ = [
     "highlight",
     "marker",
     "merge_spans",
+    "moderator_redaction",
     "screen",
     "validate_spans",
 ]

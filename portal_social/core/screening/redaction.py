@@ -22,7 +22,16 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext
 
-__all__ = ["Span", "apply_redactions", "as_span", "highlight", "marker", "merge_spans", "validate_spans"]
+__all__ = [
+    "Span",
+    "apply_redactions",
+    "as_span",
+    "highlight",
+    "marker",
+    "merge_spans",
+    "moderator_redaction",
+    "validate_spans",
+]
 
 
 class Span(NamedTuple):
@@ -142,3 +151,46 @@ def highlight(text: str, spans: Iterable) -> list[tuple[str, str]]:
     if pos < len(text):
         segments.append((text[pos:], ""))
     return segments
+
+
+def moderator_redaction(
+    source: str,
+    *,
+    spans: Iterable = (),
+    use_findings: bool = False,
+    previous: Iterable = (),
+    outside_message: str = "",
+    empty_message: str = "",
+) -> tuple[list[Span], str]:
+    """What a moderator hides in ``source``, and the text that is then published.
+
+    Hidden: every finding ``core.phi.scan`` makes (``use_findings``), each
+    chosen ``(start, end)`` in ``spans`` (labelled with the kind of a finding
+    it matches exactly, else "details"), and the ``previous`` redactions that
+    still fit the text. Returns the merged spans (offsets and labels only, as
+    stored) and the text with a marker such as "[phone removed]" in place of
+    each. Raises ``ValidationError`` on ``spans`` for a span that is not two
+    offsets inside the text, or when nothing is chosen.
+    """
+    from django.core.exceptions import ValidationError
+
+    from portal_social.core import phi
+
+    findings = phi.scan(source)
+    chosen = [Span(f.start, f.end, f.kind) for f in findings] if use_findings else []
+    for span in spans or ():
+        try:
+            start, end = (int(part) for part in span)
+        except (TypeError, ValueError):
+            raise ValidationError({"spans": [outside_message or gettext("A selected part is not valid.")]}) from None
+        if not 0 <= start < end <= len(source):
+            raise ValidationError({"spans": [outside_message or gettext("A selected part is outside the text.")]})
+        kind = next((f.kind for f in findings if f.start == start and f.end == end), "details")
+        chosen.append(Span(start, end, kind))
+    if not chosen:
+        raise ValidationError({"spans": [empty_message or gettext("Choose at least one part of the text to hide.")]})
+    # Earlier redactions were checked when they were made; one that no longer fits the text is dropped.
+    kept = [as_span(s) for s in previous]
+    kept = [Span(s.start, s.end, s.label or "details") for s in kept if 0 <= s.start < s.end <= len(source)]
+    merged = merge_spans([*kept, *chosen])
+    return merged, apply_redactions(source, merged, replace=lambda span: phi.marker(span.label))

@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal_social.core import audit_events, notify, phi, screening, text, user_text
+from portal_social.core import audit_events, notify, screening, text, user_text
 from portal_social.profiles.actions._common import (
     REASON_MAX_LENGTH,
     item_details,
@@ -126,30 +126,15 @@ def redact_review(
             raise ValidationError({NON_FIELD_ERRORS: [_("This review has no comment to redact.")]})
         if locked.status == Review.Status.APPEALED:
             raise ValidationError({NON_FIELD_ERRORS: [_("This comment is under appeal: decide the appeal instead.")]})
-        findings = phi.scan(source)
-        chosen: list[tuple[int, int, str]] = []
-        if use_findings:
-            chosen += [(f.start, f.end, f.kind) for f in findings]
-        for span in spans or ():
-            try:
-                start, end = (int(part) for part in span)
-            except (TypeError, ValueError):
-                raise ValidationError({"spans": [_("A selected part of the comment is not valid.")]}) from None
-            if not 0 <= start < end <= len(source):
-                raise ValidationError({"spans": [_("A selected part is outside the comment.")]})
-            kind = next((f.kind for f in findings if f.start == start and f.end == end), "details")
-            chosen.append((start, end, kind))
-        if not chosen:
-            raise ValidationError({"spans": [_("Choose at least one part of the comment to hide.")]})
-        # Earlier redactions were checked when they were made; one that no longer fits the comment is dropped.
-        previous = [
-            screening.Span(int(s["start"]), int(s["end"]), str(s.get("kind") or "details"))
-            for s in locked.redactions
-            if 0 <= int(s["start"]) < int(s["end"]) <= len(source)
-        ]
-        merged = screening.merge_spans([*previous, *(screening.Span(*span) for span in chosen)])
+        merged, redacted = screening.moderator_redaction(
+            source,
+            spans=spans or (),
+            use_findings=use_findings,
+            previous=locked.redactions,
+            outside_message=_("A selected part is outside the comment."),
+            empty_message=_("Choose at least one part of the comment to hide."),
+        )
         redactions = [{"start": span.start, "end": span.end, "kind": span.label} for span in merged]
-        redacted = screening.apply_redactions(source, merged, replace=lambda span: phi.marker(span.label))
         previous_status = locked.status
         item = moderate(
             locked,
