@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from portal_social.community.models import Post
 from portal_social.core import moderation, roles, screening
 from portal_social.core.moderation import reasons
+from portal_social.core.moderation.presenting import marked_text
 
 KIND = "community_post"
 
@@ -29,26 +30,17 @@ def load_posts(ids: list[str]) -> dict[str, Post]:
 
 
 def present_post(item, post: Post) -> dict:
-    source = post.body_source
-    result = screening.screen(source, destination=screening.policy.COMMUNITY_POST) if source else None
-    findings = [f for f in result.of_kind(screening.policy.PHI) if not f.rendered] if result else []
-    shown = [f for f in result.findings if f.end > f.start] if result else []
-    marks = [screening.Span(f.start, f.end, str(screening.describe(f))) for f in shown]
     profile = getattr(post.author, "community_profile", None) if post.author_id else None
     return {
         "post": post,
         "handle": profile.handle if profile else "",
-        "segments": screening.highlight(source, marks),
-        "findings": [
-            {
-                "value": f"{f.start}:{f.end}",
-                "kind": f.detail,
-                "label": str(screening.describe(f)),
-                "text": source[f.start : f.end],
-                "redacted": False,
-            }
-            for f in findings
-        ],
+        **marked_text(
+            post.body_source,
+            destination=screening.policy.COMMUNITY_POST,
+            label=lambda f: str(screening.describe(f)),
+            redactions=post.redactions,
+            redacted_label=str(_("Already hidden")),
+        ),
     }
 
 

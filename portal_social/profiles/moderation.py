@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social.core import moderation, roles, screening
+from portal_social.core.moderation.presenting import marked_text
 from portal_social.profiles import reviews
 from portal_social.profiles.models import Review, ReviewAppeal, ReviewReport
 
@@ -50,32 +51,20 @@ def load_reviews(ids: list[str]) -> dict[str, Review]:
 
 def present_review(item, review: Review) -> dict:
     """What the moderator sees: the comment as written with the checks' findings highlighted."""
-    source = review.comment_source
     # What screening finds now (the author's account age is not a part of the text: no author).
-    result = screening.screen(source, destination=screening.policy.REVIEW_COMMENT) if source else None
-    findings = [f for f in result.of_kind(screening.policy.PHI) if not f.rendered] if result else []
-    words = result.of_kind(screening.policy.WATCHED_WORD) if result else []
-    marks = [screening.Span(f.start, f.end, reviews.finding_label(f.detail)) for f in findings]
-    marks += [screening.Span(f.start, f.end, reviews.finding_label("language")) for f in words]
-    marks += [
-        screening.Span(int(s["start"]), int(s["end"]), reviews.finding_label("redacted")) for s in review.redactions
-    ]
-    redacted = {(int(s["start"]), int(s["end"])) for s in review.redactions}
+    marked = marked_text(
+        review.comment_source,
+        destination=screening.policy.REVIEW_COMMENT,
+        kinds=(screening.policy.PHI, screening.policy.WATCHED_WORD),
+        label=lambda f: reviews.finding_label(f.detail if f.kind == screening.policy.PHI else "language"),
+        redactions=review.redactions,
+        redacted_label=reviews.finding_label("redacted"),
+    )
     # The reports that put this item in the queue, not those a moderator already decided.
     flagged = {str(r.details.get("report")) for r in item.reasons.all() if r.code == "flag"}
     return {
         "review": review,
-        "segments": screening.highlight(source, marks),
-        "findings": [
-            {
-                "value": f"{f.start}:{f.end}",
-                "kind": f.detail,
-                "label": reviews.finding_label(f.detail),
-                "text": source[f.start : f.end],
-                "redacted": (f.start, f.end) in redacted,
-            }
-            for f in findings
-        ],
+        **marked,
         "hold_reasons": reviews.describe_hold_reasons(review.hold_reasons)
         if review.status == Review.Status.HELD
         else [],

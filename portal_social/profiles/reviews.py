@@ -186,18 +186,6 @@ def describe_hold_reasons(reasons: Iterable[dict]) -> list[str]:
     return [describe_hold_reason(reason) for reason in reasons or ()]
 
 
-def queue_reasons(hold_reasons: Iterable[dict]) -> list:
-    """The moderation queue's reasons for a held comment: each hold reason's code, and its PHI kinds."""
-    from portal_social.core import moderation
-
-    return [
-        moderation.Reason(str(reason.get("code") or "held"), details={"kinds": list(reason["kinds"])})
-        if reason.get("kinds")
-        else moderation.Reason(str(reason.get("code") or "held"))
-        for reason in hold_reasons
-    ]
-
-
 def report_queue_reason(report, reporter):
     """The queue's reason for a reader's report: a flag by ``reporter``, naming the report and its category.
 

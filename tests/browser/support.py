@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import re
 import socket
@@ -24,6 +25,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
@@ -527,3 +529,63 @@ def wait_for_next_totp_window(counter: int) -> None:
     remaining = (counter + 1) * TOTP_PERIOD - time.time()
     if remaining > 0:
         time.sleep(min(remaining + 0.1, TOTP_PERIOD + 1))
+
+
+# Live updates and the moderation queue -----------------------------------------------------
+
+#: How long a journey waits for a live update to reach a browser.
+LIVE_TIMEOUT_MS = 8_000
+MODERATION_QUEUE = "/cms/portal-social/moderation/"
+
+
+def sign_in_with_code(page: Page, username: str, secret: str) -> None:
+    """Sign in a staff member whose authenticator (``secret``) is enrolled: password, then a code."""
+    sign_in(page, username)
+    submit_authenticator_code(page, secret)
+
+
+def open_moderation_queue(page: Page, query: str = "") -> None:
+    response = page.goto(MODERATION_QUEUE + query)
+    assert response is not None and response.status == 200, f"the queue answered {response and response.status}"
+    page.wait_for_load_state("load")
+    assert_no_csp_violations(page)
+
+
+class SocketWatch:
+    """What a page's websocket did and its console said: frames as JSON, and a log for failure messages."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.frames: list[dict] = []
+        self.log: list[str] = []
+        page.on("console", lambda message: self.log.append(f"console [{message.type}] {message.text}"))
+        page.on("pageerror", lambda error: self.log.append(f"page error {error}"))
+        page.on("websocket", self._opened)
+
+    def _opened(self, socket) -> None:
+        self.log.append(f"socket opened {socket.url}")
+        socket.on("framesent", lambda payload: self.log.append(f"sent {payload}"))
+        socket.on("framereceived", self._received)
+        socket.on("socketerror", lambda error: self.log.append(f"socket error {error}"))
+        socket.on("close", lambda _socket: self.log.append("socket closed"))
+
+    def _received(self, payload) -> None:
+        self.log.append(f"received {payload}")
+        try:
+            frame = json.loads(payload)
+        except (TypeError, ValueError):
+            return
+        if isinstance(frame, dict):
+            self.frames.append(frame)
+
+    def frame(self, wanted) -> dict:
+        """The first frame received so far, or within ``LIVE_TIMEOUT_MS``, that ``wanted`` accepts."""
+        for _tick in range(LIVE_TIMEOUT_MS // 50):
+            for frame in self.frames:
+                if wanted(frame):
+                    return frame
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the page's events
+        pytest.fail("the expected websocket frame did not arrive:\n" + "\n".join(self.log), pytrace=False)
+
+    def report(self) -> str:
+        return "\n".join(self.log)

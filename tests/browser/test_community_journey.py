@@ -8,7 +8,6 @@ people of its own, so the journeys run in any order beside the demo data and the
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -18,25 +17,26 @@ from playwright.sync_api import expect
 
 from tests.browser.support import (
     DEMO_PASSWORD,
+    LIVE_TIMEOUT_MS,
+    SocketWatch,
     assert_accessible,
     assert_no_csp_violations,
     check_page,
+    open_moderation_queue,
     path_of,
     sign_in,
+    sign_in_with_code,
     sign_out,
-    submit_authenticator_code,
     visit,
     watch_console,
 )
 
 pytestmark = pytest.mark.browser
 
-QUEUE = "/cms/portal-social/moderation/"
 WAITING = "Your post is waiting for a moderator"
 POST_ANYWAY = "Post anyway: a moderator reads it before it appears"
 LIVE_NOTICE = "New replies have been posted."
 #: How long a reader's page may take to show a reply published elsewhere.
-LIVE_TIMEOUT_MS = 8_000
 
 SETUP = """
 import datetime, uuid
@@ -127,16 +127,7 @@ def timed(request):
 
 
 def _sign_in_moderator(page, journey, name: str) -> None:
-    username, secret = journey["MODERATORS"][name]
-    sign_in(page, username)
-    submit_authenticator_code(page, secret)
-
-
-def _open_queue(page, query: str = "") -> None:
-    response = page.goto(QUEUE + query)
-    assert response is not None and response.status == 200, f"the queue answered {response and response.status}"
-    page.wait_for_load_state("load")
-    assert_no_csp_violations(page)
+    sign_in_with_code(page, *journey["MODERATORS"][name])
 
 
 def _submit(page, button: str) -> None:
@@ -207,7 +198,7 @@ def test_a_new_member_posts_an_email_address_anyway_and_a_moderator_hides_it(pag
 
     # 6. The moderator finds it in the queue with the address marked, hides it and publishes.
     _sign_in_moderator(page, journey, "REDACTS")
-    _open_queue(page, "?type=community_post")
+    open_moderation_queue(page, "?type=community_post")
     held = page.locator("article.ps-moderation__item").filter(has_text=token).filter(has_text=email)
     expect(held).to_have_count(1)
     expect(held).to_contain_text("Community post")
@@ -261,7 +252,7 @@ def test_a_crisis_post_shows_crisis_resources_at_once_and_reaches_the_queue_urge
     # 3. The moderator's queue lists it marked Urgent, ahead of everything that is not urgent, and first
     #    in its community. (Older urgent items, such as the demo's, may come before it.)
     _sign_in_moderator(page, journey, "URGENT")
-    _open_queue(page, "?type=community_post")
+    open_moderation_queue(page, "?type=community_post")
     items = page.locator("article.ps-moderation__item")
     crisis = items.filter(has_text=title)
     expect(crisis).to_have_count(1)
@@ -272,7 +263,7 @@ def test_a_crisis_post_shows_crisis_resources_at_once_and_reaches_the_queue_urge
     ids = items.evaluate_all("(nodes) => nodes.map((n) => n.id)")
     position = ids.index(crisis_id)
     assert all("ps-moderation__item--urgent" in c for c in classes[: position + 1]), classes
-    _open_queue(page, f"?space={slug}")
+    open_moderation_queue(page, f"?space={slug}")
     expect(items.first).to_contain_text(title)
     expect(items.first).to_contain_text("Urgent")
     assert_accessible(page)  # the queue with an urgent community post
@@ -286,38 +277,6 @@ def test_a_crisis_post_shows_crisis_resources_at_once_and_reaches_the_queue_urge
     expect(page.locator("article.ps-moderation__item").filter(has_text=title)).to_have_count(0)
 
 
-class SocketFrames:
-    """Frames a page's websocket received, as JSON."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.frames: list[dict] = []
-        self.log: list[str] = []
-        page.on("websocket", self._opened)
-
-    def _opened(self, socket) -> None:
-        self.log.append(f"socket opened {socket.url}")
-        socket.on("framereceived", self._received)
-        socket.on("close", lambda _socket: self.log.append("socket closed"))
-
-    def _received(self, payload) -> None:
-        self.log.append(f"received {payload}")
-        try:
-            frame = json.loads(payload)
-        except (TypeError, ValueError):
-            return
-        if isinstance(frame, dict):
-            self.frames.append(frame)
-
-    def wait_for(self, wanted) -> dict:
-        for _tick in range(LIVE_TIMEOUT_MS // 50):
-            for frame in self.frames:
-                if wanted(frame):
-                    return frame
-            self.page.wait_for_timeout(50)
-        pytest.fail("the expected websocket frame did not arrive:\n" + "\n".join(self.log), pytrace=False)
-
-
 def test_a_reader_sees_that_a_reply_was_published_while_they_read(browser, page, live_portal, journey, timed):
     token = journey["token"]
     thread_path = journey["THREAD"]
@@ -329,10 +288,10 @@ def test_a_reader_sees_that_a_reply_was_published_while_they_read(browser, page,
     try:
         reader = context.new_page()
         watch_console(reader)
-        socket = SocketFrames(reader)
+        socket = SocketWatch(reader)
         sign_in(reader, journey["READER"])
         visit(reader, thread_path)
-        socket.wait_for(lambda frame: frame.get("type") == "subscribed")
+        socket.frame(lambda frame: frame.get("type") == "subscribed")
         notice = reader.get_by_role("status").filter(has_text=LIVE_NOTICE)
         expect(notice).to_be_hidden()
         assert_accessible(reader)  # the thread page with its reply form

@@ -9,7 +9,6 @@ page over the portal's websocket, without a reload.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -18,13 +17,16 @@ from playwright.sync_api import expect
 
 from tests.browser.support import (
     DEMO_PASSWORD,
+    LIVE_TIMEOUT_MS,
+    SocketWatch,
     assert_accessible,
     assert_no_csp_violations,
     check_page,
+    open_moderation_queue,
     path_of,
     sign_in,
+    sign_in_with_code,
     sign_out,
-    submit_authenticator_code,
     visit,
     watch_console,
 )
@@ -42,7 +44,6 @@ DECISION_BUTTONS = (
     "Dismiss appeal (publish again)",
 )
 #: How long the other moderator's page may take to show a colleague's change.
-LIVE_TIMEOUT_MS = 8_000
 
 SETUP = """
 import datetime, uuid
@@ -104,60 +105,8 @@ def _setup(live_portal, other_comment: str) -> dict:
     }
 
 
-def _sign_in_moderator(page, username: str, secret: str) -> None:
-    sign_in(page, username)
-    submit_authenticator_code(page, secret)
-
-
-def _open_queue(page, query: str = "") -> None:
-    response = page.goto(QUEUE + query)
-    assert response is not None and response.status == 200, f"the queue answered {response and response.status}"
-    page.wait_for_load_state("load")
-    assert_no_csp_violations(page)
-
-
 def _item(page, text: str):
     return page.locator("article.ps-moderation__item").filter(has_text=text)
-
-
-class SocketWatch:
-    """What a page's websocket did and its console said: frames as JSON, and a log for failure messages."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.frames: list[dict] = []
-        self.log: list[str] = []
-        page.on("console", lambda message: self.log.append(f"console [{message.type}] {message.text}"))
-        page.on("pageerror", lambda error: self.log.append(f"page error {error}"))
-        page.on("websocket", self._opened)
-
-    def _opened(self, socket) -> None:
-        self.log.append(f"socket opened {socket.url}")
-        socket.on("framesent", lambda payload: self.log.append(f"sent {payload}"))
-        socket.on("framereceived", self._received)
-        socket.on("socketerror", lambda error: self.log.append(f"socket error {error}"))
-        socket.on("close", lambda _socket: self.log.append("socket closed"))
-
-    def _received(self, payload) -> None:
-        self.log.append(f"received {payload}")
-        try:
-            frame = json.loads(payload)
-        except (TypeError, ValueError):
-            return
-        if isinstance(frame, dict):
-            self.frames.append(frame)
-
-    def frame(self, wanted) -> dict:
-        """The first frame received so far, or within ``LIVE_TIMEOUT_MS``, that ``wanted`` accepts."""
-        for _tick in range(LIVE_TIMEOUT_MS // 50):
-            for frame in self.frames:
-                if wanted(frame):
-                    return frame
-            self.page.wait_for_timeout(50)  # lets Playwright deliver the page's events
-        pytest.fail("the expected websocket frame did not arrive:\n" + "\n".join(self.log), pytrace=False)
-
-    def report(self) -> str:
-        return "\n".join(self.log)
 
 
 def test_a_claim_reaches_a_colleagues_open_queue_live_then_the_claimer_redacts_and_publishes(
@@ -187,8 +136,8 @@ def test_a_claim_reaches_a_colleagues_open_queue_live_then_the_claimer_redacts_a
 
     # 2. Moderator A finds it in the queue, with the number marked, and works on it.
     moderator_a, secret_a = people["A"]
-    _sign_in_moderator(page, moderator_a, secret_a)
-    _open_queue(page)
+    sign_in_with_code(page, moderator_a, secret_a)
+    open_moderation_queue(page)
     held = _item(page, token).filter(has_text=phone)
     expect(held).to_have_count(1)
     expect(held.locator("mark")).to_contain_text(phone)
@@ -208,8 +157,8 @@ def test_a_claim_reaches_a_colleagues_open_queue_live_then_the_claimer_redacts_a
         watch_console(page_b)
         watch = SocketWatch(page_b)
         moderator_b, secret_b = people["B"]
-        _sign_in_moderator(page_b, moderator_b, secret_b)
-        _open_queue(page_b)
+        sign_in_with_code(page_b, moderator_b, secret_b)
+        open_moderation_queue(page_b)
         # The page follows one stream per kind B reviews; the review stream is one of them.
         subscribed = watch.frame(
             lambda frame: frame.get("type") == "subscribed" and frame.get("stream") == "moderation.review"
@@ -258,7 +207,7 @@ def test_a_claim_reaches_a_colleagues_open_queue_live_then_the_claimer_redacts_a
         context_b.close()
 
     # 6. A hides the phone number (that finding only) and publishes.
-    _open_queue(page)
+    open_moderation_queue(page)
     held = _item(page, token).filter(has_text=phone)
     redact = held.get_by_role("group", name="Hide parts and publish")
     redact.get_by_role("checkbox", name=re.compile(re.escape(phone))).check()

@@ -65,5 +65,9 @@ def _unpublished(post: Post) -> None:
 
 
 def _locked_post(post: Post) -> Post:
-    moderation.lock_pending(post)  # the queue's lock order: the item, then the content
-    return locking.locked(Post.objects.select_related("thread", "thread__community", "author")).get(pk=post.pk)
+    """``post`` re-read and locked, after its pending queue item (the queue's lock order: the item, then the
+    content); the item, or None, is kept on the result as ``pending_item``."""
+    item = moderation.lock_pending(post)
+    locked = locking.locked(Post.objects.select_related("thread", "thread__community", "author")).get(pk=post.pk)
+    locked.pending_item = item
+    return locked

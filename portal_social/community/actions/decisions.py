@@ -61,7 +61,7 @@ def _decidable(locked: Post) -> str:
     """The post's status, if a moderator may decide it: held, or published with flags waiting in the queue."""
     if locked.status == Post.Status.HELD:
         return locked.status
-    if locked.status == Post.Status.PUBLISHED and moderation.pending_item(locked) is not None:
+    if locked.status == Post.Status.PUBLISHED and locked.pending_item is not None:
         return locked.status
     raise refusal(_("This post is not waiting for a decision."), "decided")
 

@@ -75,8 +75,9 @@ def _destination(author) -> str:
     return screening.policy.COMMUNITY_POST
 
 
-def _screen(author, field: str, value: str, *, confirm_phi: bool, may_post_anyway: bool = True) -> screening.Result:
-    destination = _destination(author)
+def _screen(
+    author, destination: str, field: str, value: str, *, confirm_phi: bool, may_post_anyway: bool = True
+) -> screening.Result:
     result = screening.screen(value, destination=destination, author=author)
     if result.blocked:
         if result.of_kind(screening.policy.PHI) or result.of_kind(screening.policy.DISCLOSURE):
@@ -114,13 +115,6 @@ def _hold_reasons(results: list[screening.Result], author, community: Community)
     if community.review_every_post and not reasons:
         reasons.append({"code": "review_every_post"})
     return reasons
-
-
-def _queue_reasons(hold_reasons: list[dict]) -> list[moderation.Reason]:
-    return [
-        moderation.Reason(r["code"], details={"kinds": r["kinds"]}) if r.get("kinds") else moderation.Reason(r["code"])
-        for r in hold_reasons
-    ]
 
 
 def _render(value: str, field: str) -> str:
@@ -162,7 +156,7 @@ def _create_post(
         details={"status": status, "reasons": [r["code"] for r in hold], "opening": is_opening},
     )
     if hold:
-        moderation.enqueue(post, kind=KIND, reasons=_queue_reasons(hold), actor=author, request=request)
+        moderation.enqueue(post, kind=KIND, reasons=moderation.from_hold_codes(hold), actor=author, request=request)
     else:
         _published(post)
     return post
@@ -224,8 +218,9 @@ def start_thread(
     if again is not None:
         return again
     # Titles are listed wherever the community is: personal details never go in one, even held.
-    title_result = _screen(author, "title", title, confirm_phi=False, may_post_anyway=False)
-    body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
+    destination = _destination(author)
+    title_result = _screen(author, destination, "title", title, confirm_phi=False, may_post_anyway=False)
+    body_result = _screen(author, destination, "body", source, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:
@@ -269,7 +264,7 @@ def reply(
     again = _existing_submission(author, submission)
     if again is not None:
         return again
-    body_result = _screen(author, "body", source, confirm_phi=confirm_phi)
+    body_result = _screen(author, _destination(author), "body", source, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:

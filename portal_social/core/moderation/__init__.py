@@ -22,7 +22,7 @@ from portal_social.core.moderation.actions import (
     pending_item,
     release,
 )
-from portal_social.core.moderation.reasons import Reason
+from portal_social.core.moderation.reasons import Reason, from_hold_codes
 from portal_social.core.moderation.registry import (
     APPROVE,
     DECISIONS,
@@ -51,6 +51,7 @@ __all__ = [
     "decide",
     "enqueue",
     "escalate",
+    "from_hold_codes",
     "kinds",
     "lock_pending",
     "may_review",

@@ -158,6 +158,12 @@ def enqueue(
         raise ValueError("enqueue needs at least one reason")
     registered = registry.get(kind)
     notes = [_clean_note(reason.note) for reason in reasons]
+    known = [reason_codes.get(reason.code) for reason in reasons]
+    weights = [
+        code.weight if reason.weight is None else Decimal(str(reason.weight))
+        for reason, code in zip(reasons, known, strict=True)
+    ]
+    added, urgent = sum(weights, Decimal(0)), any(code.urgent for code in known)
     content_type, target_id = _target_key(target)
     with transaction.atomic():
         item = lock_pending(target)
@@ -172,39 +178,31 @@ def enqueue(
                         reviewer_permission=registered.permission,
                         author_id=registered.author(target),
                         space=(registered.space(target) or "")[:100],
+                        score=added,
+                        urgent=urgent,
                     )
             except IntegrityError:  # a concurrent request queued it first: add to theirs
                 created = False
                 item = lock_pending(target)
                 if item is None:
                     raise
-        was_urgent = item.urgent
-        added = Decimal(0)
-        for reason, note in zip(reasons, notes, strict=True):
-            code = reason_codes.get(reason.code)
-            weight = code.weight if reason.weight is None else Decimal(str(reason.weight))
-            ModerationReason.objects.create(
-                item=item,
-                code=reason.code,
-                weight=weight,
-                added_by=reason.added_by,
-                details=reason.details,
-                note=note,
+        was_urgent = False if created else item.urgent
+        ModerationReason.objects.bulk_create(
+            ModerationReason(
+                item=item, code=reason.code, weight=weight, added_by=reason.added_by, details=reason.details, note=note
             )
-            added += weight
-            item.urgent = item.urgent or code.urgent
-        item.score = (item.score or Decimal(0)) + added
-        if created:
-            item.save(update_fields=["score", "urgent"])
-        else:
+            for reason, weight, note in zip(reasons, weights, notes, strict=True)
+        )
+        if not created:
+            item.score = (item.score or Decimal(0)) + added
+            item.urgent = item.urgent or urgent
             _bump(item, "score", "urgent")
         codes = [reason.code for reason in reasons]
         if created:
             events.item_queued(actor=actor, item=item, codes=codes, request=request)
+            notify.notify_role(registered.reviewer_role, registered.notification)
         else:
             events.reason_added(actor=actor, item=item, codes=codes, request=request)
-        if created:
-            notify.notify_role(registered.reviewer_role, registered.notification)
         if item.urgent and not was_urgent:
             notify.notify_role(registered.reviewer_role, "moderation.urgent")
         _publish(item, "queued" if created else "changed")

@@ -70,3 +70,11 @@ def codes() -> list[Code]:
 
 def label(code: str) -> str:
     return str(get(code).label)
+
+
+def from_hold_codes(hold_reasons) -> list[Reason]:
+    """Queue reasons for content a feature holds, from its stored hold codes (``{"code", "kinds"?}``)."""
+    return [
+        Reason(str(held.get("code") or "held"), details={"kinds": list(held["kinds"])} if held.get("kinds") else {})
+        for held in hold_reasons
+    ]

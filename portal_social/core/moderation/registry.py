@@ -122,11 +122,3 @@ def get(key: str) -> Kind:
 def kinds() -> Iterable[Kind]:
     """Every registered kind, in registration order."""
     return tuple(_kinds.values())
-
-
-def for_model(model: type[Model]) -> Kind:
-    """The kind registered for ``model``."""
-    for kind in _kinds.values():
-        if kind.model is model or issubclass(model, kind.model):
-            return kind
-    raise LookupError(f"No moderation kind is registered for {model.__name__}")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal_social.conf import app_settings
-from portal_social.core import access, audit_events, ratelimit, screening, text
+from portal_social.core import access, audit_events, moderation, ratelimit, screening, text
 from portal_social.core.errors import refusal
 from portal_social.profiles import reviews
 from portal_social.profiles.actions._common import (
@@ -179,5 +179,5 @@ def submit_review(
         if overall <= 2:
             needs_attention(review, "low_rating")
         if status == Review.Status.HELD and source:
-            queue(review, reviews.queue_reasons(hold_reasons), actor=author, request=request)
+            queue(review, moderation.from_hold_codes(hold_reasons), actor=author, request=request)
     return review
