@@ -72,12 +72,9 @@ POSITIVES = [
     ("date", "I was born on March 14, 1962.", "March 14, 1962"),
     ("date", "date of birth: 1962-03-14", "1962-03-14"),
     ("date", "his birthday is June 5th", "June 5th"),
-    ("date", "admitted 2/3/2024 and sent home", "2/3/2024"),
-    ("date", "she passed away on January 8, 2023", "January 8, 2023"),
-    ("date", "my appointment on Oct 12 was cancelled", "Oct 12"),
-    ("date", "appt 11/5 at 10:30 am", "11/5"),
-    ("date", "March 3 is my discharge date", "March 3"),
     ("date", "I was born in 1931 and still drive", "1931"),
+    ("date", "born in March 1929, the year of the crash", "March 1929"),
+    ("date", "cumpleaños de mi mamá: 14 de febrero de 1950", "14 de febrero de 1950"),
     # ages of 90 and over
     ("age", "my 93-year-old grandmother", "93"),
     ("age", "Dad is 96 and still drives", "96"),
@@ -138,6 +135,25 @@ POSITIVES = [
     ("name", "my stepmother Joan Kay", "Joan Kay"),
     ("name", "Thanks for everything, Rebecca Lin (Room 5)", "Rebecca Lin"),
 ]
+
+
+#: Dates tied to a person other than by birth: PHI under Safe Harbor, flagged
+#: when ``PORTAL_SOCIAL_PHI_DATES = "tied"``; the default flags dates of birth only.
+TIED_DATES = [
+    ("admitted 2/3/2024 and sent home", "2/3/2024"),
+    ("she passed away on January 8, 2023", "January 8, 2023"),
+    ("my appointment on Oct 12 was cancelled", "Oct 12"),
+    ("appt 11/5 at 10:30 am", "11/5"),
+    ("March 3 is my discharge date", "March 3"),
+    ("born in March 1940, and a polio survivor", "March 1940"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TIED_DATES)
+def test_tied_dates_are_flagged_only_when_the_setting_asks(settings, text, expected):
+    assert not [f for f in scan(text) if f.kind == "date"]
+    settings.PORTAL_SOCIAL_PHI_DATES = "tied"
+    assert expected in [f.text for f in scan(text) if f.kind == "date"]
 
 
 @pytest.mark.parametrize(("kind", "text", "expected"), POSITIVES)
@@ -683,9 +699,11 @@ PREFILTER_EDGES = [
 
 
 @pytest.mark.parametrize("text", PREFILTER_EDGES)
-def test_prefilters_drop_no_finding(text):
+@pytest.mark.parametrize("dates", ["birth", "tied"])
+def test_prefilters_drop_no_finding(settings, text, dates):
+    settings.PORTAL_SOCIAL_PHI_DATES = dates
     findings = scan(text)
-    assert findings
+    assert findings or dates == "birth"  # some edges are tied dates
     assert findings == _scan_without_prefilters(text)
 
 

@@ -268,8 +268,8 @@ def test_scan_runs_in_linear_time_on_names_and_cues(unit):
     assert large <= 15 * small + 0.05, f"{unit!r}: {small * 1000:.1f} ms at 10 KB but {large * 1000:.1f} ms at 100 KB"
 
 
-def test_dates_of_birth_only_from_settings(settings):
+def test_dates_of_birth_only_unless_settings_ask_for_tied_dates(settings):
     text = "admitted 03/02/2024, DOB 07/22/1958"
-    assert [f.text for f in scan(text)] == ["03/02/2024", "07/22/1958"]
-    settings.PORTAL_SOCIAL_PHI_DATES = "birth"
     assert [(f.text, f.reason) for f in scan(text)] == [("07/22/1958", "date:birth")]
+    settings.PORTAL_SOCIAL_PHI_DATES = "tied"
+    assert [f.text for f in scan(text)] == ["03/02/2024", "07/22/1958"]

@@ -11,8 +11,8 @@ numbers and numbers named as an organisation's line are not PHI),
 ``PORTAL_SOCIAL_PHI_PHONE_REGIONS`` (regions whose national phone formats,
 "020 7946 0321", are read with libphonenumber; default GB, AU, IE, NZ;
 North American and "+" numbers are always read), and
-``PORTAL_SOCIAL_PHI_DATES`` ("tied", the default: dates with birth, death,
-admission, discharge or appointment context; "birth": dates of birth only).
+``PORTAL_SOCIAL_PHI_DATES`` ("birth", the default: dates of birth only;
+"tied": also dates with death, admission, discharge or appointment context).
 Public names (the clinician directory, ``PORTAL_SOCIAL_PHI_ALLOWED_NAMES``)
 are read lazily: see :func:`allowed_names`.
 """
@@ -133,8 +133,8 @@ class _Config(NamedTuple):
     inboxes: frozenset[str] = frozenset(PUBLIC_INBOXES)
     # Regions whose national phone formats are read (libphonenumber).
     phone_regions: tuple[str, ...] = ("GB", "AU", "IE", "NZ")
-    # Dates flagged: "tied" (birth, death, admission, discharge, appointment) or "birth".
-    dates: str = "tied"
+    # Dates flagged: "birth" (dates of birth) or "tied" (also death, admission, discharge, appointment).
+    dates: str = "birth"
 
 
 # --------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def _read_config() -> _Config:
         public_lines=bool(_setting("PORTAL_SOCIAL_PHI_ORGANISATION_NUMBERS_PUBLIC", True)),
         public_inboxes=bool(_setting("PORTAL_SOCIAL_PHI_ROLE_INBOXES_PUBLIC", True)),
         inboxes=config.inboxes | {_inbox_key(str(i)) for i in inboxes},
-        dates="birth" if str(_setting("PORTAL_SOCIAL_PHI_DATES", "tied")).lower() == "birth" else "tied",
+        dates="tied" if str(_setting("PORTAL_SOCIAL_PHI_DATES", "birth")).lower() == "tied" else "birth",
         phone_regions=tuple(
             str(r).upper() for r in _as_tuple(_setting("PORTAL_SOCIAL_PHI_PHONE_REGIONS", config.phone_regions))
         ),

@@ -95,8 +95,9 @@ def _valid_date(m: re.Match[str]) -> bool:
 
 @register("date")
 def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
-    """Dates with birth, death, admission, discharge or appointment context
-    within 40 characters (same sentence); birth years implying age 90+."""
+    """Dates of birth (with "tied" dates, also death, admission, discharge or
+    appointment) by context within 40 characters of the same sentence; birth
+    years implying age 90+."""
     if not t.ndigits:
         return []
     work = t.work
@@ -120,7 +121,8 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
             windows.append((start - 16, end))
     dated = []
     birth_ends = []
-    birth_only = config is not None and config.dates == "birth"
+    birth_only = config is None or config.dates == "birth"
+    oldest = datetime.date.today().year - 90
     for m in _matches_in(_DATE, work, windows, 64):
         if not _valid_date(m) or _PLACEHOLDER_DATE.fullmatch(m.group()):
             continue
@@ -136,6 +138,8 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
         if cue is None:
             continue
         birth = bool(_BIRTH.search(cue.group()))
+        if birth and birth_only and (m.group("mm") or m.group("m3")) and int(m.group("my") or m.group("y3")) > oldest:
+            continue  # "born in March 1940": a month and a year is not a date of birth (below 90 years)
         if birth or not birth_only:
             hits.append(("date", start, end, "date:birth" if birth else "date:" + cue.group().lower().split()[0]))
         if birth:
@@ -154,7 +158,6 @@ def _detect_date(t: _Text, config: _Config | None) -> list[_Hit]:
     low = t.low
     if t.maxrun < 4 or not ("born" in low or "birth" in low or "year" in low):
         return hits
-    oldest = datetime.date.today().year - 90
     for m in _BORN_YEAR.finditer(work):
         if int(m.group("v")) <= oldest:
             hits.append(("date", m.start("v"), m.end("v")))
