@@ -4,9 +4,15 @@ from portal_social.community.models import (  # noqa: F401
     Community,
     CommunityProfile,
     Membership,
+    Mention,
+    Penalty,
     Post,
     PostFlag,
+    PostRevision,
+    Reaction,
     Thread,
+    ThreadFollow,
+    ThreadRead,
 )
 from portal_social.core.calendar_models import BusinessCalendar, CalendarClosure  # noqa: F401
 from portal_social.core.models import (  # noqa: F401

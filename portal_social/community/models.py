@@ -69,6 +69,13 @@ class Community(models.Model):
         _("review every post"), default=False, help_text=_("Every post waits for a moderator before it appears.")
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    #: Slow mode: a member waits this many seconds between posts here (0: off). Who set it and why, below.
+    slow_mode_seconds = models.PositiveIntegerField(_("slow mode (seconds between posts)"), default=0)
+    slow_mode_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    #: The moderator's reason; it may name a member or a post, so it is encrypted.
+    slow_mode_reason = EncryptedTextField(max_length=300, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -91,6 +98,14 @@ class CommunityProfile(models.Model):
     )
     #: 0 (new) to 3 (trusted): what a member may do without a moderator reading it first.
     trust_level = models.PositiveSmallIntegerField(default=0)
+    #: Set by a moderator: automatic promotion leaves this member's level alone.
+    trust_level_locked = models.BooleanField(default=False)
+    #: Published posts and posts read, kept by the actions so trust and member cards never count rows.
+    post_count = models.PositiveIntegerField(default=0)
+    posts_read = models.PositiveIntegerField(default=0)
+    #: Days on which the member read or wrote something in a community, and the last of them.
+    days_visited = models.PositiveIntegerField(default=0)
+    last_visited_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -114,9 +129,22 @@ class Membership(models.Model):
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_memberships")
+
+    class Notify(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Tell me at once")
+        DAILY = "daily", _("A daily digest")
+        OFF = "off", _("Off")
+
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     joined_at = models.DateTimeField(default=timezone.now)
+    #: Following the community: how the member hears of new threads in it ("off": not following).
+    notifications = models.CharField(max_length=12, choices=Notify.choices, default=Notify.OFF)
+    #: A mentor (or moderator) welcomed this member: who, and when.
+    welcomed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    welcomed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "user"], name="ps_one_membership_each")]
@@ -142,6 +170,20 @@ class Thread(models.Model):
     visible = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
+    #: The reply the author or a moderator chose as the answer: the thread is solved.
+    solved_post = models.ForeignKey(
+        "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    solved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    solved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Slow mode for this thread (0: the community's), who set it and why (encrypted, like the community's).
+    slow_mode_seconds = models.PositiveIntegerField(default=0)
+    slow_mode_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    slow_mode_reason = EncryptedTextField(max_length=300, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["community", "visible", "-pinned", "-last_post_at"], name="ps_thread_list_idx")]
@@ -190,6 +232,17 @@ class Post(models.Model):
     rejection_reason = EncryptedTextField(max_length=300, blank=True)
     #: One submission, one post: the form's token, unique per author, so a double submit creates nothing.
     submission = models.UUIDField(null=True, blank=True, editable=False)
+    #: The post this one quotes, if any (its permalink is in the text; this keeps containment checkable).
+    quoted_post = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    #: The last edit; earlier versions are :class:`PostRevision` rows, which moderators can read.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Soft deletion: the row stays (``status`` DELETED) for moderators and the record.
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -231,3 +284,110 @@ class PostFlag(models.Model):
 
     def __str__(self) -> str:
         return f"Flag on {self.post_id}"
+
+
+class PostRevision(models.Model):
+    """An earlier version of an edited post, kept for moderators: the text as it was, encrypted."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    #: The source as it read before the edit.
+    body_source = EncryptedTextField()
+    #: Who wrote that version (the author, or a moderator who redacted it).
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["post", "created_at"], name="ps_post_revision_idx")]
+
+    def __str__(self) -> str:
+        return f"Revision of {self.post_id}"
+
+
+class Reaction(models.Model):
+    """A member's reaction to a published post, one of each kind per person
+    (the kinds come from ``PORTAL_SOCIAL_COMMUNITY_REACTIONS``)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user", "kind"], name="ps_one_reaction_each")]
+        indexes = [models.Index(fields=["post", "kind"], name="ps_reaction_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.post_id}"
+
+
+class Mention(models.Model):
+    """A published post mentions a member by handle; they are told once."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="ps_one_mention_each")]
+
+    def __str__(self) -> str:
+        return f"Mention in {self.post_id}"
+
+
+class ThreadFollow(models.Model):
+    """A member follows a thread: they hear of new replies (at their notification frequency)."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="ps_one_thread_follow_each")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.thread_id}"
+
+
+class ThreadRead(models.Model):
+    """How far a member has read a thread: for trust levels and "new since your last visit"."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    #: Published posts of the thread the member had seen at their last visit.
+    posts_seen = models.PositiveIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="ps_one_thread_read_each")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.thread_id}"
+
+
+class Penalty(models.Model):
+    """A moderator silenced (read-only) or suspended (no sign-in) a member until ``ends_at``."""
+
+    class Kind(models.TextChoices):
+        SILENCE = "silence", _("Silenced: may read, not post")
+        SUSPEND = "suspend", _("Suspended: may not sign in")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_penalties")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    #: The moderator's reason, shown to the member; it may quote a post, so it is encrypted.
+    reason = EncryptedTextField(max_length=500)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    #: Ended early by a moderator.
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+        indexes = [models.Index(fields=["user", "kind", "ends_at"], name="ps_penalty_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user_id}"

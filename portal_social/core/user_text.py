@@ -404,6 +404,13 @@ def _declare() -> None:
     for name in ("role", "status"):
         not_user_written("portal_social.Membership", name, reason="a choice set by the community actions")
     not_user_written("portal_social.PostFlag", "reason", reason="a choice")
+    register("portal_social.PostRevision", "body_source", destination="community_post")
+    register("portal_social.Community", "slow_mode_reason", destination="moderation_note")
+    register("portal_social.Thread", "slow_mode_reason", destination="moderation_note")
+    register("portal_social.Penalty", "reason", destination="moderation_note")
+    not_user_written("portal_social.Membership", "notifications", reason="a choice")
+    not_user_written("portal_social.Reaction", "kind", reason="a key of PORTAL_SOCIAL_COMMUNITY_REACTIONS")
+    not_user_written("portal_social.Penalty", "kind", reason="a choice")
     # The moderation queue: registered kinds, ids, codes and choices; a person's note is encrypted.
     register("portal_social.ModerationReason", "note", destination="moderation_note")
     not_user_written("portal_social.ModerationReason", "code", reason="a registered reason code")

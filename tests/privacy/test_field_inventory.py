@@ -98,6 +98,9 @@ CLEAR_FIELDS = {
     "Post.marks": "screening codes only",
     "Post.redactions": "character offsets and a PHI kind, never the hidden text",
     "PostFlag.reason": "a choice",
+    "Membership.notifications": "a choice",
+    "Reaction.kind": "a key from PORTAL_SOCIAL_COMMUNITY_REACTIONS, checked by the action",
+    "Penalty.kind": "a choice",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

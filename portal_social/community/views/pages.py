@@ -32,8 +32,12 @@ from django.views.decorators.http import require_POST, require_safe
 from portal_social.community import actions, rules
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
+from portal_social.community.views import edits, people, reactions, tools
 from portal_social.core import access, realtime, screening
 from portal_social.core.ratelimit import RateLimited
+
+#: Modules that add to a thread page (see the package docstring).
+_THREAD_ANNOTATORS = (reactions, tools, edits, people)
 
 COMMUNITIES_PER_PAGE = 25
 THREADS_PER_PAGE = 25
@@ -428,6 +432,8 @@ def thread(request, slug: str, thread_id):
         **_membership_context(user, community, _membership(user, community)),
         **extra,
     }
+    for module in _THREAD_ANNOTATORS:
+        module.annotate_thread(request, thread, context["posts"], context)
     if _signed_in(user):
         context["live_after"] = realtime.last_event_ids([actions.THREAD_STREAM], str(thread.pk))[actions.THREAD_STREAM]
         context["live_stream"] = actions.THREAD_STREAM
