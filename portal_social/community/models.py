@@ -33,7 +33,7 @@ TITLE_MAX_LENGTH = 150
 
 
 #: Paths under /community/ that are pages of their own, so no community may take them as its slug.
-RESERVED_SLUGS = frozenset({"name", "new", "search", "t"})
+RESERVED_SLUGS = frozenset({"name", "new", "p", "people", "search", "spaces", "t"})
 
 
 def _not_reserved(value: str) -> None:

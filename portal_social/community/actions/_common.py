@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db.models import F
@@ -42,6 +43,26 @@ def _signed_in(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
+#: Called with a post inside the transaction that first publishes it (as written, or
+#: after a moderator approved it), once the thread's counters are updated. Each
+#: hook defers what leaves the database (notifications) with ``transaction.on_commit``.
+ON_PUBLISHED: list[Callable[[Post], None]] = []
+#: Called with a published post inside the transaction that takes it down (flags, a
+#: moderator, deletion).
+ON_UNPUBLISHED: list[Callable[[Post], None]] = []
+#: Checks before anyone posts (or reacts): ``check(author, community, thread_or_None)``
+#: returns a sentence saying why not (slow mode, a penalty), or None.
+POSTING_CHECKS: list[Callable[..., str | None]] = []
+
+
+def posting_refusal(author, community, thread=None) -> None:
+    """Raise ``CommunityDenied`` with the first :data:`POSTING_CHECKS` sentence that applies."""
+    for check in POSTING_CHECKS:
+        message = check(author, community, thread)
+        if message:
+            raise CommunityDenied(message)
+
+
 def _published(post: Post) -> None:
     """A post became visible: the thread's counters and, after commit, a live update to its readers."""
     thread = post.thread
@@ -51,6 +72,8 @@ def _published(post: Post) -> None:
         thread.visible = True
     else:
         Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_post_at=now)
+    for hook in ON_PUBLISHED:
+        hook(post)
     realtime.publish_to_stream(THREAD_STREAM, thread, {"kind": "post", "post": str(post.pk)})
 
 
@@ -61,6 +84,8 @@ def _unpublished(post: Post) -> None:
         Thread.objects.filter(pk=thread.pk).update(visible=False)
     else:
         Thread.objects.filter(pk=thread.pk, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
+    for hook in ON_UNPUBLISHED:
+        hook(post)
     realtime.publish_to_stream(THREAD_STREAM, thread, {"kind": "hidden", "post": str(post.pk)})
 
 

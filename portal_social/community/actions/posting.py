@@ -38,6 +38,7 @@ from portal_social.community.actions._common import (
     CommunityDenied,
     _published,
     _signed_in,
+    posting_refusal,
 )
 
 
@@ -210,6 +211,7 @@ def start_thread(
     """
     if not _signed_in(author) or not access.can(author, "post", community):
         raise CommunityDenied()
+    posting_refusal(author, community)
     title = text.clean_plain(
         title, field="title", required=True, max_length=TITLE_MAX_LENGTH, empty_message=_("Give your thread a title.")
     )
@@ -260,6 +262,7 @@ def reply(
         if thread.locked and access.can(author, "post", thread.community):
             raise CommunityDenied(_("This thread is locked: it takes no new replies."))
         raise CommunityDenied()
+    posting_refusal(author, thread.community, thread)
     source = _clean_body(body)
     again = _existing_submission(author, submission)
     if again is not None:
