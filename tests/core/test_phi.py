@@ -341,11 +341,37 @@ def test_organisation_numbers_from_settings(settings):
 
 
 def test_allowed_domains_from_settings(settings):
-    text = "see https://www.riversidehealth.org/classes and https://riversidehealth.org.evil.com/x"
+    text = "see https://www.riversidehealth.com/classes and https://riversidehealth.com.evil.com/x"
     assert len(scan(text)) == 2
-    settings.PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS = ["riversidehealth.org"]
-    assert [f.text for f in scan(text)] == ["https://riversidehealth.org.evil.com/x"]
-    assert scan("classes at https://classes.riversidehealth.org/yoga") == []
+    settings.PORTAL_SOCIAL_PHI_ALLOWED_DOMAINS = ["riversidehealth.com"]
+    assert [f.text for f in scan(text)] == ["https://riversidehealth.com.evil.com/x"]
+    assert scan("classes at https://classes.riversidehealth.com/yoga") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.caregiver.org/resource/caregiver-statistics-demographics/",
+        "mayoclinic.org/diseases-conditions",
+        "www.stlukes-example.org/billing/charity-care",
+        "https://www.ageuk.org.uk/information-advice/",
+    ],
+)
+def test_organisations_pages_are_public(url):
+    assert scan(f"Good information here: {url} for families.") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "www.caringbridge.org/visit/robertsmith",
+        "https://www.change.org/p/save-my-sons-transplant",
+        "https://janesjourney.blogspot.com/2024/03/chemo",
+        "https://www.gofundme.com/f/help-the-okafor-family",
+    ],
+)
+def test_personal_pages_on_platforms_are_flagged_whatever_their_domain(url):
+    assert [f.kind for f in scan(f"Follow us at {url} please")] == ["url"]
 
 
 def test_allowed_url_prefix_for_the_organisations_social_pages(settings):
@@ -684,7 +710,7 @@ PREFILTER_EDGES = [
     "appointment on 3/14",
     "born in 1925",
     "(see https://x.example/a)",
-    "see\twww.example.org",
+    "see\twww.example.com",
     "link:\r\nhttps://x.example/p and x.com/someone",
     "fe80::1ff:fe23:4567:890a",
     "mac ab:cd:ef:ab:cd:ef",  # a MAC address with no decimal digit

@@ -314,12 +314,29 @@ _PERSONAL_PLATFORMS = (
     "paypal.me",
 )
 _PUBLIC_PATH = re.compile(r"/(?:explore|tags?|hashtag|topics?|search|help|about|legal|privacy)(?:/|$|\?)", _AI)
-_PUBLIC_SUFFIXES = (".gov", ".edu", ".int", ".mil", ".nhs.uk", ".gov.uk", ".gc.ca", ".gob.mx")
+#: Hosts of governments, schools and organisations: their pages are public information. ``.org`` is
+#: here because people publish personal pages on the platforms above (caringbridge.org, change.org are
+#: checked first), rarely on an organisation's domain of their own.
+_PUBLIC_SUFFIXES = (
+    ".gov",
+    ".edu",
+    ".int",
+    ".mil",
+    ".org",
+    ".org.uk",
+    ".org.au",
+    ".org.nz",
+    ".org.mx",
+    ".nhs.uk",
+    ".gov.uk",
+    ".gc.ca",
+    ".gob.mx",
+)
 
 
 def _public_page(url: str) -> bool:
     """An organisation's page, a public listing or a local address, not a
-    person's page: hosts on .gov, .edu and similar, a personal-page
+    person's page: hosts on .gov, .edu, .org and similar, a personal-page
     platform's home page (caringbridge.org itself), explore and hashtag
     pages, localhost and LAN addresses."""
     rest = _strip_scheme(url.lower())

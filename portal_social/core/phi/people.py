@@ -99,7 +99,8 @@ _NOT_A_PERSON_AFTER = re.compile(
     r"|phenomenon|reflex|classification|criteria|tumou?r|lymphoma|anomaly|syndrom|enfermedad|bank|dept"
     r"|department|pavilion|tower|wing|building|campus|center's|clinic's|foundation's|valley|heights|hills"
     r"|river|lake|mountain|island|beach|bay|station|airport|mall|market|cafe|restaurant|inc|llc|co|corp|company"
-    r"|brand|pharmaceuticals|health's|kitchen|gym|fitness)(?![^\W\d_])"
+    r"|brand|pharmaceuticals|health's|kitchen|gym|fitness|day|week|month|award|prize|act|walk|run|race"
+    r"|scholarship|library|museum|bridge|stadium|arena|theater|theatre|lecture|fellowship|trail)(?![^\W\d_])"
     r"|^(?:'s|’s)[ \t]{1,2}(?:disease|syndrome|palsy|sign|law|ulcer|phenomenon|reflex|triad|test|score|scale)",
     re.IGNORECASE,
 )
