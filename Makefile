@@ -66,6 +66,13 @@ bench-load: install
 bench-crash: install
 	$(BIN)/python bench/crash.py
 
+## make bench-community: community pages' server time against a one-query floor, 200,000 posts on SQLite;
+## SCALE=0.1 for a quick run; for PostgreSQL: scripts/with-services.sh $(BIN)/python bench/community.py
+.PHONY: bench-community
+SCALE ?= 1
+bench-community: install
+	$(BIN)/python bench/community.py --scale $(SCALE)
+
 screenshot: install-test browser-deps
 	PORTAL_SOCIAL_UPDATE_SCREENSHOT=1 $(BIN)/pytest tests/browser/test_screenshot.py -q
 

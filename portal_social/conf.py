@@ -294,6 +294,55 @@ class AppSettings:
         return max(0.0, float(self._setting("COMMUNITY_FLAG_HIDE_SCORE", 3)))
 
     @property
+    def COMMUNITY_REACTIONS(self) -> tuple[tuple[str, Any], ...]:
+        """The reactions members may give a community post, in the order shown: ``{key: label}`` or a
+        list of ``(key, label)`` pairs. A key is 1 to 20 of ``a-z`` and ``_`` (it is stored with each
+        reaction: renaming one drops its counts); a label is what members read (use ``gettext_lazy``).
+        Default: ``helpful`` "Helpful", ``hug`` "Sending a hug", ``like`` "Like". A system check
+        reports a malformed value."""
+        from django.utils.translation import gettext_lazy
+
+        default = (
+            ("helpful", gettext_lazy("Helpful")),
+            ("hug", gettext_lazy("Sending a hug")),
+            ("like", gettext_lazy("Like")),
+        )
+        value = self._setting("COMMUNITY_REACTIONS", None)
+        if value is None:
+            return default
+        items = value.items() if hasattr(value, "items") else value
+        return tuple(tuple(item) for item in items)
+
+    @property
+    def COMMUNITY_TRUST_LEVELS(self) -> dict[int, dict[str, int]]:
+        """What a member needs to reach trust levels 1, 2 and 3 automatically: a dict of level to
+        requirements, each a minimum of ``days`` (since they chose a community name), ``posts_read``,
+        ``post_count`` (published posts), ``days_visited``, and for level 3 ``clean_days`` (no penalty
+        in that many days). Levels and keys left out keep their defaults::
+
+            {1: {"days": 1, "posts_read": 10, "days_visited": 2},
+             2: {"days": 15, "posts_read": 100, "post_count": 5, "days_visited": 10},
+             3: {"days": 60, "posts_read": 500, "post_count": 20, "days_visited": 40, "clean_days": 180}}
+        """
+        levels = {
+            1: {"days": 1, "posts_read": 10, "post_count": 0, "days_visited": 2, "clean_days": 0},
+            2: {"days": 15, "posts_read": 100, "post_count": 5, "days_visited": 10, "clean_days": 0},
+            3: {"days": 60, "posts_read": 500, "post_count": 20, "days_visited": 40, "clean_days": 180},
+        }
+        for level, requirements in dict(self._setting("COMMUNITY_TRUST_LEVELS", {})).items():
+            if int(level) in levels:
+                levels[int(level)].update({key: max(0, int(value)) for key, value in dict(requirements).items()})
+        return levels
+
+    @property
+    def COMMUNITY_PENALTY_STEPS(self) -> tuple[int, ...]:
+        """How long a silence or suspension lasts by default, in seconds, by how many of the same kind the
+        member had in the last year: the first step for the first, the last for every one after the list.
+        Default ``(86400, 259200, 604800, 2592000)``: 1, 3, 7 and 30 days. A moderator may choose another."""
+        steps = tuple(int(step) for step in self._setting("COMMUNITY_PENALTY_STEPS", (86400, 259200, 604800, 2592000)))
+        return tuple(step for step in steps if step > 0) or (86400,)
+
+    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

@@ -29,6 +29,7 @@ from portal_social.core.moderation.models import ModerationItem, ModerationReaso
 from portal_social.core.notify.models import Notification, NotificationPreference  # noqa: F401
 from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # noqa: F401
 from portal_social.core.screening.models import WatchedWord  # noqa: F401
+from portal_social.core.search_models import SearchTerm  # noqa: F401
 from portal_social.profiles.models import (  # noqa: F401
     ClinicianIndexPage,
     ClinicianPage,

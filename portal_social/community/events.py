@@ -27,6 +27,19 @@ FLAGGED = register("community.flag", _("Community post flagged"))
 HIDDEN = register("community.hide", _("Community post hidden by members' flags"))
 JOINED = register("community.join", _("Community joined"))
 LEFT = register("community.leave", _("Community left"))
+EDITED = register("community.edit", _("Community post edited by its author"))
+DELETED = register("community.delete", _("Community post deleted"))
+REACTED = register("community.react", _("Community post reaction given or taken back"))
+TRUST = register("community.trust", _("Community trust level changed"))
+PENALTY = register("community.penalty", _("Community member silenced, suspended or released"))
+ROLE = register("community.role", _("Community mentor role changed"))
+WELCOMED = register("community.welcome", _("New community member welcomed by a mentor"))
+JOIN_DECISION = register("community.join_decision", _("Request to join a community decided"))
+MEMBER_VIEWED = register("community.member_view", _("Community member page opened by a moderator"))
+SOLVED = register("community.solve", _("Community thread answer chosen or cleared"))
+PINNED = register("community.pin", _("Community thread pinned or unpinned"))
+LOCKED = register("community.lock", _("Community thread locked or unlocked"))
+SLOW_MODE = register("community.slow_mode", _("Community slow mode set"))
 
 
 def _post_event(
@@ -71,6 +84,14 @@ def post_hidden(*, actor, post, request=None, details=None) -> AuditEvent:
     return _post_event(HIDDEN, actor=actor, post=post, request=request, details=details)
 
 
+def post_edited(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(EDITED, actor=actor, post=post, request=request, details=details)
+
+
+def post_deleted(*, actor, post, request=None, details=None) -> AuditEvent:
+    return _post_event(DELETED, actor=actor, post=post, request=request, details=details)
+
+
 def joined(*, actor, membership, request=None) -> AuditEvent:
     return JOINED.record(
         actor=actor,
@@ -82,3 +103,20 @@ def joined(*, actor, membership, request=None) -> AuditEvent:
 
 def left(*, actor, membership, request=None) -> AuditEvent:
     return LEFT.record(actor=actor, target=membership.community, request=request)
+
+
+def thread_tool(event_type, *, actor, target, request=None, details=None) -> AuditEvent:
+    """A moderator's (or a thread author's) tool used on a thread or a community: ids, codes and numbers only."""
+    return event_type.record(actor=actor, target=target, request=request, details=details or {})
+
+
+def member_event(event_type, *, actor, member_id: int, target, request=None, details=None) -> AuditEvent:
+    """An event about a member (trust, penalties, roles, welcomes, join decisions): the member is the
+    subject; ``target`` the community, penalty or profile it is about. Details: ids, codes, numbers."""
+    return event_type.record(
+        actor=actor,
+        target=target,
+        patient=member_id,
+        request=request,
+        details={"member": str(member_id), **(details or {})},
+    )

@@ -48,11 +48,20 @@ class ReplyForm(ActionErrorsMixin, forms.Form):
         required=False,
     )
     submission = forms.CharField(widget=forms.HiddenInput, required=False)
+    #: The post this reply quotes (its id; the action keeps it only for a post the author can see).
+    quote = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("submission", str(uuid.uuid4()))
+
+    def clean_quote(self) -> uuid.UUID | None:
+        value = self.cleaned_data.get("quote") or ""
+        try:
+            return uuid.UUID(value) if len(value) <= 36 else None
+        except ValueError:
+            return None
 
     def clean_submission(self) -> uuid.UUID | None:
         value = self.cleaned_data.get("submission") or ""
@@ -72,6 +81,7 @@ class ThreadForm(ReplyForm):
         error_messages={"required": _("Give your thread a title.")},
     )
     field_order = ["title", "body", "confirm_phi", "submission"]
+    quote = None  # a new thread quotes nothing
 
 
 class FlagForm(forms.Form):

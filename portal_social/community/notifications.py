@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core.notify import Template, register
+from portal_social.core.notify import OPAQUE_ID, Template, register
 
 register(
     Template(
@@ -39,5 +39,61 @@ register(
             "guidelines. Sign in to read the guidelines."
         ),
         url_name="portal_social_community:index",
+    )
+)
+register(
+    Template(
+        key="community.welcome",
+        subject=_("Welcome to your community"),
+        body=_("A community mentor welcomed you. Sign in to read the community and say hello when you are ready."),
+        url_name="portal_social_community:index",
+    )
+)
+register(
+    Template(
+        key="community.join_approved",
+        subject=_("Your request to join a community"),
+        body=_("A moderator approved your request to join a community. Sign in to read it."),
+        url_name="portal_social_community:index",
+    )
+)
+register(
+    Template(
+        key="community.join_declined",
+        subject=_("Your request to join a community"),
+        body=_("A moderator decided on your request to join a community. Sign in to see your communities."),
+        url_name="portal_social_community:index",
+    )
+)
+# Following (actions/following.py): the link opens the thread, where the access policy decides again.
+register(
+    Template(
+        key="community.reply",
+        subject=_("A new reply in a thread you follow"),
+        body=_("Someone replied in a community thread you follow. Sign in to read it."),
+        url_name="portal_social_community:thread_link",
+        params={"thread": OPAQUE_ID, "post": OPAQUE_ID},
+        url_kwargs={"thread_id": "thread"},
+    )
+)
+register(
+    Template(
+        key="community.new_thread",
+        subject=_("A new thread in a community you follow"),
+        body=_("Someone started a thread in a community you follow. Sign in to read it."),
+        url_name="portal_social_community:thread_link",
+        params={"thread": OPAQUE_ID},
+        url_kwargs={"thread_id": "thread"},
+    )
+)
+# Mentions (actions/mentions.py): the link is the post's permalink, where the access policy decides again.
+register(
+    Template(
+        key="community.mention",
+        subject=_("You were mentioned in a community post"),
+        body=_("A member mentioned your community name in a post. Sign in to read it."),
+        url_name="portal_social_community:permalink",
+        params={"post": OPAQUE_ID},
+        url_kwargs={"post_id": "post"},
     )
 )

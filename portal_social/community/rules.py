@@ -107,6 +107,29 @@ def _may_reply(user, thread: Thread) -> bool:
     return not thread.locked and thread.visible and _may_post(user, thread.community)
 
 
+@access.rule(Thread, "solve")
+def _may_solve(user, thread: Thread) -> bool:
+    """The thread's author or a moderator chooses its answer, on a published thread they can see."""
+    return thread.visible and (thread.author_id == user.pk or is_moderator(user)) and _may_view_thread(user, thread)
+
+
+@access.rule(Thread, "moderate")
+def _may_moderate_thread(user, thread: Thread) -> bool:
+    """Pin, lock, slow mode: moderators."""
+    return is_moderator(user) and _may_view_thread(user, thread)
+
+
+@access.rule(Community, "moderate")
+def _may_moderate_community(user, community: Community) -> bool:
+    return is_moderator(user)
+
+
+@access.rule(Thread, "follow")
+def _may_follow(user, thread: Thread) -> bool:
+    """Anyone signed in who can read a published thread may follow it."""
+    return thread.visible and _may_view_thread(user, thread)
+
+
 @access.scope(Thread, anonymous=True)
 def _threads_visible_to(user) -> Q:
     readable = _community_condition(user, "community__")
@@ -135,8 +158,49 @@ def _may_flag(user, post: Post) -> bool:
     return post.status == Post.Status.PUBLISHED and access.holds(user, PARTICIPATE) and _may_view_post(user, post)
 
 
+@access.rule(Post, "react")
+def _may_react(user, post: Post) -> bool:
+    """Active members who take part react to others' published posts they can see."""
+    return (
+        post.status == Post.Status.PUBLISHED
+        and post.author_id != user.pk
+        and _may_view_post(user, post)
+        and _may_post(user, post.thread.community)
+    )
+
+
 @access.rule(Post, "moderate")
 def _may_moderate_post(user, post: Post) -> bool:
+    return is_moderator(user)
+
+
+#: What an author may still edit or delete: published or waiting (not refused, not deleted).
+_CHANGEABLE = (Post.Status.PUBLISHED, Post.Status.HELD)
+
+
+@access.rule(Post, "edit")
+def _may_edit(user, post: Post) -> bool:
+    """Its author, while they may post in the community, unless the thread is locked."""
+    return (
+        post.author_id == user.pk
+        and post.status in _CHANGEABLE
+        and not post.thread.locked
+        and _may_view_post(user, post)
+        and _may_post(user, post.thread.community)
+    )
+
+
+@access.rule(Post, "delete")
+def _may_delete(user, post: Post) -> bool:
+    """Its author (even after leaving, even in a locked thread), or a moderator."""
+    if post.status not in _CHANGEABLE:
+        return False
+    return (post.author_id == user.pk and _may_view_post(user, post)) or is_moderator(user)
+
+
+@access.rule(Post, "history", phi=True)
+def _may_read_history(user, post: Post) -> bool:
+    """Earlier versions of a post, as written (they may hold personal details): moderators only."""
     return is_moderator(user)
 
 

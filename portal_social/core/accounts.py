@@ -15,6 +15,7 @@ other login view sees "invalid credentials" whatever is typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,21 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 _at_front_door: ContextVar[bool] = ContextVar("portal_social_at_front_door", default=False)
+
+#: Checks that keep a person out of the portal for now: ``check(user) -> str | None`` returns the sentence
+#: to show them (a community suspension), or None. Features register here at import time (core never imports
+#: them); sign-in asks every check (``PortalAccountAdapter.pre_login``), and ``SessionTimeoutMiddleware``
+#: signs a person out at their next request when one applies.
+SIGN_IN_REFUSALS: list[Callable[[Any], str | None]] = []
+
+
+def sign_in_refusal(user) -> str | None:
+    """The first :data:`SIGN_IN_REFUSALS` sentence that applies to ``user``, or None."""
+    for check in SIGN_IN_REFUSALS:
+        message = check(user)
+        if message:
+            return message
+    return None
 
 
 def _signed_in(request: HttpRequest) -> bool:
@@ -43,6 +59,21 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return super().authenticate(request, **credentials)
         finally:
             _at_front_door.reset(token)
+
+    def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any):
+        """Refuse the sign-in of someone a :data:`SIGN_IN_REFUSALS` check keeps out (after the password, and
+        before a second factor is asked for): the sign-in page again, with the reason's sentence."""
+        message = sign_in_refusal(user)
+        if message:
+            from allauth.account.internal.stagekit import clear_login
+            from django.contrib import messages
+            from django.http import HttpResponseRedirect
+            from django.urls import reverse
+
+            clear_login(request)
+            messages.error(request, message)
+            return HttpResponseRedirect(reverse("account_login"))
+        return super().pre_login(request, user, **kwargs)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The client's address for allauth's rate limits and records.

@@ -41,6 +41,7 @@ from django.urls import Resolver404, resolve
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import ratelimit
+from portal_social.core.accounts import sign_in_refusal
 from portal_social.core.second_factor import user_has_mfa
 
 __all__ = [
@@ -160,7 +161,8 @@ class StaffMFAMiddleware:
 
 
 class SessionTimeoutMiddleware:
-    """End sessions after ``SESSION_IDLE_TIMEOUT`` idle or ``SESSION_ABSOLUTE_TIMEOUT`` total."""
+    """End sessions after ``SESSION_IDLE_TIMEOUT`` idle or ``SESSION_ABSOLUTE_TIMEOUT`` total, and at once
+    when a feature keeps the person out (``core.accounts.SIGN_IN_REFUSALS``, e.g. a community suspension)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -171,6 +173,9 @@ class SessionTimeoutMiddleware:
             expired = self._expired(request)
             if expired:
                 return self._sign_out(request, expired)
+            refused = sign_in_refusal(user)
+            if refused:
+                return self._sign_out(request, "account_held", message=refused)
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
@@ -204,8 +209,8 @@ class SessionTimeoutMiddleware:
             # closing the browser on a shared computer signs the person out.
             session[SESSION_SEEN_AT] = now
 
-    def _sign_out(self, request: HttpRequest, reason: str) -> HttpResponse:
-        message = get_adapter(request).error_messages[reason]
+    def _sign_out(self, request: HttpRequest, reason: str, *, message: str = "") -> HttpResponse:
+        message = message or get_adapter(request).error_messages[reason]
         logout(request)
         if _wants_json(request):
             return JsonResponse({"error": reason, "message": str(message)}, status=401)

@@ -53,9 +53,11 @@ DEFAULT_LIMITS: dict[str, str] = {
     "break_glass": "5/h,200/h/ip",
     "review": "5/d,1000/d/ip",
     "community_post": "30/h,3000/h/ip",
+    "community_edit": "30/h,3000/h/ip",
     "message": "60/10m,6000/10m/ip",
     "feedback": "10/h,1000/h/ip",
     "flag": "30/h,1000/h/ip",
+    "community_react": "120/h,6000/h/ip",
     # Password spraying: how many *different* accounts may fail to sign in
     # from one address in the period before that address is refused. Counted
     # with ``count_distinct``, not ``check``; correct sign-ins never count.

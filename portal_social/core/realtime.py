@@ -302,6 +302,10 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_MFA_REQUIRED)
             return
+        if await self._kept_out(user):  # e.g. suspended: signed out at their next request
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         groups = [user_group_name(user.pk)]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
@@ -406,6 +410,13 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
         current = await get_user({"session": session.__class__(session_key)})
         user = self.scope.get("user")
         return bool(current.is_authenticated and user is not None and current.pk == user.pk)
+
+    @database_sync_to_async
+    def _kept_out(self, user) -> bool:
+        """A feature keeps this person out for now (``core.accounts.SIGN_IN_REFUSALS``)."""
+        from portal_social.core.accounts import sign_in_refusal
+
+        return bool(sign_in_refusal(user))
 
     @database_sync_to_async
     def _mfa_satisfied(self, user) -> bool:

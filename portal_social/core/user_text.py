@@ -411,6 +411,14 @@ def _declare() -> None:
     not_user_written("portal_social.Membership", "notifications", reason="a choice")
     not_user_written("portal_social.Reaction", "kind", reason="a key of PORTAL_SOCIAL_COMMUNITY_REACTIONS")
     not_user_written("portal_social.Penalty", "kind", reason="a choice")
+    # The blind search index: keyed hashes of words, never the words (core.search).
+    for name, why in (
+        ("scope", "a registered search scope"),
+        ("object_id", "the primary key of the indexed object"),
+        ("part", "a fixed part name or a post's primary key"),
+        ("key_id", "a fingerprint of the key the terms are hashed under"),
+    ):
+        not_user_written("portal_social.SearchTerm", name, reason=why)
     # The moderation queue: registered kinds, ids, codes and choices; a person's note is encrypted.
     register("portal_social.ModerationReason", "note", destination="moderation_note")
     not_user_written("portal_social.ModerationReason", "code", reason="a registered reason code")

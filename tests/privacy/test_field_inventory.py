@@ -55,6 +55,10 @@ CLEAR_FIELDS = {
     "Notification.last_error": "the class name of a delivery error, never its message",
     "NotificationPreference.frequency": "a choice",
     "RealtimeStream.key": "a keyed hash naming a stream",
+    "SearchTerm.scope": "a registered search scope",
+    "SearchTerm.object_id": "the primary key of the indexed object",
+    "SearchTerm.part": "a fixed part name or a post's primary key",
+    "SearchTerm.key_id": "a fingerprint of the key the terms are hashed under (the terms are keyed hashes)",
     "RealtimeEvent.payload": "what the socket sends: a kind and opaque ids, never content",
     # Business calendars: opening hours and holiday regions, written by portal administrators.
     "BusinessCalendar.name": "a calendar's name, administrators",

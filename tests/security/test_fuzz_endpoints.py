@@ -134,9 +134,39 @@ def _community(name: str, thread: bool = False) -> Callable[[object], str]:
     return url
 
 
+def _opening_post(name: str) -> Callable[[object], str]:
+    def url(world) -> str:
+        opening = world.thread.posts.get(is_opening=True)
+        return reverse(f"portal_social_community:{name}", args=[world.community.slug, world.thread.pk, opening.pk])
+
+    return url
+
+
 def _flag(world) -> str:
     opening = world.thread.posts.get(is_opening=True)
     return reverse("portal_social_community:flag", args=[world.community.slug, world.thread.pk, opening.pk])
+
+
+def _join_requests(world) -> str:
+    """A private community where the patient asked to join (people: join requests)."""
+    private, _created = Community.objects.get_or_create(
+        slug="private-heart", defaults={"name": "Private heart", "visibility": "private"}
+    )
+    Membership.objects.get_or_create(community=private, user=world.patient, defaults={"status": "requested"})
+    return reverse("portal_social_community:requests", args=[private.slug])
+
+
+def _member_page(world) -> str:
+    return reverse("portal_social_community:member", args=["steady-heart"])
+
+
+def _post_link(name: str) -> Callable[[object], str]:
+    """A route named by the opening post's uuid (reactions: permalink, react, who reacted)."""
+
+    def url(world) -> str:
+        return reverse(f"portal_social_community:{name}", args=[world.thread.posts.get(is_opening=True).pk])
+
+    return url
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -210,6 +240,31 @@ ENDPOINTS: dict[str, Endpoint] = {
     "community/<slug:slug>/": Endpoint(
         _community("community"), allowed="patient", denied="px", method="get", fields=("page",)
     ),
+    # Permalinks, reactions and who reacted (views/reactions.py).
+    "community/p/<uuid:post_id>/": Endpoint(_post_link("permalink"), allowed="patient", denied="px", method="get"),
+    "community/p/<uuid:post_id>/react/": Endpoint(
+        _post_link("react"),
+        allowed="patient",
+        denied="px",
+        fields=("kind", "on"),
+        form_page=_community("thread", thread=True),
+    ),
+    "community/p/<uuid:post_id>/reactions/": Endpoint(
+        _post_link("reactions"), allowed="patient", denied="px", method="get", fields=("kind", "page")
+    ),
+    # People (views/people.py): the member page for moderators, new members, join requests.
+    "community/people/<str:handle>/": Endpoint(
+        _member_page,
+        allowed="moderator",
+        denied="patient",
+        fields=("do", "level", "kind", "duration", "reason", "penalty", "membership", "role"),
+    ),
+    "community/<slug:slug>/welcome/": Endpoint(
+        _community("welcome"), allowed="moderator", denied="patient", fields=("membership",)
+    ),
+    "community/<slug:slug>/requests/": Endpoint(
+        _join_requests, allowed="moderator", denied="patient", fields=("membership", "decision")
+    ),
     "community/<slug:slug>/join/": Endpoint(
         _community("join"), allowed="patient", denied="px", fields=("next",), form_page=_community("community")
     ),
@@ -231,6 +286,68 @@ ENDPOINTS: dict[str, Endpoint] = {
     "community/<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/": Endpoint(
         _flag, allowed="patient", denied="px", fields=("reason", "note"), form_page=_community("thread", thread=True)
     ),
+    # Thread tools and following (views/tools.py); the patient wrote the thread.
+    "community/t/<uuid:thread_id>/": Endpoint(
+        lambda world: reverse("portal_social_community:thread_link", args=[world.thread.pk]),
+        allowed="patient",
+        denied="px",
+        method="get",
+    ),
+    "community/<slug:slug>/notifications/": Endpoint(
+        _community("community_notifications"),
+        allowed="patient",
+        denied="px",
+        fields=("notifications",),
+        form_page=_community("community"),
+    ),
+    "community/<slug:slug>/slow-mode/": Endpoint(
+        _community("community_slow_mode"), allowed="moderator", denied="patient", fields=("seconds", "reason")
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/follow/": Endpoint(
+        _community("follow", thread=True),
+        allowed="patient",
+        denied="px",
+        fields=("follow",),
+        form_page=_community("thread", thread=True),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/solve/": Endpoint(
+        _community("solve", thread=True),
+        allowed="patient",
+        denied="px",
+        fields=("post",),
+        form_page=_community("thread", thread=True),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/pin/": Endpoint(
+        _community("pin", thread=True),
+        allowed="moderator",
+        denied="patient",
+        fields=("on",),
+        form_page=_community("thread", thread=True),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/lock/": Endpoint(
+        _community("lock", thread=True),
+        allowed="moderator",
+        denied="patient",
+        fields=("on",),
+        form_page=_community("thread", thread=True),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/slow-mode/": Endpoint(
+        _community("slow_mode", thread=True), allowed="moderator", denied="patient", fields=("seconds", "reason")
+    ),
+    # Editing, history and deletion of a post (views/edits.py): the opening post, written by the patient.
+    "community/<slug:slug>/t/<uuid:thread_id>/edit/<uuid:post_id>/": Endpoint(
+        _opening_post("edit_post"), allowed="patient", denied="px", fields=("body", "confirm_phi")
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/history/<uuid:post_id>/": Endpoint(
+        _opening_post("post_history"), allowed="moderator", denied="patient", method="get"
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/delete/<uuid:post_id>/": Endpoint(
+        _opening_post("delete_post"), allowed="moderator", denied="px", fields=("reason",)
+    ),
+    # Search (views/search.py).
+    "community/search/": Endpoint(
+        _named("portal_social_community:search"), allowed=None, denied="patient", method="get", fields=("q", "page")
+    ),
     "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
     "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
     "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
@@ -250,7 +367,11 @@ GET_FORMS: dict[str, Endpoint] = {
     ),
     "review submitted": Endpoint(_sub("review"), allowed="patient", denied="px", method="get", fields=("submitted",)),
     "community thread": Endpoint(
-        _community("thread", thread=True), allowed="patient", denied="px", method="get", fields=("posted", "page")
+        _community("thread", thread=True),
+        allowed="patient",
+        denied="px",
+        method="get",
+        fields=("posted", "page", "quote"),
     ),
 }
 
@@ -441,6 +562,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = _item_id(world)
     elif "<uuid:thread_id>" in key:
         known = str(world.thread.pk)
+    elif "<uuid:post_id>" in key:
+        known = str(world.thread.posts.get(is_opening=True).pk)
     else:
         known = str(world.published.pk)
     assert known in good

@@ -26,9 +26,21 @@ and close the item, from the queue or anywhere else.
 
 from portal_social.community.actions._common import KIND, REASON_MAX_LENGTH, THREAD_STREAM, CommunityDenied
 from portal_social.community.actions.decisions import approve_post, redact_post, reject_post
+from portal_social.community.actions.edits import delete_post, edit_post
 from portal_social.community.actions.flags import FLAG_WEIGHTS, flag_post
+from portal_social.community.actions.following import follow_thread, set_community_notifications
 from portal_social.community.actions.membership import join, leave, set_handle
+from portal_social.community.actions.people import (
+    decide_join_request,
+    lift_penalty,
+    penalize,
+    set_mentor,
+    set_trust_level,
+    welcome,
+)
 from portal_social.community.actions.posting import PhiFound, reply, start_thread
+from portal_social.community.actions.reactions import react
+from portal_social.community.actions.tools import set_locked, set_pinned, set_slow_mode, solve
 
 __all__ = [
     "FLAG_WEIGHTS",
@@ -38,12 +50,27 @@ __all__ = [
     "CommunityDenied",
     "PhiFound",
     "approve_post",
+    "decide_join_request",
+    "delete_post",
+    "edit_post",
     "flag_post",
+    "follow_thread",
     "join",
     "leave",
+    "lift_penalty",
+    "penalize",
     "redact_post",
+    "react",
     "reject_post",
     "reply",
+    "set_community_notifications",
     "set_handle",
+    "set_mentor",
+    "set_trust_level",
+    "set_locked",
+    "set_pinned",
+    "set_slow_mode",
+    "solve",
     "start_thread",
+    "welcome",
 ]

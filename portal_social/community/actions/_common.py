@@ -50,14 +50,20 @@ ON_PUBLISHED: list[Callable[[Post], None]] = []
 #: Called with a published post inside the transaction that takes it down (flags, a
 #: moderator, deletion).
 ON_UNPUBLISHED: list[Callable[[Post], None]] = []
-#: Checks before anyone posts (or reacts): ``check(author, community, thread_or_None)``
-#: returns a sentence saying why not (slow mode, a penalty), or None.
+#: Checks before anyone posts (or edits, or reacts): ``check(author, community, thread_or_None)``
+#: returns a sentence saying why not (slow mode, a penalty), or None. A check marked
+#: ``only_new_posts = True`` (slow mode) applies only to what adds a post.
 POSTING_CHECKS: list[Callable[..., str | None]] = []
 
 
-def posting_refusal(author, community, thread=None) -> None:
-    """Raise ``CommunityDenied`` with the first :data:`POSTING_CHECKS` sentence that applies."""
+def posting_refusal(author, community, thread=None, *, adds_post: bool = True) -> None:
+    """Raise ``CommunityDenied`` with the first :data:`POSTING_CHECKS` sentence that applies.
+
+    ``adds_post=False`` (an edit, a reaction) skips checks marked ``only_new_posts``.
+    """
     for check in POSTING_CHECKS:
+        if not adds_post and getattr(check, "only_new_posts", False):
+            continue
         message = check(author, community, thread)
         if message:
             raise CommunityDenied(message)

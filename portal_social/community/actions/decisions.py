@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
+from portal_social.community.actions import search_index
 from portal_social.community.actions._common import (
     REASON_MAX_LENGTH,
     CommunityDenied,
@@ -138,6 +139,8 @@ def redact_post(
         )
         if was == Post.Status.HELD:
             _published(locked)
+        else:  # a flagged post stays published: what readers read (and search finds) changed
+            search_index.post_text_changed(locked)
         events.post_redacted(
             actor=moderator,
             post=locked,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
+from portal_social.community.actions import mentions
 from portal_social.community.actions._common import (
     KIND,
     CommunityDenied,
@@ -77,9 +80,20 @@ def _destination(author) -> str:
 
 
 def _screen(
-    author, destination: str, field: str, value: str, *, confirm_phi: bool, may_post_anyway: bool = True
+    author,
+    destination: str,
+    field: str,
+    value: str,
+    *,
+    confirm_phi: bool,
+    may_post_anyway: bool = True,
+    mentioned: list[tuple[int, int]] | None = None,
 ) -> screening.Result:
-    result = screening.screen(value, destination=destination, author=author)
+    # Members' @names (``mentions.validate``) are screened as blanks: a community name is not a social handle.
+    screened = mentions.blank(value, mentioned or [])
+    result = screening.screen(screened, destination=destination, author=author)
+    if screened is not value:
+        result = dataclasses.replace(result, text=value)
     if result.blocked:
         if result.of_kind(screening.policy.PHI) or result.of_kind(screening.policy.DISCLOSURE):
             raise PhiFound(field, result, may_post_anyway=False)  # staff may not post personal details at all
@@ -90,7 +104,7 @@ def _screen(
         raise PhiFound(field, result, may_post_anyway=may_post_anyway)
     if destination == screening.policy.STAFF_PUBLIC_REPLY:
         # A clinician writing to patients must not describe a particular patient either.
-        about_patient = public_reply.scan_biography(value)
+        about_patient = public_reply.scan_biography(screened)
         if about_patient:
             raise PhiFound(field, result, may_post_anyway=False, kinds=[f.kind for f in about_patient])
     return result
@@ -135,6 +149,7 @@ def _create_post(
     is_opening: bool,
     submission: Any,
     request,
+    quoted_post: Post | None = None,
 ) -> Post:
     hold = _hold_reasons(results, author, thread.community)
     status = Post.Status.HELD if hold else Post.Status.PUBLISHED
@@ -149,6 +164,7 @@ def _create_post(
         body_html=_render(body_result.publishable_text(), "body"),
         urgent=any(r.urgent for r in results),
         submission=submission,
+        quoted_post=quoted_post,
     )
     events.post_written(
         actor=author,
@@ -161,6 +177,20 @@ def _create_post(
     else:
         _published(post)
     return post
+
+
+def _quotable(author, thread: Thread, quoted) -> Post | None:
+    """The published post ``quoted`` (a post or an id) of ``thread``'s community, if ``author`` can see it."""
+    if quoted is None or quoted == "":
+        return None
+    try:
+        quoted_id = quoted.pk if isinstance(quoted, Post) else uuid.UUID(str(quoted))
+    except (ValueError, AttributeError):
+        return None
+    published = Post.objects.filter(
+        pk=quoted_id, status=Post.Status.PUBLISHED, thread__visible=True, thread__community_id=thread.community_id
+    )
+    return access.visible(author, published).first()
 
 
 def _clean_body(body: Any) -> str:
@@ -219,10 +249,11 @@ def start_thread(
     again = _existing_submission(author, submission)
     if again is not None:
         return again
+    mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
     # Titles are listed wherever the community is: personal details never go in one, even held.
     destination = _destination(author)
     title_result = _screen(author, destination, "title", title, confirm_phi=False, may_post_anyway=False)
-    body_result = _screen(author, destination, "body", source, confirm_phi=confirm_phi)
+    body_result = _screen(author, destination, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:
@@ -248,9 +279,15 @@ def reply(
     body: str,
     confirm_phi: bool = False,
     submission=None,
+    quoted_post=None,
     request: HttpRequest | None = None,
 ) -> Post:
     """Reply in ``thread``; returns the post (published, or held for a moderator).
+
+    ``quoted_post`` (a post or its id) is the post the reply quotes: kept
+    only when it is a published post of the same community that the author
+    can see, else left out without a word (the text the author wrote is
+    theirs either way).
 
     Preconditions: ``author`` may post in the thread's community and the
     thread is visible and not locked — else ``CommunityDenied``; the post
@@ -267,7 +304,9 @@ def reply(
     again = _existing_submission(author, submission)
     if again is not None:
         return again
-    body_result = _screen(author, _destination(author), "body", source, confirm_phi=confirm_phi)
+    mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
+    body_result = _screen(author, _destination(author), "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
+    quoted = _quotable(author, thread, quoted_post)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:
@@ -283,6 +322,7 @@ def reply(
             is_opening=False,
             submission=submission,
             request=request,
+            quoted_post=quoted,
         )
 
     return _once(author, submission, write)

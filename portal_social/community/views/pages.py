@@ -231,6 +231,8 @@ def community(request, slug: str):
             and access.holds(user, rules.PARTICIPATE),
         }
     )
+    people.annotate_community(request, community, context)
+    tools.annotate_community(request, community, context)
     return render(request, _TEMPLATES + "community.html", context)
 
 
@@ -382,6 +384,7 @@ def thread(request, slug: str, thread_id):
                     body=data["body"],
                     confirm_phi=data["confirm_phi"],
                     submission=data["submission"],
+                    quoted_post=data.get("quote"),
                     request=request,
                 ),
             )

@@ -31,12 +31,26 @@ worker left behind; ``portal_social_notify digest`` sends the daily
 summaries to people who asked for one. People choose immediately, a daily
 summary, or off; ``mandatory`` templates (security notices) ignore "off" and
 the digest.
+
+Two options serve notifications about one object (a thread, a conversation):
+
+* a parameter declared :data:`OPAQUE_ID` carries the object's random id (a
+  UUID, never a number or a name) and the template's ``url_kwargs`` put it in
+  the link, so the link opens that object (where the access policy decides
+  again); it is never shown in the words;
+* ``digest=True`` (on :func:`notify` and :func:`notify_many`) waits for the
+  daily summary whatever the person's own frequency, for something they chose
+  to hear of once a day; "off" still wins, and ``mandatory`` ignores it.
+
+:func:`notify_many` tells many people at once: one query for their
+preferences and one insert, whatever their number.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,6 +82,8 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 #: A string parameter's value must be one of its declared choices, and short.
 MAX_CHOICE_LENGTH = 40
+#: Declares a parameter that holds an object's random id (a UUID) for the link (``url_kwargs``).
+OPAQUE_ID = uuid.UUID
 
 
 class UnknownNotification(LookupError):
@@ -84,16 +100,19 @@ class Template:
 
     ``params`` maps each parameter the text may show to ``int`` (a count) or
     a tuple of the only strings it may take. ``subject`` and ``body`` may use
-    them as ``%(name)s``. ``mandatory`` notices (security) are sent even to
-    people who turned notifications off, and never wait for a digest.
+    them as ``%(name)s``. A parameter declared :data:`OPAQUE_ID` holds a random
+    id for the link only: ``url_kwargs`` maps the ``url_name``'s keyword
+    arguments to such parameters. ``mandatory`` notices (security) are sent
+    even to people who turned notifications off, and never wait for a digest.
     """
 
     key: str
     subject: str | Promise
     body: str | Promise
     url_name: str = ""
-    params: Mapping[str, type[int] | tuple[str, ...]] = field(default_factory=dict)
+    params: Mapping[str, type[int] | type[uuid.UUID] | tuple[str, ...]] = field(default_factory=dict)
     mandatory: bool = False
+    url_kwargs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,8 +133,13 @@ def register(template: Template) -> Template:
     if template.key in _templates and _templates[template.key] != template:
         raise ValueError(f"a notification template is already registered as {template.key!r}")
     for name, allowed in template.params.items():
+        if allowed is OPAQUE_ID:
+            continue
         if allowed is not int and not (isinstance(allowed, tuple) and all(isinstance(c, str) for c in allowed)):
-            raise ValueError(f"parameter {name!r} of {template.key!r} must be int or a tuple of strings")
+            raise ValueError(f"parameter {name!r} of {template.key!r} must be int, OPAQUE_ID or a tuple of strings")
+    for kwarg, name in template.url_kwargs.items():
+        if template.params.get(name) is not OPAQUE_ID:
+            raise ValueError(f"url argument {kwarg!r} of {template.key!r} must name an OPAQUE_ID parameter")
     _templates[template.key] = template
     return template
 
@@ -144,6 +168,8 @@ def clean_params(template: Template, params: Mapping[str, Any] | None) -> dict[s
         if allowed is int:
             if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value < 10**9):
                 raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be a count")
+        elif allowed is OPAQUE_ID:
+            value = _opaque_id(template, name, value)
         elif not isinstance(value, str) or len(value) > MAX_CHOICE_LENGTH or value not in allowed:
             raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be one of its choices")
         cleaned[name] = value
@@ -153,30 +179,54 @@ def clean_params(template: Template, params: Mapping[str, Any] | None) -> dict[s
     return cleaned
 
 
+def _opaque_id(template: Template, name: str, value: Any) -> str:
+    """``value`` as a canonical UUID string; anything else raises ``InvalidParameter``."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and len(value) <= 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be an opaque id (a UUID)")
+
+
 # Sending ------------------------------------------------------------------------
 
 
-def _initial_status(template: Template, recipient) -> str:
+def _status_for(template: Template, frequency: str | None, *, digest: bool = False) -> str:
+    """A new notification's status from the person's frequency (None: immediately) and the ``digest`` option."""
     from portal_social.core.notify.models import Notification, NotificationPreference
 
     if template.mandatory:
         return Notification.Status.PENDING
-    frequency = (
-        NotificationPreference.objects.filter(user=recipient).values_list("frequency", flat=True).first()
-        or NotificationPreference.Frequency.IMMEDIATELY
-    )
-    return {
-        NotificationPreference.Frequency.OFF: Notification.Status.SKIPPED,
-        NotificationPreference.Frequency.DAILY: Notification.Status.DIGEST,
-    }.get(frequency, Notification.Status.PENDING)
+    frequency = frequency or NotificationPreference.Frequency.IMMEDIATELY
+    if frequency == NotificationPreference.Frequency.OFF:
+        return Notification.Status.SKIPPED
+    if digest or frequency == NotificationPreference.Frequency.DAILY:
+        return Notification.Status.DIGEST
+    return Notification.Status.PENDING
 
 
-def notify(recipient: AbstractBaseUser, key: str, *, params: Mapping[str, Any] | None = None) -> Notification | None:
+def _initial_status(template: Template, recipient, *, digest: bool = False) -> str:
+    from portal_social.core.notify.models import NotificationPreference
+
+    if template.mandatory:
+        return _status_for(template, None)
+    frequency = NotificationPreference.objects.filter(user=recipient).values_list("frequency", flat=True).first()
+    return _status_for(template, frequency, digest=digest)
+
+
+def notify(
+    recipient: AbstractBaseUser, key: str, *, params: Mapping[str, Any] | None = None, digest: bool = False
+) -> Notification | None:
     """Tell ``recipient`` about ``key``: a row now, delivery after commit.
 
-    Returns the notification, or None for an inactive account or one without
-    an id. Raises ``UnknownNotification`` or ``InvalidParameter`` at once, in
-    the action, so a mistake never hides in a background task.
+    ``digest=True`` waits for the daily summary even for someone who hears
+    of everything else at once (see the module's docstring). Returns the
+    notification, or None for an inactive account or one without an id.
+    Raises ``UnknownNotification`` or ``InvalidParameter`` at once, in the
+    action, so a mistake never hides in a background task.
     """
     template = get_template(key)
     cleaned = clean_params(template, params)
@@ -185,11 +235,50 @@ def notify(recipient: AbstractBaseUser, key: str, *, params: Mapping[str, Any] |
     from portal_social.core.notify.models import Notification
 
     notification = Notification.objects.create(
-        recipient=recipient, key=key, params=cleaned, status=_initial_status(template, recipient)
+        recipient=recipient, key=key, params=cleaned, status=_initial_status(template, recipient, digest=digest)
     )
     if notification.status == Notification.Status.PENDING:
         _enqueue_after_commit([notification.public_id])
     return notification
+
+
+def notify_many(
+    recipients: Iterable[AbstractBaseUser],
+    key: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    digest: bool = False,
+) -> list[Notification]:
+    """:func:`notify` for each of ``recipients`` (once each, active accounts only), in two queries.
+
+    One query reads their preferences and one insert writes the rows,
+    whatever their number; delivery is queued after commit as for
+    :func:`notify`.
+    """
+    from portal_social.core.notify.models import Notification, NotificationPreference
+
+    template = get_template(key)
+    cleaned = clean_params(template, params)
+    people = {}
+    for person in recipients:
+        if person is not None and getattr(person, "is_active", False) and person.pk is not None:
+            people.setdefault(person.pk, person)
+    if not people:
+        return []
+    frequencies = dict(NotificationPreference.objects.filter(user__in=list(people)).values_list("user_id", "frequency"))
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=person,
+                key=key,
+                params=dict(cleaned),
+                status=_status_for(template, frequencies.get(pk), digest=digest),
+            )
+            for pk, person in people.items()
+        ]
+    )
+    _enqueue_after_commit([n.public_id for n in rows if n.status == Notification.Status.PENDING])
+    return rows
 
 
 def notify_role(role: str, key: str, *, params: Mapping[str, Any] | None = None) -> list[Notification]:
@@ -226,11 +315,12 @@ def _enqueue_after_commit(public_ids: Iterable) -> None:
 # Rendering ----------------------------------------------------------------------
 
 
-def _url(template: Template, adapter) -> str:
+def _url(template: Template, adapter, params: Mapping[str, Any] | None = None) -> str:
     if not template.url_name:
         return ""
+    kwargs = {kwarg: (params or {}).get(name) for kwarg, name in template.url_kwargs.items()}
     try:
-        return adapter.absolute_url(reverse(template.url_name))
+        return adapter.absolute_url(reverse(template.url_name, kwargs=kwargs or None))
     except NoReverseMatch:  # the host does not mount that page
         return ""
 
@@ -251,7 +341,7 @@ def render(template: Template, params: Mapping[str, Any], recipient, *, adapter=
     with translation.override(adapter.language_for(recipient)):
         subject = str(template.subject) % cleaned if cleaned else str(template.subject)
         body = str(template.body) % cleaned if cleaned else str(template.body)
-        url = _url(template, adapter)
+        url = _url(template, adapter, cleaned)
         context = {
             "subject": subject,
             "body": body,

@@ -5,9 +5,10 @@
 Creates the demo users in their roles (with verified email addresses and, for
 staff, no MFA yet: each staff user enrols TOTP on first sign-in), a caregiver
 link, the home page content, the clinician directory with reviews, and three
-communities with members, threads and replies, a post held for a phone
-number and an urgent one in the moderation queue. Running it again changes
-nothing that exists.
+communities with members, a mentor, threads, replies and reactions, a solved
+thread, and in the moderation queue a post held for a phone number, an
+urgent one and two that members flagged. Running it again changes nothing
+that exists.
 """
 
 from __future__ import annotations
@@ -529,6 +530,39 @@ HELD_CRISIS = (
     "caregiver1",
     "Some nights I am so tired I feel there is nothing to live for. I do not know who to talk to.",
 )
+#: Published, then flagged by members for the moderators: (community, thread, key, author, post, [(flagger, reason)]).
+#: The demo members are new (trust level 0, half a flag each), so the posts stay up and wait in the queue.
+FLAGGED = [
+    (
+        "heart-health",
+        "salt",
+        "flagged-spam",
+        "caregiver1",
+        "Does anyone know a good plumber? Our kitchen sink has been leaking for a week.",
+        [("patient1", "off_topic"), ("patient2", "spam")],
+    ),
+    (
+        "living-with-diabetes",
+        "sensor",
+        "flagged-advice",
+        "patient2",
+        "Honestly the sensor makes insulin optional. I skip mine at weekends and feel fine.",
+        [("patient1", "misinformation")],
+    ),
+]
+#: (community, thread, post key or "" for the opening post, person, reaction): rows made directly.
+REACTIONS = [
+    ("heart-health", "walking", "", "patient2", "hug"),
+    ("heart-health", "walking", "", "caregiver1", "hug"),
+    ("heart-health", "walking", "walking-1", "patient1", "helpful"),
+    ("heart-health", "walking", "walking-1", "caregiver1", "helpful"),
+    ("heart-health", "walking", "walking-2", "patient1", "like"),
+    ("heart-health", "salt", "", "patient1", "like"),
+    ("heart-health", "salt", "salt-1", "patient2", "helpful"),
+    ("living-with-diabetes", "sensor", "sensor-1", "patient2", "helpful"),
+]
+#: (community, thread, the reply that answered it): the thread's author marked it solved.
+SOLVED = [("heart-health", "walking", "walking-1")]
 SUBMISSIONS = uuid.UUID("6f1d7c3e-2a4b-4c5d-9e8f-0a1b2c3d4e5f")
 
 
@@ -543,11 +577,12 @@ def seed_communities(users):
     Every post goes through the community actions, so it is screened and
     audited like a member's. The demo authors' accounts are new, so their
     posts are held; moderator1 publishes them, as a moderator would from the
-    queue. Two posts stay in the queue: one with a phone number and one with
-    crisis language (urgent).
+    queue. Posts stay in the queue: one with a phone number, one with
+    crisis language (urgent), and two published posts that members flagged.
+    Reactions and the solved thread are rows made directly.
     """
     from portal_social.community import actions
-    from portal_social.community.models import Community, CommunityProfile, Membership, Post
+    from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag
 
     communities = {}
     for slug, name, visibility, description in COMMUNITIES:
@@ -579,7 +614,7 @@ def seed_communities(users):
             actions.approve_post(moderator=moderator, post=post)
         return post
 
-    threads = {}
+    threads, posts = {}, {}
     for slug, key, author, title, body, replies in THREADS:
         opening = published(
             actions.start_thread(
@@ -593,8 +628,9 @@ def seed_communities(users):
         thread = opening.thread
         thread.refresh_from_db()
         threads[(slug, key)] = thread
+        posts[(slug, key, "")] = opening
         for reply_key, reply_author, reply_body in replies:
-            published(
+            posts[(slug, key, reply_key)] = published(
                 actions.reply(
                     author=users[reply_author],
                     thread=thread,
@@ -611,4 +647,40 @@ def seed_communities(users):
             body=body,
             confirm_phi=True,
             submission=_submission(f"{slug}/{reply_key}"),
+        )
+    for slug, key, post_key, author, body, flags in FLAGGED:
+        thread = threads[(slug, key)]
+        thread.refresh_from_db()
+        post = published(
+            actions.reply(author=users[author], thread=thread, body=body, submission=_submission(f"{slug}/{post_key}"))
+        )
+        for flagger, reason in flags:
+            if not PostFlag.objects.filter(post=post, flagger=users[flagger]).exists():
+                actions.flag_post(user=users[flagger], post=post, reason=reason)
+    _seed_reactions(users, posts)
+    _seed_solved(threads, posts)
+
+
+def _seed_reactions(users, posts):
+    """Reactions on the demo posts, made as rows; kinds the portal does not offer are left out."""
+    from portal_social.community.models import Reaction
+    from portal_social.conf import app_settings
+
+    known = {key for key, _label in getattr(app_settings, "COMMUNITY_REACTIONS", ())}
+    for slug, key, post_key, username, kind in REACTIONS:
+        if known and kind not in known:
+            continue  # the portal's settings name other reactions
+        Reaction.objects.get_or_create(post=posts[(slug, key, post_key)], user=users[username], kind=kind)
+
+
+def _seed_solved(threads, posts):
+    """The thread's author chose the reply that answered it."""
+    from django.utils import timezone
+
+    from portal_social.community.models import Thread
+
+    for slug, key, post_key in SOLVED:
+        thread = threads[(slug, key)]
+        Thread.objects.filter(pk=thread.pk, solved_post__isnull=True).update(
+            solved_post=posts[(slug, key, post_key)], solved_by=thread.author_id, solved_at=timezone.now()
         )
