@@ -29,6 +29,7 @@ from portal_social.community import actions, rules
 from portal_social.community.actions import REASON_MAX_LENGTH
 from portal_social.community.forms import ReplyForm
 from portal_social.community.models import Post, PostRevision
+from portal_social.community.views._common import _signed_in
 from portal_social.core import access
 from portal_social.core.forms import ActionErrorsMixin
 from portal_social.core.ratelimit import RateLimited
@@ -55,10 +56,6 @@ def _pages():
     from portal_social.community.views import pages  # pages imports this module
 
     return pages
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
 def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:

@@ -24,8 +24,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -33,6 +31,7 @@ from portal_social.community import actions, rules
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
 from portal_social.community.views import edits, people, reactions, tools
+from portal_social.community.views._common import _safe_next, _signed_in, _thread_url, _url, _visible_community
 from portal_social.core import access, realtime, screening
 from portal_social.core.ratelimit import RateLimited
 
@@ -46,37 +45,6 @@ _TEMPLATES = "portal_social/community/"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _url(name: str, *args) -> str:
-    return reverse(f"portal_social_community:{name}", args=args)
-
-
-def _thread_url(thread: Thread) -> str:
-    return _url("thread", thread.community.slug, thread.pk)
-
-
-def _safe_next(request, default: str) -> str:
-    """``next`` when it is a path on this site, else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if (
-        target.startswith("/")
-        and "\x00" not in target
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
-    ):
-        return target
-    return default
-
-
-def _visible_community(user, slug: str) -> Community:
-    community = access.visible(user, Community.objects.all()).filter(slug=slug).first()
-    if community is None:
-        raise Http404()
-    return community
 
 
 def _visible_thread(user, community: Community, thread_id) -> Thread:

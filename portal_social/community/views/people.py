@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +28,7 @@ from portal_social.community import actions, events, rules
 from portal_social.community.actions import people as people_actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Penalty, Post
 from portal_social.community.trust import record_read
+from portal_social.community.views._common import _signed_in, _url
 from portal_social.conf import app_settings
 from portal_social.core import access, roles
 
@@ -37,16 +37,8 @@ _TEMPLATES = "portal_social/community/people/"
 HISTORY_LIMIT = 50
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def _moderator(user) -> bool:
     return _signed_in(user) and rules.is_moderator(user)
-
-
-def _url(name: str, *args) -> str:
-    return reverse(f"portal_social_community:{name}", args=args)
 
 
 def _int(value) -> int | None:

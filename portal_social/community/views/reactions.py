@@ -28,13 +28,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal_social.community import actions, rules
 from portal_social.community.actions.reactions import kinds
 from portal_social.community.models import CommunityProfile, Post, Reaction
+from portal_social.community.views._common import _signed_in, _url
 from portal_social.core import access, text
 from portal_social.core.ratelimit import RateLimited
 
@@ -45,14 +45,6 @@ _TEMPLATES = "portal_social/community/"
 _PLAIN = nh3.Cleaner(
     tags=set(), clean_content_tags=set(text.CLEAN_CONTENT_TAGS), attributes={"*": set()}, link_rel=None
 )
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _url(name: str, *args) -> str:
-    return reverse(f"portal_social_community:{name}", args=args)
 
 
 def _shown(user) -> Q:

@@ -26,35 +26,16 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal_social.community import actions, rules
 from portal_social.community.actions import following, tools
 from portal_social.community.models import Community, Membership, Post, Thread
+from portal_social.community.views._common import _signed_in, _thread_url, _url, _visible_community
 from portal_social.core import access
 
 _TEMPLATES = "portal_social/community/"
-
-
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _url(name: str, *args) -> str:
-    return reverse(f"portal_social_community:{name}", args=args)
-
-
-def _thread_url(thread: Thread) -> str:
-    return _url("thread", thread.community.slug, thread.pk)
-
-
-def _visible_community(user, slug: str) -> Community:
-    community = access.visible(user, Community.objects.all()).filter(slug=slug).first()
-    if community is None:
-        raise Http404()
-    return community
 
 
 def _visible_thread(user, slug: str, thread_id) -> Thread:

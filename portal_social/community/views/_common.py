@@ -1,0 +1,42 @@
+"""What every community page module shares: who is signed in, addresses, and the 404 lookups."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from portal_social.community.models import Community, Thread
+from portal_social.core import access
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _url(name: str, *args) -> str:
+    return reverse(f"portal_social_community:{name}", args=args)
+
+
+def _thread_url(thread: Thread) -> str:
+    return _url("thread", thread.community.slug, thread.pk)
+
+
+def _safe_next(request, default: str) -> str:
+    """``next`` when it is a path on this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and "\x00" not in target
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+    ):
+        return target
+    return default
+
+
+def _visible_community(user, slug: str) -> Community:
+    """The community ``user`` may see, by slug; 404 alike for a hidden one or none."""
+    community = access.visible(user, Community.objects.all()).filter(slug=slug).first()
+    if community is None:
+        raise Http404()
+    return community
