@@ -267,6 +267,41 @@ def _conditions(scope: str, found: list[str]) -> tuple[Q, Case]:
     return condition, Case(*whens, default=Value(-1), output_field=models.IntegerField())
 
 
+def _grouped(model: type[models.Model], scope: str, found: list[str]) -> QuerySet:
+    """One row per object of ``model`` holding every word: ``target`` (its key) and ``score``."""
+    from portal_social.core.search_models import SearchTerm
+
+    condition, which = _conditions(scope, found)
+    return (
+        SearchTerm.objects.filter(condition, scope=scope)
+        .annotate(target=Cast("object_id", output_field=_key_cast(model)))
+        .values("target")
+        .annotate(hits=Count(which, distinct=True), score=Sum("weight"))
+        .filter(hits=len(found))
+    )
+
+
+def ranked(queryset: QuerySet, scope: str, found: list[str], *, recency: str) -> list:
+    """The primary keys of ``queryset``'s objects holding every word of ``found``, best first:
+    the weighted number of times the words occur, then the newest ``recency`` field, then the key.
+
+    Two queries whatever the number of matches (the scores grouped once, and the objects the
+    queryset allows among them), where an annotated subquery would group again for each object;
+    the caller pages the list and reads only that page's objects.
+    """
+    if not found:
+        return []
+    grouped = _grouped(queryset.model, scope, found)
+    scores = {row["target"]: row["score"] for row in grouped}
+    if not scores:
+        return []
+    allowed = queryset.filter(pk__in=grouped.values("target")).values_list("pk", recency)
+    order = sorted(
+        allowed, key=lambda row: (-scores.get(row[0], 0), -(row[1].timestamp() if row[1] else 0), str(row[0]))
+    )
+    return [pk for pk, _ in order]
+
+
 def matching(queryset: QuerySet, scope: str, found: list[str]) -> QuerySet:
     """``queryset`` narrowed to the objects whose indexed text holds every word of ``found``.
 
@@ -274,18 +309,9 @@ def matching(queryset: QuerySet, scope: str, found: list[str]) -> QuerySet:
     each object is annotated with ``search_score``, the number of times the
     words occur (weighted), for ranking. Combine with ``access.visible``.
     """
-    from portal_social.core.search_models import SearchTerm
-
     if not found:
         return queryset.none()
-    condition, which = _conditions(scope, found)
-    grouped = (
-        SearchTerm.objects.filter(condition, scope=scope)
-        .annotate(target=Cast("object_id", output_field=_key_cast(queryset.model)))
-        .values("target")
-        .annotate(hits=Count(which, distinct=True), score=Sum("weight"))
-        .filter(hits=len(found))
-    )
+    grouped = _grouped(queryset.model, scope, found)
     return queryset.filter(pk__in=grouped.values("target")).annotate(
         search_score=Subquery(grouped.filter(target=OuterRef("pk")).values("score")[:1])
     )

@@ -121,6 +121,31 @@ def test_matching_needs_every_word_and_ranks_by_occurrences(threads):
     assert not search.matching(Thread.objects.all(), SCOPE, []).exists()
 
 
+def test_ranked_orders_by_occurrences_then_newest_and_keeps_to_the_queryset(threads):
+    import datetime
+
+    from django.db.models import Q
+
+    first, second, third = threads
+    now = datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC)
+    for n, thread in enumerate(threads):
+        Thread.objects.filter(pk=thread.pk).update(last_post_at=now + datetime.timedelta(hours=n))
+    search.index_part(SCOPE, first.pk, search.Part("a", "walking walking after surgery"))
+    search.index_part(SCOPE, second.pk, search.Part("a", "walking after surgery"))
+    search.index_part(SCOPE, third.pk, search.Part("a", "walking after surgery, again"))
+    everything = Thread.objects.all()
+    # first has the most occurrences; third and second tie and the newer (third) comes first.
+    assert search.ranked(everything, SCOPE, ["walking", "surgery"], recency="last_post_at") == [
+        first.pk,
+        third.pk,
+        second.pk,
+    ]
+    allowed = everything.filter(~Q(pk=first.pk))
+    assert search.ranked(allowed, SCOPE, ["walking", "surgery"], recency="last_post_at") == [third.pk, second.pk]
+    assert search.ranked(everything, SCOPE, ["walking", "missing"], recency="last_post_at") == []
+    assert search.ranked(everything, SCOPE, [], recency="last_post_at") == []
+
+
 def test_parts_are_replaced_and_removed_alone(threads):
     thread = threads[0]
     search.index_part(SCOPE, thread.pk, search.Part("title", "Sleep"))

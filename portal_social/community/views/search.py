@@ -33,14 +33,16 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     """Search adds nothing to a thread page."""
 
 
-def results(user, found: list[str]):
-    """The threads ``user`` may see that hold every word of ``found``, best first (a lazy queryset)."""
+def results(user, found: list[str]) -> list:
+    """The ids of the threads ``user`` may see that hold every word of ``found``, best first."""
     threads = access.visible(user, Thread.objects.filter(visible=True))
-    return (
-        search.matching(threads, search_index.SCOPE, found)
-        .select_related("community")
-        .order_by("-search_score", "-last_post_at", "pk")
-    )
+    return search.ranked(threads, search_index.SCOPE, found, recency="last_post_at")
+
+
+def _page_threads(ids: list) -> list[Thread]:
+    """The page's threads, in the order of ``ids``: one query."""
+    found = Thread.objects.select_related("community").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _snippets(threads: list[Thread], found: list[str]) -> dict:
@@ -81,7 +83,7 @@ def search_page(request):
             status = 400
         else:
             page = Paginator(results(request.user, found), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-            threads = list(page.object_list)
+            threads = _page_threads(list(page.object_list))
             snippets = _snippets(threads, found)
             context.update(
                 {
