@@ -50,14 +50,13 @@ import argparse
 import datetime
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import types
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _database import create_database  # bench/ is on sys.path when a benchmark runs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "example_site")]
@@ -120,40 +119,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # Throwaway database ---------------------------------------------------------------------------
-
-
-def create_database():
-    """Point the settings at a new empty database; returns a function that removes it (as bench/profiles.py)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        folder = tempfile.mkdtemp(prefix="portal-social-bench-community-")
-        os.environ["PORTAL_DB_PATH"] = str(Path(folder) / "bench.sqlite3")
-        return lambda: shutil.rmtree(folder, ignore_errors=True)
-
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise SystemExit(f"DATABASE_URL must be PostgreSQL for this bench, not {parts.scheme!r}")
-    admin_url = urlunsplit(parts._replace(scheme="postgresql"))
-
-    def run(statement):
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(statement)
-
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-    run(drop)
-    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + BENCH_DB))
-
-    def remove():
-        from django.db import connections
-
-        connections.close_all()
-        run(drop)
-
-    return remove
 
 
 def use_pool(size: int) -> None:
@@ -567,7 +532,7 @@ def report(rows: list[tuple], vendor: str) -> None:
 def main() -> None:
     args = parse_args()
     rng = random.Random(args.seed)
-    remove_database = create_database()
+    remove_database = create_database(BENCH_DB)
     try:
         if args.pool:
             use_pool(args.pool)

@@ -29,14 +29,14 @@ import argparse
 import os
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
+
+from _database import create_database  # bench/ is on sys.path when a benchmark runs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "example_site")]
@@ -92,43 +92,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="measured requests (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for data and URLs")
     return parser.parse_args()
-
-
-# Throwaway database ---------------------------------------------------------------------------
-
-
-def create_database():
-    """Point the settings at a new empty database; returns a function that removes it."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        folder = tempfile.mkdtemp(prefix="portal-social-bench-")
-        os.environ["PORTAL_DB_PATH"] = str(Path(folder) / "bench.sqlite3")
-        return lambda: shutil.rmtree(folder, ignore_errors=True)
-
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise SystemExit(f"DATABASE_URL must be PostgreSQL for this bench, not {parts.scheme!r}")
-    admin_url = urlunsplit(parts._replace(scheme="postgresql"))
-
-    def run(statement):
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(statement)
-
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-    run(drop)
-    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + BENCH_DB))
-
-    def remove():
-        from django.db import connections
-
-        connections.close_all()
-        run(drop)
-
-    return remove
 
 
 # Seeding ----------------------------------------------------------------------------------------
@@ -317,7 +280,7 @@ def report(results: dict[str, list[tuple[float, int, int]]]) -> None:
 def main() -> None:
     args = parse_args()
     rng = random.Random(args.seed)
-    remove_database = create_database()
+    remove_database = create_database(BENCH_DB)
     try:
         import django
 
