@@ -2,7 +2,9 @@
 
 from portal_social.community.models import (  # noqa: F401
     Community,
+    CommunityPage,
     CommunityProfile,
+    MemberBadge,
     Membership,
     Mention,
     Penalty,

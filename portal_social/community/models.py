@@ -24,6 +24,10 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.fields import RichTextField
+from wagtail.models import Page
 
 from portal_social.core.crypto import EncryptedTextField
 
@@ -121,6 +125,8 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         MEMBER = "member", _("Member")
         MENTOR = "mentor", _("Mentor")
+        #: Moderates this community only (the portal role ``community_moderator`` moderates every one).
+        MODERATOR = "moderator", _("Moderator")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Member")
@@ -243,6 +249,8 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Written by a caregiver acting with the community scope: the post says so beside the handle.
+    by_caregiver = models.BooleanField(default=False, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -391,3 +399,50 @@ class Penalty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.user_id}"
+
+
+class MemberBadge(models.Model):
+    """A badge a member earned (first post, helpful answer, a year of membership...).
+
+    The kinds and what earns them come from ``PORTAL_SOCIAL_COMMUNITY_BADGES``;
+    a badge is earned once per person and shown on their member card.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_badges")
+    badge = models.CharField(max_length=40)
+    awarded_at = models.DateTimeField(default=timezone.now)
+    #: The post that earned it, where one did (a helpful answer).
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["awarded_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "badge"], name="ps_one_badge_each")]
+
+    def __str__(self) -> str:
+        return f"{self.badge} of {self.user_id}"
+
+
+class CommunityPage(RoutablePageMixin, Page):
+    """A community placed in the site's Wagtail page tree.
+
+    With a ``community`` chosen, the page is that community's home (its
+    threads, and the thread pages below it); without one, it lists every
+    community the reader may see. Editors write the introduction around it;
+    what members write stays in the community's own (encrypted) tables, never
+    in page revisions. The same communities also answer at ``/community/``.
+    """
+
+    community = models.ForeignKey(
+        Community,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pages",
+        help_text=_("Leave empty to list every community the reader may see."),
+    )
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link", "ol", "ul"])
+
+    content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("community page")

@@ -105,6 +105,8 @@ CLEAR_FIELDS = {
     "Membership.notifications": "a choice",
     "Reaction.kind": "a key from PORTAL_SOCIAL_COMMUNITY_REACTIONS, checked by the action",
     "Penalty.kind": "a choice",
+    "MemberBadge.badge": "a key from PORTAL_SOCIAL_COMMUNITY_BADGES, set by the badge action",
+    "CommunityPage.intro": "editorial: editors write the page around a community in the Wagtail admin",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
