@@ -115,6 +115,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--pool", type=int, default=0, help="PostgreSQL only: keep up to N connections in a psycopg pool"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, profile 50 member thread-page requests and print where the time goes",
+    )
     return parser.parse_args()
 
 
@@ -460,6 +465,30 @@ def search_route() -> str | None:
     return "/community/search/" if match.url_name == "search" else None
 
 
+def profile_thread_page(data: dict) -> None:
+    """cProfile over 50 member requests of the thread page: the costliest functions, by own and total time."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    from tests.factories import sign_in
+
+    member = Client()
+    sign_in(member, data["reader"])
+    urls = [f"/community/{data['home'].slug}/t/{t.pk}/" for t in data["hot"]]
+    for url in urls[:10]:
+        member.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for n in range(50):
+        member.get(urls[n % len(urls)])
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(60)
+
+
 def run_pages(data: dict, args) -> list[tuple]:
     from django.test import Client, override_settings
 
@@ -574,6 +603,9 @@ def main() -> None:
             "(posts decrypted), pre-rendered strings joined"
         )
         print()
+        if args.profile:
+            profile_thread_page(data)
+            return
         load_before = os.getloadavg()[0]
         rows = run_pages(data, args)
         print()

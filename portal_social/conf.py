@@ -314,6 +314,33 @@ class AppSettings:
         return tuple(tuple(item) for item in items)
 
     @property
+    def COMMUNITY_BADGES(self) -> tuple[Any, ...]:
+        """The badges members earn, in the order their member card shows them: a list of dicts, each
+        with a ``key`` (1 to 40 of ``a-z``, ``0-9`` and ``_``; stored with each award), a ``label`` (what
+        members read; use ``gettext_lazy``) and ``earned_by``, one of the rules the code knows:
+        ``"posts"`` (``count`` published posts), ``"answers"`` (``count`` replies chosen as a thread's
+        answer), ``"days_member"`` (``days`` since the member chose a community name) and
+        ``"reactions_received"`` (``count`` reactions of ``kind`` on their posts). Default: ``first_post``,
+        ``helpful_answer``, ``year_member`` and ``helpful_10``. An empty list turns badges off. A system
+        check reports a malformed value (``community.actions.badges``)."""
+        from django.utils.translation import gettext_lazy
+
+        default = (
+            {"key": "first_post", "label": gettext_lazy("First post"), "earned_by": "posts", "count": 1},
+            {"key": "helpful_answer", "label": gettext_lazy("Helpful answer"), "earned_by": "answers", "count": 1},
+            {"key": "year_member", "label": gettext_lazy("A year with us"), "earned_by": "days_member", "days": 365},
+            {
+                "key": "helpful_10",
+                "label": gettext_lazy("Helpful to many"),
+                "earned_by": "reactions_received",
+                "kind": "helpful",
+                "count": 10,
+            },
+        )
+        value = self._setting("COMMUNITY_BADGES", None)
+        return default if value is None else tuple(value)
+
+    @property
     def COMMUNITY_TRUST_LEVELS(self) -> dict[int, dict[str, int]]:
         """What a member needs to reach trust levels 1, 2 and 3 automatically: a dict of level to
         requirements, each a minimum of ``days`` (since they chose a community name), ``posts_read``,

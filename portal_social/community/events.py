@@ -40,6 +40,9 @@ SOLVED = register("community.solve", _("Community thread answer chosen or cleare
 PINNED = register("community.pin", _("Community thread pinned or unpinned"))
 LOCKED = register("community.lock", _("Community thread locked or unlocked"))
 SLOW_MODE = register("community.slow_mode", _("Community slow mode set"))
+MODERATOR_APPOINTED = register("community.moderator_appointed", _("Community moderator appointed"))
+MODERATOR_REMOVED = register("community.moderator_removed", _("Community moderator removed"))
+BADGE_AWARDED = register("community.badge_awarded", _("Community badge awarded to a member"))
 
 
 def _post_event(

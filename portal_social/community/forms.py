@@ -99,3 +99,12 @@ class FlagForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, own: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if own:
+            # On one's own post, the only flag is asking the patient experience team to follow up.
+            reason = self.fields["reason"]
+            reason.choices = [(PostFlag.Reason.CARE_COMPLAINT, PostFlag.Reason.CARE_COMPLAINT.label)]
+            reason.initial = PostFlag.Reason.CARE_COMPLAINT
+            reason.label = _("What would you like the patient experience team to know?")

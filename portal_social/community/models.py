@@ -25,9 +25,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
+from wagtail.search import index
 
 from portal_social.core.crypto import EncryptedTextField
 
@@ -443,6 +444,31 @@ class CommunityPage(RoutablePageMixin, Page):
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link", "ol", "ul"])
 
     content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
+    #: Editors' words only: nothing members write is a field of the page, so none of it is indexed.
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+    # Allowed under any page. Every address below it belongs to the community (see ``community.tree``).
+    subpage_types: list[str] = []
+    template = "portal_social/community/community_page.html"
 
     class Meta:
         verbose_name = _("community page")
+
+    # What the page serves lives in ``portal_social.community.tree``: the community views,
+    # called as they are under /community/, with their addresses kept under this page.
+
+    @path("")
+    def index_route(self, request, *args, **kwargs):
+        from portal_social.community import tree
+
+        return tree.home(self, request)
+
+    @re_path(r"^(?P<rest>.+)$", name="community")
+    def community_route(self, request, rest: str):
+        from portal_social.community import tree
+
+        return tree.below(self, request, rest)
+
+    def serve_preview(self, request, mode_name):
+        from portal_social.community import tree
+
+        return tree.preview(self, request)

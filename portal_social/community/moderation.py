@@ -5,15 +5,21 @@ found highlighted; the moderator publishes it, hides chosen parts and
 publishes it, or does not publish it (with a reason for the record). Each
 decision is the community's own action, which audits it, tells the author
 and closes the item. Posts with crisis language arrive urgent.
+
+An item's space is its community's slug. Besides the portal role, a
+community's own moderators (an active membership with the role
+``moderator``) review that community's items: ``reviewer_spaces`` names
+their communities, ``space_reviewers`` the people to tell of a new item.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from portal_social.community.models import Post
+from portal_social.community.models import Membership, Post
 from portal_social.core import moderation, roles, screening
 from portal_social.core.moderation import reasons
 from portal_social.core.moderation.presenting import marked_text
@@ -22,6 +28,29 @@ KIND = "community_post"
 
 reasons.register("new_member", _lazy("A new member's first posts"), 1)
 reasons.register("review_every_post", _lazy("This community reviews every post"), 0)
+
+
+def moderated_spaces(user) -> set[str]:
+    """The slugs of the communities ``user`` moderates through an active moderator membership (one query)."""
+    return set(
+        Membership.objects.filter(
+            user=user, status=Membership.Status.ACTIVE, role=Membership.Role.MODERATOR
+        ).values_list("community__slug", flat=True)
+    )
+
+
+def community_moderators(space: str):
+    """The active accounts moderating the community ``space`` (a slug) through their membership."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            community_memberships__community__slug=space,
+            community_memberships__role=Membership.Role.MODERATOR,
+            community_memberships__status=Membership.Status.ACTIVE,
+        )
+        .distinct()
+    )
 
 
 def load_posts(ids: list[str]) -> dict[str, Post]:
@@ -98,5 +127,7 @@ moderation.register(
         author=lambda post: post.author_id,
         space=lambda post: post.thread.community.slug,
         notification="community.needs_moderation",
+        reviewer_spaces=moderated_spaces,
+        space_reviewers=community_moderators,
     )
 )

@@ -97,3 +97,12 @@ register(
         url_kwargs={"post_id": "post"},
     )
 )
+# Earned badges (actions/badges.py): never which badge or what earned it, only that one was earned.
+register(
+    Template(
+        key="community.badge",
+        subject=_("You earned a community badge"),
+        body=_("Your part in the community earned you a badge. It shows beside your community name on your posts."),
+        url_name="portal_social_community:index",
+    )
+)

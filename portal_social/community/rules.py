@@ -4,6 +4,12 @@
   **members-only** one by anyone who takes part in communities (a role with
   ``participate_community``); a **private** one by its active members.
   Moderators (``moderate_community``) see every community.
+* **Moderators** are of two kinds: the portal role (``moderate_community``)
+  moderates every community; an active membership with the role
+  ``moderator`` moderates that one community only (:func:`moderates`). What
+  has not been published yet (held posts, hidden threads, earlier versions)
+  is shown to a community's own moderator only when the portal asks them
+  for a second factor (:func:`sees_unpublished`).
 * Only active members who take part in communities **post**; nobody posts
   to a locked thread.
 * A **thread** is seen where its community is, once its opening post is
@@ -23,10 +29,94 @@ from portal_social.core import access
 
 PARTICIPATE = "portal_social.participate_community"
 MODERATE = "portal_social.moderate_community"
+#: Portal administrators (and portal moderators) appoint a community's own moderators.
+MANAGE_ROLES = "portal_social.manage_roles"
 
 
 def is_moderator(user) -> bool:
+    """A portal-wide moderator: the ``community_moderator`` role, for every community."""
     return access.holds(user, MODERATE)
+
+
+def moderated_community_ids(user) -> frozenset[int]:
+    """The communities ``user`` moderates through an active moderator membership (one query, cached on
+    the user object for the request; :func:`forget_moderated` clears it)."""
+    if not _signed_in(user):
+        return frozenset()
+    cached = getattr(user, "_portal_social_moderated_communities", None)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(
+                user=user, status=Membership.Status.ACTIVE, role=Membership.Role.MODERATOR
+            ).values_list("community_id", flat=True)
+        )
+        user._portal_social_moderated_communities = cached
+    return cached
+
+
+def remember_membership(user, community: Community, membership: Membership | None) -> None:
+    """Tell :func:`moderates` what a page already read: ``user``'s membership of ``community`` (or None),
+    so asking about this community costs no query."""
+    if not _signed_in(user) or community is None:
+        return
+    known = user.__dict__.setdefault("_portal_social_moderates", {})
+    known[community.pk] = bool(
+        membership is not None
+        and membership.user_id == user.pk
+        and membership.community_id == community.pk
+        and membership.status == Membership.Status.ACTIVE
+        and membership.role == Membership.Role.MODERATOR
+    )
+
+
+def forget_moderated(user) -> None:
+    """Drop what :func:`moderated_community_ids` and :func:`remember_membership` cached (after an
+    appointment changes it)."""
+    if user is not None:
+        user.__dict__.pop("_portal_social_moderated_communities", None)
+        user.__dict__.pop("_portal_social_moderates", None)
+
+
+def moderates(user, community: Community) -> bool:
+    """Whether ``user`` moderates ``community``: the portal role, or an active moderator membership of it.
+
+    Signed-out and inactive accounts never do; a superuser without either gets no pass.
+    """
+    if not _signed_in(user) or community is None:
+        return False
+    if is_moderator(user):
+        return True
+    known = user.__dict__.get("_portal_social_moderates", {})
+    if community.pk in known:
+        return known[community.pk]
+    return community.pk in moderated_community_ids(user)
+
+
+def _second_factor_bound(user) -> bool:
+    """Whether the portal asks ``user`` for a second factor on every page (staff roles, by default)."""
+    from portal_social.adapter import get_adapter
+
+    return bool(get_adapter().requires_mfa(user))
+
+
+def sees_unpublished(user, community: Community) -> bool:
+    """Whether ``user`` sees what is not published yet in ``community`` (held posts, hidden threads,
+    earlier versions of posts): portal moderators, and the community's own moderators whom the portal
+    asks for a second factor (such content may hold personal details as written)."""
+    if not _signed_in(user):
+        return False
+    if is_moderator(user):
+        return True
+    return moderates(user, community) and _second_factor_bound(user)
+
+
+def _moderated_unpublished_ids(user):
+    """A subquery of the communities whose unpublished content ``user`` sees as their own moderator."""
+    if not _second_factor_bound(user):
+        return Membership.objects.none().values("community_id")
+    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE, role=Membership.Role.MODERATOR).values(
+        "community_id"
+    )
 
 
 def _signed_in(user) -> bool:
@@ -94,7 +184,7 @@ def _may_view_thread(user, thread: Thread) -> bool:
         return True
     if not _signed_in(user):
         return False
-    return is_moderator(user) or (thread.author_id == user.pk and _opening_held(thread.pk))
+    return sees_unpublished(user, thread.community) or (thread.author_id == user.pk and _opening_held(thread.pk))
 
 
 def _opening_held(thread_id) -> bool:
@@ -110,18 +200,22 @@ def _may_reply(user, thread: Thread) -> bool:
 @access.rule(Thread, "solve")
 def _may_solve(user, thread: Thread) -> bool:
     """The thread's author or a moderator chooses its answer, on a published thread they can see."""
-    return thread.visible and (thread.author_id == user.pk or is_moderator(user)) and _may_view_thread(user, thread)
+    return (
+        thread.visible
+        and (thread.author_id == user.pk or moderates(user, thread.community))
+        and _may_view_thread(user, thread)
+    )
 
 
 @access.rule(Thread, "moderate")
 def _may_moderate_thread(user, thread: Thread) -> bool:
-    """Pin, lock, slow mode: moderators."""
-    return is_moderator(user) and _may_view_thread(user, thread)
+    """Pin, lock, slow mode: the community's moderators."""
+    return moderates(user, thread.community) and _may_view_thread(user, thread)
 
 
 @access.rule(Community, "moderate")
 def _may_moderate_community(user, community: Community) -> bool:
-    return is_moderator(user)
+    return moderates(user, community)
 
 
 @access.rule(Thread, "follow")
@@ -139,6 +233,7 @@ def _threads_visible_to(user) -> Q:
     if _signed_in(user):
         waiting = Post.objects.filter(author=user, is_opening=True, status=Post.Status.HELD).values("thread_id")
         shown |= Q(author=user, pk__in=waiting)
+        shown |= Q(community_id__in=_moderated_unpublished_ids(user))
     return readable & shown
 
 
@@ -150,7 +245,9 @@ def _may_view_post(user, post: Post) -> bool:
         return True
     if not _signed_in(user):
         return False
-    return is_moderator(user) or (post.author_id == user.pk and post.status != Post.Status.DELETED)
+    return sees_unpublished(user, post.thread.community) or (
+        post.author_id == user.pk and post.status != Post.Status.DELETED
+    )
 
 
 @access.rule(Post, "flag")
@@ -171,7 +268,8 @@ def _may_react(user, post: Post) -> bool:
 
 @access.rule(Post, "moderate")
 def _may_moderate_post(user, post: Post) -> bool:
-    return is_moderator(user)
+    """Decide on a post (publish, hide parts, refuse): its community's moderators who may see it."""
+    return moderates(user, post.thread.community) and (is_moderator(user) or _may_view_post(user, post))
 
 
 #: What an author may still edit or delete: published or waiting (not refused, not deleted).
@@ -195,13 +293,16 @@ def _may_delete(user, post: Post) -> bool:
     """Its author (even after leaving, even in a locked thread), or a moderator."""
     if post.status not in _CHANGEABLE:
         return False
-    return (post.author_id == user.pk and _may_view_post(user, post)) or is_moderator(user)
+    if post.author_id == user.pk and _may_view_post(user, post):
+        return True
+    return is_moderator(user) or (moderates(user, post.thread.community) and _may_view_post(user, post))
 
 
 @access.rule(Post, "history", phi=True)
 def _may_read_history(user, post: Post) -> bool:
-    """Earlier versions of a post, as written (they may hold personal details): moderators only."""
-    return is_moderator(user)
+    """Earlier versions of a post, as written (they may hold personal details): moderators only
+    (a community's own moderator when the portal asks them for a second factor)."""
+    return sees_unpublished(user, post.thread.community)
 
 
 @access.scope(Post, anonymous=True)
@@ -212,4 +313,5 @@ def _posts_visible_to(user) -> Q:
     shown = Q(status=Post.Status.PUBLISHED, thread__visible=True)
     if _signed_in(user):
         shown |= Q(author=user) & ~Q(status=Post.Status.DELETED)
+        shown |= Q(thread__community_id__in=_moderated_unpublished_ids(user))
     return readable & shown

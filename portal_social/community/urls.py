@@ -24,6 +24,7 @@ urlpatterns = [
     path("<slug:slug>/new/", views.new_thread, name="new_thread"),
     path("<slug:slug>/t/<uuid:thread_id>/", views.thread, name="thread"),
     path("<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/", views.flag, name="flag"),
+    path("<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/", views.thread_post, name="thread_post"),
     # Editing, history and deletion of a post (views/edits.py).
     path("<slug:slug>/t/<uuid:thread_id>/edit/<uuid:post_id>/", edit_views.edit_post, name="edit_post"),
     path("<slug:slug>/t/<uuid:thread_id>/history/<uuid:post_id>/", edit_views.post_history, name="post_history"),

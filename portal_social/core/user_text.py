@@ -357,6 +357,7 @@ def _declare() -> None:
         not_user_written("portal_social.ClinicianPage", name, reason=editorial)
     not_user_written("portal_social.ClinicianPage", "npi", reason="a public identifier checked by its Luhn digit")
     not_user_written("portal_social.ClinicianIndexPage", "intro", reason=editorial)
+    not_user_written("portal_social.CommunityPage", "intro", reason=editorial + " (Wagtail rich text)")
     for model in ("portal_social.Specialty", "portal_social.Condition", "portal_social.Language"):
         not_user_written(model, "name", reason=editorial)
         not_user_written(model, "slug", reason="derived from the name for URLs")
@@ -410,6 +411,7 @@ def _declare() -> None:
     register("portal_social.Penalty", "reason", destination="moderation_note")
     not_user_written("portal_social.Membership", "notifications", reason="a choice")
     not_user_written("portal_social.Reaction", "kind", reason="a key of PORTAL_SOCIAL_COMMUNITY_REACTIONS")
+    not_user_written("portal_social.MemberBadge", "badge", reason="a key of PORTAL_SOCIAL_COMMUNITY_BADGES")
     not_user_written("portal_social.Penalty", "kind", reason="a choice")
     # The blind search index: keyed hashes of words, never the words (core.search).
     for name, why in (

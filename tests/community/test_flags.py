@@ -177,12 +177,29 @@ def test_a_member_flags_from_the_thread_page_and_lands_back_on_the_post(client, 
     reader = make_member()
     sign_in(client, reader)
     page = client.get(f"/community/{reply.thread.community.slug}/t/{reply.thread_id}/").content.decode()
-    assert 'action="' + _flag_url(reply) + '"' in page and "Flag this post" in page
+    assert 'href="' + _flag_url(reply) + '"' in page and "Flag this post" in page
+    # The form is a page of its own: every reason, and the post it is about.
+    form = client.get(_flag_url(reply)).content.decode()
+    for value in ("off_topic", "inappropriate", "spam", "misinformation", "privacy", "care_complaint"):
+        assert f'value="{value}"' in form
+    assert reply.body_html in form
     response = client.post(_flag_url(reply), {"reason": "misinformation", "note": "Not what my cardiologist said."})
     assert response.status_code == 302 and response["Location"].endswith(f"#post-{reply.pk}")
     assert PostFlag.objects.get().reason == "misinformation"
     again = client.post(_flag_url(reply), {"reason": "misinformation"}, follow=True).content.decode()
     assert "already flagged" in again and PostFlag.objects.count() == 1
+    told = client.get(_flag_url(reply)).content.decode()  # said at once, with no form to fill in
+    assert "already flagged" in told and "ps-flag__form" not in told
+
+
+def test_a_flag_without_a_reason_keeps_the_note_and_says_what_is_missing(client, make_member, reply):
+    sign_in(client, make_member())
+    response = client.post(_flag_url(reply), {"reason": "not-a-reason", "note": "Look at the second paragraph."})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'role="alert"' in page
+    assert "Look at the second paragraph." in page and not PostFlag.objects.exists()
+    missing = client.post(_flag_url(reply), {"note": "x" * 301}).content.decode()
+    assert "Choose why you are flagging this post." in missing and "at most 300 characters" in missing
 
 
 def test_the_author_is_offered_only_a_care_follow_up_on_their_own_post(client, reply):
@@ -190,15 +207,20 @@ def test_the_author_is_offered_only_a_care_follow_up_on_their_own_post(client, r
     page = client.get(f"/community/{reply.thread.community.slug}/t/{reply.thread_id}/").content.decode()
     own = page[page.index(f'id="post-{reply.pk}"') :]
     own = own[: own.index("</article>")]
-    assert "Ask the patient experience team to follow up" in own
-    assert 'value="care_complaint"' in own and 'value="spam"' not in own
+    assert "Ask the patient experience team to follow up" in own and _flag_url(reply) in own
+    form = client.get(_flag_url(reply)).content.decode()
+    assert 'value="care_complaint"' in form and 'value="spam"' not in form
+    assert client.post(_flag_url(reply), {"reason": "spam"}).status_code == 400
+    assert not PostFlag.objects.exists()
 
 
 def test_flagging_needs_a_session_and_a_community_the_person_may_see(client, make_user, reply):
     response = client.post(_flag_url(reply), {"reason": "spam"})
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.get(_flag_url(reply))["Location"].startswith("/accounts/login/")
     Community.objects.filter(pk=reply.thread.community_id).update(visibility="private")
     sign_in(client, make_user(roles.PATIENT))
     assert client.post(_flag_url(reply), {"reason": "spam"}).status_code == 404
-    assert client.get(_flag_url(reply)).status_code == 405
+    assert client.get(_flag_url(reply)).status_code == 404
+    assert client.put(_flag_url(reply)).status_code == 405
     assert not PostFlag.objects.exists()

@@ -132,6 +132,18 @@ def test_an_unknown_kind_and_a_wrong_type_are_field_errors(people, post):
     assert not Reaction.objects.exists()
 
 
+def test_the_thread_pages_buttons_send_kind_and_state_together(people, post):
+    client = client_for(people["member"])
+    for _ in range(2):  # a double submit sets, never toggles
+        assert client.post(url("react", post.pk), {"set": "hug:1"}).status_code == 302
+    assert list(Reaction.objects.values_list("kind", flat=True)) == ["hug"]
+    client.post(url("react", post.pk), {"set": "hug:0"})
+    assert not Reaction.objects.exists()
+    for bad in ("hug", "hug:2", ":1", "nonsense:1", "hug:1:1"):
+        client.post(url("react", post.pk), {"set": bad})
+    assert not Reaction.objects.exists()
+
+
 def test_a_hidden_post_is_refused_clearly(people, post):
     post.status = Post.Status.HELD
     post.save(update_fields=["status"])
@@ -202,8 +214,8 @@ def test_members_get_buttons_with_counts_and_pressed_state_signed_out_visitors_c
     actions.react(user=people["member"], post=post, kind="hug", on=True)
     actions.react(user=people["member_moderator"], post=post, kind="hug", on=True)
     page = _thread_page(client_for(people["member"]), post).content.decode()
-    assert page.count('class="ps-reactions__form"') == 3
-    assert 'name="kind" value="hug"' in page
+    assert page.count('class="ps-reactions__form"') == 1  # one form, a button per reaction
+    assert 'name="set" value="hug:0"' in page and 'name="set" value="helpful:1"' in page
     assert 'aria-pressed="true">Sending a hug <span class="ps-reactions__count" aria-hidden="true">2</span>' in page
     assert 'aria-pressed="false">Helpful' in page
     assert url("reactions", post.pk) in page and "Who reacted" in page

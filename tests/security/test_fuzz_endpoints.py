@@ -56,6 +56,14 @@ def world(world, settings):
     assert opening.status == "published", opening.hold_reasons
     world.community = community
     world.thread = opening.thread
+    # The same community in the page tree (community/tree.py), under the site's home page.
+    from wagtail.models import Site
+
+    from portal_social.community.models import CommunityPage
+
+    world.community_page = CommunityPage(title="Heart health", slug="heart-health-community", community=community)
+    Site.objects.get(is_default_site=True).root_page.add_child(instance=world.community_page)
+    world.community_page.save_revision().publish()
     return world
 
 
@@ -185,6 +193,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         denied="patient",
         fields=("pronouns", "bio", "languages", "conditions", "accepting_new_patients", "telehealth"),
     ),
+    # A community in the page tree: its home, and the community's pages below it (community/tree.py).
+    "<CommunityPage>/": Endpoint(
+        lambda world: world.community_page.url, allowed="patient", denied="px", method="get", fields=("page",)
+    ),
+    "<CommunityPage>/^(?P<rest>.+)$": Endpoint(
+        lambda world: f"{world.community_page.url}t/{world.thread.pk}/",
+        allowed="patient",
+        denied="px",
+        fields=("body", "confirm_phi", "submission"),
+    ),
     # The moderation queue and PX responses in the Wagtail admin.
     "cms/portal-social/moderation/": Endpoint(
         _named("portal_social_moderation_queue"),
@@ -284,7 +302,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("body", "confirm_phi", "submission"),
     ),
     "community/<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/": Endpoint(
-        _flag, allowed="patient", denied="px", fields=("reason", "note"), form_page=_community("thread", thread=True)
+        _flag, allowed="patient", denied="px", fields=("reason", "note")
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/": Endpoint(
+        _opening_post("thread_post"), allowed="patient", denied="px", method="get", fields=("page",)
     ),
     # Thread tools and following (views/tools.py); the patient wrote the thread.
     "community/t/<uuid:thread_id>/": Endpoint(

@@ -25,6 +25,7 @@ and close the item, from the queue or anywhere else.
 """
 
 from portal_social.community.actions._common import KIND, REASON_MAX_LENGTH, THREAD_STREAM, CommunityDenied
+from portal_social.community.actions.badges import award_badges
 from portal_social.community.actions.decisions import approve_post, redact_post, reject_post
 from portal_social.community.actions.edits import delete_post, edit_post
 from portal_social.community.actions.flags import FLAG_WEIGHTS, flag_post
@@ -34,6 +35,7 @@ from portal_social.community.actions.people import (
     decide_join_request,
     lift_penalty,
     penalize,
+    set_community_moderator,
     set_mentor,
     set_trust_level,
     welcome,
@@ -50,6 +52,7 @@ __all__ = [
     "CommunityDenied",
     "PhiFound",
     "approve_post",
+    "award_badges",
     "decide_join_request",
     "delete_post",
     "edit_post",
@@ -63,6 +66,7 @@ __all__ = [
     "react",
     "reject_post",
     "reply",
+    "set_community_moderator",
     "set_community_notifications",
     "set_handle",
     "set_mentor",

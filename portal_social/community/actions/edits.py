@@ -144,7 +144,7 @@ def delete_post(*, user: AbstractBaseUser, post: Post, reason: str = "", request
     opening post hides its thread). Deleting a deleted post changes nothing.
     """
     already = post.status == Post.Status.DELETED and _signed_in(user)
-    if already and (post.author_id == user.pk or rules.is_moderator(user)):
+    if already and (post.author_id == user.pk or rules.moderates(user, post.thread.community)):
         return post
     if not _signed_in(user) or not access.can(user, "delete", post):
         raise CommunityDenied()

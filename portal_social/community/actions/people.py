@@ -14,6 +14,9 @@
 * :func:`set_mentor`: a moderator makes a member a mentor of a community, or
   a member again.
 * :func:`welcome`: a mentor (or moderator) welcomes a new member.
+* :func:`set_community_moderator`: a portal moderator (or portal
+  administrator) makes an active member a moderator of that one community,
+  or a member again.
 * :func:`decide_join_request`: a moderator approves or declines a request to
   join a private community.
 
@@ -42,7 +45,8 @@ from portal_social.community.actions._common import (
 )
 from portal_social.community.models import Community, CommunityProfile, Membership, Penalty
 from portal_social.conf import app_settings
-from portal_social.core import accounts, locking, notify, realtime, text
+from portal_social.core import access, accounts, locking, notify, realtime, text
+from portal_social.core.moderation import rules as moderation_rules
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -295,10 +299,10 @@ def set_trust_level(
 
 
 def may_welcome(user, community: Community) -> bool:
-    """A moderator, or an active mentor of ``community``."""
+    """A moderator of ``community``, or an active mentor of it."""
     if not _signed_in(user):
         return False
-    if rules.is_moderator(user):
+    if rules.moderates(user, community):
         return True
     return Membership.objects.filter(
         community=community, user=user, role=Membership.Role.MENTOR, status=Membership.Status.ACTIVE
@@ -349,6 +353,8 @@ def set_mentor(
             raise CommunityDenied(_("Only an active member can be a mentor."))
         if locked.role == role:
             return locked
+        if locked.role == Membership.Role.MODERATOR:
+            raise CommunityDenied(_("This member moderates the community: remove them as a moderator first."))
         before = locked.role
         locked.role = role
         locked.save(update_fields=["role"])
@@ -360,6 +366,58 @@ def set_mentor(
             request=request,
             details={"from": before, "to": role},
         )
+    return locked
+
+
+# --------------------------------------------------------------------------- community moderators
+
+
+def may_appoint(user) -> bool:
+    """Who makes members moderators of one community: portal moderators and portal administrators."""
+    return _signed_in(user) and (rules.is_moderator(user) or access.holds(user, rules.MANAGE_ROLES))
+
+
+def set_community_moderator(
+    *, actor: AbstractBaseUser, membership: Membership, moderator: bool, request: HttpRequest | None = None
+) -> Membership:
+    """Make an active member a moderator of their community (``moderator=True``), or a member again.
+
+    Only an active member can be appointed; a removed moderator becomes a
+    member. Doing what is done already changes nothing and records nothing.
+    Audited as ``community.moderator_appointed`` or ``community.moderator_removed`` (ids only).
+    """
+    if not may_appoint(actor):
+        raise CommunityDenied()
+    with transaction.atomic():
+        locked = locking.locked(Membership.objects.filter(pk=membership.pk)).first()
+        if locked is None:
+            raise CommunityDenied(_("Choose one of this member's communities."))
+        is_moderator = locked.role == Membership.Role.MODERATOR
+        if moderator:
+            if locked.status != Membership.Status.ACTIVE:
+                raise CommunityDenied(_("Only an active member can be a moderator of a community."))
+            if is_moderator:
+                return locked
+            before, locked.role = locked.role, Membership.Role.MODERATOR
+            event = events.MODERATOR_APPOINTED
+        else:
+            if not is_moderator:
+                return locked
+            before, locked.role = locked.role, Membership.Role.MEMBER
+            event = events.MODERATOR_REMOVED
+        locked.save(update_fields=["role"])
+        events.member_event(
+            event,
+            actor=actor,
+            member_id=locked.user_id,
+            target=locked.community,
+            request=request,
+            details={"community": str(locked.community_id), "from": before, "to": locked.role},
+        )
+    if "user" in membership._state.fields_cache:
+        rules.forget_moderated(membership.user)
+        moderation_rules.forget_spaces(membership.user)
+    membership.role = locked.role
     return locked
 
 
@@ -378,8 +436,11 @@ def pending_requests(community: Community):
 def decide_join_request(
     *, moderator: AbstractBaseUser, membership: Membership, approve: bool, request: HttpRequest | None = None
 ) -> Membership:
-    """Approve (the member is in) or decline (they may ask again) a request to join; they are told."""
-    _require_moderator(moderator)
+    """Approve (the member is in) or decline (they may ask again) a request to join; they are told.
+
+    The community's moderators decide (the portal role, or a moderator of that community)."""
+    if not rules.moderates(moderator, membership.community):
+        raise CommunityDenied()
     with transaction.atomic():
         locked = locking.locked(Membership.objects.filter(pk=membership.pk)).first()
         if locked is None or locked.status != Membership.Status.REQUESTED:

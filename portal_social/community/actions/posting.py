@@ -43,6 +43,7 @@ from portal_social.community.actions._common import (
     _signed_in,
     posting_refusal,
 )
+from portal_social.community.actions.caregivers import writes_as_caregiver
 
 
 class PhiFound(ValidationError):
@@ -165,6 +166,7 @@ def _create_post(
         urgent=any(r.urgent for r in results),
         submission=submission,
         quoted_post=quoted_post,
+        by_caregiver=writes_as_caregiver(author),  # yes or no: never whose caregiver
     )
     events.post_written(
         actor=author,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
+from portal_social.community.actions import badges
 from portal_social.community.actions._common import CommunityDenied, _signed_in, posting_refusal
 
 #: A reaction's key, as stored on each :class:`Reaction` row (``Reaction.kind`` holds 20 characters).
@@ -140,4 +141,6 @@ def react(
         events.REACTED.record(
             actor=user, target=post, request=request, details={"thread": str(post.thread_id), "kind": kind, "on": on}
         )
+        if on:  # a badge for reactions received (kept if the reaction is taken back)
+            badges.reaction_given(post, kind, request=request)
     return True

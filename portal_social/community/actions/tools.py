@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal_social.community import events, rules
+from portal_social.community.actions import badges
 from portal_social.community.actions._common import (
     ON_UNPUBLISHED,
     POSTING_CHECKS,
@@ -100,6 +101,8 @@ def solve(*, user: AbstractBaseUser, thread: Thread, post: Post | None, request:
             request=request,
             details={"post": str(wanted) if wanted is not None else None, "solved": wanted is not None},
         )
+        if chosen is not None:  # a badge for helpful answers (kept if the answer is cleared later)
+            badges.answer_chosen(chosen, chosen_by=user, request=request)
     _copy_solved(thread, locked)
     return thread
 
@@ -229,11 +232,11 @@ def slow_mode_refusal(author, community: Community, thread: Thread | None = None
 
     The thread's slow mode counts the author's last post in the thread; the
     community's counts their last post anywhere in the community; the longer
-    wait applies. Moderators are exempt.
+    wait applies. The community's moderators are exempt.
     """
     thread_seconds = (thread.slow_mode_seconds or 0) if thread is not None else 0
     community_seconds = community.slow_mode_seconds or 0
-    if not (thread_seconds or community_seconds) or not _signed_in(author) or rules.is_moderator(author):
+    if not (thread_seconds or community_seconds) or not _signed_in(author) or rules.moderates(author, community):
         return None
     now = timezone.now()
     wait = 0.0

@@ -13,6 +13,16 @@ it receives the page's post rows (dicts) and the template context, and adds
 to them with a fixed number of queries whatever the number of posts.
 """
 
-from portal_social.community.views.pages import community, flag, handle, index, join, leave, new_thread, thread
+from portal_social.community.views.pages import (
+    community,
+    flag,
+    handle,
+    index,
+    join,
+    leave,
+    new_thread,
+    thread,
+    thread_post,
+)
 
-__all__ = ["community", "flag", "handle", "index", "join", "leave", "new_thread", "thread"]
+__all__ = ["community", "flag", "handle", "index", "join", "leave", "new_thread", "thread", "thread_post"]

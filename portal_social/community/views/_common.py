@@ -18,6 +18,16 @@ def _url(name: str, *args) -> str:
     return reverse(f"portal_social_community:{name}", args=args)
 
 
+#: Stands for an object's id in an address reversed once for a whole page (see ``url_maker``).
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def url_maker(name: str, *args):
+    """``make(pk)``: the address ``name`` with ``args`` then ``pk``, reversed once, not once per post on a page."""
+    pattern = reverse(f"portal_social_community:{name}", args=[*args, _PLACEHOLDER])
+    return lambda pk: pattern.replace(_PLACEHOLDER, str(pk))
+
+
 def _thread_url(thread: Thread) -> str:
     return _url("thread", thread.community.slug, thread.pk)
 

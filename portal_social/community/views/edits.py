@@ -67,7 +67,8 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     user = request.user
     if not _signed_in(user):
         return
-    moderator = rules.is_moderator(user)
+    moderator = rules.moderates(user, thread.community)
+    history = rules.sees_unpublished(user, thread.community)
     changeable = (Post.Status.PUBLISHED, Post.Status.HELD)
     may_post = bool(context.get("is_member")) and access.holds(user, rules.PARTICIPATE) and not thread.locked
     for row in rows:
@@ -75,7 +76,7 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
         own = post.author_id == user.pk
         row["may_edit"] = own and post.status in changeable and may_post
         row["may_delete"] = post.status in changeable and (own or moderator)
-        row["may_history"] = moderator and post.edited_at is not None
+        row["may_history"] = history and post.edited_at is not None
 
 
 def _post_of(request, slug: str, thread_id, post_id):

@@ -22,16 +22,23 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal_social.community import actions, rules
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
-from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
+from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag, Thread
 from portal_social.community.views import edits, people, reactions, tools
-from portal_social.community.views._common import _safe_next, _signed_in, _thread_url, _url, _visible_community
+from portal_social.community.views._common import (
+    _safe_next,
+    _signed_in,
+    _thread_url,
+    _url,
+    _visible_community,
+    url_maker,
+)
 from portal_social.core import access, realtime, screening
 from portal_social.core.ratelimit import RateLimited
 
@@ -42,6 +49,28 @@ COMMUNITIES_PER_PAGE = 25
 THREADS_PER_PAGE = 25
 POSTS_PER_PAGE = 50
 _TEMPLATES = "portal_social/community/"
+
+
+#: The columns of a post a thread page reads (its annotators included): the query-count tests catch a miss.
+_LISTED_POST_FIELDS = (
+    "id",
+    "thread_id",
+    "author_id",
+    "is_opening",
+    "status",
+    "body_html",
+    "urgent",
+    "created_at",
+    "edited_at",
+    "by_caregiver",
+)
+
+
+def _listed_author_fields() -> list[str]:
+    """The author's columns a thread page reads: their id and activity, and their community profile."""
+    names = {field.name for field in get_user_model()._meta.concrete_fields}
+    own = [f"author__{name}" for name in ("is_active",) if name in names]
+    return [*own, "author__community_profile"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -132,6 +161,11 @@ def _posted_url(post: Post) -> str:
 @require_safe
 def index(request):
     """The communities the visitor may see: description, thread count, and the visitor's membership."""
+    return render(request, _TEMPLATES + "index.html", index_context(request))
+
+
+def index_context(request) -> dict:
+    """What the community list shows (``index``, and a ``CommunityPage`` without a community)."""
     user = request.user
     communities = access.visible(user, Community.objects.all()).annotate(
         thread_count=Count("threads", filter=Q(threads__visible=True))
@@ -141,16 +175,12 @@ def index(request):
     mine = {}
     if _signed_in(user) and rows:
         mine = {m.community_id: m for m in Membership.objects.filter(user=user, community__in=[c.pk for c in rows])}
-    return render(
-        request,
-        _TEMPLATES + "index.html",
-        {
-            "page": page,
-            "rows": [_membership_context(user, c, mine.get(c.pk)) for c in rows],
-            "profile": _profile(user),
-            "signed_in": _signed_in(user),
-        },
-    )
+    return {
+        "page": page,
+        "rows": [_membership_context(user, c, mine.get(c.pk)) for c in rows],
+        "profile": _profile(user),
+        "signed_in": _signed_in(user),
+    }
 
 
 def handle(request):
@@ -178,8 +208,13 @@ def handle(request):
 @require_safe
 def community(request, slug: str):
     """One community: what it is for, its guidelines, the visitor's membership and its threads."""
+    community = _visible_community(request.user, slug)
+    return render(request, _TEMPLATES + "community.html", community_context(request, community))
+
+
+def community_context(request, community: Community) -> dict:
+    """What a community's home shows (``community``, and a ``CommunityPage``), for a community the user may see."""
     user = request.user
-    community = _visible_community(user, slug)
     waiting = Post.objects.filter(thread=OuterRef("pk"), is_opening=True, status=Post.Status.HELD)
     threads = (
         access.visible(user, Thread.objects.filter(community=community))
@@ -201,7 +236,7 @@ def community(request, slug: str):
     )
     people.annotate_community(request, community, context)
     tools.annotate_community(request, community, context)
-    return render(request, _TEMPLATES + "community.html", context)
+    return context
 
 
 @require_POST
@@ -321,6 +356,80 @@ def _badges(community: Community, authors: set) -> tuple[set, set]:
     return moderators, mentors
 
 
+def _shown_posts(user, thread: Thread):
+    """The posts of ``thread`` its page lists for ``user``: published ones, and their own waiting ones."""
+    shown = Q(status=Post.Status.PUBLISHED)
+    if _signed_in(user):
+        shown |= Q(author=user, status=Post.Status.HELD)
+    return (
+        access.visible(user, Post.objects.filter(thread=thread))
+        .filter(shown)
+        .select_related("author__community_profile")
+        # What the page shows, and no more: readers see the rendered text, so the source (and a refusal's
+        # reason) are not decrypted for them, and the moderators' bookkeeping is not read.
+        .only(*_LISTED_POST_FIELDS, *_listed_author_fields())
+        .order_by("created_at", "pk")
+    )
+
+
+def _post_rows(request, community: Community, thread: Thread, posts: list[Post], context: dict) -> list[dict]:
+    """One dict per post for ``_post.html``, completed by the annotators, in a fixed number of queries."""
+    user = request.user
+    moderators, mentors = _badges(community, {p.author_id for p in posts if p.author_id})
+    may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
+    flag_url = url_maker("flag", community.slug, thread.pk)
+    rows = [
+        {
+            "post": p,
+            "handle": getattr(getattr(p.author, "community_profile", None), "handle", "") if p.author_id else "",
+            "moderator": p.author_id in moderators,
+            "mentor": p.author_id in mentors,
+            "held": p.status == Post.Status.HELD,
+            "flag_url": flag_url(p.pk) if may_flag and p.status == Post.Status.PUBLISHED else "",
+            "own": _signed_in(user) and p.author_id == user.pk,
+        }
+        for p in posts
+    ]
+    for module in _THREAD_ANNOTATORS:
+        module.annotate_thread(request, thread, rows, context)
+    return rows
+
+
+def thread_post(request, slug: str, thread_id, post_id):
+    """One post of a thread as the thread page lists it (an ``<li>``), for the page's live updates.
+
+    The socket only says that a post was published; the page asks for it here, so the reader gets
+    the same markup, checked the same way, as when reading the page. 404 alike for a post, thread or
+    community the reader may not see, and for a signed-out visitor (live updates need a session);
+    GET only, once the post is found.
+    """
+    user = request.user
+    if not _signed_in(user):
+        raise Http404()
+    community = _visible_community(user, slug)
+    thread = _visible_thread(user, community, thread_id)
+    shown = _shown_posts(user, thread)
+    post = shown.filter(pk=post_id).first()
+    if post is None:
+        raise Http404()
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    may_reply = access.can(user, "reply", thread)
+    paginator = Paginator(shown, POSTS_PER_PAGE)
+    context = {
+        "community": community,
+        "thread": thread,
+        "page": paginator.get_page(paginator.num_pages),  # a new post is on the last page
+        "form": ReplyForm() if may_reply and _profile(user) is not None else None,
+        "signed_in": True,
+        **_membership_context(user, community, _membership(user, community)),
+    }
+    context["row"] = _post_rows(request, community, thread, [post], context)[0]
+    response = render(request, _TEMPLATES + "_post.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def thread(request, slug: str, thread_id):
     """A thread: its published posts (and the viewer's own waiting ones), and a reply form. POST replies."""
     user = request.user
@@ -361,40 +470,15 @@ def thread(request, slug: str, thread_id):
     elif may_reply and profile is not None:
         form = ReplyForm()
 
-    shown = Q(status=Post.Status.PUBLISHED)
-    if _signed_in(user):
-        shown |= Q(author=user, status=Post.Status.HELD)
-    posts = (
-        access.visible(user, Post.objects.filter(thread=thread))
-        .filter(shown)
-        .select_related("author__community_profile")
-        .order_by("created_at", "pk")
-    )
-    paginator = Paginator(posts, POSTS_PER_PAGE)
+    paginator = Paginator(_shown_posts(user, thread), POSTS_PER_PAGE)
     number = request.GET.get("page")
     if number is None and "posted" in request.GET:
         number = paginator.num_pages  # the viewer's new post is the newest
     page = paginator.get_page(number)
-    rows = list(page.object_list)
-    moderators, mentors = _badges(community, {p.author_id for p in rows if p.author_id})
-    may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
     context = {
         "community": community,
         "thread": thread,
         "page": page,
-        "posts": [
-            {
-                "post": p,
-                "handle": getattr(getattr(p.author, "community_profile", None), "handle", "") if p.author_id else "",
-                "moderator": p.author_id in moderators,
-                "mentor": p.author_id in mentors,
-                "held": p.status == Post.Status.HELD,
-                "may_flag": may_flag and p.status == Post.Status.PUBLISHED,
-                "own": _signed_in(user) and p.author_id == user.pk,
-            }
-            for p in rows
-        ],
-        "flag_reasons": FlagForm.base_fields["reason"].choices,
         "form": form,
         "may_reply": may_reply,
         "needs_handle": may_reply and profile is None,
@@ -403,8 +487,7 @@ def thread(request, slug: str, thread_id):
         **_membership_context(user, community, _membership(user, community)),
         **extra,
     }
-    for module in _THREAD_ANNOTATORS:
-        module.annotate_thread(request, thread, context["posts"], context)
+    context["posts"] = _post_rows(request, community, thread, list(page.object_list), context)
     if _signed_in(user):
         context["live_after"] = realtime.last_event_ids([actions.THREAD_STREAM], str(thread.pk))[actions.THREAD_STREAM]
         context["live_stream"] = actions.THREAD_STREAM
@@ -413,9 +496,13 @@ def thread(request, slug: str, thread_id):
     return render(request, _TEMPLATES + "thread.html", context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def flag(request, slug: str, thread_id, post_id):
-    """Flag one published post of a thread for the moderators, then back to the post."""
+    """Flag one published post of a thread for the moderators (GET: the form), then back to the post.
+
+    The form is a page of its own, not repeated under every post of the thread. A member flagging
+    their own post can only ask the patient experience team to follow up (a complaint about care).
+    """
     user = request.user
     if not _signed_in(user):
         return redirect_to_login(request.get_full_path())
@@ -424,15 +511,44 @@ def flag(request, slug: str, thread_id, post_id):
     post = (
         access.visible(user, Post.objects.filter(thread=thread, status=Post.Status.PUBLISHED))
         .filter(pk=post_id)
+        .select_related("author__community_profile")
         .first()
     )
-    if post is None:
+    if post is None or not access.holds(user, rules.PARTICIPATE):
         raise Http404()
-    back = _thread_url(thread) + f"#post-{post.pk}"
-    form = FlagForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return HttpResponseRedirect(back)
+    own = post.author_id == user.pk
+    back = reactions.post_url(user, post)
+    form = FlagForm(request.POST if request.method == "POST" else None, own=own)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.flag_post(
+                user=user,
+                post=post,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except actions.CommunityDenied:
+            raise Http404() from None
+        except RateLimited as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you. A moderator will look at this post."))
+            return HttpResponseRedirect(back)
+    context = {
+        "community": community,
+        "thread": thread,
+        "post": post,
+        "handle": getattr(getattr(post.author, "community_profile", None), "handle", "") if post.author_id else "",
+        "own": own,
+        "form": form,
+        "back": back,
+        # Said before the member fills the form in, not after.
+        "already": request.method != "POST" and PostFlag.objects.filter(post=post, flagger=user).exists(),
+    }
+    return render(request, _TEMPLATES + "flag_post.html", context, status=400 if form.errors else 200)
     try:
         actions.flag_post(
             user=user, post=post, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], request=request

@@ -3,7 +3,8 @@
 * ``annotate_thread``: the member card of each post's author (joined, posts,
   badges), the viewer's own penalty, and the reading counters.
 * ``member``: a member's page for moderators: counters, trust level,
-  penalties (set, lift), mentor roles. 404 for everyone else.
+  penalties (set, lift), mentor roles, and the moderators of one community
+  (appoint, remove). 404 for everyone else.
 * ``welcome``: a community's new members, for its mentors and moderators.
 * ``requests``: requests to join a private community, for moderators.
 
@@ -19,12 +20,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal_social.community import actions, events, rules
+from portal_social.community.actions import badges
 from portal_social.community.actions import people as people_actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Penalty, Post
 from portal_social.community.trust import record_read
@@ -52,15 +56,36 @@ def _int(value) -> int | None:
 # --------------------------------------------------------------------------- thread and community pages
 
 
-def _clinicians(authors: set) -> set:
-    """The authors who hold the clinician role: one query, whatever their number."""
+def _card_badges(authors: set, community: Community) -> tuple[set, set]:
+    """(clinicians, moderators of ``community`` through their membership) among ``authors``: one query,
+    whatever their number."""
     if not authors:
-        return set()
-    return set(
-        get_user_model()
-        .objects.filter(pk__in=authors, groups__name=roles.GROUP_NAMES[roles.CLINICIAN])
-        .values_list("pk", flat=True)
+        return set(), set()
+    User = get_user_model()
+    clinician = Exists(
+        User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=roles.GROUP_NAMES[roles.CLINICIAN])
     )
+    moderator = Exists(
+        Membership.objects.filter(
+            user_id=OuterRef("pk"),
+            community=community,
+            role=Membership.Role.MODERATOR,
+            status=Membership.Status.ACTIVE,
+        )
+    )
+    rows = (
+        User.objects.filter(pk__in=authors)
+        .annotate(is_clinician=clinician, is_moderator=moderator)
+        .filter(Q(is_clinician=True) | Q(is_moderator=True))
+        .values_list("pk", "is_clinician", "is_moderator")
+    )
+    clinicians, moderators = set(), set()
+    for pk, is_clinician, is_moderator in rows:
+        if is_clinician:
+            clinicians.add(pk)
+        if is_moderator:
+            moderators.add(pk)
+    return clinicians, moderators
 
 
 def _seen(context: dict, rows: list[dict]) -> int:
@@ -78,12 +103,23 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     reading-counter statements run once the page's transaction commits.
     """
     user = request.user
-    clinicians = _clinicians({row["post"].author_id for row in rows if row["post"].author_id})
+    clinicians, community_moderators = _card_badges(
+        {row["post"].author_id for row in rows if row["post"].author_id}, thread.community
+    )
     moderator = _moderator(user)
+    # One query: the earned badges of every author on the page, as labels in the setting's order.
+    earned = badges.labels_for({row["post"].author_id for row in rows if row["post"].author_id})
+    cards: dict = {}  # "Joined March 2025 · 12 posts", worded once per author on the page
     for row in rows:
         post = row["post"]
         profile = getattr(post.author, "community_profile", None) if post.author_id else None
+        if profile is not None and post.author_id not in cards:
+            cards[post.author_id] = _card_meta(profile)
+        row["card_meta"] = cards.get(post.author_id, "")
+        row["badges"] = earned.get(post.author_id, ())
         row["clinician"] = post.author_id in clinicians
+        # The portal role's badge comes with the page; a moderator of this community gets it too.
+        row["moderator"] = bool(row.get("moderator")) or post.author_id in community_moderators
         row["joined"] = profile.created_at if profile is not None else None
         row["post_count"] = profile.post_count if profile is not None else None
         row["member_url"] = _url("member", profile.handle) if moderator and profile is not None else ""
@@ -95,6 +131,13 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
         transaction.on_commit(lambda: record_read(user, thread, seen, request=request), robust=True)
 
 
+def _card_meta(profile) -> str:
+    """When a member joined and how many posts they have published, as their member card says it."""
+    joined = _("Joined %(when)s") % {"when": dateformat.format(timezone.localtime(profile.created_at), "F Y")}
+    posts = ngettext("%(count)d post", "%(count)d posts", profile.post_count) % {"count": profile.post_count}
+    return f"{joined} · {posts}"
+
+
 def annotate_viewer(request, context: dict) -> None:
     """The viewer's own penalty (shown to them only, with its reason; read with this request's sign-in
     check, else one query) and their people links."""
@@ -102,7 +145,9 @@ def annotate_viewer(request, context: dict) -> None:
     context["my_penalty"] = people_actions.active_penalty(user) if _signed_in(user) else None
     community = context.get("community")
     membership = context.get("membership")
-    moderator = _moderator(user)
+    active = membership is not None and membership.status == Membership.Status.ACTIVE
+    # The portal role, or the viewer's own membership (already read by the page) as this community's moderator.
+    moderator = _moderator(user) or bool(active and membership.role == Membership.Role.MODERATOR)
     context["may_decide_requests"] = moderator and community is not None and community.visibility == "private"
     context["may_welcome"] = moderator or bool(
         membership is not None
@@ -157,7 +202,9 @@ def member(request, handle: str):
         try:
             notice = _member_action(request, do, person)
         except actions.CommunityDenied as exc:
-            errors.setdefault(do if do in ("penalty", "trust", "lift", "mentor") else "form", []).append(exc.message)
+            errors.setdefault(do if do in ("penalty", "trust", "lift", "mentor", "moderator") else "form", []).append(
+                exc.message
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, field_errors in exc.message_dict.items():
@@ -195,6 +242,7 @@ def member(request, handle: str):
         "levels": (0, 1, 2, 3),
         "errors": errors,
         "is_target_moderator": rules.is_moderator(person),
+        "may_appoint": people_actions.may_appoint(request.user),
     }
     return render(request, _TEMPLATES + "member.html", context)
 
@@ -235,6 +283,17 @@ def _member_action(request, do: str, person) -> str:
             moderator=moderator, membership=membership, mentor=data.get("role") == "mentor", request=request
         )
         return _("The member's role is saved.")
+    if do == "moderator":
+        membership = Membership.objects.filter(user=person, pk=_int(data.get("membership"))).first()
+        if membership is None:
+            raise actions.CommunityDenied(_("Choose one of this member's communities."))
+        appoint = data.get("role") == "moderator"
+        if not appoint and data.get("role") != "member":
+            raise actions.CommunityDenied(_("Choose to appoint or remove."))
+        actions.set_community_moderator(actor=moderator, membership=membership, moderator=appoint, request=request)
+        if appoint:
+            return _("The member is a moderator of this community now.")
+        return _("The member is no longer a moderator of this community.")
     raise ValidationError({"form": [_("Choose what to do.")]})
 
 
@@ -279,7 +338,7 @@ def requests(request, slug: str):
     if not _signed_in(user):
         return redirect_to_login(request.get_full_path())
     community = _community_or_404(user, slug)
-    if not _moderator(user) or community.visibility != Community.Visibility.PRIVATE:
+    if not rules.moderates(user, community) or community.visibility != Community.Visibility.PRIVATE:
         raise Http404()
     if request.method == "POST":
         decision = request.POST.get("decision")

@@ -28,13 +28,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from portal_social.community import actions, rules
 from portal_social.community.actions.reactions import kinds
 from portal_social.community.models import CommunityProfile, Post, Reaction
-from portal_social.community.views._common import _signed_in, _url
+from portal_social.community.views._common import _signed_in, _url, url_maker
 from portal_social.core import access, text
 from portal_social.core.ratelimit import RateLimited
 
@@ -105,14 +107,17 @@ def react(request, post_id):
     if post is None:
         raise Http404()
     back = post_url(user, post) if post.status == Post.Status.PUBLISHED else _url("permalink", post.pk)
-    wanted = request.POST.get("on", "")
+    # One form of buttons under a post sends ``set=<kind>:<1|0>``; a form per reaction sends ``kind`` and ``on``.
+    kind, wanted = request.POST.get("kind", ""), request.POST.get("on", "")
+    if "set" in request.POST:
+        kind, _sep, wanted = request.POST.get("set", "").partition(":")
     if wanted not in ("0", "1"):
         messages.error(request, _("Choose to add or take back the reaction."))
         return HttpResponseRedirect(back)
     if access.can(user, "react", post) and not CommunityProfile.objects.filter(user=user).exists():
         return HttpResponseRedirect(_handle_url(back))
     try:
-        actions.react(user=user, post=post, kind=request.POST.get("kind", ""), on=wanted == "1", request=request)
+        actions.react(user=user, post=post, kind=kind, on=wanted == "1", request=request)
     except RateLimited as exc:
         return _refused(request, exc.message, status=429)
     except actions.CommunityDenied as exc:
@@ -218,6 +223,14 @@ def quotable(user, thread, raw) -> Post | None:
 # --------------------------------------------------------------------------- the thread page
 
 
+#: One reaction button of the thread page (``_post_reactions.html`` puts them in the post's one form).
+_BUTTON = (
+    '<li><button type="submit" name="set" value="{}:{}" class="ps-reactions__button" aria-pressed="{}">{} '
+    '<span class="ps-reactions__count" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>'
+    "</button></li>"
+)
+
+
 def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     """Reactions (counts and the viewer's own: one query), permalink and quote links, and a quote in the reply form."""
     user = request.user
@@ -237,25 +250,58 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     form = context.get("form")
     quoting = form is not None and not thread.locked
     page_number = getattr(context.get("page"), "number", 1)
+    # Words and addresses used under every post: translated and reversed once for the page.
+    context["post_words"] = {
+        "reactions": _("Reactions"),
+        "who_reacted": _("Who reacted"),
+        "permalink": _("Link to this post"),
+        "quote": _("Quote"),
+        "flag": _("Flag this post"),
+        "follow_up": _("Ask the patient experience team to follow up"),
+    }
+    by = _("by %(handle)s")
+    former = _("a former member")
+    counted = {}
+    permalink, react_url, reactions_url = url_maker("permalink"), url_maker("react"), url_maker("reactions")
+    # The thread's own address: a post added live is fetched from another (views.pages.thread_post).
+    thread_path = _url("thread", context["community"].slug, thread.pk)
+    quote_base = f"{thread_path}?{urlencode({'page': page_number})}&quote="
     for row in rows:
         post = row["post"]
-        row["permalink"] = _url("permalink", post.pk)
+        row["permalink"] = permalink(post.pk)
+        row["by_text"] = by % {"handle": row.get("handle") or former}
         is_published = post.status == Post.Status.PUBLISHED
-        row["reactions"] = []
+        reactions = []
         if is_published:
             for key, label in offered:
                 tally = tallies.get((post.pk, key), {})
-                row["reactions"].append(
-                    {"kind": key, "label": label, "count": tally.get("n", 0), "mine": bool(tally.get("mine"))}
+                count, mine = tally.get("n", 0), bool(tally.get("mine"))
+                if count not in counted:
+                    counted[count] = ngettext("%(count)d reaction", "%(count)d reactions", count) % {"count": count}
+                reactions.append(
+                    {
+                        "kind": key,
+                        "label": label,
+                        "count": count,
+                        "mine": mine,
+                        "next": "0" if mine else "1",
+                        "pressed": "true" if mine else "false",
+                        "count_text": ", " + counted[count],
+                    }
                 )
-        row["reaction_total"] = sum(r["count"] for r in row["reactions"])
+        row["reactions"] = reactions
+        row["reaction_total"] = sum(r["count"] for r in reactions)
         row["may_react"] = may_react and is_published and post.author_id != user.pk
-        row["reactions_url"] = _url("reactions", post.pk) if row["reaction_total"] else ""
-        row["quote_url"] = (
-            f"{request.path}?{urlencode({'page': page_number, 'quote': str(post.pk)})}#reply-title"
-            if quoting and is_published
-            else ""
-        )
+        if row["may_react"]:
+            # The buttons under every post of a long page: joined here, not looped in the template.
+            row["reaction_buttons"] = format_html_join(
+                "",
+                _BUTTON,
+                ((r["kind"], r["next"], r["pressed"], r["label"], r["count"], r["count_text"]) for r in reactions),
+            )
+        row["react_url"] = react_url(post.pk) if row["may_react"] else ""
+        row["reactions_url"] = reactions_url(post.pk) if row["reaction_total"] else ""
+        row["quote_url"] = f"{quote_base}{post.pk}#reply-title" if quoting and is_published else ""
     raw = request.GET.get("quote")
     if raw and request.method == "GET" and form is not None and not form.is_bound:
         quoted = quotable(user, thread, raw)

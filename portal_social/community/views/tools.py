@@ -67,6 +67,8 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     """The chosen answer, slow mode, following and the moderators' tools, in at most three queries."""
     user = request.user
     signed_in = _signed_in(user)
+    if "membership" in context:  # the page read it: whether the viewer moderates this community costs no query
+        rules.remember_membership(user, thread.community, context["membership"])
     may_solve = signed_in and access.can(user, "solve", thread)
     may_moderate = signed_in and access.can(user, "moderate", thread)
     solved = None
@@ -123,9 +125,11 @@ def annotate_community(request, community: Community, context: dict) -> None:
     user = request.user
     membership = context.get("membership")
     active = membership is not None and membership.status == Membership.Status.ACTIVE
+    if "membership" in context:
+        rules.remember_membership(user, community, membership)
     context["notification_choices"] = Membership.Notify.choices if active else ()
     context["slow_mode_pace"] = tools.describe_pace(community.slow_mode_seconds) if community.slow_mode_seconds else ""
-    context["may_moderate_community"] = _signed_in(user) and rules.is_moderator(user)
+    context["may_moderate_community"] = rules.moderates(user, community)
 
 
 # --------------------------------------------------------------------------- buttons on the thread page

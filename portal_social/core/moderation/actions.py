@@ -115,6 +115,17 @@ def lock_pending(target: Model) -> ModerationItem | None:
     )
 
 
+def _tell_reviewers(kind: registry.Kind, item: ModerationItem, key: str) -> None:
+    """Tell the kind's reviewer role, and the reviewers of the item's space (``Kind.space_reviewers``),
+    about ``item`` with the notification ``key`` (generic words; nobody is told twice)."""
+    from portal_social.core.moderation import rules
+
+    told = {notification.recipient_id for notification in notify.notify_role(kind.reviewer_role, key)}
+    others = [person for person in rules.space_reviewers(kind, item.space) if person.pk not in told]
+    if others:
+        notify.notify_many(others, key)
+
+
 def _stream(kind: str) -> str:
     return STREAM_PREFIX + kind
 
@@ -200,11 +211,11 @@ def enqueue(
         codes = [reason.code for reason in reasons]
         if created:
             events.item_queued(actor=actor, item=item, codes=codes, request=request)
-            notify.notify_role(registered.reviewer_role, registered.notification)
+            _tell_reviewers(registered, item, registered.notification)
         else:
             events.reason_added(actor=actor, item=item, codes=codes, request=request)
         if item.urgent and not was_urgent:
-            notify.notify_role(registered.reviewer_role, "moderation.urgent")
+            _tell_reviewers(registered, item, "moderation.urgent")
         _publish(item, "queued" if created else "changed")
     return item
 
@@ -312,7 +323,7 @@ def escalate(
         locked.urgent = True
         _bump(locked, "urgent")
         events.item_escalated(actor=moderator, item=locked, request=request)
-        notify.notify_role(registry.get(locked.kind).reviewer_role, "moderation.urgent")
+        _tell_reviewers(registry.get(locked.kind), locked, "moderation.urgent")
         _publish(locked, "escalated")
     _sync(item, locked)
     return item

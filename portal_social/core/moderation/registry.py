@@ -18,6 +18,9 @@ import time::
             decide=decide_review,       # (moderator, item, target, decision, data, request) -> message
             decisions=review_decisions, # (item, target) -> the decisions this item offers
             author=lambda review: review.author_id,
+            space=lambda review: "",                  # optional: where the content lives
+            reviewer_spaces=None,                     # optional: user -> spaces they review without the role
+            space_reviewers=None,                     # optional: space -> users to tell of a new item there
         )
     )
 
@@ -94,6 +97,14 @@ class Kind:
     space: Callable[[Any], str] = field(default=lambda target: "")
     #: The notification template role holders receive when an item of this kind is queued.
     notification: str = "moderation.needs_review"
+    #: Optional: ``reviewer_spaces(user) -> set[str]``: the spaces whose items ``user`` reviews without
+    #: holding ``permission`` (a community's own moderators). Asked only for people who do not hold the
+    #: permission, and only when the portal asks them for a second factor (see ``rules.kind_spaces``).
+    #: It can only add spaces: ``None`` or an empty set is "none".
+    reviewer_spaces: Callable[[Any], Iterable[str] | None] | None = None
+    #: Optional: ``space_reviewers(space) -> users``: the people ``reviewer_spaces`` names for ``space``,
+    #: told (besides ``reviewer_role``) when an item of that space is queued or made urgent.
+    space_reviewers: Callable[[str], Iterable[Any]] | None = None
 
 
 _kinds: dict[str, Kind] = {}

@@ -87,8 +87,8 @@ class QueueFilters(forms.Form):
 
 
 def _reviewer_kinds(user) -> list[registry.Kind]:
-    held = set(rules.reviewer_permissions(user))
-    return [kind for kind in registry.kinds() if kind.permission in held]
+    """The kinds ``user`` reviews: through a role, or some spaces of it (``Kind.reviewer_spaces``)."""
+    return rules.reviewer_kinds(user)
 
 
 def _require_reviewer(request) -> list[registry.Kind]:
@@ -118,7 +118,9 @@ def queue(request):
     """The queue. Items may show PHI as written: audited per patient shown."""
     kinds = _require_reviewer(request)
     # Read before the items: a change made after this point shows the page's "queue has changed" notice.
-    streams = realtime.last_event_ids([actions.STREAM_PREFIX + kind.key for kind in kinds])
+    # A kind's stream follows every item of it: only reviewers of the whole kind follow it.
+    followed = [kind for kind in kinds if rules.kind_spaces(kind, request.user) is None]
+    streams = realtime.last_event_ids([actions.STREAM_PREFIX + kind.key for kind in followed])
     filters = QueueFilters(request.GET or None, kinds=kinds)
     pending = access.visible(request.user, ModerationItem.objects.filter(status=ModerationItem.Status.PENDING))
     pending = filters.apply(pending, request.user) if filters.is_bound else pending

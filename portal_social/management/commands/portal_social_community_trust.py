@@ -6,6 +6,10 @@ Levels rise on their own as members read and post; this run also lowers a
 level a member no longer earns (a recent penalty, changed settings). Levels
 a moderator set (locked) are left alone. Safe to run again: a second run
 changes nothing. Every change is audited (``community.trust``).
+
+It also gives the earned badges that come with time (a year of membership)
+and any that a changed ``PORTAL_SOCIAL_COMMUNITY_BADGES`` now gives for posts
+already counted; each is audited (``community.badge_awarded``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from portal_social.community import trust
+from portal_social.community.actions import badges
 
 
 class Command(BaseCommand):
@@ -24,3 +29,5 @@ class Command(BaseCommand):
     def handle(self, *args, batch: int, **options) -> None:
         seen, changed = trust.recompute_all(batch=max(1, batch))
         self.stdout.write(f"members: {seen}, levels changed: {changed}")
+        # Earned badges whose day came (a year with us), and any a changed setting now gives.
+        self.stdout.write(f"badges awarded: {badges.award_all(batch=max(1, batch))}")

@@ -65,6 +65,7 @@ class Command(BaseCommand):
         seed_clinicians(users)
         seed_reviews(users, password)
         seed_communities(users)
+        seed_community_page()
         # Search indexing normally runs in the task worker; index the demo now so
         # searching works from the first page view.
         for clinician in ClinicianPage.objects.all():
@@ -109,9 +110,12 @@ class Command(BaseCommand):
                 actor=patient,
                 caregiver=caregiver,
                 patient=patient,
-                scopes=["messaging", "feedback"],
+                scopes=["messaging", "feedback", "community"],
                 relationship="Daughter",
             )
+        # Demo data from before communities knew caregivers: the link takes part in communities too,
+        # so caregiver1's posts carry the caregiver mark.
+        CaregiverRelation.objects.filter(caregiver=caregiver, patient=patient).update(scope_community=True)
 
     def _pages(self):
         home = HomePage.objects.first()
@@ -452,6 +456,8 @@ MEMBERSHIPS = {
 }
 #: The demo has no mentor account: patient2 mentors Heart health.
 MENTORS = [("patient2", "heart-health")]
+#: caregiver1 moderates Caregivers' circle only (join requests, pin, lock, slow mode there).
+COMMUNITY_MODERATORS = [("caregiver1", "caregivers-circle")]
 #: community, key, author, title, opening post, [(key, author, reply)]: every post published by moderator1.
 THREADS = [
     (
@@ -608,6 +614,9 @@ def seed_communities(users):
         Membership.objects.filter(user=users[username], community=communities[slug]).update(role=Membership.Role.MENTOR)
 
     moderator = users["moderator1"]
+    for username, slug in COMMUNITY_MODERATORS:
+        membership = Membership.objects.get(user=users[username], community=communities[slug])
+        actions.set_community_moderator(actor=moderator, membership=membership, moderator=True)
 
     def published(post):
         if post.status == Post.Status.HELD:
@@ -659,6 +668,30 @@ def seed_communities(users):
                 actions.flag_post(user=users[flagger], post=post, reason=reason)
     _seed_reactions(users, posts)
     _seed_solved(threads, posts)
+    _seed_badges(users)
+
+
+def seed_community_page():
+    """The heart-health community in the page tree too, at /heart-health-community/, in the home page's menu."""
+    from portal_social.community.models import Community, CommunityPage
+
+    home = HomePage.objects.first()
+    community = Community.objects.filter(slug="heart-health").first()
+    if home is None or community is None or CommunityPage.objects.filter(community=community).exists():
+        return
+    page = CommunityPage(
+        title="Heart health community",
+        slug="heart-health-community",
+        community=community,
+        show_in_menus=True,
+        intro=(
+            "<p>Our cardiology nurses set up this group for people living with a heart condition and those "
+            "who care for them. Moderators read it every day; for anything about your own care, "
+            "message your care team.</p>"
+        ),
+    )
+    home.add_child(instance=page)
+    page.save_revision().publish()
 
 
 def _seed_reactions(users, posts):
@@ -684,3 +717,12 @@ def _seed_solved(threads, posts):
         Thread.objects.filter(pk=thread.pk, solved_post__isnull=True).update(
             solved_post=posts[(slug, key, post_key)], solved_by=thread.author_id, solved_at=timezone.now()
         )
+
+
+def _seed_badges(users):
+    """Earned badges, given by the real rules now that the demo's reactions and answers are in place
+    (publishing already gave first posts): patient2's reply answered the walking thread."""
+    from portal_social.community.actions import badges
+
+    for username in HANDLES:
+        badges.award_badges(users[username])
