@@ -55,18 +55,19 @@ def moderated_community_ids(user) -> frozenset[int]:
 
 
 def remember_membership(user, community: Community, membership: Membership | None) -> None:
-    """Tell :func:`moderates` what a page already read: ``user``'s membership of ``community`` (or None),
-    so asking about this community costs no query."""
+    """Tell :func:`moderates` and the posting rules what a page already read: ``user``'s membership of
+    ``community`` (or None), so asking about this community again in the request costs no query."""
     if not _signed_in(user) or community is None:
         return
-    known = user.__dict__.setdefault("_portal_social_moderates", {})
-    known[community.pk] = bool(
+    active = bool(
         membership is not None
         and membership.user_id == user.pk
         and membership.community_id == community.pk
         and membership.status == Membership.Status.ACTIVE
-        and membership.role == Membership.Role.MODERATOR
     )
+    user.__dict__.setdefault("_portal_social_active_in", {})[community.pk] = active
+    known = user.__dict__.setdefault("_portal_social_moderates", {})
+    known[community.pk] = active and membership.role == Membership.Role.MODERATOR
 
 
 def forget_moderated(user) -> None:
@@ -75,6 +76,7 @@ def forget_moderated(user) -> None:
     if user is not None:
         user.__dict__.pop("_portal_social_moderated_communities", None)
         user.__dict__.pop("_portal_social_moderates", None)
+        user.__dict__.pop("_portal_social_active_in", None)
 
 
 def moderates(user, community: Community) -> bool:
@@ -124,6 +126,9 @@ def _signed_in(user) -> bool:
 
 
 def _active_member(user, community: Community) -> bool:
+    known = user.__dict__.get("_portal_social_active_in", {})
+    if community.pk in known:  # read by this request's page (remember_membership)
+        return known[community.pk]
     return Membership.objects.filter(community=community, user=user, status=Membership.Status.ACTIVE).exists()
 
 

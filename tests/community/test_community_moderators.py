@@ -489,15 +489,22 @@ def test_the_member_card_badges_take_one_query_whatever_the_number(world, make_u
     authors = set()
     for n in range(size):
         user = make_user(roles.CLINICIAN if n % 3 == 0 else roles.PATIENT)
-        Membership.objects.create(
-            community=here, user=user, role=Membership.Role.MODERATOR if n % 2 else Membership.Role.MEMBER
+        role = (
+            Membership.Role.MODERATOR if n % 2 else (Membership.Role.MENTOR if n % 4 == 0 else Membership.Role.MEMBER)
         )
+        Membership.objects.create(community=here, user=user, role=role)
         authors.add(user.pk)
+    portal_moderator = make_user(roles.COMMUNITY_MODERATOR)
+    authors.add(portal_moderator.pk)
     with CaptureQueriesContext(connection) as queries:
-        clinicians, moderators = _card_badges(authors, here)
+        held = _card_badges(authors, here)
     assert len(queries) == 1
-    assert len(moderators) == size // 2
-    assert len(clinicians) == len(range(0, size, 3))
+    assert held["moderator"] == {pk for pk in authors if pk == portal_moderator.pk} | {
+        m.user_id for m in Membership.objects.filter(community=here, role=Membership.Role.MODERATOR, user__in=authors)
+    }
+    assert len(held["moderator"]) == size // 2 + 1
+    assert len(held["mentor"]) == len([n for n in range(size) if n % 2 == 0 and n % 4 == 0])
+    assert len(held["clinician"]) == len(range(0, size, 3))
 
 
 def test_a_portal_moderator_cannot_validate_with_a_foreign_version(world):

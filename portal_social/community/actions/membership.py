@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal_social.community import events
+from portal_social.community import events, rules
 from portal_social.community.models import (
     HANDLE_PATTERN,
     Community,
@@ -81,6 +81,7 @@ def join(*, user: AbstractBaseUser, community: Community, request: HttpRequest |
             membership.joined_at = timezone.now()
             membership.save(update_fields=["status", "joined_at"])
         events.joined(actor=user, membership=membership, request=request)
+    rules.forget_moderated(user)  # what the request remembered of the membership is out of date
     return membership
 
 
@@ -94,3 +95,4 @@ def leave(*, user: AbstractBaseUser, community: Community, request: HttpRequest 
         membership.status = Membership.Status.LEFT
         membership.save(update_fields=["status"])
         events.left(actor=user, membership=membership, request=request)
+    rules.forget_moderated(user)

@@ -334,28 +334,6 @@ def _posted_notice(user, thread: Thread, raw: str) -> dict:
     return notice
 
 
-def _badges(community: Community, authors: set) -> tuple[set, set]:
-    """(moderators, mentors) among ``authors``: one query each, whatever their number."""
-    if not authors:
-        return set(), set()
-    app_label, codename = rules.MODERATE.split(".")
-    moderators = set(
-        get_user_model()
-        .objects.filter(
-            pk__in=authors,
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label=app_label,
-        )
-        .values_list("pk", flat=True)
-    )
-    mentors = set(
-        Membership.objects.filter(
-            community=community, user__in=authors, role=Membership.Role.MENTOR, status=Membership.Status.ACTIVE
-        ).values_list("user_id", flat=True)
-    )
-    return moderators, mentors
-
-
 def _shown_posts(user, thread: Thread):
     """The posts of ``thread`` its page lists for ``user``: published ones, and their own waiting ones."""
     shown = Q(status=Post.Status.PUBLISHED)
@@ -375,15 +353,12 @@ def _shown_posts(user, thread: Thread):
 def _post_rows(request, community: Community, thread: Thread, posts: list[Post], context: dict) -> list[dict]:
     """One dict per post for ``_post.html``, completed by the annotators, in a fixed number of queries."""
     user = request.user
-    moderators, mentors = _badges(community, {p.author_id for p in posts if p.author_id})
     may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
     flag_url = url_maker("flag", community.slug, thread.pk)
     rows = [
         {
             "post": p,
             "handle": getattr(getattr(p.author, "community_profile", None), "handle", "") if p.author_id else "",
-            "moderator": p.author_id in moderators,
-            "mentor": p.author_id in mentors,
             "held": p.status == Post.Status.HELD,
             "flag_url": flag_url(p.pk) if may_flag and p.status == Post.Status.PUBLISHED else "",
             "own": _signed_in(user) and p.author_id == user.pk,
@@ -437,6 +412,8 @@ def thread(request, slug: str, thread_id):
         return redirect_to_login(request.get_full_path())
     community = _visible_community(user, slug)
     thread = _visible_thread(user, community, thread_id)
+    membership = _membership(user, community)
+    rules.remember_membership(user, community, membership)  # the rules below need not read it again
     may_reply = _signed_in(user) and access.can(user, "reply", thread)
     profile = _profile(user)
     form, status, extra = None, 200, {}
@@ -484,7 +461,7 @@ def thread(request, slug: str, thread_id):
         "needs_handle": may_reply and profile is None,
         "handle_url": _handle_url(_thread_url(thread)),
         "signed_in": _signed_in(user),
-        **_membership_context(user, community, _membership(user, community)),
+        **_membership_context(user, community, membership),
         **extra,
     }
     context["posts"] = _post_rows(request, community, thread, list(page.object_list), context)

@@ -56,36 +56,39 @@ def _int(value) -> int | None:
 # --------------------------------------------------------------------------- thread and community pages
 
 
-def _card_badges(authors: set, community: Community) -> tuple[set, set]:
-    """(clinicians, moderators of ``community`` through their membership) among ``authors``: one query,
-    whatever their number."""
+def _card_badges(authors: set, community: Community) -> dict[str, set]:
+    """The role badges of ``authors`` on a page of ``community``: ``{"clinician", "moderator", "mentor"}``
+    to the authors who hold each, in one query whatever their number. A moderator holds the portal role
+    (a group granting ``moderate_community``) or moderates this community; a mentor mentors it."""
+    found: dict[str, set] = {"clinician": set(), "moderator": set(), "mentor": set()}
     if not authors:
-        return set(), set()
+        return found
     User = get_user_model()
-    clinician = Exists(
-        User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=roles.GROUP_NAMES[roles.CLINICIAN])
+    app_label, codename = rules.MODERATE.split(".")
+    groups = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    clinician = Exists(groups.filter(group__name=roles.GROUP_NAMES[roles.CLINICIAN]))
+    portal_moderator = Exists(
+        groups.filter(group__permissions__codename=codename, group__permissions__content_type__app_label=app_label)
     )
-    moderator = Exists(
-        Membership.objects.filter(
-            user_id=OuterRef("pk"),
-            community=community,
-            role=Membership.Role.MODERATOR,
-            status=Membership.Status.ACTIVE,
-        )
+    memberships = Membership.objects.filter(
+        user_id=OuterRef("pk"), community=community, status=Membership.Status.ACTIVE
     )
+    moderator = Exists(memberships.filter(role=Membership.Role.MODERATOR))
+    mentor = Exists(memberships.filter(role=Membership.Role.MENTOR))
     rows = (
         User.objects.filter(pk__in=authors)
-        .annotate(is_clinician=clinician, is_moderator=moderator)
-        .filter(Q(is_clinician=True) | Q(is_moderator=True))
-        .values_list("pk", "is_clinician", "is_moderator")
+        .annotate(c=clinician, pm=portal_moderator, m=moderator, t=mentor)
+        .filter(Q(c=True) | Q(pm=True) | Q(m=True) | Q(t=True))
+        .values_list("pk", "c", "pm", "m", "t")
     )
-    clinicians, moderators = set(), set()
-    for pk, is_clinician, is_moderator in rows:
+    for pk, is_clinician, is_portal_moderator, is_moderator, is_mentor in rows:
         if is_clinician:
-            clinicians.add(pk)
-        if is_moderator:
-            moderators.add(pk)
-    return clinicians, moderators
+            found["clinician"].add(pk)
+        if is_portal_moderator or is_moderator:
+            found["moderator"].add(pk)
+        if is_mentor:
+            found["mentor"].add(pk)
+    return found
 
 
 def _seen(context: dict, rows: list[dict]) -> int:
@@ -103,9 +106,7 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     reading-counter statements run once the page's transaction commits.
     """
     user = request.user
-    clinicians, community_moderators = _card_badges(
-        {row["post"].author_id for row in rows if row["post"].author_id}, thread.community
-    )
+    held = _card_badges({row["post"].author_id for row in rows if row["post"].author_id}, thread.community)
     moderator = _moderator(user)
     # One query: the earned badges of every author on the page, as labels in the setting's order.
     earned = badges.labels_for({row["post"].author_id for row in rows if row["post"].author_id})
@@ -117,9 +118,9 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
             cards[post.author_id] = _card_meta(profile)
         row["card_meta"] = cards.get(post.author_id, "")
         row["badges"] = earned.get(post.author_id, ())
-        row["clinician"] = post.author_id in clinicians
-        # The portal role's badge comes with the page; a moderator of this community gets it too.
-        row["moderator"] = bool(row.get("moderator")) or post.author_id in community_moderators
+        row["clinician"] = post.author_id in held["clinician"]
+        row["moderator"] = post.author_id in held["moderator"]
+        row["mentor"] = post.author_id in held["mentor"]
         row["joined"] = profile.created_at if profile is not None else None
         row["post_count"] = profile.post_count if profile is not None else None
         row["member_url"] = _url("member", profile.handle) if moderator and profile is not None else ""
