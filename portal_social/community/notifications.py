@@ -43,6 +43,17 @@ register(
 )
 register(
     Template(
+        key="community.post_deleted",
+        subject=_("About your community post"),
+        body=_(
+            "A moderator removed one of your community posts because it does not meet the community's "
+            "guidelines. Sign in to read the guidelines."
+        ),
+        url_name="portal_social_community:index",
+    )
+)
+register(
+    Template(
         key="community.welcome",
         subject=_("Welcome to your community"),
         body=_("A community mentor welcomed you. Sign in to read the community and say hello when you are ready."),

@@ -18,6 +18,7 @@ from portal_social.community.models import Community, CommunityProfile, Membersh
 from portal_social.core import moderation, ratelimit, roles
 from portal_social.core.models import AuditEvent
 from portal_social.core.moderation.models import ModerationItem
+from portal_social.core.notify.models import Notification
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -332,14 +333,21 @@ def test_the_author_or_a_moderator_deletes_a_post(people, reply, thread, who):
         event = _events("community.delete").get()
         assert event.details["by"] == ("author" if who == "author" else "moderator")
         assert "Off topic" not in str(event.details)
+        told = Notification.objects.filter(recipient=people["author"], key="community.post_deleted")
         if who == "moderator":
             assert reply.rejection_reason == "Off topic for this group."
             assert "Off topic" not in _raw(Post, "rejection_reason", reply.pk)
+            # The author is told that a moderator removed a post, never what it said or why.
+            notice = told.get()
+            assert "About a mile" not in str(notice.__dict__) and "Off topic" not in str(notice.__dict__)
+        else:
+            assert not told.exists()  # deleting one's own post tells nobody
         public = Client().get(url("thread", "heart-health", thread.pk)).content.decode()
         assert "About a mile" not in public
         # Again: nothing changes.
         assert client.post(address, {"reason": "Again"}).status_code in (302, 404)
         assert _events("community.delete").count() == 1
+        assert told.count() == (1 if who == "moderator" else 0)
         return
     assert reply.status == Post.Status.PUBLISHED and not _events("community.delete").exists()
     if DELETE[who] == "login":

@@ -35,7 +35,7 @@ from portal_social.community.actions._common import (
 )
 from portal_social.community.actions.posting import _clean_body, _destination, _hold_reasons, _render, _screen
 from portal_social.community.models import Post, PostRevision
-from portal_social.core import access, moderation, ratelimit, screening, text
+from portal_social.core import access, moderation, notify, ratelimit, screening, text
 from portal_social.core.errors import refusal
 from portal_social.core.moderation import reasons as reason_codes
 
@@ -178,6 +178,9 @@ def delete_post(*, user: AbstractBaseUser, post: Post, reason: str = "", request
         if item is not None:
             details["item"] = str(item.pk)
         events.post_deleted(actor=user, post=locked, request=request, details=details)
+        if as_moderator and locked.author_id:
+            # The author hears that it happened, never what the post said or who removed it.
+            notify.notify(locked.author, "community.post_deleted")
     for name in ("status", "deleted_by_id", "deleted_at", "rejection_reason"):
         setattr(post, name, getattr(locked, name))
     return post
