@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from portal_social.community import actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, Thread
@@ -58,14 +57,10 @@ def private():
 
 
 @pytest.fixture
-def cast(make_user, community):
+def cast(established, community):
     """Who is who: a member, a mentor (of ``community``), a moderator, a non-member patient, a clinician
     member, a superuser without any role, and a signed-out visitor (None). Everyone but the visitor and
     the superuser has a community name."""
-
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
     people = {
         "anonymous": None,
         "member": established(roles.PATIENT),

@@ -42,10 +42,7 @@ def communities(db):
 
 
 @pytest.fixture
-def people(make_user, communities):
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
+def people(established, communities):
     found = {
         "anonymous": None,
         "patient": established(roles.PATIENT, first_name="Rosalind", last_name="Quigley", username="rquigley"),

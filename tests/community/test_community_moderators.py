@@ -16,7 +16,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from portal_social.community import actions, rules
 from portal_social.community.models import Community, CommunityProfile, Membership, Post
@@ -46,10 +45,7 @@ def _no_first_post_hold(settings):
 
 
 @pytest.fixture
-def people(make_user):
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
+def people(established):
     found = {
         "anonymous": None,
         "outsider": established(roles.PATIENT),

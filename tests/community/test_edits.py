@@ -11,7 +11,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from portal_social.community import actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostRevision, Thread
@@ -37,10 +36,7 @@ def _no_first_post_hold(settings):
 
 
 @pytest.fixture
-def people(make_user):
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
+def people(established):
     people = {
         "author": established(roles.PATIENT),
         "member": established(roles.PATIENT),

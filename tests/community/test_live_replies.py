@@ -9,12 +9,11 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from portal_social.community import actions
 from portal_social.community.models import Community, Membership, Post
 from portal_social.core import roles
-from tests.community.test_views import ESTABLISHED, _give_handle, _published_thread, client_for, url
+from tests.community.test_views import _give_handle, _published_thread, client_for, url
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_first_post_hold(settings):
     settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
-@pytest.fixture
-def established(make_user):
-    def make(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
-    return make
 
 
 @pytest.fixture

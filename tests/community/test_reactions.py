@@ -34,10 +34,7 @@ def _no_first_post_hold(settings):
 
 
 @pytest.fixture
-def people(make_user):
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
+def people(established):
     found = {
         "anonymous": None,
         "author": established(roles.PATIENT),

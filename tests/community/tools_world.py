@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from portal_social.community import actions
 from portal_social.community.models import Community, CommunityProfile, Membership, Post
@@ -29,10 +28,7 @@ def _no_first_post_hold(settings):
 
 
 @pytest.fixture
-def people(make_user):
-    def established(role=None, **kwargs):
-        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
-
+def people(established):
     found = {
         "anonymous": None,
         "outsider": established(roles.PATIENT),

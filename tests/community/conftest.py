@@ -1,0 +1,21 @@
+"""What every community test may ask for."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+#: How long ago a long-standing member joined the portal: past the new-account hold on first posts.
+ESTABLISHED = datetime.timedelta(days=90)
+
+
+@pytest.fixture
+def established(make_user):
+    """``make_user`` for a person who joined the portal ``ESTABLISHED`` ago (their posts are not held as new)."""
+
+    def make(role=None, **kwargs):
+        return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
+
+    return make
