@@ -31,6 +31,7 @@ urlpatterns = [
     path("<slug:slug>/t/<uuid:thread_id>/delete/<uuid:post_id>/", edit_views.delete_post, name="delete_post"),
     # Thread tools and following (views/tools.py).
     path("t/<uuid:thread_id>/", views.tools.thread_link, name="thread_link"),
+    path("t/following/", views.tools.followed, name="followed"),
     path("<slug:slug>/notifications/", views.tools.community_notifications, name="community_notifications"),
     path("<slug:slug>/slow-mode/", views.tools.community_slow_mode, name="community_slow_mode"),
     path("<slug:slug>/t/<uuid:thread_id>/follow/", views.tools.follow, name="follow"),

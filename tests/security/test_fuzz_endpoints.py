@@ -304,6 +304,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "community/<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/": Endpoint(
         _flag, allowed="patient", denied="px", fields=("reason", "note")
     ),
+    "community/t/following/": Endpoint(
+        lambda world: reverse("portal_social_community:followed"),
+        allowed="patient",
+        denied=None,
+        method="get",
+        fields=("page",),
+    ),
     "community/<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/": Endpoint(
         _opening_post("thread_post"), allowed="patient", denied="px", method="get", fields=("page",)
     ),

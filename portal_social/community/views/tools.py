@@ -22,17 +22,18 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal_social.community import actions, rules
 from portal_social.community.actions import following, tools
-from portal_social.community.models import Community, Membership, Post, Thread
-from portal_social.community.views._common import _signed_in, _thread_url, _url, _visible_community
+from portal_social.community.models import Community, Membership, Post, Thread, ThreadRead
+from portal_social.community.views._common import _safe_next, _signed_in, _thread_url, _url, _visible_community
 from portal_social.core import access
 
 _TEMPLATES = "portal_social/community/"
@@ -140,16 +141,17 @@ def _thread_action(request, slug: str, thread_id, run):
     if not _signed_in(request.user):
         return redirect_to_login(request.get_full_path())
     thread = _visible_thread(request.user, slug, thread_id)
+    back = _safe_next(request, _thread_url(thread))  # a path on this site (the list of followed threads)
     try:
         outcome = run(thread)
     except actions.CommunityDenied as exc:
         return _refused(request, exc.message, thread.community)
     except ValidationError as exc:
         messages.error(request, _messages_of(exc))
-        return HttpResponseRedirect(_thread_url(thread))
+        return HttpResponseRedirect(back)
     if outcome is not None:
         messages.success(request, outcome)
-    return HttpResponseRedirect(_thread_url(thread))
+    return HttpResponseRedirect(back)
 
 
 @require_POST
@@ -322,3 +324,35 @@ def thread_link(request, thread_id):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return HttpResponseRedirect(_thread_url(thread))
+
+
+FOLLOWED_PER_PAGE = 25
+
+
+@require_safe
+def followed(request):
+    """``/community/t/following/``: the threads the member follows that they may still read, latest
+    activity first, each with how many replies are new since they last read it (two queries a page)."""
+    user = request.user
+    if not _signed_in(user):
+        return redirect_to_login(request.get_full_path())
+    seen = ThreadRead.objects.filter(thread=OuterRef("pk"), user=user).values("posts_seen")[:1]
+    threads = (
+        access.visible(user, Thread.objects.filter(follows__user=user, visible=True))
+        .select_related("community")
+        .annotate(seen=Coalesce(Subquery(seen), -1))
+        .order_by("-last_post_at", "pk")
+    )
+    page = Paginator(threads, FOLLOWED_PER_PAGE).get_page(request.GET.get("page"))
+    here = request.get_full_path()
+    rows = [
+        {
+            "thread": thread,
+            "url": _thread_url(thread),
+            "follow_url": _url("follow", thread.community.slug, thread.pk),
+            # Published posts are the opening post and its replies; never read: all of them are new.
+            "new": max(0, thread.reply_count + 1 - thread.seen) if thread.seen >= 0 else thread.reply_count + 1,
+        }
+        for thread in page.object_list
+    ]
+    return render(request, "portal_social/community/followed.html", {"page": page, "rows": rows, "here": here})
