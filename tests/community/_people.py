@@ -20,7 +20,7 @@ from tests.factories import sign_in
 
 ESTABLISHED = datetime.timedelta(days=90)
 
-__all__ = ["cast", "client_for", "community", "private", "published_thread", "url", "_no_first_post_hold"]
+__all__ = ["cast", "client_for", "community", "private", "published_thread", "url"]
 
 
 def url(name, *args, **query):
@@ -39,11 +39,6 @@ def published_thread(author, community, title="Sleep after surgery", body="What 
     post = actions.start_thread(author=author, community=community, title=title, body=body)
     assert post.status == Post.Status.PUBLISHED, post.hold_reasons
     return post.thread
-
-
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
 
 
 @pytest.fixture

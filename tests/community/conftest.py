@@ -19,3 +19,10 @@ def established(make_user):
         return make_user(role, date_joined=timezone.now() - ESTABLISHED, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_first_post_hold(settings):
+    """A member's first posts are not held for a moderator: posts publish unless screening holds them.
+    The tests of the hold itself set ``PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS`` again."""
+    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0

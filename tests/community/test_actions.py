@@ -25,11 +25,6 @@ EMAIL = "jo.lopez@example.org"
 LONG_AGO = datetime.timedelta(days=60)
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def community(db):
     return Community.objects.create(name="Heart health", slug="heart-health", visibility="members")

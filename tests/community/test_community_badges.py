@@ -32,11 +32,6 @@ def url(name, *args):
     return reverse(f"portal_social_community:{name}", args=args)
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def community(db):
     return Community.objects.create(name="Heart health", slug="heart-health", visibility="public")

@@ -39,11 +39,6 @@ PHONE = "Call me on 413-555-0199 after six."
 WHO = ("anonymous", "outsider", "member", "cmod_here", "cmod_patient", "cmod_there", "portal_mod", "superuser")
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def people(established):
     found = {

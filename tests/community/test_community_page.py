@@ -39,11 +39,6 @@ def url(name, *args):
     return reverse(f"portal_social_community:{name}", args=args)
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def people(established):
     people = {

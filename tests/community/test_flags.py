@@ -18,11 +18,6 @@ from tests.factories import sign_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def community():
     return Community.objects.create(name="Heart health", slug="heart-health", visibility="members")

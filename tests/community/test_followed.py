@@ -15,11 +15,6 @@ from tests.community.test_views import _give_handle, _published_thread, client_f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def world(established):
     reader, other, author = (established(roles.PATIENT) for _ in range(3))

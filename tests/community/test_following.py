@@ -21,7 +21,7 @@ from tests.community import tools_world
 from tests.community.tools_world import VISIBILITIES, WHO, client_for, thread_url, url
 
 # The shared fixtures (tests/community/tools_world.py).
-_no_first_post_hold, people, world = tools_world._no_first_post_hold, tools_world.people, tools_world.world
+people, world = tools_world.people, tools_world.world
 
 pytestmark = pytest.mark.django_db
 

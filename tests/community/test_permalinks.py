@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 ESTABLISHED = datetime.timedelta(days=90)
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def make_member(make_user):
     def make(handle, *communities, role=roles.PATIENT, **kwargs):

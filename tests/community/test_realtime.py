@@ -23,11 +23,6 @@ STREAM = "community.thread"
 committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def pushed(monkeypatch):
     """What reached the channel layer, by group."""

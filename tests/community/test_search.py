@@ -28,11 +28,6 @@ PHONE = "555-867-5309"
 SEARCH = reverse("portal_social_community:search")
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def people(established):
     people = {

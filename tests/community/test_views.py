@@ -34,12 +34,6 @@ def url(name, *args, **query):
     return path
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    """Members' posts publish unless screening holds them (the first-posts hold is tested in the actions)."""
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def people(established):
     return {

@@ -22,11 +22,6 @@ VISIBILITIES = ("public", "members", "private")
 WHO = ("anonymous", "outsider", "member", "author", "moderator", "superuser")
 
 
-@pytest.fixture(autouse=True)
-def _no_first_post_hold(settings):
-    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
-
-
 @pytest.fixture
 def people(established):
     found = {
