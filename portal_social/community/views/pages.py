@@ -526,16 +526,3 @@ def flag(request, slug: str, thread_id, post_id):
         "already": request.method != "POST" and PostFlag.objects.filter(post=post, flagger=user).exists(),
     }
     return render(request, _TEMPLATES + "flag_post.html", context, status=400 if form.errors else 200)
-    try:
-        actions.flag_post(
-            user=user, post=post, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], request=request
-        )
-    except actions.CommunityDenied:
-        raise Http404() from None
-    except RateLimited as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Thank you. A moderator will look at this post."))
-    return HttpResponseRedirect(back)
