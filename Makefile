@@ -73,6 +73,11 @@ SCALE ?= 1
 bench-community: install
 	$(BIN)/python bench/community.py --scale $(SCALE)
 
+## make bench-posting: members replying at once to the same threads (throughput, time per reply, nothing lost)
+.PHONY: bench-posting
+bench-posting: install
+	$(BIN)/python bench/community_posting.py
+
 screenshot: install-test browser-deps
 	PORTAL_SOCIAL_UPDATE_SCREENSHOT=1 $(BIN)/pytest tests/browser/test_screenshot.py -q
 
