@@ -389,6 +389,8 @@ def thread_post(request, slug: str, thread_id, post_id):
         raise Http404()
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    membership = _membership(user, community)
+    rules.remember_membership(user, community, membership)  # read once, as on the thread page
     may_reply = access.can(user, "reply", thread)
     paginator = Paginator(shown, POSTS_PER_PAGE)
     context = {
@@ -397,7 +399,7 @@ def thread_post(request, slug: str, thread_id, post_id):
         "page": paginator.get_page(paginator.num_pages),  # a new post is on the last page
         "form": ReplyForm() if may_reply and _profile(user) is not None else None,
         "signed_in": True,
-        **_membership_context(user, community, _membership(user, community)),
+        **_membership_context(user, community, membership),
     }
     context["row"] = _post_rows(request, community, thread, [post], context)[0]
     response = render(request, _TEMPLATES + "_post.html", context)
