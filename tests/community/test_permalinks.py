@@ -190,7 +190,7 @@ def test_the_action_keeps_a_quoted_post_only_when_the_author_may_see_it_in_this_
 
     def quoted(value):
         return actions.reply(
-            author=writer, thread=thread, body=f"Reply {uuid.uuid4()}", quoted_post=value
+            author=writer, thread=thread, body="A reply that quotes another post.", quoted_post=value
         ).quoted_post_id
 
     same_community = other_thread.posts.get()
