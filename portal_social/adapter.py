@@ -146,6 +146,25 @@ class PortalAdapter:
         links = apps.get_model("portal_social", "CareTeamLink")
         return links.objects.filter(patient=user, clinician_user_id=clinician.user_id).exists()
 
+    # Secure messaging -------------------------------------------------------------
+
+    def can_message(self, sender: AbstractBaseUser, pool, *, patient: AbstractBaseUser) -> bool:
+        """Whether ``sender`` may start a conversation with ``pool`` (a ``CarePool``) about ``patient``.
+
+        ``sender`` is the patient, or a caregiver already checked to hold a
+        current messaging link for the patient: that check is not yours to
+        relax. Default: the pool takes new conversations and staff recorded
+        an established care relationship between the patient and the pool (a
+        ``PoolPatient``). Override to ask the EHR (an encounter with the
+        team's department in the last 24 months, say).
+        """
+        from django.apps import apps
+
+        if not getattr(pool, "active", False):
+            return False
+        links = apps.get_model("portal_social", "PoolPatient")
+        return links.objects.filter(pool=pool, patient=patient).exists()
+
     # Notifications --------------------------------------------------------------
 
     def language_for(self, user: AbstractBaseUser) -> str:

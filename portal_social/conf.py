@@ -370,6 +370,54 @@ class AppSettings:
         return tuple(step for step in steps if step > 0) or (86400,)
 
     @property
+    def MESSAGING_TOPICS(self) -> tuple[tuple[str, Any], ...]:
+        """What a secure conversation can be about, in the order the compose form lists them:
+        ``{key: label}`` or ``(key, label)`` pairs; a key is 1 to 40 of ``a-z`` and ``_`` (stored with
+        each conversation). Default: medical question, prescription renewal, appointment, billing,
+        referral, test results, other. A system check reports a malformed value."""
+        from django.utils.translation import gettext_lazy
+
+        default = (
+            ("medical_question", gettext_lazy("Medical question")),
+            ("prescription_renewal", gettext_lazy("Prescription renewal")),
+            ("appointment", gettext_lazy("Appointment")),
+            ("billing", gettext_lazy("Billing")),
+            ("referral", gettext_lazy("Referral")),
+            ("test_results", gettext_lazy("Test results")),
+            ("other", gettext_lazy("Other")),
+        )
+        value = self._setting("MESSAGING_TOPICS", None)
+        if value is None:
+            return default
+        items = value.items() if hasattr(value, "items") else value
+        return tuple(tuple(item) for item in items)
+
+    @property
+    def MESSAGING_RETRACT_SECONDS(self) -> int:
+        """How long after sending a sender may retract a message (it then shows as "retracted").
+        Default 120 (two minutes); 0 turns retraction off."""
+        return max(0, int(self._setting("MESSAGING_RETRACT_SECONDS", 120)))
+
+    @property
+    def MESSAGING_REOPEN_DAYS(self) -> int:
+        """A closed conversation is reopened by a new message from the patient's side within this many
+        days of closing; after that the patient starts a new conversation. Default 14."""
+        return max(0, int(self._setting("MESSAGING_REOPEN_DAYS", 14)))
+
+    @property
+    def MESSAGING_REMINDER_HOURS(self) -> int:
+        """A message unread this many hours after it was sent earns its reader one reminder
+        ("You have an unread secure message"). Default 24; 0 turns reminders off."""
+        return max(0, int(self._setting("MESSAGING_REMINDER_HOURS", 24)))
+
+    @property
+    def MESSAGING_EMERGENCY_NOTICE(self) -> str:
+        """The sentence every compose and reply form shows. Default "If this is an emergency, call 911."."""
+        from django.utils.translation import gettext
+
+        return str(self._setting("MESSAGING_EMERGENCY_NOTICE", None) or gettext("If this is an emergency, call 911."))
+
+    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

@@ -32,6 +32,15 @@ from portal_social.core.notify.models import Notification, NotificationPreferenc
 from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # noqa: F401
 from portal_social.core.screening.models import WatchedWord  # noqa: F401
 from portal_social.core.search_models import SearchTerm  # noqa: F401
+from portal_social.messaging.models import (  # noqa: F401
+    CarePool,
+    Conversation,
+    Message,
+    OutOfOffice,
+    PoolMember,
+    PoolPatient,
+    ReadState,
+)
 from portal_social.profiles.models import (  # noqa: F401
     ClinicianIndexPage,
     ClinicianPage,

@@ -413,6 +413,16 @@ def _declare() -> None:
     not_user_written("portal_social.Reaction", "kind", reason="a key of PORTAL_SOCIAL_COMMUNITY_REACTIONS")
     not_user_written("portal_social.MemberBadge", "badge", reason="a key of PORTAL_SOCIAL_COMMUNITY_BADGES")
     not_user_written("portal_social.Penalty", "kind", reason="a choice")
+    # Secure messaging: subjects and messages reach the care team as written, encrypted at rest.
+    register("portal_social.Conversation", "subject", destination="message")
+    register("portal_social.Message", "body_source", destination="message")
+    not_user_written("portal_social.Message", "body_html", reason="rendered by core.text from body_source")
+    for name in ("name", "slug", "description"):
+        not_user_written("portal_social.CarePool", name, reason="a care team's public name, set up by staff")
+    not_user_written("portal_social.Conversation", "topic", reason="a key of PORTAL_SOCIAL_MESSAGING_TOPICS")
+    not_user_written("portal_social.Conversation", "status", reason="a choice set by the messaging actions")
+    not_user_written("portal_social.Message", "side", reason="a choice set by the messaging actions")
+    not_user_written("portal_social.ReadState", "side", reason="a choice set by the messaging actions")
     # The blind search index: keyed hashes of words, never the words (core.search).
     for name, why in (
         ("scope", "a registered search scope"),

@@ -47,3 +47,20 @@ def portal_social_tools(context) -> list[navigation.NavLink]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     return navigation.tools_for(user, request)
+
+
+@register.simple_tag(takes_context=True)
+def portal_social_unread_messages(context) -> int:
+    """How many secure conversations hold messages the signed-in user has not read (0 for everyone else).
+
+    Two queries at most, once per request: ``{% portal_social_unread_messages as unread %}``.
+    """
+    user = context.get("user")
+    request = context.get("request")
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    from portal_social.messaging.views import unread_count
+
+    return unread_count(user)

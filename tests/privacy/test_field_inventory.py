@@ -107,6 +107,14 @@ CLEAR_FIELDS = {
     "Penalty.kind": "a choice",
     "MemberBadge.badge": "a key from PORTAL_SOCIAL_COMMUNITY_BADGES, set by the badge action",
     "CommunityPage.intro": "editorial: editors write the page around a community in the Wagtail admin",
+    # Secure messaging: subjects and messages are encrypted; pools are care teams staff set up.
+    "CarePool.name": "editorial: staff name the care team patients write to",
+    "CarePool.slug": "derived from the name",
+    "CarePool.description": "editorial: staff describe the care team",
+    "Conversation.topic": "a key of PORTAL_SOCIAL_MESSAGING_TOPICS, checked by the action",
+    "Conversation.status": "a choice",
+    "Message.side": "a choice",
+    "ReadState.side": "a choice",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

@@ -64,6 +64,21 @@ def world(world, settings):
     world.community_page = CommunityPage(title="Heart health", slug="heart-health-community", community=community)
     Site.objects.get(is_default_site=True).root_page.add_child(instance=world.community_page)
     world.community_page.save_revision().publish()
+    # Secure messaging: the clinician answers a pool the patient writes to; one conversation.
+    from portal_social.messaging import actions as messaging_actions
+    from portal_social.messaging.models import CarePool, PoolMember, PoolPatient
+
+    pool = CarePool.objects.create(name="Cardiology team", slug="cardiology")
+    PoolMember.objects.create(pool=pool, user=world.owner)
+    PoolPatient.objects.create(pool=pool, patient=world.patient)
+    world.conversation = messaging_actions.start_conversation(
+        sender=world.patient,
+        patient=world.patient,
+        pool=pool,
+        topic="medical_question",
+        subject="Dizzy on the new pill",
+        body="Is this normal?",
+    )
     return world
 
 
@@ -173,6 +188,18 @@ def _post_link(name: str) -> Callable[[object], str]:
 
     def url(world) -> str:
         return reverse(f"portal_social_community:{name}", args=[world.thread.posts.get(is_opening=True).pk])
+
+    return url
+
+
+def _conversation(name: str) -> Callable[[object], str]:
+    return lambda world: reverse(f"portal_social_messaging:{name}", args=[world.conversation.pk])
+
+
+def _first_message(name: str) -> Callable[[object], str]:
+    def url(world) -> str:
+        message = world.conversation.messages.order_by("seq").first()
+        return reverse(f"portal_social_messaging:{name}", args=[world.conversation.pk, message.pk])
 
     return url
 
@@ -376,7 +403,49 @@ ENDPOINTS: dict[str, Endpoint] = {
     "community/search/": Endpoint(
         _named("portal_social_community:search"), allowed=None, denied="patient", method="get", fields=("q", "page")
     ),
-    "messages/": Endpoint(_named("portal_social_messaging:inbox"), allowed="patient", denied=None),
+    # Secure messaging (messaging/views.py): the patient's conversation with the clinician's pool.
+    "messages/": Endpoint(
+        _named("portal_social_messaging:inbox"),
+        allowed="owner",
+        denied=None,
+        method="get",
+        fields=("show", "page", "fragment"),
+    ),
+    "messages/new/": Endpoint(
+        _named("portal_social_messaging:compose"),
+        allowed="patient",
+        denied="px",
+        fields=("patient", "pool", "topic", "subject", "body", "confidential", "submission"),
+    ),
+    "messages/c/<uuid:conversation_id>/": Endpoint(
+        _conversation("conversation"), allowed="patient", denied="px", fields=("body", "submission", "reply_directly")
+    ),
+    "messages/c/<uuid:conversation_id>/m/<uuid:message_id>/": Endpoint(
+        _first_message("message"), allowed="patient", denied="px", method="get"
+    ),
+    "messages/c/<uuid:conversation_id>/m/<uuid:message_id>/retract/": Endpoint(
+        _first_message("retract"), allowed="patient", denied="owner", form_page=_conversation("conversation")
+    ),
+    "messages/c/<uuid:conversation_id>/read/": Endpoint(
+        _conversation("read"), allowed="patient", denied="px", fields=("seq",), form_page=_conversation("conversation")
+    ),
+    "messages/c/<uuid:conversation_id>/close/": Endpoint(
+        _conversation("close"), allowed="owner", denied="px", form_page=_conversation("conversation")
+    ),
+    "messages/c/<uuid:conversation_id>/assign/": Endpoint(
+        _conversation("assign"),
+        allowed="owner",
+        denied="patient",
+        fields=("to",),
+        form_page=_conversation("conversation"),
+    ),
+    "messages/c/<uuid:conversation_id>/confidential/": Endpoint(
+        _conversation("confidential"),
+        allowed="patient",
+        denied="owner",
+        fields=("confidential",),
+        form_page=_conversation("conversation"),
+    ),
     "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
     "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
     "notifications/": Endpoint(
@@ -592,6 +661,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = str(world.thread.pk)
     elif "<uuid:post_id>" in key:
         known = str(world.thread.posts.get(is_opening=True).pk)
+    elif "<uuid:conversation_id>" in key:
+        known = str(world.conversation.pk)
     else:
         known = str(world.published.pk)
     assert known in good

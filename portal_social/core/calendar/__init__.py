@@ -41,6 +41,7 @@ __all__ = [
     "NaiveDatetimeError",
     "Schedule",
     "add_business_time",
+    "business_day_deadline",
     "business_time_between",
     "check_default_calendar",
     "default_schedule",
@@ -187,6 +188,33 @@ def business_time_between(
     ends = [value for value in (_aware_or_none(a), _aware_or_none(b)) if value is not None]
     since = min(ends) if len(ends) == 2 else None
     return clock.between(load_calendar(calendar, since=since), a, b, pauses)
+
+
+def business_day_deadline(
+    start: dt.datetime, days: int, calendar: Schedule | BusinessCalendar | str | None = None
+) -> dt.datetime:
+    """The close of business on the ``days``-th business day after ``start``'s local date.
+
+    What "a reply within 2 business days" promises: a message sent on a
+    Friday (or a Saturday) on a Monday-to-Friday calendar is due by Tuesday's
+    closing. A business day is a local date with opening hours left after
+    holidays and closures. ``days`` below 1 counts as 1. Returns an aware
+    datetime in the calendar's time zone; raises ``NaiveDatetimeError`` for a
+    naive ``start`` and ``BeyondHorizonError`` when no such day comes within
+    ``MAX_SPAN``.
+    """
+    start = clock.aware(start, "start")
+    schedule = load_calendar(calendar, since=start)
+    day = start.astimezone(schedule.time_zone).date()
+    wanted, counted = max(1, int(days)), 0
+    for _step in range(MAX_SPAN.days + 1):
+        day += dt.timedelta(days=1)
+        intervals = schedule.opening_intervals(day)
+        if intervals:
+            counted += 1
+            if counted == wanted:
+                return intervals[-1][1].astimezone(schedule.time_zone)
+    raise BeyondHorizonError(f"no {wanted} business days within {MAX_SPAN.days} days")
 
 
 def is_open(at: dt.datetime, calendar: Schedule | BusinessCalendar | str | None = None) -> bool:

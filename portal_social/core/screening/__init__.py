@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal_social.core import public_reply
 from portal_social.core.screening import phi_pass, policy
-from portal_social.core.screening.crisis import crisis_matcher, crisis_resources
+from portal_social.core.screening.crisis import crisis_matcher, crisis_resources, urgent_symptom_matcher
 from portal_social.core.screening.matching import reading_form
 from portal_social.core.screening.policy import DESTINATIONS, KINDS, OUTCOMES
 from portal_social.core.screening.redaction import (
@@ -142,7 +142,12 @@ class Result:
 
     @property
     def urgent(self) -> bool:
-        """Crisis language: staff should see this first, and the author the crisis resources."""
+        """Crisis language (or, in a secure message, urgent symptoms): staff should see this first."""
+        return any(f.kind in (policy.CRISIS, policy.URGENT_SYMPTOM) for f in self.findings)
+
+    @property
+    def crisis(self) -> bool:
+        """Crisis language: the author should see the crisis resources at once."""
         return any(f.kind == policy.CRISIS for f in self.findings)
 
     @property
@@ -154,8 +159,8 @@ class Result:
         return [f for f in self.findings if f.kind == kind]
 
     def resources(self, language: str | None = None) -> list[dict[str, str]]:
-        """The crisis resources to show the author (none unless :attr:`urgent`)."""
-        return crisis_resources(language) if self.urgent else []
+        """The crisis resources to show the author (none without crisis language)."""
+        return crisis_resources(language) if self.crisis else []
 
     def publishable_text(self) -> str:
         """The text as it may be published: censored words replaced where the destination censors."""
@@ -230,6 +235,27 @@ def _crisis_findings(reading, destination: str) -> list[Finding]:
     return found
 
 
+def _urgent_symptom_findings(reading, destination: str) -> list[Finding]:
+    """Symptoms that need care now (chest pain, trouble breathing), where the destination's policy asks."""
+    if policy.URGENT_SYMPTOM not in policy.POLICY[destination]:
+        return []
+    matcher, languages = urgent_symptom_matcher()
+    found = []
+    for hit in matcher.find(reading.work):
+        start, end = reading.span(hit.start, hit.end)
+        found.append(
+            _finding(
+                destination,
+                "urgent_symptom.symptom",
+                policy.URGENT_SYMPTOM,
+                start,
+                end,
+                f"urgent:{languages.get(hit.key, '')}",
+            )
+        )
+    return found
+
+
 def new_account_days(destination: str) -> int:
     """How young an account must be for the new-account rule at ``destination`` (0: no rule).
 
@@ -273,6 +299,7 @@ def screen(text: str, *, destination: str, author=None) -> Result:
         *_phi_findings(text, destination),
         *_watched_findings(reading, destination),
         *_crisis_findings(reading, destination),
+        *_urgent_symptom_findings(reading, destination),
         *_trust_findings(author, destination),
     ]
     findings.sort(key=lambda f: (f.start, f.end, f.code))
@@ -290,6 +317,7 @@ _WATCHED = {
 _OTHER = {
     "crisis.self_harm": _("Words that may mean the writer is thinking of harming themselves."),
     "trust.new_account": _("Written from a new account: a moderator reads it before it appears."),
+    "urgent_symptom.symptom": _("Words that may describe symptoms that need care now."),
 }
 
 

@@ -96,6 +96,59 @@ DEFAULT_CRISIS_RESOURCES: dict[str, tuple[dict[str, str], ...]] = {
 }
 
 
+#: Symptoms that need care now (``PORTAL_SOCIAL_URGENT_SYMPTOM_PHRASES`` replaces them). A secure message
+#: that mentions one is marked urgent for the care team; nothing is refused or held.
+DEFAULT_URGENT_SYMPTOM_PHRASES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "chest pain",
+        "chest pains",
+        "chest pressure",
+        "chest tightness",
+        "tightness in my chest",
+        "pain in my chest",
+        "trouble breathing",
+        "difficulty breathing",
+        "can't breathe",
+        "cannot breathe",
+        "can not breathe",
+        "short of breath",
+        "shortness of breath",
+        "struggling to breathe",
+        "fainted",
+        "passed out",
+        "face drooping",
+        "slurred speech",
+        "sudden numbness",
+        "sudden weakness",
+        "worst headache",
+        "coughing up blood",
+        "vomiting blood",
+        "severe bleeding",
+        "bleeding heavily",
+        "seizure",
+        "allergic reaction",
+        "throat is closing",
+        "swollen throat",
+    ),
+    "es": (
+        "dolor de pecho",
+        "dolor en el pecho",
+        "presión en el pecho",
+        "opresión en el pecho",
+        "no puedo respirar",
+        "dificultad para respirar",
+        "falta de aire",
+        "me falta el aire",
+        "me desmayé",
+        "perdí el conocimiento",
+        "convulsión",
+        "sangrado abundante",
+        "vomitando sangre",
+        "reacción alérgica",
+    ),
+}
+
+
 def _setting(name: str, default):
     """``app_settings.NAME`` when ``conf.py`` declares it, else ``PORTAL_SOCIAL_NAME``, else ``default``."""
     from django.conf import settings
@@ -113,6 +166,14 @@ def crisis_phrases() -> dict[str, tuple[str, ...]]:
     configured = _setting("CRISIS_PHRASES", None)
     if configured is None:
         return DEFAULT_CRISIS_PHRASES
+    return {str(lang): tuple(str(p) for p in phrases) for lang, phrases in dict(configured).items()}
+
+
+def urgent_symptom_phrases() -> dict[str, tuple[str, ...]]:
+    """The urgent-symptom phrases by language code (the setting, or the defaults)."""
+    configured = _setting("URGENT_SYMPTOM_PHRASES", None)
+    if configured is None:
+        return DEFAULT_URGENT_SYMPTOM_PHRASES
     return {str(lang): tuple(str(p) for p in phrases) for lang, phrases in dict(configured).items()}
 
 
@@ -141,4 +202,10 @@ def _matcher(phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[PhraseMa
 def crisis_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
     """The compiled crisis phrases, and the language of each phrase's key."""
     phrases = crisis_phrases()
+    return _matcher(tuple(sorted((lang, tuple(words)) for lang, words in phrases.items())))
+
+
+def urgent_symptom_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
+    """The compiled urgent-symptom phrases, and the language of each phrase's key."""
+    phrases = urgent_symptom_phrases()
     return _matcher(tuple(sorted((lang, tuple(words)) for lang, words in phrases.items())))

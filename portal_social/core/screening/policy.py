@@ -34,9 +34,10 @@ PHI = "phi"  # core.phi.scan
 DISCLOSURE = "disclosure"  # core.public_reply.scan_reply: staff replies only
 WATCHED_WORD = "watched_word"
 CRISIS = "crisis"
+URGENT_SYMPTOM = "urgent_symptom"  # looked for only where the policy names it (secure messages)
 TRUST = "trust"
 
-KINDS: tuple[str, ...] = (PHI, DISCLOSURE, WATCHED_WORD, CRISIS, TRUST)
+KINDS: tuple[str, ...] = (PHI, DISCLOSURE, WATCHED_WORD, CRISIS, URGENT_SYMPTOM, TRUST)
 
 # What a watched word asks for (chosen per word in the admin).
 BLOCK = "block"
@@ -110,6 +111,7 @@ POLICY: dict[str, dict[str, str]] = {
         CENSOR: OUTCOME_MARK,
         FLAG: OUTCOME_MARK,
         CRISIS: OUTCOME_MARK,
+        URGENT_SYMPTOM: OUTCOME_MARK,
     },
     CLINICIAN_SPACE: {
         BLOCK: OUTCOME_WARN,

@@ -7,8 +7,11 @@ staff, no MFA yet: each staff user enrols TOTP on first sign-in), a caregiver
 link, the home page content, the clinician directory with reviews, and three
 communities with members, a mentor, threads, replies and reactions, a solved
 thread, and in the moderation queue a post held for a phone number, an
-urgent one and two that members flagged. Running it again changes nothing
-that exists.
+urgent one and two that members flagged, and secure messaging: two care-team
+pools, conversations between patient1 and clinician1's team, one caregiver1
+wrote for patient1, one patient1 keeps private from caregiver1, and
+clinician2 out of office with nurse1 answering. Running it again changes
+nothing that exists.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Command(BaseCommand):
         seed_reviews(users, password)
         seed_communities(users)
         seed_community_page()
+        seed_messaging(users)
         # Search indexing normally runs in the task worker; index the demo now so
         # searching works from the first page view.
         for clinician in ClinicianPage.objects.all():
@@ -726,3 +730,142 @@ def _seed_badges(users):
 
     for username in HANDLES:
         badges.award_badges(users[username])
+
+
+#: slug -> (name, lead, members, patients, reply within business days)
+DEMO_POOLS = {
+    "cardiology-raman": (
+        "Cardiology — Dr. Raman's team",
+        "clinician1",
+        ["clinician1", "nurse1"],
+        ["patient1"],
+        2,
+    ),
+    "primary-care-okafor": (
+        "Primary care — Dr. Okafor's team",
+        "clinician2",
+        ["clinician2", "nurse1"],
+        ["patient1", "patient2"],
+        1,
+    ),
+}
+
+#: key -> (sender, patient, pool, topic, subject, confidential, assigned to, [(key, author, text)])
+DEMO_CONVERSATIONS = {
+    "bp-medicine": (
+        "patient1",
+        "patient1",
+        "cardiology-raman",
+        "medical_question",
+        "Dizzy since the new blood pressure pill",
+        False,
+        "clinician1",
+        [
+            (
+                "bp-1",
+                "patient1",
+                "Since I started the new blood pressure pill last week I feel dizzy when I stand up. "
+                "Should I keep taking it?",
+            ),
+            (
+                "bp-2",
+                "clinician1",
+                "Thank you for telling us. Keep taking it, stand up slowly, and drink plenty of water. "
+                "Please check your blood pressure each morning this week and send us the readings.",
+            ),
+            ("bp-3", "patient1", "Thank you. This morning it was 118 over 76, and I felt a little better."),
+        ],
+    ),
+    "refill-lisinopril": (
+        "caregiver1",
+        "patient1",
+        "cardiology-raman",
+        "prescription_renewal",
+        "Refill for Mum's lisinopril",
+        False,
+        None,
+        [
+            (
+                "refill-1",
+                "caregiver1",
+                "Hello, I help my mother with her medicines. She has five days of lisinopril left. "
+                "Could the team send a renewal to her usual pharmacy?",
+            ),
+        ],
+    ),
+    "private-question": (
+        "patient1",
+        "patient1",
+        "primary-care-okafor",
+        "medical_question",
+        "A private question",
+        True,
+        None,
+        [("private-1", "patient1", "I would like to talk about something I have not told my family yet.")],
+    ),
+    "appointment-okafor": (
+        "patient2",
+        "patient2",
+        "primary-care-okafor",
+        "appointment",
+        "Moving my check-up",
+        False,
+        "clinician2",
+        [("appt-1", "patient2", "Could I move my check-up next month to an afternoon?")],
+    ),
+}
+
+
+def seed_messaging(users):
+    """Care-team pools, care relationships, conversations (through the actions), and an absence.
+
+    Messages go through ``messaging.actions``, so they are encrypted,
+    audited and counted like any other; a one-use submission token per
+    message keeps a second run from sending them again.
+    """
+    import datetime
+
+    from django.utils import timezone
+
+    from portal_social.messaging import actions
+    from portal_social.messaging.models import CarePool, OutOfOffice, PoolMember, PoolPatient
+
+    pools = {}
+    for slug, (name, lead, members, patients, days) in DEMO_POOLS.items():
+        pool, _created = CarePool.objects.get_or_create(
+            slug=slug, defaults={"name": name, "lead": users[lead], "response_days": days}
+        )
+        pools[slug] = pool
+        for username in members:
+            PoolMember.objects.get_or_create(pool=pool, user=users[username])
+        for username in patients:
+            PoolPatient.objects.get_or_create(pool=pool, patient=users[username])
+    for key, (sender, patient, pool, topic, subject, confidential, assignee, messages) in DEMO_CONVERSATIONS.items():
+        first_key, first_author, first_text = messages[0]
+        conversation = actions.start_conversation(
+            sender=users[sender],
+            patient=users[patient],
+            pool=pools[pool],
+            topic=topic,
+            subject=subject,
+            body=first_text,
+            confidential=confidential,
+            submission=_submission("conversation:" + key),
+        )
+        if assignee and conversation.assigned_to_id is None:
+            actions.assign_conversation(actor=users[assignee], conversation=conversation, assignee=users[assignee])
+        for message_key, author, text in messages[1:]:
+            actions.send_message(
+                sender=users[author],
+                conversation=conversation,
+                body=text,
+                submission=_submission("message:" + message_key),
+            )
+    now = timezone.now()
+    if not OutOfOffice.objects.filter(user=users["clinician2"], ends_at__gt=now).exists():
+        OutOfOffice.objects.create(
+            user=users["clinician2"],
+            delegate=users["nurse1"],
+            starts_at=now - datetime.timedelta(hours=1),
+            ends_at=now + datetime.timedelta(days=7),
+        )

@@ -1,0 +1,87 @@
+"""Secure messaging forms: they collect input; the actions validate it again and decide."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal_social.core.forms import ActionErrorsMixin
+from portal_social.messaging.models import SUBJECT_MAX_LENGTH
+
+
+class _OneUse(forms.Form):
+    """``submission``: a fresh uuid on every new form, so a form sent twice makes one message."""
+
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", str(uuid.uuid4()))
+
+    def clean_submission(self) -> uuid.UUID | None:
+        value = self.cleaned_data.get("submission") or ""
+        try:
+            return uuid.UUID(value) if len(value) <= 36 else None
+        except ValueError:
+            return None
+
+
+class ReplyForm(ActionErrorsMixin, _OneUse):
+    body = forms.CharField(
+        label=_("Your message"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write your message.")},
+    )
+    #: Care team only: the patient's replies then come straight to the sender.
+    reply_directly = forms.BooleanField(label=_("Reply directly to me"), required=False)
+
+
+class ComposeForm(ReplyForm):
+    """A new conversation: for whom (a caregiver may write for several people), to which team, about what."""
+
+    patient = forms.ChoiceField(
+        label=_("Who is this message about?"),
+        error_messages={
+            "required": _("Choose who this message is about."),
+            "invalid_choice": _("Choose who this message is about."),
+        },
+    )
+    pool = forms.ChoiceField(
+        label=_("Send to"),
+        error_messages={"required": _("Choose a care team."), "invalid_choice": _("Choose a care team.")},
+    )
+    topic = forms.ChoiceField(
+        label=_("Topic"),
+        error_messages={
+            "required": _("Choose what your message is about."),
+            "invalid_choice": _("Choose what your message is about."),
+        },
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=SUBJECT_MAX_LENGTH,
+        error_messages={"required": _("Give your message a subject.")},
+    )
+    confidential = forms.BooleanField(
+        label=_("Keep this conversation private from my caregivers"),
+        help_text=_("People who help manage your care through the portal will not see it."),
+        required=False,
+    )
+    reply_directly = None
+    field_order = ["patient", "pool", "topic", "subject", "body", "confidential", "submission"]
+
+    def __init__(self, *args, patients=(), pools=(), topics=(), self_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].choices = [(str(pk), label) for pk, label in patients]
+        self.fields["pool"].choices = [("", _("Choose a care team"))] + [(str(pk), label) for pk, label in pools]
+        self.fields["topic"].choices = [("", _("Choose a topic"))] + [(key, label) for key, label in topics]
+        if len(patients) == 1:
+            self.fields["patient"].widget = forms.HiddenInput()
+            self.initial.setdefault("patient", str(patients[0][0]))
+        self.self_pk = self_pk
+        if self_pk is None:
+            del self.fields["confidential"]
