@@ -165,6 +165,18 @@ class PortalAdapter:
         links = apps.get_model("portal_social", "PoolPatient")
         return links.objects.filter(pool=pool, patient=patient).exists()
 
+    def scan_file(self, data: bytes, *, content_type: str) -> str | None:
+        """Scan a file someone sends (a secure-message attachment) before it is stored.
+
+        Called with the file's bytes after its kind was checked by content.
+        Return None when it is clean, or a sentence for the sender when it is
+        refused ("This file did not pass our security check."). Default:
+        None. Override to ask your malware scanner (ClamAV through clamd, or
+        your gateway's API); raise to refuse the send with a generic error
+        when the scanner cannot be reached, rather than store an unscanned file.
+        """
+        return None
+
     # Notifications --------------------------------------------------------------
 
     def language_for(self, user: AbstractBaseUser) -> str:

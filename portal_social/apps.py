@@ -13,6 +13,7 @@ class PortalSocialConfig(AppConfig):
         from portal_social import checks, signals  # noqa: F401
         from portal_social.community import actions as _community  # noqa: F401  (rules, queue kind, stream)
         from portal_social.core import account_events, realtime, rules  # noqa: F401
+        from portal_social.messaging import actions as _messaging  # noqa: F401  (rules, streams, notifications)
         from portal_social.profiles import reviews  # noqa: F401  (review access rules)
 
         account_events.connect()  # sign-in and account-security events in the audit trail

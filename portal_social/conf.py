@@ -393,6 +393,20 @@ class AppSettings:
         return tuple(tuple(item) for item in items)
 
     @property
+    def MESSAGING_ATTACHMENT_TYPES(self) -> tuple[str, ...]:
+        """The kinds of file a secure message may carry, by content type, recognised by their bytes
+        (``core.files.KINDS``: ``application/pdf``, ``image/png``, ``image/jpeg``, ``image/heic``).
+        Default: all four. An empty list turns attachments off."""
+        from portal_social.core.files import KINDS
+
+        return _as_list(self._setting("MESSAGING_ATTACHMENT_TYPES", tuple(KINDS)))
+
+    @property
+    def MESSAGING_ATTACHMENT_MAX_BYTES(self) -> int:
+        """The largest file a secure message may carry, in bytes. Default 10 MB (10485760)."""
+        return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)))
+
+    @property
     def MESSAGING_RETRACT_SECONDS(self) -> int:
         """How long after sending a sender may retract a message (it then shows as "retracted").
         Default 120 (two minutes); 0 turns retraction off."""

@@ -33,6 +33,7 @@ from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # 
 from portal_social.core.screening.models import WatchedWord  # noqa: F401
 from portal_social.core.search_models import SearchTerm  # noqa: F401
 from portal_social.messaging.models import (  # noqa: F401
+    Attachment,
     CarePool,
     Conversation,
     Message,

@@ -37,3 +37,8 @@ if os.environ.get("REDIS_URL"):
 # commits, so a test that asserts an email sees it without running a worker.
 # tests/core/test_notify.py overrides this where it inspects the queue itself.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Files people send (secure-message attachments) go to a private folder of this run, not the repository.
+import tempfile  # noqa: E402
+
+PORTAL_SOCIAL_PRIVATE_FILES_ROOT = tempfile.mkdtemp(prefix="portal-social-private-")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social import signals
-from portal_social.core import access, audit, roles
+from portal_social.core import access, audit, realtime, roles
 from portal_social.core.errors import Denied
 from portal_social.core.models import CaregiverRelation
 
@@ -131,6 +131,8 @@ def end_caregiver_link(
         remaining = CaregiverRelation.objects.current_or_future().filter(caregiver=relation.caregiver_id)
         if not remaining.exists():
             roles.revoke_role(user=relation.caregiver, role=roles.CAREGIVER)
+        # Pages refuse the caregiver at their next request; their open sockets are told now.
+        realtime.recheck_access_after_commit([relation.caregiver_id])
     transaction.on_commit(
         lambda: signals.caregiver_unlinked.send(sender=CaregiverRelation, relation=relation, actor=actor)
     )

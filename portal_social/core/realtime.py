@@ -63,6 +63,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_MFA_REQUIRED = 4403
 CLOSE_TOO_MANY_FRAMES = 4429
 CLOSE_FRAME_TOO_BIG = 1009
+#: Something this socket followed is no longer the user's to see (a caregiver link ended, a conversation
+#: was made confidential): the socket is closed, and reloading the page shows what is left.
+CLOSE_ACCESS_ENDED = 4404
 
 #: The longest frame a client may send (characters of JSON); longer ones close the socket.
 MAX_FRAME_CHARS = 4096
@@ -75,6 +78,8 @@ KEEP_EVENTS = 200
 
 #: The group message that ends a session's sockets.
 SESSION_ENDED = "portal.session_ended"
+#: The group message that makes a user's sockets ask the access policy again about what they follow.
+ACCESS_CHANGED = "portal.access_changed"
 
 
 def _group(kind: str, value: str) -> str:
@@ -247,6 +252,22 @@ def _resolve_subscription(user, name, target) -> tuple[Stream, Model | None] | N
     return stream, obj
 
 
+def _still_allowed(user, name: str, target_id: str) -> bool:
+    """Whether ``user``, read afresh from the database, may still follow the stream ``name``/``target_id``."""
+    from django.contrib.auth import get_user_model
+
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    fresh = get_user_model()._default_manager.filter(pk=user.pk).first()  # nothing cached from before
+    if fresh is None:
+        return False
+    stream = _streams.get(name)
+    return (
+        _resolve_subscription(fresh, name, target_id if stream is not None and stream.model is not None else "")
+        is not None
+    )
+
+
 def _missed_events(name: str, target_id: str, after: int, limit: int = KEEP_EVENTS) -> tuple[list[dict], int, bool]:
     """(events after ``after``, the stream's last id, whether some were no longer kept)."""
     from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream
@@ -263,6 +284,24 @@ def _missed_events(name: str, target_id: str, after: int, limit: int = KEEP_EVEN
     if events and len(events) == limit and events[-1][0] < row.last_id:
         gap = True  # more were missed than one answer carries: reload
     return [payload for _id, payload in events], row.last_id, gap
+
+
+def recheck_access_after_commit(user_pks) -> None:
+    """Once the current transaction commits, make every socket of these users ask the access policy
+    again about each stream it follows; a socket that lost one is closed (:data:`CLOSE_ACCESS_ENDED`).
+
+    For changes that take something away (a caregiver link ended, a conversation made confidential):
+    pages refuse at the next request anyway; this reaches sockets already open, in any process.
+    """
+    pks = [pk for pk in dict.fromkeys(user_pks) if pk is not None]
+    if not pks:
+        return
+
+    def send() -> None:
+        for pk in pks:
+            publish(user_group_name(pk), {"type": ACCESS_CHANGED})
+
+    transaction.on_commit(send, robust=True)
 
 
 def end_session_sockets(session_key: str | None) -> None:
@@ -391,6 +430,19 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
     async def portal_event(self, event) -> None:
         """Relay a ``{"type": "portal.event", "event": {...}}`` group message."""
         await self.send_json(event["event"])
+
+    async def portal_access_changed(self, event) -> None:
+        """Ask the access policy again about every stream followed; close the socket if one was lost."""
+        user = self.scope.get("user")
+        lost = False
+        for (name, target_id), group in list(self.subscriptions.items()):
+            allowed = await database_sync_to_async(_still_allowed)(user, name, target_id)
+            if not allowed:
+                lost = True
+                self.subscriptions.pop((name, target_id), None)
+                await self.channel_layer.group_discard(group, self.channel_name)
+        if lost:
+            await self.close(code=CLOSE_ACCESS_ENDED)
 
     async def portal_session_ended(self, event) -> None:
         """The session that opened this socket signed out: close with the sign-in code."""

@@ -22,12 +22,13 @@ from django.utils.translation import gettext, gettext_lazy
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, calendar, notify, ratelimit, realtime, screening, text
+from portal_social.core import access, calendar, files, notify, ratelimit, realtime, screening, text
 from portal_social.core.errors import Denied
 from portal_social.messaging import events, rules
 from portal_social.messaging import notifications as _notifications  # noqa: F401  (registers the templates)
 from portal_social.messaging.models import (
     SUBJECT_MAX_LENGTH,
+    Attachment,
     CarePool,
     Conversation,
     Message,
@@ -152,16 +153,45 @@ def _clean_submission(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _once(lookup, write):
-    """``write()`` in one transaction; when a concurrent twin of the same submission won, its row."""
+def _once(lookup, write, stored: list[str] | None = None):
+    """``write()`` in one transaction; when a concurrent twin of the same submission won, its row.
+
+    ``stored``: files ``write`` saved (``core.files.store``); removed again when its rows did not commit,
+    so a refused or repeated send leaves no file behind.
+    """
+    stored = stored if stored is not None else []
     try:
         with transaction.atomic():
             return write()
     except IntegrityError:
+        for name in stored:
+            files.remove(name)
         again = lookup()
         if again is None:
             raise
         return again
+    except BaseException:
+        for name in stored:
+            files.remove(name)
+        raise
+
+
+def _attach(message: Message, checked: files.CheckedFile | None, stored: list[str]) -> None:
+    if checked is None:
+        return
+    name = files.store(checked, f"messages/{message.conversation_id.hex[:2]}")
+    stored.append(name)
+    Attachment.objects.create(
+        message=message, file=name, filename=checked.filename, content_type=checked.content_type, size=checked.size
+    )
+
+
+def _check_attachment(attachment) -> files.CheckedFile | None:
+    if attachment is None:
+        return None
+    if not files.allowed_types():
+        raise ValidationError({"attachment": [gettext("Files cannot be sent with messages here.")]}, code="off")
+    return files.check_upload(attachment)
 
 
 def _add_message(
@@ -197,6 +227,10 @@ def _add_message(
         if locked.reply_due_at is None:
             changes["reply_due_at"] = reply_due(locked.pool, now)
             changes["escalated_at"] = None
+            from portal_social.messaging.tasks import queue_escalation
+
+            locked.reply_due_at = changes["reply_due_at"]
+            queue_escalation(locked)
         if urgent:
             changes["urgent"] = True
     else:
@@ -263,6 +297,7 @@ def start_conversation(
     body: str,
     confidential: bool = False,
     submission: Any = None,
+    attachment=None,
     request: HttpRequest | None = None,
 ) -> Conversation:
     """A new conversation with ``pool`` about ``patient``, and its first message.
@@ -294,8 +329,14 @@ def start_conversation(
         source, rendered = _clean_body(body)
     except ValidationError as exc:
         errors.update({key: list(value) for key, value in exc.message_dict.items()})
+    checked = None
+    try:
+        checked = _check_attachment(attachment)
+    except ValidationError as exc:
+        errors.update({key: list(value) for key, value in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
+    stored: list[str] = []
     submission = _clean_submission(submission)
     if confidential and side != Message.Side.PATIENT:
         confidential = False  # a caregiver cannot hide a conversation from other caregivers on the patient's behalf
@@ -330,7 +371,7 @@ def start_conversation(
             request=request,
             details={"topic": topic, "side": side, "confidential": conversation.confidential},
         )
-        _add_message(
+        message = _add_message(
             conversation=conversation,
             sender=sender,
             side=side,
@@ -339,9 +380,10 @@ def start_conversation(
             submission=None,
             request=request,
         )
+        _attach(message, checked, stored)
         return conversation
 
-    return _once(existing, write)
+    return _once(existing, write, stored)
 
 
 def send_message(
@@ -351,6 +393,7 @@ def send_message(
     body: str,
     submission: Any = None,
     reply_directly: bool = False,
+    attachment=None,
     request: HttpRequest | None = None,
 ) -> Message:
     """Add a message to ``conversation``.
@@ -384,7 +427,9 @@ def send_message(
                 gettext("This conversation was closed a while ago. Start a new conversation to write again.")
             )
     source, rendered = _clean_body(body)
+    checked = _check_attachment(attachment)
     ratelimit.check("message", request=request, user=sender)
+    stored: list[str] = []
 
     def write() -> Message:
         if reopening:
@@ -395,7 +440,7 @@ def send_message(
             events.conversation_event(events.REOPENED, actor=sender, conversation=conversation, request=request)
         if reply_directly and side == Message.Side.CARE_TEAM and conversation.assigned_to_id != sender.pk:
             _assign(conversation, sender, actor=sender, request=request, how="reply_directly")
-        return _add_message(
+        message = _add_message(
             conversation=conversation,
             sender=sender,
             side=side,
@@ -404,8 +449,10 @@ def send_message(
             submission=submission,
             request=request,
         )
+        _attach(message, checked, stored)
+        return message
 
-    return _once(existing, write)
+    return _once(existing, write, stored)
 
 
 def retract_message(*, actor: AbstractBaseUser, message: Message, request: HttpRequest | None = None) -> Message:
@@ -563,7 +610,12 @@ def set_confidential(
             details={"confidential": confidential},
         )
         # Caregivers' open pages lose the conversation at their next request; their sockets are told now.
-        realtime.publish_to_stream(CONVERSATION_STREAM, conversation, {"kind": "access_changed"})
+        if confidential:
+            from portal_social.core.models import CaregiverRelation
+
+            realtime.recheck_access_after_commit(
+                CaregiverRelation.objects.filter(patient=conversation.patient_id).values_list("caregiver_id", flat=True)
+            )
     return conversation
 
 

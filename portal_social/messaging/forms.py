@@ -38,6 +38,17 @@ class ReplyForm(ActionErrorsMixin, _OneUse):
     )
     #: Care team only: the patient's replies then come straight to the sender.
     reply_directly = forms.BooleanField(label=_("Reply directly to me"), required=False)
+    #: One file; the action checks its kind by content and its size (core.files).
+    attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, allow_empty_file=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from portal_social.core import files
+
+        if not files.allowed_types():
+            del self.fields["attachment"]
+        else:
+            self.fields["attachment"].help_text = files.describe_allowed()
 
 
 class ComposeForm(ReplyForm):
@@ -72,7 +83,7 @@ class ComposeForm(ReplyForm):
         required=False,
     )
     reply_directly = None
-    field_order = ["patient", "pool", "topic", "subject", "body", "confidential", "submission"]
+    field_order = ["patient", "pool", "topic", "subject", "body", "attachment", "confidential", "submission"]
 
     def __init__(self, *args, patients=(), pools=(), topics=(), self_pk=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -215,6 +215,8 @@ class Message(models.Model):
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     retracted_at = models.DateTimeField(null=True, blank=True)
+    #: The patient was reminded of this care-team message they had not read (once).
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -232,6 +234,33 @@ class Message(models.Model):
     @property
     def retracted(self) -> bool:
         return self.retracted_at is not None
+
+
+def _private_storage():
+    from portal_social.core.files import private_storage
+
+    return private_storage()
+
+
+class Attachment(models.Model):
+    """A file sent with a message: checked by content, encrypted on disk, served only to who sees the message."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    #: A random name in the private, encrypted storage (``core.files``): it says nothing about the file.
+    file = models.FileField(storage=_private_storage, max_length=200)
+    #: The sender's file name (made safe): it may name the patient, so it is encrypted.
+    filename = EncryptedTextField(max_length=120)
+    #: Detected from the bytes, never taken from the sender.
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Attachment {self.pk}"
 
 
 class ReadState(models.Model):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<uuid:conversation_id>/", views.conversation, name="conversation"),
     path("c/<uuid:conversation_id>/m/<uuid:message_id>/", views.message_fragment, name="message"),
     path("c/<uuid:conversation_id>/m/<uuid:message_id>/retract/", views.retract, name="retract"),
+    path("c/<uuid:conversation_id>/a/<uuid:attachment_id>/", views.attachment, name="attachment"),
     path("c/<uuid:conversation_id>/read/", views.read, name="read"),
     path("c/<uuid:conversation_id>/close/", views.close, name="close"),
     path("c/<uuid:conversation_id>/assign/", views.assign, name="assign"),

@@ -24,10 +24,10 @@ from django.utils.translation import gettext as _
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, ratelimit, realtime, screening
+from portal_social.core import access, files, ratelimit, realtime, screening
 from portal_social.messaging import actions, events, rules
 from portal_social.messaging.forms import ComposeForm, ReplyForm
-from portal_social.messaging.models import CarePool, Conversation, Message, PoolMember, ReadState
+from portal_social.messaging.models import Attachment, CarePool, Conversation, Message, PoolMember, ReadState
 
 _TEMPLATES = "portal_social/messaging/"
 MESSAGES_PER_PAGE = 50
@@ -176,7 +176,7 @@ def compose(request):
         "self_pk": user.pk if any(p.pk == user.pk for p in patients) else None,
     }
     if request.method == "POST":
-        form = ComposeForm(request.POST, **choices)
+        form = ComposeForm(request.POST, request.FILES, **choices)
         if form.is_valid():
             data = form.cleaned_data
             patient = next((p for p in patients if str(p.pk) == data["patient"]), None)
@@ -194,6 +194,7 @@ def compose(request):
                         body=data["body"],
                         confidential=data.get("confidential", False),
                         submission=data["submission"],
+                        attachment=data.get("attachment"),
                         request=request,
                     )
                 except ValidationError as exc:
@@ -213,11 +214,18 @@ def compose(request):
         status = 200
     context = {
         "form": form,
+        "accept": _accept(),
         "no_pools": not pools,
         "emergency": app_settings.MESSAGING_EMERGENCY_NOTICE,
         "response_days": {pool.pk: pool.response_days for pool in pools.values()},
     }
     return render(request, _TEMPLATES + "compose.html", context, status=status)
+
+
+def _accept() -> str:
+    """The file picker's hint: the allowed kinds' types and extensions (the server checks the bytes)."""
+    kinds = [files.KINDS[t] for t in files.allowed_types()]
+    return ",".join([k.content_type for k in kinds] + ["." + k.extension for k in kinds])
 
 
 def _uuid_or_none(value):
@@ -242,7 +250,7 @@ def conversation(request, conversation_id):
     form = None
     status = 200
     if request.method == "POST":
-        form = ReplyForm(request.POST)
+        form = ReplyForm(request.POST, request.FILES)
         if not may_reply:
             return _refused(
                 request,
@@ -258,6 +266,7 @@ def conversation(request, conversation_id):
                     body=data["body"],
                     submission=data["submission"],
                     reply_directly=bool(data.get("reply_directly")) and side == Message.Side.CARE_TEAM,
+                    attachment=data.get("attachment"),
                     request=request,
                 )
             except ValidationError as exc:
@@ -288,7 +297,7 @@ def _within_reopen_window(convo: Conversation, side) -> bool:
 
 
 def _messages_page(convo: Conversation, number):
-    messages = convo.messages.select_related("author").order_by("seq")
+    messages = convo.messages.select_related("author").prefetch_related("attachments").order_by("seq")
     paginator = Paginator(messages, MESSAGES_PER_PAGE)
     if number is None:
         number = paginator.num_pages
@@ -325,9 +334,21 @@ def _message_rows(request, convo: Conversation, messages, side, receipts: dict[s
                 ),
                 "retract_url": _url("retract", convo.pk, message.pk),
                 "show_urgent": side == Message.Side.CARE_TEAM,
+                "attachments": [
+                    {"attachment": a, "url": _url("attachment", convo.pk, a.pk), "size": _size_text(a.size)}
+                    for a in message.attachments.all()
+                ]
+                if message.retracted_at is None
+                else [],
             }
         )
     return rows
+
+
+def _size_text(size: int) -> str:
+    from django.template.defaultfilters import filesizeformat
+
+    return str(filesizeformat(size))
 
 
 def _author_label(convo: Conversation, message: Message, viewer) -> str:
@@ -382,6 +403,7 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
         "assigned_name": _display(convo.assigned_to) if convo.assigned_to_id else "",
         "members": members,
         "emergency": app_settings.MESSAGING_EMERGENCY_NOTICE,
+        "accept": _accept(),
         "may_close": access.can(user, "close", convo),
         "may_claim": access.can(user, "claim", convo),
         "may_set_confidential": access.can(user, "set_confidential", convo),
@@ -395,7 +417,12 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
 def message_fragment(request, conversation_id, message_id):
     """One message as the conversation page lists it (an ``<li>``), for the page's live updates."""
     convo = _conversation(request, conversation_id)
-    message = convo.messages.select_related("author").filter(pk=_uuid_or_404(message_id)).first()
+    message = (
+        convo.messages.select_related("author")
+        .prefetch_related("attachments")
+        .filter(pk=_uuid_or_404(message_id))
+        .first()
+    )
     if message is None:
         raise Http404()
     if request.method not in ("GET", "HEAD"):
@@ -410,6 +437,25 @@ def message_fragment(request, conversation_id, message_id):
     response = render(request, _TEMPLATES + "_message.html", context)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def attachment(request, conversation_id, attachment_id):
+    """A file sent in the conversation, as a download (``core.files.download``), to whoever sees it.
+
+    Opening it is a PHI read, recorded with the patient; a retracted message's files are gone.
+    """
+    convo = _conversation(request, conversation_id)
+    found = (
+        Attachment.objects.filter(pk=_uuid_or_404(attachment_id), message__conversation=convo)
+        .select_related("message")
+        .first()
+    )
+    if found is None or found.message.retracted_at is not None:
+        raise Http404()
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return files.download(found.file.name, content_type=found.content_type, filename=found.filename)
 
 
 # Tools -------------------------------------------------------------------------------------------
@@ -531,6 +577,7 @@ def unread_count(user) -> int:
 
 __all__ = [
     "assign",
+    "attachment",
     "close",
     "compose",
     "confidential",

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given
@@ -78,6 +79,7 @@ def world(world, settings):
         topic="medical_question",
         subject="Dizzy on the new pill",
         body="Is this normal?",
+        attachment=SimpleUploadedFile("readings.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     return world
 
@@ -202,6 +204,13 @@ def _first_message(name: str) -> Callable[[object], str]:
         return reverse(f"portal_social_messaging:{name}", args=[world.conversation.pk, message.pk])
 
     return url
+
+
+def _attachment(world) -> str:
+    from portal_social.messaging.models import Attachment
+
+    attachment = Attachment.objects.get(message__conversation=world.conversation)
+    return reverse("portal_social_messaging:attachment", args=[world.conversation.pk, attachment.pk])
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -425,6 +434,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "messages/c/<uuid:conversation_id>/m/<uuid:message_id>/retract/": Endpoint(
         _first_message("retract"), allowed="patient", denied="owner", form_page=_conversation("conversation")
+    ),
+    "messages/c/<uuid:conversation_id>/a/<uuid:attachment_id>/": Endpoint(
+        _attachment, allowed="patient", denied="px", method="get"
     ),
     "messages/c/<uuid:conversation_id>/read/": Endpoint(
         _conversation("read"), allowed="patient", denied="px", fields=("seq",), form_page=_conversation("conversation")

@@ -11,7 +11,7 @@
   if (!window.WebSocket || !window.fetch) {
     return;
   }
-  var STOP = { 4401: true, 4403: true, 4429: true, 1008: true };
+  var STOP = { 4401: true, 4403: true, 4404: true, 4429: true, 1008: true };
 
   function csrfToken() {
     var field = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -76,6 +76,9 @@
       });
       socket.addEventListener("close", function (event) {
         if (STOP[event.code]) {
+          if (event.code === 4404 && subscriptions.length) {
+            onTrouble(subscriptions[0]); // no longer this reader's to see: reloading shows what is left
+          }
           return; // signed out or refused: reloading shows the reader why
         }
         window.setTimeout(connect, delay);

@@ -1,0 +1,149 @@
+"""Attachments: checked by their bytes, encrypted on disk, served only as downloads to who sees the message."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from portal_social.core import files
+from portal_social.core.crypto import TOKEN_PREFIX
+from portal_social.core.models import AuditEvent
+from portal_social.messaging import actions
+from portal_social.messaging.models import Attachment, Message
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"lab results for canary-7731 " * 20
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
+    files._storage.cache_clear()
+    yield
+    files._storage.cache_clear()
+
+
+def _upload(data=PDF, name="Maria Lopez labs.pdf", content_type="application/pdf"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def _stored_files(settings):
+    from pathlib import Path
+
+    root = Path(settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_a_pdf_is_stored_encrypted_and_named_at_random(world, start, settings):
+    conversation = start(attachment=_upload())
+    attachment = Attachment.objects.get()
+    assert attachment.content_type == "application/pdf" and attachment.size == len(PDF)
+    assert attachment.filename == "Maria Lopez labs.pdf"
+    assert "Maria" not in attachment.file.name and "labs" not in attachment.file.name
+    (stored,) = _stored_files(settings)
+    raw = stored.read_bytes()
+    assert raw.startswith(TOKEN_PREFIX.encode()) and b"%PDF" not in raw and b"canary-7731" not in raw
+    assert attachment.message.conversation == conversation
+
+
+def test_the_kind_is_read_from_the_bytes_not_the_name(world, start):
+    with pytest.raises(ValidationError) as caught:
+        start(attachment=_upload(b"MZ\x90\x00this is a program", name="results.pdf"))
+    assert "attachment" in caught.value.message_dict
+    png = start(attachment=_upload(PNG, name="photo.pdf", content_type="application/pdf"), subject="Photo")
+    attachment = Attachment.objects.get(message__conversation=png)
+    assert attachment.content_type == "image/png" and attachment.filename == "photo.png"
+
+
+def test_too_big_or_turned_off_is_refused_and_nothing_is_kept(world, start, settings):
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_BYTES = 100
+    with pytest.raises(ValidationError) as caught:
+        start(attachment=_upload())
+    assert "too large" in " ".join(caught.value.message_dict["attachment"])
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_BYTES = 10_000
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_TYPES = ["image/png"]
+    with pytest.raises(ValidationError):
+        start(attachment=_upload())
+    assert not Message.objects.exists() and not _stored_files(settings)
+
+
+def test_the_adapters_scan_hook_refuses_a_file(world, start, settings, monkeypatch):
+    from portal_social.adapter import PortalAdapter
+
+    monkeypatch.setattr(
+        PortalAdapter, "scan_file", lambda self, data, content_type: "This file did not pass our security check."
+    )
+    with pytest.raises(ValidationError) as caught:
+        start(attachment=_upload())
+    assert caught.value.message_dict["attachment"] == ["This file did not pass our security check."]
+    assert not _stored_files(settings)
+
+
+def test_a_send_that_fails_after_storing_leaves_no_file(world, start, settings, monkeypatch):
+    conversation = start()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Attachment.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        actions.send_message(sender=world.patient, conversation=conversation, body="See attached", attachment=_upload())
+    assert conversation.messages.count() == 1 and not _stored_files(settings)
+
+
+def _download_url(attachment):
+    return reverse("portal_social_messaging:attachment", args=[attachment.message.conversation_id, attachment.pk])
+
+
+def test_participants_download_it_as_an_attachment_with_nosniff_and_the_read_is_audited(world, start):
+    start(attachment=_upload())
+    attachment = Attachment.objects.get()
+    for person in (world.patient, world.caregiver, world.nurse):
+        client = Client()
+        sign_in(client, person)
+        response = client.get(_download_url(attachment))
+        assert response.status_code == 200
+        assert response.content == PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert "no-store" in response["Cache-Control"]
+    reads = AuditEvent.objects.filter(action="phi.read", patient_id=world.patient.pk, actor_id=world.nurse.pk)
+    assert reads.exists()
+
+
+def test_strangers_and_retracted_messages_get_404(world, start):
+    start(attachment=_upload())
+    attachment = Attachment.objects.get()
+    for person in (world.other_patient, world.outsider_clinician, world.superuser):
+        client = Client()
+        sign_in(client, person)
+        assert client.get(_download_url(attachment)).status_code == 404
+    actions.retract_message(actor=world.patient, message=attachment.message)
+    client = Client()
+    sign_in(client, world.patient)
+    assert client.get(_download_url(attachment)).status_code == 404
+
+
+def test_the_conversation_page_offers_the_file_and_a_reply_can_carry_one(world, start):
+    conversation = start()
+    client = Client()
+    sign_in(client, world.patient)
+    url = reverse("portal_social_messaging:conversation", args=[conversation.pk])
+    page = client.get(url)
+    assert b'enctype="multipart/form-data"' in page.content and b'type="file"' in page.content
+    response = client.post(
+        url, {"body": "Here are my readings", "submission": "", "attachment": _upload(PNG, "bp.png", "image/png")}
+    )
+    assert response.status_code == 302
+    page = client.get(url)
+    assert b"bp.png" in page.content
+    bad = client.post(url, {"body": "And this", "attachment": _upload(b"#!/bin/sh\nrm -rf /", "run.pdf")})
+    assert bad.status_code == 400 and b"cannot be sent" in bad.content
+    assert conversation.messages.count() == 2
