@@ -11,208 +11,391 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal_social', '0003_audit_breakglass_object_grants'),
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailimages', '0027_image_description'),
+        ("portal_social", "0003_audit_breakglass_object_grants"),
+        ("wagtailcore", "0098_apitoken"),
+        ("wagtailimages", "0027_image_description"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClinicianIndexPage',
+            name="ClinicianIndexPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', models.CharField(blank=True, max_length=300, verbose_name='introduction')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", models.CharField(blank=True, max_length=300, verbose_name="introduction")),
             ],
             options={
-                'verbose_name': 'clinician directory',
+                "verbose_name": "clinician directory",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
             ],
             options={
-                'verbose_name': 'condition treated',
-                'verbose_name_plural': 'conditions treated',
-                'ordering': ['name'],
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='Language',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-            ],
-            options={
-                'verbose_name': 'language',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "condition treated",
+                "verbose_name_plural": "conditions treated",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Language",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=150, unique=True, verbose_name='slug')),
-                ('address', models.TextField(max_length=500, verbose_name='address')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='public phone')),
-                ('map_url', models.URLField(blank=True, verbose_name='map link')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
             ],
             options={
-                'verbose_name': 'location',
-                'ordering': ['name'],
+                "verbose_name": "language",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Specialty',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=150, unique=True, verbose_name="slug")),
+                ("address", models.TextField(max_length=500, verbose_name="address")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="public phone")),
+                ("map_url", models.URLField(blank=True, verbose_name="map link")),
             ],
             options={
-                'verbose_name': 'specialty',
-                'verbose_name_plural': 'specialties',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "location",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ClinicianPage',
+            name="Specialty",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('first_name', models.CharField(max_length=80, verbose_name='first name')),
-                ('last_name', models.CharField(max_length=80, verbose_name='last name')),
-                ('credentials', models.CharField(blank=True, help_text='For example: MD, FACC', max_length=80, verbose_name='credentials')),
-                ('pronouns', models.CharField(blank=True, max_length=40, verbose_name='pronouns')),
-                ('accepting_new_patients', models.BooleanField(default=True, verbose_name='accepting new patients')),
-                ('telehealth', models.BooleanField(default=False, verbose_name='offers telehealth')),
-                ('bio', wagtail.fields.RichTextField(blank=True, verbose_name='biography')),
-                ('education', wagtail.fields.RichTextField(blank=True, verbose_name='education and training')),
-                ('board_certifications', models.TextField(blank=True, max_length=2000, verbose_name='board certifications')),
-                ('npi', models.CharField(help_text='10-digit National Provider Identifier', max_length=10, unique=True, validators=[portal_social.profiles.npi.validate_npi], verbose_name='NPI')),
-                ('rating_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('rating_average', models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=3, null=True)),
-                ('photo', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image')),
-                ('user', models.OneToOneField(blank=True, help_text="The clinician's portal account, which may edit this page.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='clinician_page', to=settings.AUTH_USER_MODEL)),
-                ('conditions', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='clinicians', to='portal_social.condition')),
-                ('languages', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='clinicians', to='portal_social.language')),
-                ('locations', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='clinicians', to='portal_social.location')),
-                ('specialties', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='clinicians', to='portal_social.specialty')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
             ],
             options={
-                'verbose_name': 'clinician',
-            },
-            bases=('wagtailcore.page',),
-        ),
-        migrations.CreateModel(
-            name='Review',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('held', 'Held for review'), ('published', 'Published'), ('rejected', 'Rejected'), ('appealed', 'Under appeal')], db_index=True, default='held', max_length=12)),
-                ('hold_reasons', models.JSONField(blank=True, default=list)),
-                ('comment_source', models.TextField(blank=True)),
-                ('redactions', models.JSONField(blank=True, default=list)),
-                ('comment_html', models.TextField(blank=True, editable=False)),
-                ('overall', models.DecimalField(decimal_places=2, max_digits=3)),
-                ('moderated_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.CharField(blank=True, max_length=300)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clinician_reviews', to=settings.AUTH_USER_MODEL)),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='portal_social.clinicianpage')),
-                ('moderated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('superseded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal_social.review')),
-            ],
-            options={
-                'ordering': ['-created_at'],
+                "verbose_name": "specialty",
+                "verbose_name_plural": "specialties",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ReviewAppeal',
+            name="ClinicianPage",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', models.TextField(max_length=2000)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('upheld', models.BooleanField(null=True)),
-                ('clinician_user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appeals', to='portal_social.review')),
-            ],
-        ),
-        migrations.CreateModel(
-            name='ReviewRating',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=40)),
-                ('stars', models.PositiveSmallIntegerField()),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='portal_social.review')),
-            ],
-        ),
-        migrations.CreateModel(
-            name='ReviewReport',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', models.CharField(max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='portal_social.review')),
-            ],
-        ),
-        migrations.CreateModel(
-            name='ReviewResponse',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body_source', models.TextField()),
-                ('body_html', models.TextField(editable=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='portal_social.review')),
-            ],
-        ),
-        migrations.CreateModel(
-            name='CareTeamLink',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('since', models.DateField(default=django.utils.timezone.localdate)),
-                ('clinician_user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_team_patients', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_team_links', to=settings.AUTH_USER_MODEL)),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=80, verbose_name="first name")),
+                ("last_name", models.CharField(max_length=80, verbose_name="last name")),
+                (
+                    "credentials",
+                    models.CharField(
+                        blank=True, help_text="For example: MD, FACC", max_length=80, verbose_name="credentials"
+                    ),
+                ),
+                ("pronouns", models.CharField(blank=True, max_length=40, verbose_name="pronouns")),
+                ("accepting_new_patients", models.BooleanField(default=True, verbose_name="accepting new patients")),
+                ("telehealth", models.BooleanField(default=False, verbose_name="offers telehealth")),
+                ("bio", wagtail.fields.RichTextField(blank=True, verbose_name="biography")),
+                ("education", wagtail.fields.RichTextField(blank=True, verbose_name="education and training")),
+                (
+                    "board_certifications",
+                    models.TextField(blank=True, max_length=2000, verbose_name="board certifications"),
+                ),
+                (
+                    "npi",
+                    models.CharField(
+                        help_text="10-digit National Provider Identifier",
+                        max_length=10,
+                        unique=True,
+                        validators=[portal_social.profiles.npi.validate_npi],
+                        verbose_name="NPI",
+                    ),
+                ),
+                ("rating_count", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "rating_average",
+                    models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=3, null=True),
+                ),
+                (
+                    "photo",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailimages.image",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The clinician's portal account, which may edit this page.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="clinician_page",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "conditions",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True, related_name="clinicians", to="portal_social.condition"
+                    ),
+                ),
+                (
+                    "languages",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True, related_name="clinicians", to="portal_social.language"
+                    ),
+                ),
+                (
+                    "locations",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True, related_name="clinicians", to="portal_social.location"
+                    ),
+                ),
+                (
+                    "specialties",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True, related_name="clinicians", to="portal_social.specialty"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('patient', 'clinician_user'), name='portal_social_one_care_team_link')],
+                "verbose_name": "clinician",
+            },
+            bases=("wagtailcore.page",),
+        ),
+        migrations.CreateModel(
+            name="Review",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("held", "Held for review"),
+                            ("published", "Published"),
+                            ("rejected", "Rejected"),
+                            ("appealed", "Under appeal"),
+                        ],
+                        db_index=True,
+                        default="held",
+                        max_length=12,
+                    ),
+                ),
+                ("hold_reasons", models.JSONField(blank=True, default=list)),
+                ("comment_source", models.TextField(blank=True)),
+                ("redactions", models.JSONField(blank=True, default=list)),
+                ("comment_html", models.TextField(blank=True, editable=False)),
+                ("overall", models.DecimalField(decimal_places=2, max_digits=3)),
+                ("moderated_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clinician_reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="portal_social.clinicianpage",
+                    ),
+                ),
+                (
+                    "moderated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal_social.review",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at"],
+            },
+        ),
+        migrations.CreateModel(
+            name="ReviewAppeal",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("reason", models.TextField(max_length=2000)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("upheld", models.BooleanField(null=True)),
+                (
+                    "clinician_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="appeals", to="portal_social.review"
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="ReviewRating",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("question", models.CharField(max_length=40)),
+                ("stars", models.PositiveSmallIntegerField()),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="ratings", to="portal_social.review"
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="ReviewReport",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("reason", models.CharField(max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reports", to="portal_social.review"
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="ReviewResponse",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body_source", models.TextField()),
+                ("body_html", models.TextField(editable=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="response", to="portal_social.review"
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="CareTeamLink",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("since", models.DateField(default=django.utils.timezone.localdate)),
+                (
+                    "clinician_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_team_patients",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_team_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("patient", "clinician_user"), name="portal_social_one_care_team_link"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['clinician', 'status', '-created_at'], name='portal_soci_clinici_754986_idx'),
+            model_name="review",
+            index=models.Index(fields=["clinician", "status", "-created_at"], name="portal_soci_clinici_754986_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reviewrating',
-            constraint=models.UniqueConstraint(fields=('review', 'question'), name='portal_social_one_rating_per_question'),
+            model_name="reviewrating",
+            constraint=models.UniqueConstraint(
+                fields=("review", "question"), name="portal_social_one_rating_per_question"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewrating',
-            constraint=models.CheckConstraint(condition=models.Q(('stars__gte', 1), ('stars__lte', 5)), name='portal_social_stars_1_to_5'),
+            model_name="reviewrating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stars__gte", 1), ("stars__lte", 5)), name="portal_social_stars_1_to_5"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewreport',
-            constraint=models.UniqueConstraint(fields=('review', 'reporter'), name='portal_social_one_report_each'),
+            model_name="reviewreport",
+            constraint=models.UniqueConstraint(fields=("review", "reporter"), name="portal_social_one_report_each"),
         ),
         migrations.AddIndex(
-            model_name='clinicianpage',
-            index=models.Index(fields=['last_name', 'first_name'], name='portal_soci_last_na_a9afe6_idx'),
+            model_name="clinicianpage",
+            index=models.Index(fields=["last_name", "first_name"], name="portal_soci_last_na_a9afe6_idx"),
         ),
         migrations.AddIndex(
-            model_name='clinicianpage',
-            index=models.Index(fields=['rating_average'], name='portal_soci_rating__1c164d_idx'),
+            model_name="clinicianpage",
+            index=models.Index(fields=["rating_average"], name="portal_soci_rating__1c164d_idx"),
         ),
     ]

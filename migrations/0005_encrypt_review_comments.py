@@ -5,15 +5,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal_social', '0004_clinician_profiles_reviews'),
+        ("portal_social", "0004_clinician_profiles_reviews"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='review',
-            name='comment_source',
+            model_name="review",
+            name="comment_source",
             field=portal_social.core.crypto.EncryptedTextField(blank=True),
         ),
     ]

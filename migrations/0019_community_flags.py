@@ -7,24 +7,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal_social', '0018_communities'),
+        ("portal_social", "0018_communities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PostFlag',
+            name="PostFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('off_topic', 'Off topic'), ('inappropriate', 'Inappropriate or abusive'), ('spam', 'Spam or advertising'), ('misinformation', 'Medical misinformation'), ('privacy', "Shares someone's personal or health details"), ('care_complaint', 'A complaint about my care')], max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('flagger', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to='portal_social.post')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("off_topic", "Off topic"),
+                            ("inappropriate", "Inappropriate or abusive"),
+                            ("spam", "Spam or advertising"),
+                            ("misinformation", "Medical misinformation"),
+                            ("privacy", "Shares someone's personal or health details"),
+                            ("care_complaint", "A complaint about my care"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "flagger",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="flags", to="portal_social.post"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('post', 'flagger'), name='ps_one_flag_each')],
+                "constraints": [models.UniqueConstraint(fields=("post", "flagger"), name="ps_one_flag_each")],
             },
         ),
     ]

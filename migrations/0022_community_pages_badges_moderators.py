@@ -9,48 +9,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal_social', '0021_search_index'),
-        ('wagtailcore', '0098_apitoken'),
+        ("portal_social", "0021_search_index"),
+        ("wagtailcore", "0098_apitoken"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='post',
-            name='by_caregiver',
+            model_name="post",
+            name="by_caregiver",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('member', 'Member'), ('mentor', 'Mentor'), ('moderator', 'Moderator')], default='member', max_length=10),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[("member", "Member"), ("mentor", "Mentor"), ("moderator", "Moderator")],
+                default="member",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='CommunityPage',
+            name="CommunityPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
-                ('community', models.ForeignKey(blank=True, help_text='Leave empty to list every community the reader may see.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='pages', to='portal_social.community')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="introduction")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty to list every community the reader may see.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="pages",
+                        to="portal_social.community",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'community page',
+                "verbose_name": "community page",
             },
-            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, 'wagtailcore.page'),
+            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, "wagtailcore.page"),
         ),
         migrations.CreateModel(
-            name='MemberBadge',
+            name="MemberBadge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('badge', models.CharField(max_length=40)),
-                ('awarded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('post', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal_social.post')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='community_badges', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("badge", models.CharField(max_length=40)),
+                ("awarded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "post",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal_social.post",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="community_badges",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['awarded_at', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'badge'), name='ps_one_badge_each')],
+                "ordering": ["awarded_at", "pk"],
+                "constraints": [models.UniqueConstraint(fields=("user", "badge"), name="ps_one_badge_each")],
             },
         ),
     ]

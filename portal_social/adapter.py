@@ -165,6 +165,27 @@ class PortalAdapter:
         links = apps.get_model("portal_social", "PoolPatient")
         return links.objects.filter(pool=pool, patient=patient).exists()
 
+    def file_to_record(self, conversation, *, text: str, pdf: bytes) -> str:
+        """File a closed secure conversation to the patient's medical record; return where it went.
+
+        ``text`` is the transcript (UTF-8 plain text) and ``pdf`` the same as a
+        PDF; both name the patient, the team, every message's author, side and
+        time, and say which messages were retracted (their text is left out).
+        Default: write both to the private, encrypted storage
+        (``core.files``) under ``records/`` and return the stored PDF's
+        name. Override to send them to your EHR (an HL7 MDM message, a FHIR
+        ``DocumentReference``), returning the document's id there. Raise to
+        refuse; the conversation is then not marked filed.
+        """
+        from django.core.files.base import ContentFile
+
+        from portal_social.core.files import private_storage
+
+        storage = private_storage()
+        folder = f"records/{conversation.pk}"
+        storage.save(f"{folder}/conversation.txt", ContentFile(text.encode("utf-8")))
+        return storage.save(f"{folder}/conversation.pdf", ContentFile(pdf))
+
     def scan_file(self, data: bytes, *, content_type: str) -> str | None:
         """Scan a file someone sends (a secure-message attachment) before it is stored.
 

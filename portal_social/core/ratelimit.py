@@ -55,6 +55,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "community_post": "30/h,3000/h/ip",
     "community_edit": "30/h,3000/h/ip",
     "message": "60/10m,6000/10m/ip",
+    "message_typing": "30/m,3000/m/ip",
     "feedback": "10/h,1000/h/ip",
     "flag": "30/h,1000/h/ip",
     "community_react": "120/h,6000/h/ip",

@@ -252,20 +252,26 @@ def _resolve_subscription(user, name, target) -> tuple[Stream, Model | None] | N
     return stream, obj
 
 
-def _still_allowed(user, name: str, target_id: str) -> bool:
-    """Whether ``user``, read afresh from the database, may still follow the stream ``name``/``target_id``."""
+def _fresh(user):
+    """``user`` read again from the database: a socket lives long, and what the access policy cached on
+    the scope's user object (roles, a caregiver's patients) may be out of date."""
     from django.contrib.auth import get_user_model
 
     if user is None or getattr(user, "pk", None) is None:
-        return False
-    fresh = get_user_model()._default_manager.filter(pk=user.pk).first()  # nothing cached from before
-    if fresh is None:
-        return False
+        return None
+    return get_user_model()._default_manager.filter(pk=user.pk).first()
+
+
+def _resolve_fresh(user, name, target) -> tuple[Stream, Model | None] | None:
+    fresh = _fresh(user)
+    return None if fresh is None else _resolve_subscription(fresh, name, target)
+
+
+def _still_allowed(user, name: str, target_id: str) -> bool:
+    """Whether ``user``, read afresh from the database, may still follow the stream ``name``/``target_id``."""
     stream = _streams.get(name)
-    return (
-        _resolve_subscription(fresh, name, target_id if stream is not None and stream.model is not None else "")
-        is not None
-    )
+    target = target_id if stream is not None and stream.model is not None else ""
+    return _resolve_fresh(user, name, target) is not None
 
 
 def _missed_events(name: str, target_id: str, after: int, limit: int = KEEP_EVENTS) -> tuple[list[dict], int, bool]:
@@ -399,7 +405,7 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             after = 0
         reply = {"stream": name if isinstance(name, str) else "", "target": target if isinstance(target, str) else ""}
-        resolved = await database_sync_to_async(_resolve_subscription)(self.scope["user"], name, target)
+        resolved = await database_sync_to_async(_resolve_fresh)(self.scope["user"], name, target)
         if resolved is None:
             await self.send_json({"type": "error", "error": "not_found", **reply})
             return

@@ -146,6 +146,12 @@ ROLES: dict[str, Role] = {
                 _P + "delete_businesscalendar",
                 *(_P + f"{verb}_watchedword" for verb in ("view", "add", "change", "delete")),
                 *(_P + f"{verb}_community" for verb in ("view", "add", "change", "delete")),
+                # Secure messaging: care-team pools, who answers them, and which patients may write to them.
+                *(
+                    _P + f"{verb}_{model}"
+                    for model in ("carepool", "poolmember", "poolpatient")
+                    for verb in ("view", "add", "change", "delete")
+                ),
                 _P + "view_calendarclosure",
                 _P + "add_calendarclosure",
                 _P + "change_calendarclosure",

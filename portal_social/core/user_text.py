@@ -424,7 +424,9 @@ def _declare() -> None:
     not_user_written("portal_social.Message", "side", reason="a choice set by the messaging actions")
     not_user_written("portal_social.ReadState", "side", reason="a choice set by the messaging actions")
     register("portal_social.Attachment", "filename", destination="message")
-    not_user_written("portal_social.Attachment", "file", reason="a random name in the private, encrypted storage")
+    not_user_written(
+        "portal_social.Conversation", "filed_reference", reason="the record system's reference for a filed document"
+    )
     not_user_written("portal_social.Attachment", "content_type", reason="detected from the file's bytes")
     # The blind search index: keyed hashes of words, never the words (core.search).
     for name, why in (

@@ -517,6 +517,20 @@ def mark_read(*, user: AbstractBaseUser, conversation: Conversation, seq: int | 
     return state
 
 
+def typing(*, user: AbstractBaseUser, conversation: Conversation) -> bool:
+    """Tell the conversation's open pages that ``user``'s side is writing (not kept: a missed one is no loss).
+
+    Returns whether it was sent (False for someone who does not take part, or a closed conversation).
+    """
+    side = rules.side_of(user, conversation)
+    if side is None or conversation.status != Conversation.Status.OPEN:
+        return False
+    target = str(conversation.pk)
+    event = {"kind": "typing", "side": side, "stream": CONVERSATION_STREAM, "target": target}
+    realtime.publish(realtime.stream_group_name(CONVERSATION_STREAM, target), {"type": "portal.event", "event": event})
+    return True
+
+
 def close_conversation(
     *, actor: AbstractBaseUser, conversation: Conversation, request: HttpRequest | None = None
 ) -> Conversation:
@@ -617,6 +631,149 @@ def set_confidential(
                 CaregiverRelation.objects.filter(patient=conversation.patient_id).values_list("caregiver_id", flat=True)
             )
     return conversation
+
+
+# Out of office ---------------------------------------------------------------------------------
+
+#: The longest absence one entry may cover.
+MAX_ABSENCE = datetime.timedelta(days=366)
+
+
+def set_out_of_office(
+    *,
+    actor: AbstractBaseUser,
+    delegate: AbstractBaseUser,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    request: HttpRequest | None = None,
+) -> OutOfOffice:
+    """``actor`` (a member of a care-team pool) is away between the two moments; ``delegate`` answers.
+
+    While it runs, messages in conversations assigned to ``actor`` go to the
+    delegate, who may open and answer them, and patients are told when a reply
+    can be expected. ``ValidationError`` for a delegate who does not answer
+    patients (or is ``actor``), an end not after the start, an end in the past,
+    or more than a year.
+    """
+    if not rules.pool_ids(actor):
+        raise MessagingDenied(gettext("Only members of a care team can set an absence."))
+    errors: dict[str, list[str]] = {}
+    if delegate is None or delegate.pk == actor.pk or not delegate.is_active or not rules.is_staff_member(delegate):
+        errors["delegate"] = [gettext("Choose a colleague who answers patients' messages.")]
+    if ends_at <= starts_at:
+        errors["ends_at"] = [gettext("The end must be after the start.")]
+    elif ends_at <= timezone.now():
+        errors["ends_at"] = [gettext("The end must be in the future.")]
+    elif ends_at - starts_at > MAX_ABSENCE:
+        errors["ends_at"] = [gettext("An absence can last a year at most.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        period = OutOfOffice.objects.create(user=actor, delegate=delegate, starts_at=starts_at, ends_at=ends_at)
+        events.OUT_OF_OFFICE.record(
+            actor=actor, target=period, request=request, details={"delegate": delegate.pk, "change": "set"}
+        )
+    return period
+
+
+def end_out_of_office(*, actor: AbstractBaseUser, period: OutOfOffice, request: HttpRequest | None = None) -> None:
+    """``actor`` is back: their absence ends now (one that had not started is removed)."""
+    if period.user_id != actor.pk:
+        raise MessagingDenied(gettext("You can end only your own absence."))
+    now = timezone.now()
+    with transaction.atomic():
+        if period.starts_at >= now:
+            OutOfOffice.objects.filter(pk=period.pk).delete()
+        elif period.ends_at > now:
+            OutOfOffice.objects.filter(pk=period.pk).update(ends_at=now)
+        else:
+            return
+        events.OUT_OF_OFFICE.record(
+            actor=actor,
+            target_type="outofoffice",
+            target_id=str(period.pk),
+            request=request,
+            details={"change": "ended"},
+        )
+
+
+# The record ------------------------------------------------------------------------------------
+
+
+def transcript(conversation: Conversation) -> str:
+    """The conversation as plain text for the medical record: who wrote what, on which side, and when.
+
+    Retracted messages appear as retracted, without their text; attachments by name, type and size.
+    """
+    from django.utils.formats import date_format
+
+    def name(user) -> str:
+        if user is None:
+            return gettext("a former account")
+        return (user.get_full_name() or user.get_username()).strip()
+
+    def when(moment) -> str:
+        return date_format(timezone.localtime(moment), "Y-m-d H:i T") if moment else ""
+
+    lines = [
+        gettext("Secure conversation — %(organisation)s") % {"organisation": app_settings.ORGANISATION_NAME},
+        gettext("Patient: %(name)s") % {"name": name(conversation.patient)},
+        gettext("Care team: %(team)s") % {"team": conversation.pool.name},
+        gettext("Topic: %(topic)s") % {"topic": topic_label(conversation.topic)},
+        gettext("Subject: %(subject)s") % {"subject": conversation.subject},
+        gettext("Started: %(when)s") % {"when": when(conversation.created_at)},
+    ]
+    if conversation.closed_at:
+        lines.append(gettext("Closed: %(when)s") % {"when": when(conversation.closed_at)})
+    if conversation.confidential:
+        lines.append(gettext("The patient kept this conversation private from their caregivers."))
+    lines.append("")
+    messages = conversation.messages.select_related("author").prefetch_related("attachments").order_by("seq")
+    for message in messages:
+        lines.append(f"[{when(message.created_at)}] {name(message.author)} ({message.get_side_display()}):")
+        if message.retracted_at:
+            lines.append(gettext("(Retracted by the sender at %(when)s.)") % {"when": when(message.retracted_at)})
+        else:
+            lines.append(message.body_source)
+            for attachment in message.attachments.all():
+                lines.append(
+                    gettext("Attached: %(name)s (%(type)s, %(size)d bytes)")
+                    % {"name": attachment.filename, "type": attachment.content_type, "size": attachment.size}
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def file_to_record(*, actor: AbstractBaseUser, conversation: Conversation, request: HttpRequest | None = None) -> str:
+    """Export a closed conversation (text and PDF) through ``PortalAdapter.file_to_record``; returns the reference.
+
+    Care-team members of the conversation only; filing twice returns the first reference.
+    """
+    from portal_social.core import pdf
+
+    access.require(actor, "view", conversation, request=request)
+    if rules.side_of(actor, conversation) != Message.Side.CARE_TEAM:
+        raise MessagingDenied(gettext("Only the care team can file a conversation to the record."))
+    if conversation.status != Conversation.Status.CLOSED:
+        raise MessagingDenied(gettext("Close the conversation before filing it to the record."))
+    if conversation.filed_at is not None:
+        return conversation.filed_reference
+    text_version = transcript(conversation)
+    document = pdf.text_pdf(text_version, title=gettext("Secure conversation"))
+    reference = str(get_adapter(request).file_to_record(conversation, text=text_version, pdf=document) or "")[:200]
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Conversation.objects.filter(pk=conversation.pk, filed_at__isnull=True).update(
+            filed_at=now, filed_by=actor, filed_reference=reference
+        )
+        if updated:
+            conversation.filed_at, conversation.filed_by, conversation.filed_reference = now, actor, reference
+            events.conversation_event(
+                events.FILED, actor=actor, conversation=conversation, request=request, details={"bytes": len(document)}
+            )
+        else:
+            conversation.refresh_from_db(fields=["filed_at", "filed_by", "filed_reference"])
+    return conversation.filed_reference
 
 
 # Reading ---------------------------------------------------------------------------------------

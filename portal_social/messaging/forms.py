@@ -96,3 +96,33 @@ class ComposeForm(ReplyForm):
         self.self_pk = self_pk
         if self_pk is None:
             del self.fields["confidential"]
+
+
+class AwayForm(forms.Form):
+    """An absence: from a date, back on a date, and the colleague who answers meanwhile."""
+
+    delegate = forms.ChoiceField(
+        label=_("Who answers your patients' messages while you are away?"),
+        error_messages={"required": _("Choose a colleague."), "invalid_choice": _("Choose a colleague.")},
+    )
+    away_from = forms.DateField(
+        label=_("Away from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Give the first day you are away."), "invalid": _("Enter a date.")},
+    )
+    back_on = forms.DateField(
+        label=_("Back on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Give the day you are back."), "invalid": _("Enter a date.")},
+    )
+
+    def __init__(self, *args, colleagues=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].choices = [("", _("Choose a colleague"))] + [(str(pk), name) for pk, name in colleagues]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("away_from"), data.get("back_on")
+        if start and end and end <= start:
+            self.add_error("back_on", _("The day you are back must be after the first day away."))
+        return data

@@ -80,7 +80,7 @@ class PoolMember(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        default_permissions = ()
+        verbose_name = _("care-team member")
         constraints = [models.UniqueConstraint(fields=["pool", "user"], name="ps_pool_member_once")]
 
     def __str__(self) -> str:
@@ -103,7 +103,7 @@ class PoolPatient(models.Model):
     )
 
     class Meta:
-        default_permissions = ()
+        verbose_name = _("care relationship")
         constraints = [models.UniqueConstraint(fields=["pool", "patient"], name="ps_pool_patient_once")]
 
     def __str__(self) -> str:
@@ -176,6 +176,13 @@ class Conversation(models.Model):
     )
     #: One submission, one conversation: the compose form's token, unique per author.
     submission = models.UUIDField(null=True, blank=True, editable=False)
+    #: Filed to the medical record (``PortalAdapter.file_to_record``): when, by whom, and where it went.
+    filed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    #: The record system's reference for the filed document: an identifier, so encrypted.
+    filed_reference = EncryptedTextField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_message_at", "pk"]

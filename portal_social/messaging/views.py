@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +27,16 @@ from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import access, files, ratelimit, realtime, screening
 from portal_social.messaging import actions, events, rules
-from portal_social.messaging.forms import ComposeForm, ReplyForm
-from portal_social.messaging.models import Attachment, CarePool, Conversation, Message, PoolMember, ReadState
+from portal_social.messaging.forms import AwayForm, ComposeForm, ReplyForm
+from portal_social.messaging.models import (
+    Attachment,
+    CarePool,
+    Conversation,
+    Message,
+    OutOfOffice,
+    PoolMember,
+    ReadState,
+)
 
 _TEMPLATES = "portal_social/messaging/"
 MESSAGES_PER_PAGE = 50
@@ -404,6 +413,8 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
         "members": members,
         "emergency": app_settings.MESSAGING_EMERGENCY_NOTICE,
         "accept": _accept(),
+        "may_file": staff_side and convo.status == Conversation.Status.CLOSED and convo.filed_at is None,
+        "filed": "filed" in request.GET,
         "may_close": access.can(user, "close", convo),
         "may_claim": access.can(user, "claim", convo),
         "may_set_confidential": access.can(user, "set_confidential", convo),
@@ -515,6 +526,18 @@ def read(request, conversation_id):
 
 
 @_post_only
+def typing(request, conversation_id):
+    """The page's script says its reader is writing a reply (at most every few seconds; limited per user)."""
+    convo = _tool(request, conversation_id, record=False)
+    try:
+        ratelimit.check("message_typing", request=request)
+    except ratelimit.RateLimited:
+        return HttpResponse(status=429)
+    actions.typing(user=request.user, conversation=convo)
+    return HttpResponse(status=204)
+
+
+@_post_only
 def close(request, conversation_id):
     convo = _tool(request, conversation_id, record=False)
     try:
@@ -566,6 +589,78 @@ def confidential(request, conversation_id):
     return HttpResponseRedirect(_url("conversation", convo.pk))
 
 
+@_post_only
+def file_record(request, conversation_id):
+    """The care team files a closed conversation to the medical record (``PortalAdapter.file_to_record``)."""
+    convo = _tool(request, conversation_id, record=False)
+    try:
+        actions.file_to_record(actor=request.user, conversation=convo, request=request)
+    except actions.MessagingDenied as exc:
+        # Staff asking too early (still open) made a request the page would not offer: 400, not 403.
+        staff = rules.side_of(request.user, convo) == Message.Side.CARE_TEAM
+        return _refused(request, exc.message, conversation=convo, status=400 if staff else 403)
+    return HttpResponseRedirect(_url("conversation", convo.pk) + "?filed=1")
+
+
+@login_required
+def away(request):
+    """A care-team member's absences: set one with a delegate, or end one early."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    user = request.user
+    pools = rules.pool_ids(user)
+    if not pools:
+        return _refused(request, _("Absences are for members of a care team."))
+    colleagues = [
+        (person.pk, _display(person))
+        for person in get_user_model()
+        .objects.filter(care_pool_memberships__pool__in=pools, is_active=True)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("first_name", "last_name", "pk")
+        if rules.is_staff_member(person)
+    ]
+    status = 200
+    form = AwayForm(colleagues=colleagues)
+    if request.method == "POST" and request.POST.get("end"):
+        period = OutOfOffice.objects.filter(pk=_uuid_or_none(request.POST["end"]), user=user).first()
+        if period is None:
+            raise Http404()
+        actions.end_out_of_office(actor=user, period=period, request=request)
+        return HttpResponseRedirect(_url("away") + "?ended=1")
+    if request.method == "POST":
+        form = AwayForm(request.POST, colleagues=colleagues)
+        if form.is_valid():
+            data = form.cleaned_data
+            delegate = get_user_model().objects.filter(pk=int(data["delegate"])).first()
+            zone = timezone.get_current_timezone()
+            starts_at = datetime.datetime.combine(data["away_from"], datetime.time.min, tzinfo=zone)
+            starts_at = max(starts_at, timezone.now()) if data["away_from"] <= timezone.localdate() else starts_at
+            ends_at = datetime.datetime.combine(data["back_on"], datetime.time.min, tzinfo=zone)
+            try:
+                actions.set_out_of_office(
+                    actor=user, delegate=delegate, starts_at=starts_at, ends_at=ends_at, request=request
+                )
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    form.add_error({"ends_at": "back_on"}.get(key, key if key in form.fields else None), messages)
+            else:
+                return HttpResponseRedirect(_url("away") + "?saved=1")
+        status = 400
+    periods = list(
+        OutOfOffice.objects.filter(user=user, ends_at__gt=timezone.now())
+        .select_related("delegate")
+        .order_by("starts_at")
+    )
+    context = {
+        "form": form,
+        "periods": [{"period": p, "delegate": _display(p.delegate)} for p in periods],
+        "saved": "saved" in request.GET,
+        "ended": "ended" in request.GET,
+    }
+    return render(request, _TEMPLATES + "away.html", context, status=status)
+
+
 def unread_count(user) -> int:
     """For the navigation: conversations with unread messages (0 for people who do not message)."""
     if not rules._signed_in(user):
@@ -576,6 +671,9 @@ def unread_count(user) -> int:
 
 
 __all__ = [
+    "typing",
+    "away",
+    "file_record",
     "assign",
     "attachment",
     "close",

@@ -246,7 +246,7 @@ def test_the_search_page_makes_the_same_queries_for_3_and_30_results(world, who)
     _add_threads(member, world["communities"]["public"], 27, start=3)
     many = count()
     assert few == many, (few, many)
-    assert many <= 12
+    assert many <= 13  # one of them: the unread-messages count in the site's navigation
 
 
 def test_results_are_paged_by_25_and_the_pages_keep_the_search(world):

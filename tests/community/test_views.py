@@ -462,7 +462,7 @@ def test_the_thread_page_makes_the_same_queries_for_5_and_50_posts(world, author
     few = _queries(client, url("thread", community.slug, small.pk))
     many = _queries(client, url("thread", community.slug, large.pk))
     assert few == many, (few, many)
-    assert many <= 18
+    assert many <= 19  # one of them: the unread-messages count in the site's navigation
 
 
 @pytest.mark.parametrize("who", ["anonymous", "member", "moderator"])

@@ -115,7 +115,6 @@ CLEAR_FIELDS = {
     "Conversation.status": "a choice",
     "Message.side": "a choice",
     "ReadState.side": "a choice",
-    "Attachment.file": "a random name in the private, encrypted storage (core.files.store)",
     "Attachment.content_type": "detected from the file's bytes (core.files.sniff)",
 }
 

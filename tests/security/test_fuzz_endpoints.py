@@ -438,6 +438,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     "messages/c/<uuid:conversation_id>/a/<uuid:attachment_id>/": Endpoint(
         _attachment, allowed="patient", denied="px", method="get"
     ),
+    "messages/away/": Endpoint(
+        _named("portal_social_messaging:away"),
+        allowed="owner",
+        denied="patient",
+        fields=("delegate", "away_from", "back_on", "end"),
+    ),
+    "messages/c/<uuid:conversation_id>/file/": Endpoint(
+        _conversation("file_record"), allowed="owner", denied="patient", form_page=_conversation("conversation")
+    ),
+    "messages/c/<uuid:conversation_id>/typing/": Endpoint(
+        _conversation("typing"), allowed="patient", denied="px", form_page=_conversation("conversation")
+    ),
     "messages/c/<uuid:conversation_id>/read/": Endpoint(
         _conversation("read"), allowed="patient", denied="px", fields=("seq",), form_page=_conversation("conversation")
     ),

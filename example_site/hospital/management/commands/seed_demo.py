@@ -863,9 +863,9 @@ def seed_messaging(users):
             )
     now = timezone.now()
     if not OutOfOffice.objects.filter(user=users["clinician2"], ends_at__gt=now).exists():
-        OutOfOffice.objects.create(
-            user=users["clinician2"],
+        actions.set_out_of_office(
+            actor=users["clinician2"],
             delegate=users["nurse1"],
-            starts_at=now - datetime.timedelta(hours=1),
+            starts_at=now,
             ends_at=now + datetime.timedelta(days=7),
         )

@@ -193,6 +193,29 @@
     };
 
     var viewerIsTeam = page.getAttribute("data-ps-side") === "care_team";
+    var typingNote = page.querySelector(".ps-conversation__typing");
+    var typingTimer = null;
+    var typingUrl = page.getAttribute("data-ps-typing") || "";
+    var lastTyping = 0;
+    var box = page.querySelector(".ps-messaging__form textarea");
+    if (box && typingUrl) {
+      box.addEventListener("input", function () {
+        var now = Date.now();
+        var token = csrfToken();
+        if (now - lastTyping < 5000 || !token) {
+          return;
+        }
+        lastTyping = now;
+        var body = new URLSearchParams();
+        body.set("csrfmiddlewaretoken", token);
+        fetch(typingUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch", "X-CSRFToken": token },
+          body: body,
+        }).catch(function () {});
+      });
+    }
     var sub = {
       stream: page.getAttribute("data-ps-stream"),
       target: page.getAttribute("data-ps-target"),
@@ -209,6 +232,14 @@
           queue = queue.then(function () {
             return replace(data.message);
           });
+        } else if (data.kind === "typing") {
+          if ((data.side === "care_team") !== viewerIsTeam && typingNote) {
+            typingNote.textContent = page.getAttribute("data-ps-typing-text") || "";
+            window.clearTimeout(typingTimer);
+            typingTimer = window.setTimeout(function () {
+              typingNote.textContent = "";
+            }, 6000);
+          }
         } else if (data.kind === "read" && typeof data.seq === "number") {
           // Only the other side's reading is news for this page's "Sent" marks.
           if ((data.side === "care_team") !== viewerIsTeam) {

@@ -1,0 +1,59 @@
+"""Secure messaging in the Wagtail admin: portal administrators set up care-team pools, who answers them,
+and which patients may write to them (when the EHR does not decide that through ``PortalAdapter.can_message``).
+
+Conversations themselves are never shown here: staff read them in the team inbox at ``/messages/``, where
+every opening is audited with the patient.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from portal_social.messaging.models import CarePool, PoolMember, PoolPatient
+
+
+class CarePoolViewSet(SnippetViewSet):
+    model = CarePool
+    icon = "group"
+    menu_label = _("Care-team pools")
+    list_display = ["name", "response_days", "lead", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldPanel("calendar"),
+        FieldPanel("response_days"),
+        FieldPanel("lead"),
+        FieldPanel("active"),
+    ]
+
+
+class PoolMemberViewSet(SnippetViewSet):
+    model = PoolMember
+    icon = "user"
+    menu_label = _("Care-team members")
+    list_display = ["pool", "user", "added_at"]
+    list_filter = ["pool"]
+    panels = [FieldPanel("pool"), FieldPanel("user")]
+
+
+class PoolPatientViewSet(SnippetViewSet):
+    model = PoolPatient
+    icon = "link"
+    menu_label = _("Care relationships")
+    list_display = ["pool", "patient", "since"]
+    list_filter = ["pool"]
+    panels = [FieldPanel("pool"), FieldPanel("patient"), FieldPanel("since")]
+
+
+class MessagingViewSetGroup(SnippetViewSetGroup):
+    items = (CarePoolViewSet, PoolMemberViewSet, PoolPatientViewSet)
+    menu_icon = "mail"
+    menu_label = _("Secure messaging")
+    menu_order = 830
+
+
+register_snippet(MessagingViewSetGroup)
