@@ -278,7 +278,14 @@ _WRITTEN = re.compile(r"[^\W\d_]")
 #: At most this many characters of posted text are kept.
 _MAX_KEPT = 200_000
 
-_TRANSIENT = (OperationalError, InterfaceError)
+_TRANSIENT: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+try:  # Redis (the cache behind rate limits, the channel layer) restarting is as passing as a busy database.
+    from redis.exceptions import ConnectionError as _RedisConnectionError
+    from redis.exceptions import TimeoutError as _RedisTimeoutError
+
+    _TRANSIENT += (_RedisConnectionError, _RedisTimeoutError)
+except ImportError:  # pragma: no cover - Redis is optional (the embedded default needs none)
+    pass
 #: SQLite reports a missing table or column as an OperationalError too: that
 #: is a bug or a missing migration, not a busy database, and stays a 500.
 _SCHEMA_PROBLEM = re.compile(r"no such (table|column|function|index)|has no column named|syntax error", re.IGNORECASE)
@@ -286,7 +293,8 @@ _FAILED_ON = "_portal_social_database_unavailable"
 
 
 def _is_transient(exc: BaseException | None) -> bool:
-    """Whether ``exc`` says the database is unavailable for now (a lock, a lost connection, no free connection)."""
+    """Whether ``exc`` says the database (or Redis) is unavailable for now: a lock, a lost connection, no free
+    connection, a Redis server restarting."""
     return isinstance(exc, _TRANSIENT) and not _SCHEMA_PROBLEM.search(str(exc))
 
 
