@@ -274,6 +274,15 @@ class PortalAdapter:
 
     # Display ------------------------------------------------------------------
 
+    def patient_label(self, patient: AbstractBaseUser) -> str:
+        """How a patient is named to their care team (the team inbox, a conversation's header).
+
+        Default: their full name, else their username. Override to add what
+        your staff use to tell patients apart (a date of birth, an MRN from
+        the EHR): it is shown only on staff pages, which are audited.
+        """
+        return (patient.get_full_name() or patient.get_username()).strip()
+
     def display_name(self, user: AbstractBaseUser) -> str:
         """How a person is named to others. Default: first name and last initial."""
         first = (getattr(user, "first_name", "") or "").strip()

@@ -158,7 +158,11 @@ def _inbox_row(user, conversation: Conversation, *, staff: bool) -> dict:
         "url": _url("conversation", conversation.pk),
         "unread": conversation.last_seq > conversation.read_to,
         "topic": actions.topic_label(conversation.topic),
-        "patient_name": _display(conversation.patient) if staff or conversation.patient_id != user.pk else "",
+        "patient_name": (
+            get_adapter().patient_label(conversation.patient)
+            if staff
+            else (_display(conversation.patient) if conversation.patient_id != user.pk else "")
+        ),
         "assigned_name": _display(conversation.assigned_to) if conversation.assigned_to_id else "",
         "mine": conversation.assigned_to_id == user.pk,
     }
@@ -399,7 +403,7 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
         "conversation": convo,
         "side": side,
         "staff_side": staff_side,
-        "patient_name": _display(convo.patient),
+        "patient_name": get_adapter().patient_label(convo.patient) if staff_side else _display(convo.patient),
         "for_someone_else": side == Message.Side.CAREGIVER,
         "topic": actions.topic_label(convo.topic),
         "rows": rows,

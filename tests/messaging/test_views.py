@@ -80,7 +80,7 @@ def test_the_staff_inbox_lists_the_pool_conversations_waiting_for_a_reply(client
     assert response.status_code == 200
     assert "Team inbox" in text(response)
     assert "Dizzy on the new pill" in text(response)
-    assert "Patient: Maria L." in text(response)
+    assert "Patient: Maria Lopez" in text(response)  # staff see the full name (PortalAdapter.patient_label)
 
 
 def test_the_inbox_of_staff_in_another_pool_does_not_list_the_conversation(client, world, start):
