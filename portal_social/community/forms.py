@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal_social.community.models import TITLE_MAX_LENGTH, PostFlag
-from portal_social.core.forms import ActionErrorsMixin
+from portal_social.core.forms import ActionErrorsMixin, OneUseTokenMixin
 
 __all__ = ["FlagForm", "HandleForm", "ReplyForm", "ThreadForm"]
 
@@ -24,7 +24,7 @@ class HandleForm(ActionErrorsMixin, forms.Form):
     )
 
 
-class ReplyForm(ActionErrorsMixin, forms.Form):
+class ReplyForm(ActionErrorsMixin, OneUseTokenMixin, forms.Form):
     """A post: its Markdown text, "post anyway" once personal details were found, and a one-use token.
 
     ``submission`` is a fresh uuid on every new form: the action creates one
@@ -47,24 +47,11 @@ class ReplyForm(ActionErrorsMixin, forms.Form):
         label=_("Post anyway: a moderator reads it before it appears"),
         required=False,
     )
-    submission = forms.CharField(widget=forms.HiddenInput, required=False)
     #: The post this reply quotes (its id; the action keeps it only for a post the author can see).
     quote = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("submission", str(uuid.uuid4()))
-
     def clean_quote(self) -> uuid.UUID | None:
         value = self.cleaned_data.get("quote") or ""
-        try:
-            return uuid.UUID(value) if len(value) <= 36 else None
-        except ValueError:
-            return None
-
-    def clean_submission(self) -> uuid.UUID | None:
-        value = self.cleaned_data.get("submission") or ""
         try:
             return uuid.UUID(value) if len(value) <= 36 else None
         except ValueError:

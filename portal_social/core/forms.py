@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-__all__ = ["ActionErrorsMixin"]
+__all__ = ["ActionErrorsMixin", "OneUseTokenMixin"]
 
 
 class ActionErrorsMixin:
@@ -38,3 +40,23 @@ class ActionErrorsMixin:
             return
         for key, errors in error.error_dict.items():
             self.add_error(self.action_error_field(key), errors)
+
+
+class OneUseTokenMixin(forms.Form):
+    """A hidden ``submission`` token, fresh on every new form, so the action writes once per form sent
+    (``core.submissions.once``). A token that is not a uuid is dropped rather than refused: the write goes
+    ahead without that protection, and nothing the person wrote is lost."""
+
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", str(uuid.uuid4()))
+
+    def clean_submission(self) -> uuid.UUID | None:
+        value = self.cleaned_data.get("submission") or ""
+        try:
+            return uuid.UUID(value) if len(value) <= 36 else None
+        except ValueError:
+            return None

@@ -15,14 +15,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, calendar, files, notify, ratelimit, realtime, screening, text
+from portal_social.core import access, calendar, files, notify, ratelimit, realtime, screening, submissions, text
 from portal_social.core.errors import Denied
 from portal_social.messaging import events, rules
 from portal_social.messaging import notifications as _notifications  # noqa: F401  (registers the templates)
@@ -151,29 +151,6 @@ def _clean_submission(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value and len(str(value)) <= 36 else None
     except ValueError:
         return None
-
-
-def _once(lookup, write, stored: list[str] | None = None):
-    """``write()`` in one transaction; when a concurrent twin of the same submission won, its row.
-
-    ``stored``: files ``write`` saved (``core.files.store``); removed again when its rows did not commit,
-    so a refused or repeated send leaves no file behind.
-    """
-    stored = stored if stored is not None else []
-    try:
-        with transaction.atomic():
-            return write()
-    except IntegrityError:
-        for name in stored:
-            files.remove(name)
-        again = lookup()
-        if again is None:
-            raise
-        return again
-    except BaseException:
-        for name in stored:
-            files.remove(name)
-        raise
 
 
 def _attach(message: Message, checked: files.CheckedFile | None, stored: list[str]) -> None:
@@ -383,7 +360,7 @@ def start_conversation(
         _attach(message, checked, stored)
         return conversation
 
-    return _once(existing, write, stored)
+    return submissions.once(write, existing, cleanup=submissions.remove_all(stored, files.remove))
 
 
 def send_message(
@@ -452,7 +429,7 @@ def send_message(
         _attach(message, checked, stored)
         return message
 
-    return _once(existing, write, stored)
+    return submissions.once(write, existing, cleanup=submissions.remove_all(stored, files.remove))
 
 
 def retract_message(*, actor: AbstractBaseUser, message: Message, request: HttpRequest | None = None) -> Message:

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core.forms import ActionErrorsMixin
+from portal_social.core.forms import ActionErrorsMixin, OneUseTokenMixin
 from portal_social.messaging.models import SUBJECT_MAX_LENGTH
 
 
-class _OneUse(forms.Form):
-    """``submission``: a fresh uuid on every new form, so a form sent twice makes one message."""
-
-    submission = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("submission", str(uuid.uuid4()))
-
-    def clean_submission(self) -> uuid.UUID | None:
-        value = self.cleaned_data.get("submission") or ""
-        try:
-            return uuid.UUID(value) if len(value) <= 36 else None
-        except ValueError:
-            return None
-
-
-class ReplyForm(ActionErrorsMixin, _OneUse):
+class ReplyForm(ActionErrorsMixin, OneUseTokenMixin):
     body = forms.CharField(
         label=_("Your message"),
         strip=False,

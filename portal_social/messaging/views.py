@@ -90,6 +90,17 @@ def _refused(request, message: str, *, status: int = 403, conversation: Conversa
     )
 
 
+def _send(form, call):
+    """Run ``call`` (an action); its refusal goes on ``form`` (a field's, or the form's) and None is returned."""
+    try:
+        return call()
+    except ValidationError as exc:
+        form.add_action_errors(exc)
+    except (ratelimit.RateLimited, actions.MessagingDenied) as exc:
+        form.add_error(None, exc.message)
+    return None
+
+
 # Inbox -------------------------------------------------------------------------------------------
 
 
@@ -197,8 +208,9 @@ def compose(request):
             if pool is not None and pool not in pools_by_patient.get(getattr(patient, "pk", None), []):
                 form.add_error("pool", _("This team does not take messages about this person. Choose another."))
             else:
-                try:
-                    conversation = actions.start_conversation(
+                conversation = _send(
+                    form,
+                    lambda: actions.start_conversation(
                         sender=user,
                         patient=patient,
                         pool=pool,
@@ -209,14 +221,9 @@ def compose(request):
                         submission=data["submission"],
                         attachment=data.get("attachment"),
                         request=request,
-                    )
-                except ValidationError as exc:
-                    form.add_action_errors(exc)
-                except ratelimit.RateLimited as exc:
-                    form.add_error(None, exc.message)
-                except actions.MessagingDenied as exc:
-                    form.add_error(None, exc.message)
-                else:
+                    ),
+                )
+                if conversation is not None:
                     first = conversation.messages.order_by("seq").first()
                     return HttpResponseRedirect(
                         _url("conversation", conversation.pk) + f"?sent={first.pk if first else ''}"
@@ -272,8 +279,9 @@ def conversation(request, conversation_id):
             )
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                message = actions.send_message(
+            message = _send(
+                form,
+                lambda: actions.send_message(
                     sender=user,
                     conversation=convo,
                     body=data["body"],
@@ -281,14 +289,9 @@ def conversation(request, conversation_id):
                     reply_directly=bool(data.get("reply_directly")) and side == Message.Side.CARE_TEAM,
                     attachment=data.get("attachment"),
                     request=request,
-                )
-            except ValidationError as exc:
-                form.add_action_errors(exc)
-            except ratelimit.RateLimited as exc:
-                form.add_error(None, exc.message)
-            except actions.MessagingDenied as exc:
-                form.add_error(None, exc.message)
-            else:
+                ),
+            )
+            if message is not None:
                 return HttpResponseRedirect(_url("conversation", convo.pk) + f"?sent={message.pk}#message-{message.pk}")
         status = 400
     elif may_reply:

@@ -7,7 +7,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from portal_social.community import events
@@ -27,6 +26,7 @@ from portal_social.core import (
     ratelimit,
     roles,
     screening,
+    submissions,
     text,
     user_text,
 )
@@ -213,14 +213,7 @@ def _existing_submission(author, submission) -> Post | None:
 
 def _once(author, submission, write) -> Post:
     """``write()`` in one transaction; a concurrent twin of this submission that won returns its post instead."""
-    try:
-        with transaction.atomic():
-            return write()
-    except IntegrityError:
-        again = _existing_submission(author, submission)
-        if again is None:
-            raise
-        return again
+    return submissions.once(write, lambda: _existing_submission(author, submission))
 
 
 def start_thread(
