@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, signals
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -783,3 +783,21 @@ def unread_count(user: AbstractBaseUser) -> int:
         if rules._signed_in(user):
             user._portal_social_unread_messages = cached
     return cached
+
+
+# Pool membership, however it changes (the Wagtail admin, a sync from the EHR) -------------------------
+
+
+def _remember_member(sender, instance, **kwargs):
+    previous = PoolMember.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    instance._portal_social_previous_user = previous
+
+
+def _recheck_member(sender, instance, **kwargs):
+    # Whoever was or is this member: their open sockets ask the access policy again.
+    realtime.recheck_access_after_commit([instance.user_id, getattr(instance, "_portal_social_previous_user", None)])
+
+
+signals.pre_save.connect(_remember_member, sender=PoolMember, dispatch_uid="portal_social_pool_member_previous")
+signals.post_save.connect(_recheck_member, sender=PoolMember, dispatch_uid="portal_social_pool_member_saved")
+signals.post_delete.connect(_recheck_member, sender=PoolMember, dispatch_uid="portal_social_pool_member_deleted")
