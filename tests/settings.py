@@ -31,7 +31,12 @@ if os.environ.get("REDIS_URL"):
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     REDIS_URL = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{int(_worker[2:] or 0)}"))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+        }
+    }
 
 # A notification queued by an action is delivered as soon as its transaction
 # commits, so a test that asserts an email sees it without running a worker.

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 #: Defaults per action; ``PORTAL_SOCIAL_RATE_LIMITS`` overrides or adds. The
 #: first rate is each person's; the ``/ip`` rate is the backstop per address.
+logger = logging.getLogger("portal_social.ratelimit")
+
 DEFAULT_LIMITS: dict[str, str] = {
     "break_glass": "5/h,200/h/ip",
     "review": "5/d,1000/d/ip",
@@ -192,6 +195,9 @@ class Charges:
                     cache.delete(key)
             except ValueError:  # the window ended: nothing to give back
                 continue
+            except Exception as exc:  # the cache is down: the count expires with its window anyway
+                logger.warning("rate-limit refund skipped (%s)", type(exc).__name__)
+                break
             refunded += 1
         return refunded
 

@@ -332,6 +332,9 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.subscriptions: dict[tuple[str, str], str] = {}
+        #: The id of the last event of each followed stream this socket sent, so it sends each event once
+        #: and in order, whatever order the group messages arrive in or whether one was lost.
+        self.delivered: dict[tuple[str, str], int] = {}
         self._frames: deque[float] = deque()
 
     async def connect(self) -> None:
@@ -419,23 +422,58 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
             group = stream_group_name(stream.name, target_id)
             await self.channel_layer.group_add(group, self.channel_name)
             self.subscriptions[key] = group
+        # Group messages wait while this runs (a consumer handles one message at a time); those already
+        # sent from the stored events below are then dropped as repeats.
         missed, last_id, gap = await database_sync_to_async(_missed_events)(stream.name, target_id, after)
+        self.delivered[key] = after
         await self.send_json(
             {"type": "subscribed", "stream": stream.name, "target": target_id, "last_id": last_id, "reload": gap}
         )
         for payload in missed:
-            await self.send_json(payload)
+            await self._deliver(key, payload)
+        if gap:
+            self.delivered[key] = max(self.delivered[key], last_id)
 
     async def _unsubscribe(self, content: dict) -> None:
         key = (content.get("stream"), content.get("target", ""))
         group = self.subscriptions.pop(key, None) if all(isinstance(k, str) for k in key) else None
+        self.delivered.pop(key, None)
         if group is not None:
             await self.channel_layer.group_discard(group, self.channel_name)
         await self.send_json({"type": "unsubscribed", "stream": str(key[0])[:64], "target": str(key[1])[:64]})
 
     async def portal_event(self, event) -> None:
-        """Relay a ``{"type": "portal.event", "event": {...}}`` group message."""
-        await self.send_json(event["event"])
+        """Relay a ``{"type": "portal.event", "event": {...}}`` group message.
+
+        A numbered event of a followed stream is sent once and in order: a repeat (already sent from the
+        stored events at subscription) is dropped, and when ids were skipped (a push lost while Redis
+        restarted, or two commits' pushes crossing) the missing ones are read from the stored events and
+        sent first. Events without an id (typing) are passed on as they come.
+        """
+        payload = event["event"]
+        key = (payload.get("stream"), payload.get("target"))
+        if isinstance(payload.get("id"), int) and key in self.delivered:
+            await self._deliver(key, payload)
+        else:
+            await self.send_json(payload)
+
+    async def _deliver(self, key: tuple[str, str], payload: dict) -> None:
+        event_id = payload["id"]
+        last = self.delivered.get(key, 0)
+        if event_id <= last:
+            return
+        if event_id > last + 1:
+            missed, _last_id, gap = await database_sync_to_async(_missed_events)(key[0], key[1], last, event_id - last)
+            if gap and (not missed or missed[0].get("id") != last + 1):
+                await self.send_json(
+                    {"type": "subscribed", "stream": key[0], "target": key[1], "last_id": event_id, "reload": True}
+                )
+            for earlier in missed:
+                if last < earlier.get("id", 0) < event_id:
+                    await self.send_json(earlier)
+                    last = earlier["id"]
+        await self.send_json(payload)
+        self.delivered[key] = event_id
 
     async def portal_access_changed(self, event) -> None:
         """Ask the access policy again about every stream followed; close the socket if one was lost."""
@@ -446,6 +484,7 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
             if not allowed:
                 lost = True
                 self.subscriptions.pop((name, target_id), None)
+                self.delivered.pop((name, target_id), None)
                 await self.channel_layer.group_discard(group, self.channel_name)
         if lost:
             await self.close(code=CLOSE_ACCESS_ENDED)

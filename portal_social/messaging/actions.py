@@ -128,6 +128,16 @@ def away(user_id, at: datetime.datetime | None = None) -> OutOfOffice | None:
     )
 
 
+def _seen_or_404(actor, conversation: Conversation) -> None:
+    """``access.NotFound`` (404) unless ``actor`` may see ``conversation``.
+
+    A write is recorded by its own audit event; this asks without recording a read as well (the page
+    that shows the conversation records that).
+    """
+    if not access.can(actor, "view", conversation):
+        raise access.NotFound()
+
+
 # Writing -----------------------------------------------------------------------------------------
 
 
@@ -220,12 +230,13 @@ def _add_message(
         conversation=locked, user=sender, defaults={"side": side, "last_read_seq": seq, "read_at": now}
     )
     message.conversation = locked
-    events.message_event(
-        events.SENT, actor=sender, message=message, request=request, details={"seq": seq, "urgent": urgent}
-    )
     realtime.publish_to_stream(CONVERSATION_STREAM, locked, {"kind": "message", "message": str(message.pk)})
     realtime.publish_to_stream(POOL_STREAM, locked.pool, {"kind": "conversation", "conversation": str(locked.pk)})
     _tell_the_other_side(locked, message)
+    # Last: the audit chain's head stays locked from this write to the commit, so other senders wait less.
+    events.message_event(
+        events.SENT, actor=sender, message=message, request=request, details={"seq": seq, "urgent": urgent}
+    )
     return message
 
 
@@ -382,7 +393,7 @@ def send_message(
     assigns the conversation to the sender, so the patient's replies come to
     them. The same ``submission`` token twice returns the first message.
     """
-    access.require(sender, "view", conversation)  # 404 for a conversation the sender may not see
+    _seen_or_404(sender, conversation)
     side = rules.side_of(sender, conversation)
     submission = _clean_submission(submission)
 
@@ -438,7 +449,7 @@ def retract_message(*, actor: AbstractBaseUser, message: Message, request: HttpR
     The message stays, marked "retracted", with its text no longer shown to
     anyone (the record keeps it). Retracting twice is a no-op.
     """
-    access.require(actor, "view", message.conversation)
+    _seen_or_404(actor, message.conversation)
     if message.retracted_at is not None and message.author_id == actor.pk:
         return message
     if not access.can(actor, "retract", message):
@@ -513,7 +524,7 @@ def close_conversation(
 ) -> Conversation:
     """Close an open conversation (either side). A new message from the patient's side reopens it
     within ``PORTAL_SOCIAL_MESSAGING_REOPEN_DAYS``."""
-    access.require(actor, "view", conversation)
+    _seen_or_404(actor, conversation)
     if conversation.status == Conversation.Status.CLOSED:
         return conversation
     if not access.can(actor, "close", conversation):
@@ -562,7 +573,7 @@ def assign_conversation(
     request: HttpRequest | None = None,
 ) -> Conversation:
     """Claim (``assignee`` is the actor), assign to another member of the pool, or release (None)."""
-    access.require(actor, "view", conversation)
+    _seen_or_404(actor, conversation)
     if not access.can(actor, "claim", conversation):
         raise MessagingDenied(gettext("Only members of this team can claim or assign its conversations."))
     if assignee is not None and not (
@@ -584,7 +595,7 @@ def set_confidential(
     *, actor: AbstractBaseUser, conversation: Conversation, confidential: bool, request: HttpRequest | None = None
 ) -> Conversation:
     """The patient hides the conversation from every caregiver (or shows it again)."""
-    access.require(actor, "view", conversation)
+    _seen_or_404(actor, conversation)
     if not access.can(actor, "set_confidential", conversation):
         raise MessagingDenied(gettext("Only the patient can change who sees this conversation."))
     confidential = bool(confidential)

@@ -264,7 +264,8 @@ def conversation(request, conversation_id):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     user = request.user
-    convo = _conversation(request, conversation_id)
+    # A reply is recorded by its own audit event; the read is recorded when the page is shown.
+    convo = _conversation(request, conversation_id, record=False)
     side = rules.side_of(user, convo)
     may_reply = access.can(user, "reply", convo) and _within_reopen_window(convo, side)
     form = None
@@ -296,6 +297,7 @@ def conversation(request, conversation_id):
         status = 400
     elif may_reply:
         form = ReplyForm()
+    access.require(user, "view", convo, request=request)  # the page shows the conversation: a PHI read
     actions.mark_read(user=user, conversation=convo)
     context = _conversation_context(request, convo, side)
     context.update(form=form, may_reply=may_reply)

@@ -28,8 +28,11 @@ if os.environ.get("LIVE_DATABASE_URL"):
 if os.environ.get("LIVE_REDIS_URL"):
     LIVE_REDIS_URL = os.environ["LIVE_REDIS_URL"]
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LIVE_REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [LIVE_REDIS_URL]}}
+    CHANNEL_LAYERS = {  # a read timeout above channels-redis's 5-second blocking read (production settings)
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": LIVE_REDIS_URL, "socket_timeout": 15}]},
+        }
     }
     INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]  # noqa: F405
     RQ_QUEUES = {"default": {"URL": LIVE_REDIS_URL}}

@@ -490,3 +490,63 @@ async def test_a_channel_layer_outage_never_fails_a_send_and_the_message_is_caug
     event = await returning.receive_json_from(timeout=2)
     assert (event["kind"], event["message"], event["id"]) == ("message", str(message.pk), before + 1)
     await returning.disconnect()
+
+
+# --------------------------------------------------------------------------- once each, in order
+
+
+@database_sync_to_async
+def _send_quietly(sender, conversation, body) -> dict:
+    """Send a message with its push held back (as if the channel layer lost it); return the stored event."""
+    pending = []
+    original = transaction.on_commit
+
+    def hold(func, using=None, robust=False):
+        pending.append(func)
+
+    transaction.on_commit = hold
+    try:
+        message = actions.send_message(
+            sender=sender, conversation=Conversation.objects.get(pk=conversation.pk), body=body
+        )
+    finally:
+        transaction.on_commit = original
+    stored = RealtimeEvent.objects.filter(payload__message=str(message.pk)).values_list("payload", flat=True).get()
+    return stored
+
+
+async def _group_send(conversation, payload) -> None:
+    group = realtime.stream_group_name(STREAM, str(conversation.pk))
+    await get_channel_layer().group_send(group, {"type": "portal.event", "event": payload})
+
+
+@committed
+async def test_a_lost_push_is_filled_in_and_crossed_pushes_arrive_in_order_once_each(world, start):
+    conversation = await database_sync_to_async(start)()
+    socket = await _connect(world.nurse)
+    await _follow(socket, conversation)
+    first = await _send_quietly(world.patient, conversation, "First")
+    second = await _send_quietly(world.patient, conversation, "Second")
+    third = await _send_quietly(world.patient, conversation, "Third")
+    # The third push arrives first; the first was lost; the second comes late, twice.
+    await _group_send(conversation, third)
+    got = [await socket.receive_json_from(timeout=2) for _n in range(3)]
+    assert [event["id"] for event in got] == [first["id"], second["id"], third["id"]]
+    await _group_send(conversation, second)
+    await _group_send(conversation, second)
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+@committed
+async def test_an_event_committed_while_subscribing_is_sent_once(world, start):
+    conversation = await database_sync_to_async(start)()
+    before = await _last_id(conversation)
+    event = await _send_quietly(world.patient, conversation, "Sent while the page reconnects")
+    socket = await _connect(world.nurse)
+    answer = await _subscribe(socket, str(conversation.pk), after=before)
+    assert answer["type"] == "subscribed"
+    assert (await socket.receive_json_from(timeout=2))["id"] == event["id"]  # from the stored events
+    await _group_send(conversation, event)  # ... and its late push
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
