@@ -78,6 +78,15 @@ bench-community: install
 bench-posting: install
 	$(BIN)/python bench/community_posting.py
 
+## make bench-messaging: websocket delivery across two daphne processes on PostgreSQL and Redis (lost, duplicated,
+## latency); CLIENTS=200 SECONDS=20 RESTART=--restart-redis for the full run
+.PHONY: bench-messaging
+CLIENTS ?= 20
+SECONDS ?= 10
+RESTART ?=
+bench-messaging: install
+	$(BIN)/python bench/messaging_ws.py --clients $(CLIENTS) --seconds $(SECONDS) $(RESTART)
+
 screenshot: install-test browser-deps
 	PORTAL_SOCIAL_UPDATE_SCREENSHOT=1 $(BIN)/pytest tests/browser/test_screenshot.py -q
 
