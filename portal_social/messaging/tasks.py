@@ -59,7 +59,7 @@ def escalate(conversation_id, *, now: datetime.datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))  # the lead may be empty: lock the conversation only
             .filter(
                 pk=conversation_id,
                 status=Conversation.Status.OPEN,
