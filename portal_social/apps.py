@@ -13,6 +13,8 @@ class PortalSocialConfig(AppConfig):
         from portal_social import checks, signals  # noqa: F401
         from portal_social.community import actions as _community  # noqa: F401  (rules, queue kind, stream)
         from portal_social.core import account_events, realtime, rules  # noqa: F401
+        from portal_social.feedback import actions as _feedback  # noqa: F401  (rules, stream, notifications)
+        from portal_social.feedback import receivers as _feedback_receivers  # noqa: F401
         from portal_social.messaging import actions as _messaging  # noqa: F401  (rules, streams, notifications)
         from portal_social.profiles import reviews  # noqa: F401  (review access rules)
 

@@ -432,6 +432,37 @@ class AppSettings:
         return str(self._setting("MESSAGING_EMERGENCY_NOTICE", None) or gettext("If this is an emergency, call 911."))
 
     @property
+    def FEEDBACK_SLA(self) -> dict | None:
+        """SLA clocks for feedback cases: ``{"*" | type | "type:severity": {clock: duration}}``.
+
+        Clocks: ``first_reply`` (public items), ``acknowledge``, ``resolve``;
+        durations such as ``"1bh"`` (business hours), ``"3bd"`` (business
+        days), ``"7cd"`` (calendar days) or ``"24h"``. Default
+        ``portal_social.feedback.sla.DEFAULT_POLICIES``: a first public reply
+        in 1 business hour, a complaint acknowledged in 1 business day and
+        resolved in 3, a grievance's written response in 7 calendar days. See
+        docs/feedback.md.
+        """
+        return self._setting("FEEDBACK_SLA", None)
+
+    @property
+    def FEEDBACK_REFERENCE_PREFIX(self) -> str:
+        """The letters before a case reference (``PX-2026-000123``). Default ``"PX"``."""
+        value = str(self._setting("FEEDBACK_REFERENCE_PREFIX", "PX") or "PX").strip().upper()
+        return value[:6] or "PX"
+
+    @property
+    def FEEDBACK_DUE_SOON_HOURS(self) -> int:
+        """A deadline within this many hours puts a case in the workspace's "due soon" queue. Default 24."""
+        return max(1, int(self._setting("FEEDBACK_DUE_SOON_HOURS", 24)))
+
+    @property
+    def FEEDBACK_SURVEY_URL(self) -> str:
+        """Where the satisfaction survey sent after a case is resolved lives (your survey tool), or empty
+        for the portal's own one-question survey. Default empty."""
+        return str(self._setting("FEEDBACK_SURVEY_URL", "") or "")
+
+    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

@@ -32,6 +32,18 @@ from portal_social.core.notify.models import Notification, NotificationPreferenc
 from portal_social.core.realtime_models import RealtimeEvent, RealtimeStream  # noqa: F401
 from portal_social.core.screening.models import WatchedWord  # noqa: F401
 from portal_social.core.search_models import SearchTerm  # noqa: F401
+from portal_social.feedback.models import (  # noqa: F401
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CasePause,
+    Category,
+    RecoveryAction,
+    RoutingRule,
+    ServiceLine,
+    Team,
+    TeamMember,
+)
 from portal_social.messaging.models import (  # noqa: F401
     Attachment,
     CarePool,

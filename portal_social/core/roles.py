@@ -152,6 +152,12 @@ ROLES: dict[str, Role] = {
                     for model in ("carepool", "poolmember", "poolpatient")
                     for verb in ("view", "add", "change", "delete")
                 ),
+                # Feedback: teams, who works them, categories, service lines and routing rules.
+                *(
+                    _P + f"{verb}_{model}"
+                    for model in ("team", "teammember", "category", "serviceline", "routingrule")
+                    for verb in ("view", "add", "change", "delete")
+                ),
                 _P + "view_calendarclosure",
                 _P + "add_calendarclosure",
                 _P + "change_calendarclosure",

@@ -4,4 +4,8 @@ from portal_social.feedback import views
 
 app_name = "portal_social_feedback"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("c/<str:case_id>/", views.case, name="case"),
+]

@@ -76,6 +76,7 @@ __all__ = [
     "describe",
     "highlight",
     "marker",
+    "medical_risk",
     "merge_spans",
     "moderator_redaction",
     "screen",
@@ -304,6 +305,30 @@ def screen(text: str, *, destination: str, author=None) -> Result:
     ]
     findings.sort(key=lambda f: (f.start, f.end, f.code))
     return Result(text, destination, tuple(findings))
+
+
+def medical_risk(text: str) -> tuple[str, ...]:
+    """Why ``text`` (a complaint) may be about harm: codes, in the order first found, or ().
+
+    ``"crisis"`` (crisis language), ``"urgent_symptom"`` or ``"medical_risk"``
+    (``core.screening.risk``: wrong medication, a fall, "lawyer"…), matched on
+    the text as a reader sees it, like the crisis phrases. Never the words.
+    """
+    from portal_social.core.screening.risk import medical_risk_matcher
+
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    work = reading_form(text).work
+    found: dict[str, int] = {}
+    for code, (matcher, _languages) in (
+        (policy.CRISIS, crisis_matcher()),
+        (policy.URGENT_SYMPTOM, urgent_symptom_matcher()),
+        ("medical_risk", medical_risk_matcher()),
+    ):
+        hits = [hit.start for hit in matcher.find(work)]
+        if hits:
+            found[code] = min(hits)
+    return tuple(sorted(found, key=found.__getitem__))
 
 
 # --------------------------------------------------------------------------- words for readers
