@@ -319,6 +319,8 @@ class Case(models.Model):
     first_replied_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    #: A reopened case's resolve clock counts from here (None: from ``received_at``).
+    resolve_started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     #: Awaiting the patient since (clocks paused); None while the clocks run.
     paused_since = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,6 @@ urlpatterns = [
     path("", px_views.workspace, name="workspace"),
     path("new/", px_views.new_case, name="new"),
     path("assign/", px_views.bulk_assign, name="bulk_assign"),
-    path("c/<str:case_id>/", px_views.case, name="case"),
-    path("c/<str:case_id>/<str:what>/", px_views.case_action, name="case_action"),
+    path("c/<uuid:case_id>/", px_views.case, name="case"),
+    path("c/<uuid:case_id>/<str:what>/", px_views.case_action, name="case_action"),
 ]

@@ -98,6 +98,12 @@ def _queue(user, name: str):
     return open_
 
 
+def _small_int(value) -> int | None:
+    """``value`` as a database id when it is a plain run of ASCII digits, else None."""
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 def _filtered(queryset, params):
     """Filters from the query string: type, channel, status, category, site, risk. Unknown values are ignored."""
     chosen = {}
@@ -110,14 +116,14 @@ def _filtered(queryset, params):
         if value in allowed:
             queryset = queryset.filter(**{field: value})
             chosen[key] = value
-    category = params.get("category", "")
-    if category.isdigit() and len(category) < 10:
-        queryset = queryset.filter(categories=int(category))
-        chosen["category"] = category
-    site = params.get("site", "")
-    if site.isdigit() and len(site) < 10:
-        queryset = queryset.filter(site=int(site))
-        chosen["site"] = site
+    category = _small_int(params.get("category"))
+    if category is not None:
+        queryset = queryset.filter(categories=category)
+        chosen["category"] = str(category)
+    site = _small_int(params.get("site"))
+    if site is not None:
+        queryset = queryset.filter(site=site)
+        chosen["site"] = str(site)
     if params.get("risk") == "1":
         queryset = queryset.filter(medical_risk=True)
         chosen["risk"] = "1"
@@ -214,12 +220,10 @@ def bulk_assign(request):
 def _member(value, user):
     if not value:
         return None
-    if not str(value).isdigit():
+    pk = _small_int(value)
+    if pk is None or pk not in {pk for pk, _name in _assignable(user)}:
         raise Http404()
-    allowed = {pk for pk, _name in _assignable(user)}
-    if int(value) not in allowed:
-        raise Http404()
-    return get_user_model().objects.get(pk=int(value))
+    return get_user_model().objects.get(pk=pk)
 
 
 def _case(request, case_id) -> Case:

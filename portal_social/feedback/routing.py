@@ -10,7 +10,7 @@ Within a team the owner is, in order: the rule's owner (while they are an
 active member); the owner of the patient's most recent case when they are
 still a member who takes cases (sticky: a repeat patient keeps their
 contact); else the member taking cases with the fewest open cases (fair),
-the longest-standing member first on a tie. A team nobody takes cases in
+the earliest account first on a tie. A team nobody takes cases in
 leaves the case unowned, in the team's queue.
 """
 
@@ -59,7 +59,8 @@ def pick_owner(team: Team, case: Case) -> int | None:
         if last is not None and members.filter(user_id=last).exists():
             return last
     open_cases = Count("user__owned_cases", filter=Q(user__owned_cases__status__in=Case.OPEN_STATUSES))
-    chosen = members.annotate(load=open_cases).order_by("load", "pk").values_list("user_id", flat=True).first()
+    # On a tie, the earliest account first (membership ids are random UUIDs, so they cannot order a tie).
+    chosen = members.annotate(load=open_cases).order_by("load", "user_id").values_list("user_id", flat=True).first()
     return chosen
 
 

@@ -142,11 +142,38 @@ def deadline(
         return calendar.add_business_time(start, dt.timedelta(hours=duration.amount), schedule, pauses=pauses)
     if duration.unit == "bd":
         base = calendar.business_day_deadline(start, duration.amount, schedule)
-        paused = sum((calendar.business_time_between(a, b, schedule) for a, b in pauses if a < base), dt.timedelta())
-        return calendar.add_business_time(base, paused, schedule) if paused else base
-    span = dt.timedelta(days=duration.amount) if duration.unit == "cd" else dt.timedelta(hours=duration.amount)
-    base = start + span
-    return base + sum((b - a for a, b in pauses if a < base), dt.timedelta())
+        if not pauses:
+            return base
+        # The business time the clock allows, counted again around every pause
+        # (one that starts after the first deadline still counts while the clock runs).
+        allowed = calendar.business_time_between(start, base, schedule)
+        due = calendar.add_business_time(start, allowed, schedule, pauses=pauses)
+        return base if calendar.business_time_between(base, due, schedule) <= dt.timedelta(0) else due
+    # A calendar day ends at the same local time in the calendar's zone; hours and pauses are real
+    # time, added in UTC, so the answer never depends on the zone ``start`` is written in.
+    if duration.unit == "cd":
+        local = start.astimezone(schedule.time_zone)
+        due = (local + dt.timedelta(days=duration.amount)).astimezone(dt.UTC)
+    else:
+        due = start.astimezone(dt.UTC) + dt.timedelta(hours=duration.amount)
+    for a, b in _merged(pauses):
+        a = max(a, start)
+        if a >= due:
+            break
+        if b > a:
+            due += b - a
+    return due.astimezone(schedule.time_zone)
+
+
+def _merged(pauses: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Pauses in order, overlapping ones joined (time paused twice counts once)."""
+    joined: list[list[dt.datetime]] = []
+    for a, b in sorted((a.astimezone(dt.UTC), b.astimezone(dt.UTC)) for a, b in pauses):
+        if joined and a <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], b)
+        else:
+            joined.append([a, b])
+    return [(a, b) for a, b in joined]
 
 
 def compute(case, *, now: dt.datetime | None = None) -> dict[str, dt.datetime | None]:
@@ -158,9 +185,15 @@ def compute(case, *, now: dt.datetime | None = None) -> dict[str, dt.datetime | 
     due = {}
     for clock in CLOCKS:
         duration = policy.get(clock)
-        due[DUE_FIELD[clock]] = (
-            deadline(case.received_at, duration, cal, pauses) if duration and applies(case, clock) else None
-        )
+        if not duration or not applies(case, clock):
+            due[DUE_FIELD[clock]] = None
+            continue
+        # A reopened case's resolve clock runs again from the reopening, counting only later pauses.
+        start = case.received_at
+        if clock == RESOLVE and getattr(case, "resolve_started_at", None) is not None:
+            start = case.resolve_started_at
+        counted = [(a, b) for a, b in pauses if b > start]
+        due[DUE_FIELD[clock]] = deadline(start, duration, cal, counted)
     return due
 
 

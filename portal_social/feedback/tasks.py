@@ -92,6 +92,7 @@ def breach(case_id, *, now: datetime.datetime | None = None) -> list[str]:
 
 def sweep(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
     """Record every missed deadline the tasks left behind; returns how many cases escalated."""
+    from portal_social.feedback import sla
     from portal_social.feedback.models import Case
 
     now = now or timezone.now()
@@ -104,9 +105,12 @@ def sweep(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
         Case.objects.filter(status__in=Case.OPEN_STATUSES, paused_since__isnull=True)
         .filter(late)
         .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
+        .only("status", "paused_since", "breaches", *sla.DUE_FIELD.values(), *sla.MET_FIELD.values())
     )
-    return sum(1 for pk in list(candidates) if breach(pk, now=now))
+    # Cases whose late clocks are all recorded already stay late until they are worked: skip them here,
+    # or a backlog of them would fill ``limit`` and hide every newer miss.
+    due = [case.pk for case in candidates if sla.missed(case, now)][:limit]
+    return sum(1 for pk in due if breach(pk, now=now))
 
 
 __all__ = ["breach", "check_deadlines", "queue_check", "sweep"]

@@ -7,5 +7,5 @@ app_name = "portal_social_feedback"
 urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.new, name="new"),
-    path("c/<str:case_id>/", views.case, name="case"),
+    path("c/<uuid:case_id>/", views.case, name="case"),
 ]

@@ -38,6 +38,7 @@ def _signed_in(request) -> bool:
     return request.user.is_authenticated
 
 
+@require_http_methods(["GET", "HEAD"])
 def index(request):
     """What a person sent, newest first, and the way to send more."""
     cases = []

@@ -81,6 +81,12 @@ def world(world, settings):
         body="Is this normal?",
         attachment=SimpleUploadedFile("readings.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
+    # Feedback: one case the patient sent through the portal.
+    from portal_social.feedback import actions as feedback_actions
+
+    world.case = feedback_actions.submit_feedback(
+        user=world.patient, type="complaint", description="The wait was three hours.", summary="Long wait"
+    )
     return world
 
 
@@ -470,8 +476,65 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("confidential",),
         form_page=_conversation("conversation"),
     ),
-    "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None),
-    "px/": Endpoint(_named("portal_social_px:workspace"), allowed="px", denied="patient"),
+    "feedback/": Endpoint(_named("portal_social_feedback:index"), allowed="patient", denied=None, method="get"),
+    "feedback/new/": Endpoint(
+        _named("portal_social_feedback:new"),
+        allowed="patient",
+        denied="px",
+        fields=(
+            "type",
+            "summary",
+            "description",
+            "site",
+            "on_site_now",
+            "contact_requested",
+            "contact_method",
+            "contact_details",
+            "anonymous",
+            "past_experience",
+            "patient",
+            "submission",
+        ),
+    ),
+    "feedback/c/<uuid:case_id>/": Endpoint(
+        lambda world: reverse("portal_social_feedback:case", args=[world.case.pk]),
+        allowed="patient",
+        denied="px",
+        fields=("score",),
+    ),
+    "px/": Endpoint(
+        _named("portal_social_px:workspace"),
+        allowed="px",
+        denied="patient",
+        method="get",
+        fields=("queue", "type", "channel", "status", "category", "site", "risk", "page"),
+    ),
+    "px/new/": Endpoint(
+        _named("portal_social_px:new"),
+        allowed="px",
+        denied="patient",
+        fields=("channel", "type", "severity", "description", "categories", "platform", "post_public", "post_url"),
+    ),
+    "px/assign/": Endpoint(
+        _named("portal_social_px:bulk_assign"),
+        allowed="px",
+        denied="patient",
+        fields=("case", "owner", "queue"),
+        form_page=lambda world: reverse("portal_social_px:workspace") + "?queue=open",
+    ),
+    "px/c/<uuid:case_id>/": Endpoint(
+        lambda world: reverse("portal_social_px:case", args=[world.case.pk]),
+        allowed="px",
+        denied="patient",
+        method="get",
+    ),
+    "px/c/<uuid:case_id>/<str:what>/": Endpoint(
+        lambda world: reverse("portal_social_px:case_action", args=[world.case.pk, "status"]),
+        allowed="px",
+        denied="patient",
+        fields=("status", "outcome", "note"),
+        form_page=lambda world: reverse("portal_social_px:case", args=[world.case.pk]),
+    ),
     "notifications/": Endpoint(
         _named("portal_social_notification_preferences"), allowed="patient", denied=None, fields=("frequency",)
     ),
@@ -687,6 +750,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = str(world.thread.posts.get(is_opening=True).pk)
     elif "<uuid:conversation_id>" in key:
         known = str(world.conversation.pk)
+    elif "<uuid:case_id>" in key:
+        known = str(world.case.pk)
     else:
         known = str(world.published.pk)
     assert known in good

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -208,19 +209,10 @@ def _alert_site(case: Case, request) -> None:
     """Tell the on-duty contacts of teams routing this site's cases that someone is there now."""
     from django.contrib.auth import get_user_model
 
-    on_duty = (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            px_team_memberships__on_duty=True,
-            px_team_memberships__team__rules__site=case.site_id,
-        )
-        .distinct()
-    )
+    where = Q(px_team_memberships__on_duty=True, px_team_memberships__team__rules__site=case.site_id)
     if case.team_id:
-        on_duty = on_duty | get_user_model().objects.filter(
-            is_active=True, px_team_memberships__on_duty=True, px_team_memberships__team=case.team_id
-        )
+        where |= Q(px_team_memberships__on_duty=True, px_team_memberships__team=case.team_id)
+    on_duty = get_user_model().objects.filter(where, is_active=True)
     recipients = list(on_duty.distinct())
     notify.notify_many(recipients, "feedback.on_site", params={"case": case.pk})
     case.priority = Case.Priority.URGENT

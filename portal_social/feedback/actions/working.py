@@ -97,10 +97,10 @@ def change_status(*, actor, case: Case, status: str, outcome: str = "", note: st
             if current == S.NEW:
                 case.outcome = case.outcome or Case.Outcome.NOT_ACTIONABLE
         case.status = status
+        if reopening:
+            case.resolve_started_at = now  # the full resolve time again, from now
         if current == S.AWAITING_PATIENT or reopening:
             set_deadlines(case, now=now)
-            if reopening:
-                _restart_resolve(case, now)
         case.save()
         details = {"from": current, "to": status}
         if outcome and status == S.RESOLVED:
@@ -118,14 +118,6 @@ def _reopen(case: Case, now) -> None:
     case.closed_at = None
     case.outcome = ""
     case.breaches = [code for code in case.breaches if code != sla.RESOLVE]
-
-
-def _restart_resolve(case: Case, now) -> None:
-    """A reopened case gets the full resolve time again, from now."""
-    duration = sla.policy_for(case.type, case.severity).get(sla.RESOLVE)
-    if duration is not None:
-        cal = case.team.calendar if case.team is not None else None
-        case.resolve_due_at = sla.deadline(now, duration, cal)
 
 
 def _tell_submitter(case: Case, current: str, status: str, now) -> None:
