@@ -476,3 +476,11 @@ def check_business_calendar(app_configs=None, **kwargs):
     from portal_social.core.calendar import check_default_calendar
 
     return check_default_calendar()
+
+
+@checks.register()
+def check_feedback_sla(app_configs=None, **kwargs):
+    """``PORTAL_SOCIAL_FEEDBACK_SLA`` parses: known clocks, durations such as "1bh", "3bd" or "7cd"."""
+    from portal_social.feedback.sla import check_setting
+
+    return check_setting()

@@ -457,12 +457,6 @@ class AppSettings:
         return max(1, int(self._setting("FEEDBACK_DUE_SOON_HOURS", 24)))
 
     @property
-    def FEEDBACK_SURVEY_URL(self) -> str:
-        """Where the satisfaction survey sent after a case is resolved lives (your survey tool), or empty
-        for the portal's own one-question survey. Default empty."""
-        return str(self._setting("FEEDBACK_SURVEY_URL", "") or "")
-
-    @property
     def WATCHED_WORDS(self) -> tuple[str, ...]:
         """Extra words or phrases that hold a comment for a moderator (profanity, slurs).
 

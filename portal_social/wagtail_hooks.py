@@ -11,6 +11,7 @@ from portal_social.core import access, audit_views
 from portal_social.core import calendar_admin as _calendar_admin  # noqa: F401  (registers on import)
 from portal_social.core.moderation import admin as _moderation_admin  # noqa: F401  (registers on import)
 from portal_social.core.screening import admin as _screening_admin  # noqa: F401  (registers on import)
+from portal_social.feedback import wagtail_hooks as _feedback_hooks  # noqa: F401  (registers on import)
 from portal_social.messaging import wagtail_hooks as _messaging_hooks  # noqa: F401  (registers on import)
 from portal_social.profiles import wagtail_hooks as _profiles_hooks  # noqa: F401  (registers on import)
 

@@ -428,6 +428,38 @@ def _declare() -> None:
         "portal_social.Conversation", "filed_reference", reason="the record system's reference for a filed document"
     )
     not_user_written("portal_social.Attachment", "content_type", reason="detected from the file's bytes")
+    # Feedback cases: what people told the health system, read by its patient-experience staff; encrypted.
+    for name in ("summary", "description_source", "contact_details", "post_url", "handle", "how_learned"):
+        register("portal_social.Case", name, destination="phi_record")
+    not_user_written("portal_social.Case", "description_html", reason="rendered by core.text from description_source")
+    register("portal_social.CaseEvent", "note", destination="phi_record")
+    for model, names, why in (
+        ("Team", ("name", "slug"), "a patient-experience team's name, set up by administrators"),
+        ("Category", ("name", "slug"), "the feedback taxonomy, set up by administrators"),
+        ("ServiceLine", ("name", "slug"), "a service line, set up by administrators"),
+        ("RoutingRule", ("name", "min_severity"), "a routing rule, set up by administrators"),
+        ("CaseEvent", ("kind",), "a timeline entry's kind, set by the feedback actions"),
+        ("RecoveryAction", ("kind",), "a choice"),
+    ):
+        for name in names:
+            not_user_written(f"portal_social.{model}", name, reason=why)
+    for name, why in (
+        ("reference", "the case reference the feedback actions number (PX-2026-000123)"),
+        ("channel", "a choice"),
+        ("type", "a choice"),
+        ("severity", "a choice"),
+        ("contact_method", "a choice"),
+        ("platform", "a choice"),
+        ("source_type", "the label of the model a case came from"),
+        ("source_id", "the primary key of the review or post a case came from"),
+        ("source_cause", "a signal's cause code"),
+        ("external_source", "an integration's name, set up by administrators"),
+        ("external_id", "an integration's own id for the item"),
+        ("status", "a choice set by the feedback actions"),
+        ("risk_source", "a code: category, screening or staff"),
+        ("outcome", "a choice"),
+    ):
+        not_user_written("portal_social.Case", name, reason=why)
     # The blind search index: keyed hashes of words, never the words (core.search).
     for name, why in (
         ("scope", "a registered search scope"),

@@ -1,0 +1,117 @@
+"""Feedback in the Wagtail admin: portal administrators set up patient-experience teams, who works them,
+the category taxonomy, service lines and routing rules.
+
+Cases themselves are never shown here: staff work them in the workspace at ``/px/``, where every
+opening is audited with the patient and medical-risk details stay with risk managers.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from portal_social.core.audit_events import Severity, register
+from portal_social.feedback.models import Category, RoutingRule, ServiceLine, Team, TeamMember
+
+SETUP = register("feedback.setup", _("Feedback teams, categories or routing changed"), Severity.NOTICE)
+
+
+class TeamViewSet(SnippetViewSet):
+    model = Team
+    icon = "group"
+    menu_label = _("Teams")
+    list_display = ["name", "lead", "risk_management", "fallback", "active"]
+    list_filter = ["active", "risk_management"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("lead"),
+        FieldPanel("calendar"),
+        FieldPanel("risk_management"),
+        FieldPanel("fallback"),
+        FieldPanel("active"),
+    ]
+
+
+class TeamMemberViewSet(SnippetViewSet):
+    model = TeamMember
+    icon = "user"
+    menu_label = _("Team members")
+    list_display = ["team", "user", "takes_cases", "on_duty"]
+    list_filter = ["team", "on_duty"]
+    panels = [FieldPanel("team"), FieldPanel("user"), FieldPanel("takes_cases"), FieldPanel("on_duty")]
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "tag"
+    menu_label = _("Categories")
+    list_display = ["name", "medical_risk", "active"]
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("medical_risk"), FieldPanel("active")]
+
+
+class ServiceLineViewSet(SnippetViewSet):
+    model = ServiceLine
+    icon = "list-ul"
+    menu_label = _("Service lines")
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+
+class RoutingRuleViewSet(SnippetViewSet):
+    model = RoutingRule
+    icon = "arrow-right"
+    menu_label = _("Routing rules")
+    list_display = ["position", "name", "team", "owner", "active"]
+    list_filter = ["team", "active"]
+    panels = [
+        FieldPanel("position"),
+        FieldPanel("name"),
+        FieldPanel("site"),
+        FieldPanel("service_line"),
+        FieldPanel("category"),
+        FieldPanel("min_severity"),
+        FieldPanel("team"),
+        FieldPanel("owner"),
+        FieldPanel("active"),
+    ]
+
+
+class FeedbackViewSetGroup(SnippetViewSetGroup):
+    items = (TeamViewSet, TeamMemberViewSet, CategoryViewSet, ServiceLineViewSet, RoutingRuleViewSet)
+    menu_icon = "comment"
+    menu_label = _("Patient feedback")
+    menu_order = 840
+
+
+register_snippet(FeedbackViewSetGroup)
+
+_MODELS = (Team, TeamMember, Category, ServiceLine, RoutingRule)
+
+
+def _record(request, instances, change: str) -> None:
+    for instance in instances:
+        if not isinstance(instance, _MODELS):
+            continue
+        SETUP.record(
+            actor=request.user,
+            target_type=type(instance)._meta.model_name,
+            target_id=str(instance.pk),
+            request=request,
+            details={"change": change},
+        )
+
+
+@hooks.register("after_create_snippet")
+def _created(request, instance):
+    _record(request, [instance], "added")
+
+
+@hooks.register("after_edit_snippet")
+def _edited(request, instance):
+    _record(request, [instance], "changed")
+
+
+@hooks.register("after_delete_snippet")
+def _deleted(request, instances):
+    _record(request, instances, "removed")
