@@ -112,6 +112,12 @@ ROLES: dict[str, Role] = {
                 _P + "work_feedback_cases",
                 _P + "respond_to_reviews",
                 _P + "view_feedback_reports",
+                # The wording of grievance letters and public replies (screened before saving).
+                *(
+                    _P + f"{verb}_{model}"
+                    for model in ("lettertemplate", "responsetemplate")
+                    for verb in ("view", "add", "change")
+                ),
                 _ADMIN,
             ),
         ),
@@ -155,7 +161,16 @@ ROLES: dict[str, Role] = {
                 # Feedback: teams, who works them, categories, service lines and routing rules.
                 *(
                     _P + f"{verb}_{model}"
-                    for model in ("team", "teammember", "category", "serviceline", "routingrule")
+                    for model in (
+                        "team",
+                        "teammember",
+                        "category",
+                        "serviceline",
+                        "routingrule",
+                        "intakekey",
+                        "lettertemplate",
+                        "responsetemplate",
+                    )
                     for verb in ("view", "add", "change", "delete")
                 ),
                 _P + "view_calendarclosure",

@@ -433,6 +433,10 @@ def _declare() -> None:
         register("portal_social.Case", name, destination="phi_record")
     not_user_written("portal_social.Case", "description_html", reason="rendered by core.text from description_source")
     register("portal_social.CaseEvent", "note", destination="phi_record")
+    for name in ("steps", "results"):
+        register("portal_social.GrievanceResponse", name, destination="phi_record")
+    # A public reply template is published as the organisation speaking: the staff public-reply rules apply.
+    register("portal_social.ResponseTemplate", "body", destination="staff_public_reply")
     for model, names, why in (
         ("Team", ("name", "slug"), "a patient-experience team's name, set up by administrators"),
         ("Category", ("name", "slug"), "the feedback taxonomy, set up by administrators"),
@@ -440,6 +444,10 @@ def _declare() -> None:
         ("RoutingRule", ("name", "min_severity"), "a routing rule, set up by administrators"),
         ("CaseEvent", ("kind",), "a timeline entry's kind, set by the feedback actions"),
         ("RecoveryAction", ("kind",), "a choice"),
+        ("IntakeKey", ("name", "source", "prefix", "key_hash"), "an integration's name, and a hash of its key"),
+        ("LetterTemplate", ("name", "body"), "editorial: the wording of grievance letters, with placeholders"),
+        ("ResponseTemplate", ("name", "use"), "editorial: a public reply template's name and use"),
+        ("GrievanceResponse", ("contact_person",), "a staff member's name and work phone"),
     ):
         for name in names:
             not_user_written(f"portal_social.{model}", name, reason=why)

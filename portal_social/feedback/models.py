@@ -448,3 +448,94 @@ class RecoveryAction(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery action {self.pk}"
+
+
+class IntakeKey(models.Model):
+    """A social-media management tool's key for the intake API. Only a hash of the key is kept.
+
+    ``source`` is what its cases record as ``Case.external_source``; an item it sends twice (same
+    external id) is recorded once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=80, unique=True, help_text=_("The tool, such as Sprinklr."))
+    source = models.SlugField(_("source"), max_length=60, unique=True)
+    #: The first characters of the key, to tell keys apart in lists (never enough to use it).
+    prefix = models.CharField(max_length=12, editable=False)
+    #: SHA-256 of the key, hex.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("intake API key")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LetterTemplate(models.Model):
+    """The editable wording of a grievance's written response (42 CFR 482.13(a)(2)).
+
+    ``body`` uses placeholders filled from the case and its ``GrievanceResponse``: {reference},
+    {patient_name}, {received_on}, {contact_person}, {steps}, {results}, {completed_on},
+    {organisation}. Editorial text, written by administrators: it holds no patient's details.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    body = models.TextField(_("letter"), max_length=10000)
+    default = models.BooleanField(_("default"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("grievance letter template")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GrievanceResponse(models.Model):
+    """What a grievance's written response says: contact person, steps taken, results, completion date."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="grievance_response")
+    template = models.ForeignKey(LetterTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    #: A staff member's name and work phone: who the patient may contact.
+    contact_person = models.CharField(max_length=200)
+    steps = EncryptedTextField()
+    results = EncryptedTextField()
+    completed_on = models.DateField()
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Grievance response {self.pk}"
+
+
+class ResponseTemplate(models.Model):
+    """A public reply for a social-media post or a review: thanks, an apology, the PX contact, an offer to talk
+    privately, and nothing about anyone's care. Screened as a staff public reply before it is saved."""
+
+    class Use(models.TextChoices):
+        SOCIAL = "social", _("Social media")
+        REVIEW = "review", _("Review reply")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    use = models.CharField(_("for"), max_length=10, choices=Use.choices, default=Use.SOCIAL)
+    body = models.TextField(_("reply"), max_length=1000)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["use", "name"]
+        verbose_name = _("public response template")
+
+    def __str__(self) -> str:
+        return self.name

@@ -143,6 +143,16 @@ CLEAR_FIELDS = {
     "CaseEvent.kind": "a choice",
     "CaseEvent.details": "codes, ids and counts written by the feedback actions, never text",
     "RecoveryAction.kind": "a choice",
+    "IntakeKey.name": "an integration's name, administrators",
+    "IntakeKey.source": "an integration's slug, administrators",
+    "IntakeKey.prefix": "the first characters of a key: not enough to use it",
+    "IntakeKey.key_hash": "a SHA-256 hash of the key",
+    "LetterTemplate.name": "editorial",
+    "LetterTemplate.body": "editorial: the wording of grievance letters, with placeholders, never a patient's details",
+    "ResponseTemplate.name": "editorial",
+    "ResponseTemplate.use": "a choice",
+    "ResponseTemplate.body": "a public reply, screened under the staff public-reply rules before it is saved",
+    "GrievanceResponse.contact_person": "a staff member's name and work phone",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
