@@ -79,6 +79,13 @@ STAFF_TOOLS: tuple[NavEntry, ...] = (
         _("Feedback cases and service recovery."),
     ),
     NavEntry(
+        "px_reports",
+        _("Feedback reports"),
+        "portal_social_px:reports",
+        "portal_social.view_feedback_reports",
+        _("Volumes, service levels, recovery and top themes, with exports and a tip sheet."),
+    ),
+    NavEntry(
         "audit_log",
         _("Audit log"),
         "portal_social_audit_log",

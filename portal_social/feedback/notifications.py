@@ -93,3 +93,27 @@ register(
         mandatory=True,
     )
 )
+register(
+    Template(
+        key="feedback.digest",
+        subject=_("Patient feedback: the numbers for the last %(days)s days"),
+        body=_(
+            "In the last %(days)s days: %(received)s cases received and %(resolved)s resolved. "
+            "%(acknowledged_on_time)s of %(acknowledge_due)s were acknowledged on time and %(resolved_on_time)s of "
+            "%(resolve_due)s resolved on time. Open now: %(open)s, of which %(overdue)s are overdue. "
+            "Sign in to the reports for the detail."
+        ),
+        url_name="portal_social_px:reports",
+        params={
+            "days": int,
+            "received": int,
+            "resolved": int,
+            "acknowledged_on_time": int,
+            "acknowledge_due": int,
+            "resolved_on_time": int,
+            "resolve_due": int,
+            "open": int,
+            "overdue": int,
+        },
+    )
+)

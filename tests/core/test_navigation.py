@@ -24,8 +24,8 @@ EXPECTED = {
     roles.CAREGIVER: set(),
     roles.CLINICIAN: {"own_profile"},
     roles.COMMUNITY_MODERATOR: {"moderation_queue", "staff_admin"},
-    roles.PATIENT_EXPERIENCE: {"review_responses", "px_workspace", "staff_admin"},
-    roles.RISK_MANAGER: {"px_workspace", "audit_log", "staff_admin"},
+    roles.PATIENT_EXPERIENCE: {"review_responses", "px_workspace", "px_reports", "staff_admin"},
+    roles.RISK_MANAGER: {"px_workspace", "px_reports", "audit_log", "staff_admin"},
     roles.PORTAL_ADMINISTRATOR: {"audit_log", "staff_admin"},
 }
 
