@@ -73,6 +73,13 @@ SCALE ?= 1
 bench-community: install
 	$(BIN)/python bench/community.py --scale $(SCALE)
 
+## make bench-feedback: reports page's server time over 100,000 feedback cases on SQLite and PostgreSQL
+## (PostgreSQL through scripts/with-services.sh); SCALE=0.05 for a quick run, STACK=sqlite or STACK=postgres for one
+.PHONY: bench-feedback
+STACK ?= both
+bench-feedback: install
+	$(BIN)/python bench/feedback.py --scale $(SCALE) --stack $(STACK)
+
 ## make bench-posting: members replying at once to the same threads (throughput, time per reply, nothing lost)
 .PHONY: bench-posting
 bench-posting: install

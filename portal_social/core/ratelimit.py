@@ -60,6 +60,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "message": "60/10m,6000/10m/ip",
     "message_typing": "30/m,3000/m/ip",
     "feedback": "10/h,1000/h/ip",
+    # The feedback intake API: the first rate counts per intake key (each tool), the backstop per address.
+    "intake_api": "600/h,18000/h/ip",
     "flag": "30/h,1000/h/ip",
     "community_react": "120/h,6000/h/ip",
     # Password spraying: how many *different* accounts may fail to sign in

@@ -22,6 +22,11 @@ RISK = register("feedback.case_risk", _("Feedback case flagged as medical risk")
 BREACH = register("feedback.case_breach", _("Feedback case missed an SLA deadline"), Severity.NOTICE)
 QUEUE_LISTED = register("feedback.queue_list", _("Feedback queue listed (patients shown)"))
 LOCATION_ALERT = register("feedback.location_alert", _("On-site feedback: the site's on-duty contact alerted"))
+LETTER = register("feedback.case_letter", _("Grievance written response written or sent"))
+TIPS_READ = register("feedback.tips_read", _("Feedback tip sheet opened (anonymised quotes shown)"))
+SETUP = register("feedback.setup", _("Feedback teams, categories, routing or templates changed"), Severity.NOTICE)
+KEY_ISSUED = register("feedback.intake_key_issue", _("Intake API key issued"), Severity.NOTICE)
+KEY_REVOKED = register("feedback.intake_key_revoke", _("Intake API key revoked"), Severity.NOTICE)
 
 
 def case_event(event_type, *, actor, case, request=None, details: dict[str, Any] | None = None):

@@ -180,3 +180,51 @@ class SurveyForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose from 1 to 5."), "invalid_choice": _("Choose from 1 to 5.")},
     )
+
+
+class ClassifyForm(forms.Form):
+    """Classify a case again: type (a grievance needs a written response), severity and categories."""
+
+    type = forms.ChoiceField(label=_("Type"), choices=Case.Type.choices, error_messages=_CHOOSE)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, error_messages=_CHOOSE)
+    categories = forms.MultipleChoiceField(
+        label=_("Categories"), required=False, widget=forms.CheckboxSelectMultiple, error_messages=_CHOOSE
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].choices = [(str(pk), name) for pk, name in categories]
+
+
+class LetterForm(ActionErrorsMixin, forms.Form):
+    """A grievance's written response: who to contact, the steps taken, the results, the date completed."""
+
+    contact_person = forms.CharField(
+        label=_("Contact person"),
+        max_length=200,
+        help_text=_("A name and work phone number the patient can use."),
+        error_messages={"required": _("Name the person the patient can contact.")},
+    )
+    steps = forms.CharField(
+        label=_("Steps taken to investigate"),
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Say what was done to investigate.")},
+    )
+    results = forms.CharField(
+        label=_("Results"),
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Say what was found and what will change.")},
+    )
+    completed_on = forms.DateField(
+        label=_("Date completed"),
+        error_messages={"required": _("Enter the date the work was completed."), "invalid": _("Enter a real date.")},
+    )
+    template = forms.ChoiceField(label=_("Letter wording"), required=False, error_messages=_CHOOSE)
+
+    def __init__(self, *args, templates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = _choices([(str(pk), name) for pk, name in templates], _("Default wording"))

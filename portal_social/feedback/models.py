@@ -406,6 +406,7 @@ class CaseEvent(models.Model):
         CLASSIFIED = "classified", _("Classified")
         PUBLIC_REPLY = "public_reply", _("Public reply")
         SURVEY = "survey", _("Survey sent")
+        LETTER = "letter", _("Written response")
 
     id = models.BigAutoField(primary_key=True)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")

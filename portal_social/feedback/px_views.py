@@ -20,17 +20,25 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, roles
+from portal_social.core import access, realtime, roles
 from portal_social.core.errors import Denied
 from portal_social.core.views import role_required
-from portal_social.feedback import actions, events, rules
-from portal_social.feedback.forms import AssignForm, NoteForm, RecoveryForm, StaffCaseForm, StatusForm
-from portal_social.feedback.models import Case, Category, ServiceLine, TeamMember
+from portal_social.feedback import actions, events, rules, timeline
+from portal_social.feedback.forms import (
+    AssignForm,
+    ClassifyForm,
+    NoteForm,
+    RecoveryForm,
+    StaffCaseForm,
+    StatusForm,
+)
+from portal_social.feedback.models import Case, Category, GrievanceResponse, ServiceLine, TeamMember
 from portal_social.profiles.models import ClinicianPage, Location
 
 _T = "portal_social/feedback/px/"
@@ -154,6 +162,7 @@ def workspace(request):
             details={"queue": name, "shown": sum(not r["restricted"] for r in rows)},
         )
     counts = {key: _queue(request.user, key).count() for key in ("mine", "due_soon", "overdue", "escalated")}
+    live = realtime.last_event_ids([actions.CASES_STREAM])
     people = _assignable(request.user)
     return render(
         request,
@@ -172,6 +181,7 @@ def workspace(request):
             "sites": Location.objects.values_list("pk", "name"),
             "people": people,
             "now": timezone.now(),
+            "streams": " ".join(f"{name}:{last}" for name, last in live.items()),
         },
     )
 
@@ -238,30 +248,68 @@ def _case(request, case_id) -> Case:
 
 
 @_staff_only
-def case(request, case_id, forms=None):
+def case(request, case_id, forms=None, action_errors=None):
     """One case: details, clocks, timeline and every action the reader may take."""
     found = _case(request, case_id)
     if rules.restricted(request.user, found):
         return render(request, _T + "restricted.html", {"case": found})
     found = access.require(request.user, "view", found, request=request)
     forms = forms or {}
+    categories = list(found.categories.all())
     context = {
         "case": found,
         "patient_label": get_adapter(request).patient_label(found.patient) if found.patient else "",
-        "timeline": found.events.select_related("actor").order_by("at", "pk"),
+        "timeline": timeline.lines(found.events.select_related("actor").order_by("at", "pk")),
         "recovery": found.recovery_actions.all(),
-        "categories": found.categories.all(),
+        "categories": categories,
         "clinicians": ClinicianPage.objects.filter(feedback_cases=found).only("title", "url_path"),
-        "status_form": forms.get("status") or StatusForm(),
-        "note_form": forms.get("note") or NoteForm(),
-        "recovery_form": forms.get("recovery") or RecoveryForm(),
-        "assign_form": forms.get("assign") or AssignForm(people=_assignable(request.user)),
+        "status_form": forms.get("status") or StatusForm(auto_id=_IDS["status"]),
+        "note_form": forms.get("note") or NoteForm(auto_id=_IDS["note"]),
+        "recovery_form": forms.get("recovery") or RecoveryForm(auto_id=_IDS["recovery"]),
+        "assign_form": forms.get("assign") or AssignForm(people=_assignable(request.user), auto_id=_IDS["assign"]),
+        "action_errors": action_errors or [],
         "transitions": [(s, Case.Status(s).label) for s in actions.TRANSITIONS[found.status]],
         "next_due": _next_due(found),
         "now": timezone.now(),
         "done": request.GET.get("done", ""),
+        "classify_form": forms.get("classify") or _classify_form(found, categories),
+        "grievance_response": (
+            GrievanceResponse.objects.filter(case=found).first() if found.type == Case.Type.GRIEVANCE else None
+        ),
+        "response_templates": actions.response_templates_for(found),
+        "source_url": _source_url(found),
     }
-    return render(request, _T + "case.html", context, status=400 if forms else 200)
+    return render(request, _T + "case.html", context, status=400 if forms or action_errors else 200)
+
+
+def _source_url(found: Case) -> str:
+    """Where the review or post a case came from can be read (under that content's own access rules)."""
+    if not found.source_id:
+        return ""
+    if found.source_type == "portal_social.review":
+        from portal_social.profiles.models import Review
+
+        review = Review.objects.filter(pk=found.source_id).select_related("clinician").first()
+        return review.clinician.url or "" if review is not None else ""
+    if found.source_type == "portal_social.post":
+        try:
+            return reverse("portal_social_community:permalink", args=[found.source_id])
+        except Exception:  # a post id that is not a uuid: nothing to link to
+            return ""
+    return ""
+
+
+def _category_choices():
+    return Category.objects.filter(active=True).values_list("pk", "name")
+
+
+def _classify_form(found: Case, categories, data=None) -> ClassifyForm:
+    initial = {"type": found.type, "severity": found.severity, "categories": [str(c.pk) for c in categories]}
+    return ClassifyForm(data, initial=initial, categories=_category_choices(), auto_id=_IDS["classify"])
+
+
+#: Each form on the case page gets its own element ids, so every label names its own field.
+_IDS = {name: f"{name}_%s" for name in ("status", "note", "recovery", "assign", "classify")}
 
 
 @require_POST
@@ -270,10 +318,14 @@ def case_action(request, case_id, what: str):
     """One action on a case, then back to its page (or the page again with the error beside the form)."""
     found = _case(request, case_id)
     user = request.user
+    if rules.restricted(user, found):
+        context = {"case": found, "refusal": _("Only risk managers can work this case.")}
+        return render(request, _T + "restricted.html", context, status=403)
     form = None
+    refusals: list[str] = []
     try:
         if what == "status":
-            form = StatusForm(request.POST)
+            form = StatusForm(request.POST, auto_id=_IDS["status"])
             if form.is_valid():
                 data = form.cleaned_data
                 actions.change_status(
@@ -285,7 +337,7 @@ def case_action(request, case_id, what: str):
                     request=request,
                 )
         elif what == "note":
-            form = NoteForm(request.POST)
+            form = NoteForm(request.POST, auto_id=_IDS["note"])
             if form.is_valid():
                 actions.add_note(
                     actor=user,
@@ -295,7 +347,7 @@ def case_action(request, case_id, what: str):
                     request=request,
                 )
         elif what == "recovery":
-            form = RecoveryForm(request.POST)
+            form = RecoveryForm(request.POST, auto_id=_IDS["recovery"])
             if form.is_valid():
                 actions.record_recovery(
                     actor=user,
@@ -305,28 +357,43 @@ def case_action(request, case_id, what: str):
                     request=request,
                 )
         elif what == "assign":
-            form = AssignForm(request.POST, people=_assignable(user))
+            form = AssignForm(request.POST, people=_assignable(user), auto_id=_IDS["assign"])
             if form.is_valid():
                 owner = _member(form.cleaned_data["owner"], user)
                 actions.assign_case(actor=user, case=found, owner=owner, request=request)
         elif what == "risk":
-            actions.flag_medical_risk(actor=user, case=found, request=request)
+            found = actions.flag_medical_risk(actor=user, case=found, request=request)
         elif what == "public_reply":
             actions.log_public_reply(actor=user, case=found, request=request)
+        elif what == "classify":
+            form = _classify_form(found, (), request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                found = actions.classify_case(
+                    actor=user,
+                    case=found,
+                    type=data["type"],
+                    severity=data["severity"],
+                    categories=[int(pk) for pk in data["categories"]],
+                    request=request,
+                )
         else:
             raise Http404()
     except ValidationError as error:
-        if form is None:
-            form = StatusForm()
-        for message in error.messages:
-            form.add_error(None, message)
+        if form is not None and form.is_bound:
+            form.add_error(None, error.messages)
+        else:
+            refusals += error.messages
     except Denied as refused:
-        form = form or StatusForm()
-        form.add_error(None, refused.message)
+        if form is not None and form.is_bound:
+            form.add_error(None, refused.message)
+        else:
+            refusals.append(refused.message)
+    if refusals:
+        return case(request, case_id, action_errors=refusals)
     if form is not None and form.errors:
-        key = what if what in ("status", "note", "recovery", "assign") else "status"
-        return case(request, case_id, forms={key: form})
-    if what == "risk" and not rules.may_work(user, found):
+        return case(request, case_id, forms={what: form})
+    if what in ("risk", "classify") and not rules.may_work(user, found):
         return HttpResponseRedirect(reverse("portal_social_px:workspace") + "?queue=mine&risk_sent=1")
     return HttpResponseRedirect(reverse("portal_social_px:case", args=[found.pk]) + f"?done={what}")
 

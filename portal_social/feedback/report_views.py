@@ -17,13 +17,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from portal_social.core import access, roles, screening
-from portal_social.core.audit_events import register
 from portal_social.core.views import role_required
-from portal_social.feedback import charts, reports, rules
+from portal_social.feedback import charts, events, reports, rules
 from portal_social.feedback.models import Case, Category
 
 _T = "portal_social/feedback/px/"
-TIPS_READ = register("feedback.tips_read", "Feedback tip sheet opened (anonymised quotes shown)")
+TIPS_READ = events.TIPS_READ
 EXAMPLES_PER_THEME = 3
 EXAMPLE_MAX_CHARS = 300
 

@@ -143,13 +143,16 @@ def build(period: Period, *, now: dt.datetime | None = None, base=None) -> Repor
     report.series = sorted(buckets.items())
     channels = dict(Case.Channel.choices)
     report.by_channel = _pairs(current.values_list("channel").annotate(n=Count("pk")).order_by("-n"), channels.get)
-    report.by_category = [
-        (name, n)
-        for name, n in current.filter(categories__isnull=False)
+    # One pass over the case-category links gives the category volumes and this period's themes.
+    complaints = Q(type__in=[Case.Type.COMPLAINT, Case.Type.GRIEVANCE])
+    per_category = list(
+        current.filter(categories__isnull=False)
         .values_list("categories__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "categories__name")[:15]
-    ]
+        .annotate(n=Count("pk"), complaints=Count("pk", filter=complaints))
+    )
+    ranked = sorted(per_category, key=lambda row: (-row[1], row[0]))
+    report.by_category = [(name, n) for name, n, _c in ranked[:15]]
+    themes_now = {name: c for name, _n, c in per_category if c}
     report.by_site = list(
         current.filter(site__isnull=False).values_list("site__name").annotate(n=Count("pk")).order_by("-n")[:15]
     )
@@ -167,7 +170,7 @@ def build(period: Period, *, now: dt.datetime | None = None, base=None) -> Repor
     )
     _sla(report, current, now)
     _outcomes(report, current)
-    report.themes = themes(period, base=base)
+    report.themes = themes(period, base=base, now_counts=themes_now)
     live = (
         Case.objects.filter(status__in=Case.OPEN_STATUSES)
         if base is None
@@ -196,20 +199,21 @@ def _sla(report: Report, cases, now: dt.datetime) -> None:
         counted = Q(**{f"{due}__isnull": False}) & (Q(**{f"{met}__isnull": False}) | Q(**{f"{due}__lte": now}))
         aggregates[f"{clock}_due"] = Count("pk", filter=counted)
         aggregates[f"{clock}_met"] = Count("pk", filter=counted & Q(**{f"{met}__lte": F(due)}))
+        aggregates[f"{clock}_done"] = Count("pk", filter=Q(**{f"{met}__isnull": False}))
     figures = cases.aggregate(**aggregates)
     report.compliance = {clock: (figures[f"{clock}_met"], figures[f"{clock}_due"]) for clock in sla.CLOCKS}
     for clock in sla.CLOCKS:
-        report.medians[clock] = _median_hours(cases, sla.MET_FIELD[clock])
+        report.medians[clock] = _median_hours(cases, sla.MET_FIELD[clock], figures[f"{clock}_done"])
 
 
-def _median_hours(cases, met_field: str) -> float | None:
-    """The median time from receipt to ``met_field``: count, then the middle one or two rows (any database)."""
+def _median_hours(cases, met_field: str, count: int) -> float | None:
+    """The median time from receipt to ``met_field`` over ``count`` cases: the middle one or two rows (any
+    database)."""
+    if not count:
+        return None
     taken = cases.filter(**{f"{met_field}__isnull": False}).annotate(
         taken=ExpressionWrapper(F(met_field) - F("received_at"), output_field=DurationField())
     )
-    count = taken.count()
-    if not count:
-        return None
     low, high = (count - 1) // 2, count // 2
     middle = list(taken.order_by("taken").values_list("taken", flat=True)[low : high + 1])
     middle = [dt.timedelta(microseconds=v) if isinstance(v, (int, float)) else v for v in middle]
@@ -231,7 +235,9 @@ def _outcomes(report: Report, cases) -> None:
     report.recovery = (figures["recovered"], figures["complaints"])
 
 
-def themes(period: Period, *, limit: int = 10, base=None) -> list[tuple[str, int, int]]:
+def themes(
+    period: Period, *, limit: int = 10, base=None, now_counts: dict[str, int] | None = None
+) -> list[tuple[str, int, int]]:
     """Complaint and grievance categories in ``period``, most frequent first, with the previous period's count."""
 
     def counts(p: Period) -> dict[str, int]:
@@ -244,7 +250,8 @@ def themes(period: Period, *, limit: int = 10, base=None) -> list[tuple[str, int
         )
         return dict(rows)
 
-    now, before = counts(period), counts(period.previous())
+    now = counts(period) if now_counts is None else now_counts
+    before = counts(period.previous())
     ranked = sorted(now.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [(name, n, before.get(name, 0)) for name, n in ranked]
 

@@ -116,10 +116,11 @@ def policy_for(case_type: str, severity: str) -> dict[str, Duration]:
 
 
 def applies(case, clock: str) -> bool:
-    """The first-reply clock runs only for items the public can see (a public post, a review)."""
+    """The first-reply clock runs only for items the public can see (a review, a public post entered by staff
+    or sent by an integration)."""
     if clock != FIRST_REPLY:
         return True
-    return case.channel == "review" or (case.channel == "social" and case.post_public is not False)
+    return case.channel == "review" or (case.channel in ("social", "api") and case.post_public is not False)
 
 
 def _pauses(case, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:

@@ -131,7 +131,7 @@ def test_a_complaint_is_escalated_when_late_then_put_right_and_the_patient_says_
         assert path_of(staff) == px_case_path, staff.url
         expect(status_message(staff, "Saved.")).to_be_visible()
         expect(staff.get_by_role("heading", level=1)).to_contain_text("Acknowledged")
-        expect(_timeline(staff).filter(has_text="new → acknowledged")).to_have_count(1)
+        expect(_timeline(staff).filter(has_text="New → Acknowledged")).to_have_count(1)
 
         # 3. The resolve deadline passes: the deadline task, its clock frozen just past it, escalates the
         #    case. The workspace lists it in the escalation queue; its page says when and which clock.
@@ -162,7 +162,7 @@ def test_a_complaint_is_escalated_when_late_then_put_right_and_the_patient_says_
         expect(details.locator("dt", has_text="Priority").locator("xpath=following-sibling::dd[1]")).to_have_text(
             "High"
         )
-        expect(_timeline(staff).filter(has_text="Deadline missed")).to_contain_text("resolve")
+        expect(_timeline(staff).filter(has_text="Deadline missed")).to_contain_text("Resolve")
 
         # 4. The staff member records an apology, then resolves the case with its outcome.
         recovery = _form_with(staff, "Record service recovery")
@@ -189,12 +189,12 @@ def test_a_complaint_is_escalated_when_late_then_put_right_and_the_patient_says_
         timeline = _timeline(staff)
         recovered = timeline.filter(has_text="Service recovery")
         expect(recovered).to_have_count(1)
-        expect(recovered).to_contain_text("apology")
+        expect(recovered).to_contain_text("Apology")
         expect(recovered).to_contain_text(recovery_note)
         expect(recovered).to_contain_text("Dana Whitfield")
-        resolved = timeline.filter(has_text="acknowledged → resolved")
+        resolved = timeline.filter(has_text="Acknowledged → Resolved")
         expect(resolved).to_have_count(1)
-        expect(resolved).to_contain_text("(resolved)")
+        expect(resolved).to_contain_text("outcome: " + OUTCOME)
         expect(timeline.filter(has_text="Survey sent")).to_have_count(1)
         kinds = [item.locator("strong").inner_text() for item in timeline.all()]
         last_status = max(i for i, kind in enumerate(kinds) if kind == "Status changed")

@@ -174,8 +174,8 @@ def _totp_code(secret: str) -> str:
     ("role", "continue_to"),
     [
         (roles.COMMUNITY_MODERATOR, {"moderation_queue", "staff_admin"}),
-        (roles.PATIENT_EXPERIENCE, {"review_responses", "px_workspace", "staff_admin"}),
-        (roles.RISK_MANAGER, {"px_workspace", "audit_log", "staff_admin"}),
+        (roles.PATIENT_EXPERIENCE, {"review_responses", "px_workspace", "px_reports", "staff_admin"}),
+        (roles.RISK_MANAGER, {"px_workspace", "px_reports", "audit_log", "staff_admin"}),
     ],
 )
 def test_after_activating_an_authenticator_staff_land_on_a_page_that_continues_to_their_tools(

@@ -144,11 +144,6 @@ def test_no_phi_in_any_address_or_redirect(client, world, submit, risk_case):
 # Audit ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="px_views.case_action decides where to go after 'risk' from the case as it was before the action "
-    "(medical_risk still False), so PX staff are sent back to a case page they may no longer read",
-)
 def test_sending_a_case_to_risk_management_returns_px_staff_to_the_workspace(client, world, submit):
     case = submit(description=WORDS)
     sign_in(client, world.px)

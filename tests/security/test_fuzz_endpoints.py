@@ -212,6 +212,32 @@ def _first_message(name: str) -> Callable[[object], str]:
     return url
 
 
+def _letter(name: str) -> Callable[[object], str]:
+    """A grievance letter's route for ``world.case``, made a grievance with its written response (once).
+
+    The complaint it starts as answers 409 on both routes (``tests/feedback/test_letters.py``).
+    """
+
+    def url(world) -> str:
+        from django.utils import timezone
+
+        from portal_social.feedback import actions as feedback_actions
+
+        if world.case.type != "grievance":
+            world.case = feedback_actions.classify_case(actor=world.px, case=world.case, type="grievance")
+            feedback_actions.write_grievance_response(
+                actor=world.px,
+                case=world.case,
+                contact_person="Pat Lee, 555-0100",
+                steps="We spoke to the clinic manager.",
+                results="Appointments now run on time.",
+                completed_on=timezone.localdate(),
+            )
+        return reverse(f"portal_social_px:{name}", args=[world.case.pk])
+
+    return url
+
+
 def _attachment(world) -> str:
     from portal_social.messaging.models import Attachment
 
@@ -522,6 +548,27 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("case", "owner", "queue"),
         form_page=lambda world: reverse("portal_social_px:workspace") + "?queue=open",
     ),
+    # The intake API answers to an intake key, never to a session: signed in or not, without a key every
+    # request stops at 401 (tests/feedback/test_intake_api.py fuzzes it with a key).
+    "px/api/intake/": Endpoint(
+        _named("portal_social_px:intake_api"),
+        allowed=None,
+        denied="patient",
+        fields=("external_id", "type", "platform", "public", "text", "received_at"),
+    ),
+    "px/reports/": Endpoint(
+        _named("portal_social_px:reports"), allowed="px", denied="patient", method="get", fields=("from", "to", "by")
+    ),
+    "px/reports/export.<str:fmt>": Endpoint(
+        lambda world: reverse("portal_social_px:reports_export", args=["csv"]),
+        allowed="px",
+        denied="patient",
+        method="get",
+        fields=("from", "to", "by"),
+    ),
+    "px/reports/tips/": Endpoint(
+        _named("portal_social_px:tips"), allowed="px", denied="patient", method="get", fields=("from", "to", "by")
+    ),
     "px/c/<uuid:case_id>/": Endpoint(
         lambda world: reverse("portal_social_px:case", args=[world.case.pk]),
         allowed="px",
@@ -535,6 +582,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("status", "outcome", "note"),
         form_page=lambda world: reverse("portal_social_px:case", args=[world.case.pk]),
     ),
+    "px/c/<uuid:case_id>/letter/": Endpoint(
+        _letter("letter"),
+        allowed="px",
+        denied="patient",
+        fields=("what", "contact_person", "steps", "results", "completed_on", "template"),
+    ),
+    "px/c/<uuid:case_id>/letter.pdf": Endpoint(_letter("letter_pdf"), allowed="px", denied="patient", method="get"),
     "notifications/": Endpoint(
         _named("portal_social_notification_preferences"), allowed="patient", denied=None, fields=("frequency",)
     ),
