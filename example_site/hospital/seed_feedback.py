@@ -146,6 +146,19 @@ def seed_feedback(users) -> None:
         clinicians=list(ClinicianPage.objects.order_by("pk")[:1]),
     )
     actions.acknowledge_case(actor=px, case=grievance)
+    actions.change_status(actor=px, case=grievance, status="investigating")
+    actions.write_grievance_response(
+        actor=px,
+        case=grievance,
+        contact_person="Jordan Avery, Patient Relations, 413-555-0100",
+        steps="We reviewed the surgical schedule for that day and spoke with the surgical team and the "
+        "scheduling office.",
+        results="The procedure was cancelled because an emergency case needed the operating room. We have "
+        "changed how patients are told of same-day changes, and offered the earliest new date.",
+        completed_on=timezone.localdate(),
+    )
+    actions.mark_letter_sent(actor=px, case=grievance)
+    actions.resolve_case(actor=px, case=grievance, outcome="resolved")
     breached = actions.record_case(
         actor=px,
         channel="phone",

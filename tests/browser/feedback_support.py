@@ -105,3 +105,19 @@ def miss_resolve_deadline(live_portal, case_id: str) -> tuple[list[str], str]:
     assert found, f"the deadline task did not report:\n{out}"
     missed = [clock for clock in found.group(1).split(",") if clock]
     return missed, found.group(2)
+
+
+PORTAL_COUNT = """
+from portal_social.feedback import reports
+from django.utils import timezone
+report = reports.build(reports.period_from({}))
+print("@@", dict(report.by_channel).get("Portal feedback form", 0), sep="\\t")
+"""
+
+
+def portal_cases_in_report(live_portal) -> int:
+    """How many portal cases the reports' default period counts, read from the live server's database."""
+    out = live_portal.manage("shell", "-c", PORTAL_COUNT).stdout
+    found = re.search(r"^@@\t(\d+)$", out, re.MULTILINE)
+    assert found, f"the report was not built:\n{out}"
+    return int(found.group(1))

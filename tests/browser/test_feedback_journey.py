@@ -1,7 +1,7 @@
 """Feedback and service recovery in a browser: a patient complains through the portal; the case is routed
 to a patient-experience (PX) staff member, who acknowledges it; its resolve deadline is missed and it is
 escalated; the staff member apologises and resolves it; the patient sees it resolved and answers the
-one-question survey.
+one-question survey; the case is counted in the reports' channel chart.
 
 The patient and the staff member are the journey's own (``feedback_support.feedback_people``): the
 staff member has an enrolled authenticator and is the lead and only case-taking member of the fallback
@@ -21,6 +21,7 @@ from tests.browser.feedback_support import (
     FeedbackPeople,
     feedback_people,
     miss_resolve_deadline,
+    portal_cases_in_report,
 )
 from tests.browser.messaging_support import words
 from tests.browser.support import path_of, sign_in, sign_in_with_code, visit
@@ -227,3 +228,16 @@ def test_a_complaint_is_escalated_when_late_then_put_right_and_the_patient_says_
         expect(listed).to_have_count(1)
         expect(listed.locator(".ps-status")).to_have_text("Resolved")
         expect(listed.get_by_role("link", name=reference)).to_have_attribute("href", case_path)
+
+        # 6. The case appears in the reports: the channel chart and its table count it.
+        open_again(staff, "/px/")
+        press(staff, staff.get_by_role("link", name="Reports", exact=True), check=True)  # axe: the reports
+        assert path_of(staff) == "/px/reports/", staff.url
+        chart = staff.get_by_role("img", name="Cases received per week, by channel")
+        expect(chart).to_be_visible()
+        expect(chart.locator("rect.ps-chart__bar title").filter(has_text="Portal feedback form")).not_to_have_count(0)
+        counted = portal_cases_in_report(live_portal)
+        assert counted >= 1
+        by_channel = staff.get_by_role("table", name="Cases received by channel")
+        row = by_channel.locator("tr").filter(has_text="Portal feedback form")
+        expect(row.locator("td").nth(1)).to_have_text(str(counted))
