@@ -154,3 +154,28 @@ def patients_for(caregiver: AbstractBaseUser, scope: str, on: datetime.date | No
 
     ids = CaregiverRelation.objects.active(on).with_scope(scope).filter(caregiver=caregiver).values("patient_id")
     return get_user_model().objects.filter(pk__in=ids)
+
+
+def proxied_ids(caregiver: AbstractBaseUser, scope: str) -> frozenset:
+    """The ids of the patients ``caregiver`` may act for in ``scope`` today: one query, kept on the user object
+    for the rest of the request (so a link that ends counts from the next request). :func:`forget_proxied`
+    drops it after a change in the same request."""
+    if not getattr(caregiver, "is_authenticated", False) or not getattr(caregiver, "is_active", False):
+        return frozenset()
+    cache = caregiver.__dict__.setdefault(_PROXIED_CACHE, {})
+    if scope not in cache:
+        cache[scope] = frozenset(
+            CaregiverRelation.objects.active()
+            .with_scope(scope)
+            .filter(caregiver=caregiver)
+            .values_list("patient_id", flat=True)
+        )
+    return cache[scope]
+
+
+def forget_proxied(caregiver: AbstractBaseUser) -> None:
+    """Drop what :func:`proxied_ids` kept on ``caregiver``."""
+    caregiver.__dict__.pop(_PROXIED_CACHE, None)
+
+
+_PROXIED_CACHE = "_portal_social_proxied_ids"

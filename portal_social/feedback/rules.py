@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from portal_social.core import access
+from portal_social.core import access, caregivers
 from portal_social.feedback.models import Case
 
 SUBMIT = "portal_social.submit_feedback"
@@ -42,18 +42,7 @@ def is_risk(user) -> bool:
 
 def proxied_patient_ids(user) -> frozenset:
     """Patients ``user`` may give feedback for today (a current caregiver link with the feedback scope)."""
-    cached = getattr(user, "_portal_social_feedback_proxied", None)
-    if cached is None:
-        from portal_social.core.models import CaregiverRelation
-
-        cached = frozenset(
-            CaregiverRelation.objects.active()
-            .with_scope("feedback")
-            .filter(caregiver=user)
-            .values_list("patient_id", flat=True)
-        )
-        user._portal_social_feedback_proxied = cached
-    return cached
+    return caregivers.proxied_ids(user, "feedback")
 
 
 def is_submitter(user, case: Case) -> bool:

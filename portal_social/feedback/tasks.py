@@ -33,21 +33,10 @@ def check_deadlines(case_id: str) -> list[str]:
 
 def queue_check(case) -> None:
     """After commit: a deferred :func:`check_deadlines` at the case's next deadline."""
+    from portal_social.core import deferred
     from portal_social.feedback import sla
 
-    due = sla.next_deadline(case)
-    case_id = str(case.pk)
-    if due is None:
-        return
-
-    def enqueue() -> None:
-        try:
-            if check_deadlines.get_backend().supports_defer:
-                check_deadlines.using(run_after=due).enqueue(case_id)
-        except Exception as exc:  # the queue is down: the sweep catches up
-            logger.warning("deadline check not queued (%s); the sweep will do it", type(exc).__name__)
-
-    transaction.on_commit(enqueue, robust=True)
+    deferred.run_at(check_deadlines, sla.next_deadline(case), str(case.pk), what="deadline check")
 
 
 def breach(case_id, *, now: datetime.datetime | None = None) -> list[str]:

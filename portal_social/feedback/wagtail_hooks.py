@@ -12,12 +12,12 @@ opening is audited with the patient and medical-risk details stay with risk mana
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal_social.core.admin_audit import audit_snippets
 from portal_social.feedback import events
 from portal_social.feedback.actions import letters
 from portal_social.feedback.models import (
@@ -169,29 +169,4 @@ register_snippet(FeedbackViewSetGroup)
 _MODELS = (Team, TeamMember, Category, ServiceLine, RoutingRule, LetterTemplate, ResponseTemplate)
 
 
-def _record(request, instances, change: str) -> None:
-    for instance in instances:
-        if not isinstance(instance, _MODELS):
-            continue
-        SETUP.record(
-            actor=request.user,
-            target_type=type(instance)._meta.model_name,
-            target_id=str(instance.pk),
-            request=request,
-            details={"change": change},
-        )
-
-
-@hooks.register("after_create_snippet")
-def _created(request, instance):
-    _record(request, [instance], "added")
-
-
-@hooks.register("after_edit_snippet")
-def _edited(request, instance):
-    _record(request, [instance], "changed")
-
-
-@hooks.register("after_delete_snippet")
-def _deleted(request, instances):
-    _record(request, instances, "removed")
+audit_snippets({model: (SETUP, None) for model in _MODELS})

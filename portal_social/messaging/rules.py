@@ -21,14 +21,13 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils import timezone
 
-from portal_social.core import access
+from portal_social.core import access, caregivers
 from portal_social.messaging.models import Conversation, Message, OutOfOffice, PoolMember
 
 MESSAGE_CARE_TEAM = "portal_social.message_care_team"
 MESSAGE_PATIENTS = "portal_social.message_patients"
 
 _POOLS = "_portal_social_message_pools"
-_PROXIED = "_portal_social_message_proxied"
 _DELEGATED = "_portal_social_message_delegated"
 
 
@@ -72,25 +71,15 @@ def proxied_patient_ids(user) -> frozenset:
     """The patients ``user`` may message for today (a current caregiver link with the messaging scope)."""
     if not _signed_in(user) or not access.holds(user, MESSAGE_CARE_TEAM):
         return frozenset()
-    cached = getattr(user, _PROXIED, None)
-    if cached is None:
-        from portal_social.core.models import CaregiverRelation
-
-        cached = frozenset(
-            CaregiverRelation.objects.active()
-            .with_scope("messaging")
-            .filter(caregiver=user)
-            .values_list("patient_id", flat=True)
-        )
-        setattr(user, _PROXIED, cached)
-    return cached
+    return caregivers.proxied_ids(user, "messaging")
 
 
 def forget(user) -> None:
     """Drop what this module cached on ``user`` (after a change in the same request)."""
-    for name in (_POOLS, _PROXIED, _DELEGATED):
+    for name in (_POOLS, _DELEGATED):
         if hasattr(user, name):
             delattr(user, name)
+    caregivers.forget_proxied(user)
 
 
 def side_of(user, conversation: Conversation) -> str | None:

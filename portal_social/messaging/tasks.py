@@ -36,19 +36,9 @@ def escalate_if_late(conversation_id: str) -> bool:
 def queue_escalation(conversation) -> None:
     """After commit: a deferred :func:`escalate_if_late` at the conversation's reply time (the sweep covers
     a backend that cannot defer, and a queue that is down)."""
-    due = conversation.reply_due_at
-    conversation_id = str(conversation.pk)
-    if due is None:
-        return
+    from portal_social.core import deferred
 
-    def enqueue() -> None:
-        try:
-            if escalate_if_late.get_backend().supports_defer:
-                escalate_if_late.using(run_after=due).enqueue(conversation_id)
-        except Exception as exc:  # the queue is down: the sweep escalates it
-            logger.warning("late-reply check not queued (%s); the sweep will do it", type(exc).__name__)
-
-    transaction.on_commit(enqueue, robust=True)
+    deferred.run_at(escalate_if_late, conversation.reply_due_at, str(conversation.pk), what="late-reply check")
 
 
 def escalate(conversation_id, *, now: datetime.datetime | None = None) -> bool:

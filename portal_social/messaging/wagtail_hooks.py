@@ -6,11 +6,11 @@ every opening is audited with the patient.
 """
 
 from django.utils.translation import gettext_lazy as _
-from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal_social.core.admin_audit import audit_snippets
 from portal_social.messaging import events
 from portal_social.messaging.models import CarePool, PoolMember, PoolPatient
 
@@ -64,8 +64,6 @@ register_snippet(MessagingViewSetGroup)
 # Every change made here is audited, with who made it (a member taken off a pool loses its streams at once:
 # see messaging.actions).
 
-_EVENTS = {CarePool: events.POOL, PoolMember: events.POOL_MEMBERS, PoolPatient: events.POOL_PATIENTS}
-
 
 def _details(instance) -> dict:
     if isinstance(instance, CarePool):
@@ -76,32 +74,14 @@ def _details(instance) -> dict:
     return details
 
 
-def _record(request, instances, change: str) -> None:
-    for instance in instances:
-        event = _EVENTS.get(type(instance))
-        if event is None:
-            continue
-        patient = instance.patient_id if isinstance(instance, PoolPatient) else None
-        event.record(
-            actor=request.user,
-            target_type=type(instance)._meta.model_name,
-            target_id=str(instance.pk),
-            patient=patient,
-            request=request,
-            details={**_details(instance), "change": change},
-        )
+def _describe_link(instance: PoolPatient):
+    return _details(instance), instance.patient_id
 
 
-@hooks.register("after_create_snippet")
-def _created(request, instance):
-    _record(request, [instance], "added")
-
-
-@hooks.register("after_edit_snippet")
-def _edited(request, instance):
-    _record(request, [instance], "changed")
-
-
-@hooks.register("after_delete_snippet")
-def _deleted(request, instances):
-    _record(request, instances, "removed")
+audit_snippets(
+    {
+        CarePool: (events.POOL, _details),
+        PoolMember: (events.POOL_MEMBERS, _details),
+        PoolPatient: (events.POOL_PATIENTS, _describe_link),
+    }
+)

@@ -77,11 +77,10 @@ def _risk(case: Case, categories: list[Category], words: str) -> str:
     return ""
 
 
-def _open(case: Case, categories: list[Category], *, actor, request, words: str) -> Case:
-    """Number, classify for risk, route, set the clocks, and record a new case (inside a transaction)."""
-    now = timezone.now()
-    case.reference = next_reference(now)
-    case.created_at = now
+def number_and_save(case: Case, categories: list[Category], words: str, *, numbered_at) -> str:
+    """Give a new case its reference (of ``numbered_at``'s year), mark medical risk, save it with its
+    categories. Returns how risk was found ("category", "screening") or ""."""
+    case.reference = next_reference(numbered_at)
     risk = _risk(case, categories, words)
     if risk:
         case.medical_risk, case.risk_source = True, risk
@@ -89,6 +88,14 @@ def _open(case: Case, categories: list[Category], *, actor, request, words: str)
     case.save()
     if categories:
         case.categories.set(categories)
+    return risk
+
+
+def _open(case: Case, categories: list[Category], *, actor, request, words: str) -> Case:
+    """Number, classify for risk, route, set the clocks, and record a new case (inside a transaction)."""
+    now = timezone.now()
+    case.created_at = now
+    risk = number_and_save(case, categories, words, numbered_at=now)
     log(case, CaseEvent.Kind.RECEIVED, actor=actor, details={"channel": case.channel, "type": case.type}, at=now)
     events.case_event(
         events.RECEIVED, actor=actor, case=case, request=request, details={"channel": case.channel, "type": case.type}

@@ -35,13 +35,12 @@ from portal_social.feedback.actions._common import (
     FeedbackDenied,
     clean_text,
     log,
-    next_reference,
     queue_deadline_check,
     rules,
     set_deadlines,
     signed_in,
 )
-from portal_social.feedback.actions.intake import URL_MAX_LENGTH, _open, _risk
+from portal_social.feedback.actions.intake import URL_MAX_LENGTH, _open, number_and_save
 from portal_social.feedback.models import (
     DESCRIPTION_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
@@ -446,17 +445,10 @@ def _open_imported(values: dict[str, Any], categories: list[Category], *, extern
         submitted_by=actor if signed_in(actor) else None,
         created_at=now,
     )
-    case.reference = next_reference(received)
     if done:
         case.resolved_at = resolved
         case.closed_at = resolved if status == Case.Status.CLOSED else None
-    risk = _risk(case, categories, values["description_source"])
-    if risk:
-        case.medical_risk, case.risk_source = True, risk
-        case.priority = max(case.priority, Case.Priority.HIGH)
-    case.save()
-    if categories:
-        case.categories.set(categories)
+    risk = number_and_save(case, categories, values["description_source"], numbered_at=received)
     details = {"channel": case.channel, "type": case.type, "imported": True}
     log(case, CaseEvent.Kind.RECEIVED, actor=actor, details=details, at=received)
     if risk:
