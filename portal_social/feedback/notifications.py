@@ -96,7 +96,7 @@ register(
 register(
     Template(
         key="feedback.digest",
-        subject=_("Patient feedback: the numbers for the last %(days)s days"),
+        subject=_("Feedback: the numbers for the last %(days)s days"),
         body=_(
             "In the last %(days)s days: %(received)s cases received and %(resolved)s resolved. "
             "%(acknowledged_on_time)s of %(acknowledge_due)s were acknowledged on time and %(resolved_on_time)s of "

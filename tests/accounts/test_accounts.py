@@ -100,11 +100,20 @@ def test_admin_sign_in_pages_send_people_to_the_portal_sign_in(client, path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/messages/", "/feedback/", "/px/"])
+@pytest.mark.parametrize("path", ["/messages/", "/px/", "/px/reports/"])
 def test_signed_out_visitors_are_asked_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/feedback/", "/feedback/new/"])
+def test_anyone_may_give_feedback_without_signing_in(client, path):
+    """Feedback is open to visitors too (anonymously, rate-limited by address); following it needs a sign-in."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "/feedback/new/" in response.content.decode()
 
 
 @pytest.mark.django_db

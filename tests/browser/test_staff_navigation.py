@@ -19,9 +19,15 @@ STAFF = {
     "px1": {
         "Respond to reviews": "/cms/portal-social/reviews/respond/",
         "PX workspace": "/px/",
+        "Feedback reports": "/px/reports/",
         "Content management": "/cms/",
     },
-    "risk1": {"PX workspace": "/px/", "Audit log": "/cms/portal-social/audit/", "Content management": "/cms/"},
+    "risk1": {
+        "PX workspace": "/px/",
+        "Feedback reports": "/px/reports/",
+        "Audit log": "/cms/portal-social/audit/",
+        "Content management": "/cms/",
+    },
 }
 
 
@@ -71,5 +77,12 @@ def test_patients_see_no_staff_tools(page):
     for path in ("/", "/community/", "/clinicians/"):
         visit(page, path)
         expect(page.get_by_role("navigation", name="Your tools")).to_have_count(0)
-        for label in ("Moderation queue", "Respond to reviews", "PX workspace", "Audit log", "Content management"):
+        for label in (
+            "Moderation queue",
+            "Respond to reviews",
+            "PX workspace",
+            "Feedback reports",
+            "Audit log",
+            "Content management",
+        ):
             expect(page.get_by_role("link", name=label, exact=True)).to_have_count(0)
