@@ -177,6 +177,22 @@ def _incr(key: str, rate: Rate) -> int:
         return 1
 
 
+def _incr_all(counts: list[tuple[str, Rate]]) -> list[int]:
+    """:func:`_incr` for each ``(key, rate)``. With Django's Redis cache, one round trip for all of them
+    (each key created with its window's expiry if missing, then incremented, in one MULTI/EXEC)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    client = getattr(cache, "_cache", None)
+    if not counts or not isinstance(cache, RedisCache) or not hasattr(client, "get_client"):
+        return [_incr(key, rate) for key, rate in counts]
+    names = [cache.make_and_validate_key(key) for key, _rate in counts]
+    pipe = client.get_client(names[0], write=True).pipeline(transaction=True)
+    for name, (_key, rate) in zip(names, counts, strict=True):
+        pipe.set(name, 0, ex=rate.seconds + 1, nx=True)  # what cache.add(key, 0) writes
+        pipe.incr(name)
+    return [int(count) for count in pipe.execute()[1::2]]
+
+
 def _wait(rate: Rate, window: int, now: float) -> int:
     return int((window + 1) * rate.seconds - now) + 1
 
@@ -226,17 +242,21 @@ def refund_current() -> int:
     return charges.refund() if charges is not None else 0
 
 
-def _hit(action: str, kind: str, value: str, rate: Rate, now: float) -> int | None:
-    """Count one attempt; return seconds to wait if over the limit, else None."""
-    window = int(now // rate.seconds)
-    key = _key(action, kind, value, rate, window)
-    count = _incr(key, rate)
+def _hit_all(hits: list[tuple[str, str, str, Rate]], now: float) -> list[int | None]:
+    """Count one attempt for each ``(action, kind, value, rate)``, all together; for each, the seconds to
+    wait if it is over its limit, else None."""
+    planned = []
+    for action, kind, value, rate in hits:
+        window = int(now // rate.seconds)
+        planned.append((_key(action, kind, value, rate, window), rate, window))
+    counts = _incr_all([(key, rate) for key, rate, _window in planned])
     charges = _charges.get()
     if charges is not None:
-        charges.keys.append(key)
-    if count > rate.amount:
-        return _wait(rate, window, now)
-    return None
+        charges.keys.extend(key for key, _rate, _window in planned)
+    return [
+        _wait(rate, window, now) if count > rate.amount else None
+        for (_key_, rate, window), count in zip(planned, counts, strict=True)
+    ]
 
 
 def _signed_in(user: AbstractBaseUser | None) -> bool:
@@ -264,15 +284,15 @@ def check(
     ip = client_ip(request)
     address = _address_key(ip) if ip else None
     now = time.time()
-    waits = []
+    hits = []
     for limit in limits:
         if limit.per == "user" and _signed_in(user):
-            waits.append(_hit(action, "user", str(user.pk), limit.rate, now))
+            hits.append((action, "user", str(user.pk), limit.rate))
         elif limit.per == "user" and address:
-            waits.append(_hit(action, "anonymous", address, limit.rate, now))
+            hits.append((action, "anonymous", address, limit.rate))
         elif limit.per == "ip" and address:
-            waits.append(_hit(action, "ip", address, limit.rate, now))
-    waits = [wait for wait in waits if wait is not None]
+            hits.append((action, "ip", address, limit.rate))
+    waits = [wait for wait in _hit_all(hits, now) if wait is not None]
     if waits:
         raise RateLimited(max(waits))
 

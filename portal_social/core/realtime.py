@@ -38,6 +38,7 @@ not lose the data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -53,7 +54,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
 
 logger = logging.getLogger(__name__)
@@ -206,6 +207,32 @@ def _next_event_id(key: str) -> tuple[Any, int]:
     raise RuntimeError("could not allocate a live-update event id")
 
 
+def _next_event_ids(keys: list[str]) -> dict[str, tuple[Any, int]]:
+    """``{key: (stream row id, next event id)}`` for distinct ``keys``; each counter row stays locked until the
+    commit. One statement where the database can insert-or-update and return the rows (PostgreSQL, SQLite
+    3.35+): a stream's first event creates its row, a concurrent first event waits and takes the next id."""
+    from portal_social.core.realtime_models import RealtimeStream
+
+    connection = connections[router.db_for_write(RealtimeStream)]
+    if connection.vendor not in ("postgresql", "sqlite") or not connection.features.can_return_columns_from_insert:
+        found = {}
+        for key in keys:
+            row, event_id = _next_event_id(key)
+            found[key] = (row.pk, event_id)
+        return found
+    quote = connection.ops.quote_name
+    table = quote(RealtimeStream._meta.db_table)
+    pk, key_column, last_id = (quote(RealtimeStream._meta.get_field(f).column) for f in ("id", "key", "last_id"))
+    # Only quoted names from the model go into the text; the keys are parameters.
+    values = ", ".join(["(%s, 1)"] * len(keys))
+    sql = f"INSERT INTO {table} ({key_column}, {last_id}) VALUES {values} "  # noqa: S608
+    sql += f"ON CONFLICT ({key_column}) DO UPDATE SET {last_id} = {table}.{last_id} + 1 "
+    sql += f"RETURNING {pk}, {key_column}, {last_id}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, keys)
+        return {key: (row_id, int(event_id)) for row_id, key, event_id in cursor.fetchall()}
+
+
 def publish_to_stream(name: str, target: Model | None, event: dict[str, Any]) -> int:
     """Inside the action's transaction: give ``event`` the stream's next id, keep it, push it after commit.
 
@@ -213,23 +240,50 @@ def publish_to_stream(name: str, target: Model | None, event: dict[str, Any]) ->
     The stream's counter row stays locked until the commit, so ids follow
     commit order and a reconnecting client never skips one.
     """
+    return publish_to_streams([(name, target, event)])[0]
+
+
+def publish_to_streams(events: list[tuple[str, Model | None, dict[str, Any]]]) -> list[int]:
+    """:func:`publish_to_stream` for several ``(name, target, event)`` at once, in this order: two statements
+    for all of them (the counters, then the kept events) when each names another stream. Returns the ids.
+
+    The events are pushed after commit in the order given; a caller that names streams in a fixed order
+    (an object's own stream before its container's) takes their counter rows in that order.
+    """
+    planned = []
+    for name, target, event in events:
+        try:
+            stream = _streams[name]
+        except KeyError:
+            raise ValueError(f"no live-update stream is registered as {name!r}") from None
+        target_id = _target_id(stream, target)
+        planned.append((name, target_id, stream_key(name, target_id), event))
+    keys = [key for _name, _target, key, _event in planned]
+    if len(set(keys)) == len(keys):
+        return _store_and_push(planned)
+    return [_store_and_push([one])[0] for one in planned]
+
+
+def _store_and_push(planned: list[tuple[str, str, str, dict[str, Any]]]) -> list[int]:
     from portal_social.core.realtime_models import RealtimeEvent
 
-    try:
-        stream = _streams[name]
-    except KeyError:
-        raise ValueError(f"no live-update stream is registered as {name!r}") from None
-    target_id = _target_id(stream, target)
-    key = stream_key(name, target_id)
-    with transaction.atomic():
-        row, event_id = _next_event_id(key)
-        payload = {**event, "stream": name, "target": target_id, "id": event_id}
-        RealtimeEvent.objects.create(stream=row, event_id=event_id, payload=payload)
-        if event_id > KEEP_EVENTS and event_id % 50 == 0:  # trim now and then, not on every event
-            RealtimeEvent.objects.filter(stream=row, event_id__lte=event_id - KEEP_EVENTS).delete()
-    group = stream_group_name(name, target_id)
-    transaction.on_commit(lambda: publish(group, {"type": "portal.event", "event": payload}), robust=True)
-    return event_id
+    if not planned:
+        return []
+    with transaction.atomic(savepoint=False):
+        ids = _next_event_ids([key for _name, _target, key, _event in planned])
+        rows = []
+        for name, target_id, key, event in planned:
+            stream_id, event_id = ids[key]
+            payload = {**event, "stream": name, "target": target_id, "id": event_id}
+            rows.append(RealtimeEvent(stream_id=stream_id, event_id=event_id, payload=payload))
+        RealtimeEvent.objects.bulk_create(rows)
+        for row in rows:
+            if row.event_id > KEEP_EVENTS and row.event_id % 50 == 0:  # trim now and then, not on every event
+                RealtimeEvent.objects.filter(stream_id=row.stream_id, event_id__lte=row.event_id - KEEP_EVENTS).delete()
+    for (name, target_id, _key, _event), row in zip(planned, rows, strict=True):
+        message = {"type": "portal.event", "event": row.payload}
+        transaction.on_commit(functools.partial(publish, stream_group_name(name, target_id), message), robust=True)
+    return [row.event_id for row in rows]
 
 
 def _resolve_subscription(user, name, target) -> tuple[Stream, Model | None] | None:

@@ -36,7 +36,7 @@ def test_redis_down_while_sending_answers_try_again_with_the_words_kept(page, mo
     def down(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr(ratelimit, "_incr", down)
+    monkeypatch.setattr(ratelimit, "_incr_all", down)
     response = _post(client, url)
     assert response.status_code == 503
     assert WORDS in response.content.decode()

@@ -92,9 +92,10 @@ def _add_message(
     request: HttpRequest | None,
 ) -> Message:
     """Inside the caller's transaction: the next message of ``conversation``, its counters, audit and pushes."""
+    result = screening.screen(source, destination=screening.policy.MESSAGE, author=sender)
     now = timezone.now()
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    result = screening.screen(source, destination=screening.policy.MESSAGE, author=sender)
+    _share_related(conversation, locked)
     patient_side = side != Message.Side.CARE_TEAM
     urgent = result.urgent and patient_side
     seq = locked.last_seq + 1
@@ -110,14 +111,12 @@ def _add_message(
         submission=submission,
     )
     changes: dict[str, Any] = {"last_seq": seq, "last_message_at": now}
+    escalation_due = False
     if patient_side:
         if locked.reply_due_at is None:
             changes["reply_due_at"] = reply_due(locked.pool, now)
             changes["escalated_at"] = None
-            from portal_social.messaging.tasks import queue_escalation
-
-            locked.reply_due_at = changes["reply_due_at"]
-            queue_escalation(locked)
+            escalation_due = True
         if urgent:
             changes["urgent"] = True
     else:
@@ -126,18 +125,54 @@ def _add_message(
     for name, value in changes.items():
         setattr(locked, name, value)
         setattr(conversation, name, value)
-    ReadState.objects.update_or_create(
-        conversation=locked, user=sender, defaults={"side": side, "last_read_seq": seq, "read_at": now}
-    )
+    _read_to(locked, sender, side, seq, now)
     message.conversation = locked
-    realtime.publish_to_stream(CONVERSATION_STREAM, locked, {"kind": "message", "message": str(message.pk)})
-    realtime.publish_to_stream(POOL_STREAM, locked.pool, {"kind": "conversation", "conversation": str(locked.pk)})
+    # The conversation's own stream first: its push is the first thing done after the commit.
+    realtime.publish_to_streams(
+        [
+            (CONVERSATION_STREAM, locked, {"kind": "message", "message": str(message.pk)}),
+            (POOL_STREAM, locked.pool, {"kind": "conversation", "conversation": str(locked.pk)}),
+        ]
+    )
+    if escalation_due:
+        from portal_social.messaging.tasks import queue_escalation
+
+        queue_escalation(locked)
     _tell_the_other_side(locked, message)
     # Last: the audit chain's head stays locked from this write to the commit, so other senders wait less.
     events.message_event(
         events.SENT, actor=sender, message=message, request=request, details={"seq": seq, "urgent": urgent}
     )
     return message
+
+
+def _share_related(loaded: Conversation, locked: Conversation) -> None:
+    """Give ``locked`` (the row read again under lock) the pool and people ``loaded`` already holds, where they
+    are still the same ones, so they are not read twice."""
+    for name in ("pool", "patient", "assigned_to"):
+        descriptor = getattr(Conversation, name)
+        same = getattr(loaded, f"{name}_id") == getattr(locked, f"{name}_id")
+        if same and descriptor.is_cached(loaded) and not descriptor.is_cached(locked):
+            setattr(locked, name, getattr(loaded, name))
+
+
+def _read_to(conversation: Conversation, user, side: str, seq: int, now) -> None:
+    """The sender has read their conversation up to their own message (one statement where the database
+    can insert or update at once)."""
+    from django.db import connections, router
+
+    connection = connections[router.db_for_write(ReadState)]
+    if not connection.features.supports_update_conflicts_with_target:
+        ReadState.objects.update_or_create(
+            conversation=conversation, user=user, defaults={"side": side, "last_read_seq": seq, "read_at": now}
+        )
+        return
+    ReadState.objects.bulk_create(
+        [ReadState(conversation=conversation, user=user, side=side, last_read_seq=seq, read_at=now)],
+        update_conflicts=True,
+        unique_fields=["conversation", "user"],
+        update_fields=["side", "last_read_seq", "read_at"],
+    )
 
 
 def _tell_the_other_side(conversation: Conversation, message: Message) -> None:
@@ -149,7 +184,7 @@ def _tell_the_other_side(conversation: Conversation, message: Message) -> None:
     users = get_user_model().objects
     params = {"conversation": conversation.pk}
     if message.side == Message.Side.CARE_TEAM:
-        patient = users.filter(pk=conversation.patient_id, is_active=True).first()
+        patient = conversation.patient  # notify() skips an account that is no longer active
         if patient is not None:
             notify.notify(patient, "message.received", params=params)
         if not conversation.confidential:
@@ -162,17 +197,20 @@ def _tell_the_other_side(conversation: Conversation, message: Message) -> None:
             ]
             notify.notify_many(proxies, "message.received", params=params)
         return
-    members = list(users.filter(care_pool_memberships__pool=conversation.pool_id, is_active=True))
+
+    def members():
+        return list(users.filter(care_pool_memberships__pool=conversation.pool_id, is_active=True))
+
     if message.urgent:
-        notify.notify_many(members, "message.urgent")
+        notify.notify_many(members(), "message.urgent")
         return
     if conversation.assigned_to_id is not None:
         period = away(conversation.assigned_to_id)
-        target = period.delegate if period is not None else users.filter(pk=conversation.assigned_to_id).first()
+        target = period.delegate if period is not None else conversation.assigned_to
         if target is not None:
             notify.notify(target, "message.received", params=params)
             return
-    notify.notify_many(members, "message.pool_received")
+    notify.notify_many(members(), "message.pool_received")
 
 
 def start_conversation(
