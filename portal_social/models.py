@@ -34,6 +34,7 @@ from portal_social.core.screening.models import WatchedWord  # noqa: F401
 from portal_social.core.search_models import SearchTerm  # noqa: F401
 from portal_social.feedback.models import (  # noqa: F401
     Case,
+    CaseAttachment,
     CaseCounter,
     CaseEvent,
     CasePause,

@@ -433,6 +433,8 @@ def _declare() -> None:
         register("portal_social.Case", name, destination="phi_record")
     not_user_written("portal_social.Case", "description_html", reason="rendered by core.text from description_source")
     register("portal_social.CaseEvent", "note", destination="phi_record")
+    register("portal_social.CaseAttachment", "filename", destination="phi_record")
+    not_user_written("portal_social.CaseAttachment", "content_type", reason="detected from the file's bytes")
     for name in ("steps", "results"):
         register("portal_social.GrievanceResponse", name, destination="phi_record")
     # A public reply template is published as the organisation speaking: the staff public-reply rules apply.

@@ -115,6 +115,7 @@ class StaffCaseForm(ActionErrorsMixin, forms.Form):
     )
     post_url = forms.CharField(label=_("Post address"), max_length=500, required=False)
     handle = forms.CharField(label=_("Handle"), max_length=120, required=False)
+    screenshot = forms.FileField(label=_("Screenshot of the post (optional)"), required=False, allow_empty_file=True)
     how_learned = forms.CharField(
         label=_("How it came to us"),
         max_length=500,
@@ -124,6 +125,9 @@ class StaffCaseForm(ActionErrorsMixin, forms.Form):
 
     def __init__(self, *args, categories=(), sites=(), service_lines=(), **kwargs):
         super().__init__(*args, **kwargs)
+        from portal_social.core import files
+
+        self.fields["screenshot"].help_text = files.describe_allowed()
         self.fields["categories"].choices = [(str(pk), name) for pk, name in categories]
         self.fields["site"].choices = _choices([(str(pk), n) for pk, n in sites], _("Not about a site"))
         self.fields["service_line"].choices = _choices([(str(pk), n) for pk, n in service_lines], _("None"))

@@ -540,3 +540,32 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def _private_storage():
+    from portal_social.core.files import private_storage
+
+    return private_storage()
+
+
+class CaseAttachment(models.Model):
+    """A file kept with a case, such as a screenshot of a social-media post: checked by content,
+    encrypted on disk under a random name, served only to staff who may read the case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=_private_storage, max_length=200)
+    #: The uploader's file name (made safe): it may name the patient, so it is encrypted.
+    filename = EncryptedTextField(max_length=120)
+    #: Detected from the bytes, never taken from the uploader.
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Case attachment {self.pk}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/intake/", intake_api.receive, name="intake_api"),
     path("c/<uuid:case_id>/", px_views.case, name="case"),
     path("c/<uuid:case_id>/letter/", letter_views.letter, name="letter"),
+    path("c/<uuid:case_id>/file/<uuid:attachment_id>/", px_views.attachment, name="attachment"),
     path("c/<uuid:case_id>/letter.pdf", letter_views.letter_pdf, name="letter_pdf"),
     path("c/<uuid:case_id>/<str:what>/", px_views.case_action, name="case_action"),
 ]

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, realtime, roles
+from portal_social.core import access, files, realtime, roles
 from portal_social.core.errors import Denied
 from portal_social.core.views import role_required
 from portal_social.feedback import actions, events, rules, timeline
@@ -38,7 +38,7 @@ from portal_social.feedback.forms import (
     StaffCaseForm,
     StatusForm,
 )
-from portal_social.feedback.models import Case, Category, GrievanceResponse, ServiceLine, TeamMember
+from portal_social.feedback.models import Case, CaseAttachment, Category, GrievanceResponse, ServiceLine, TeamMember
 from portal_social.profiles.models import ClinicianPage, Location
 
 _T = "portal_social/feedback/px/"
@@ -278,8 +278,26 @@ def case(request, case_id, forms=None, action_errors=None):
         ),
         "response_templates": actions.response_templates_for(found),
         "source_url": _source_url(found),
+        "attachments": list(found.attachments.all()),
     }
     return render(request, _T + "case.html", context, status=400 if forms or action_errors else 200)
+
+
+@_staff_only
+def attachment(request, case_id, attachment_id):
+    """A file kept with the case, as a download (``core.files.download``), to staff who may read the case.
+
+    Opening it is a PHI read, recorded with the patient."""
+    found = _case(request, case_id)
+    if rules.restricted(request.user, found):
+        raise Http404()
+    found = access.require(request.user, "view", found, request=request)
+    kept = CaseAttachment.objects.filter(pk=_uuid_or_404(attachment_id), case=found).first()
+    if kept is None:
+        raise Http404()
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return files.download(kept.file.name, content_type=kept.content_type, filename=kept.filename)
 
 
 def _source_url(found: Case) -> str:
@@ -403,6 +421,7 @@ def new_case(request):
     """Staff entry: a phone call, a letter, an email, someone at the desk, or a social-media post."""
     form = StaffCaseForm(
         request.POST or None,
+        request.FILES or None,
         categories=Category.objects.filter(active=True).values_list("pk", "name"),
         sites=Location.objects.values_list("pk", "name"),
         service_lines=ServiceLine.objects.values_list("pk", "name"),
@@ -431,6 +450,7 @@ def new_case(request):
                 post_url=data["post_url"],
                 handle=data["handle"],
                 how_learned=data["how_learned"],
+                screenshot=data.get("screenshot"),
                 request=request,
             )
         except ValidationError as error:

@@ -466,3 +466,61 @@ def test_the_patient_index_makes_the_same_number_of_queries_for_2_and_20_cases(
         response = client.get(INDEX)
     assert text(response).count('<li class="card">') == 20
     assert len(few) == len(many), _repeated(few, many)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _social_post(client, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {
+        "channel": "social",
+        "type": "complaint",
+        "severity": "medium",
+        "description": "A post about a long wait in the emergency department.",
+        "platform": "facebook",
+        "post_public": "1",
+        **extra,
+    }
+    data.setdefault("screenshot", SimpleUploadedFile("Maria Lopez post.png", PNG, content_type="image/png"))
+    return client.post("/px/new/", data)
+
+
+def test_a_screenshot_is_kept_encrypted_with_the_case_and_downloaded_only_by_staff_who_read_it(client, world):
+    from portal_social.core.models import AuditEvent
+    from portal_social.feedback.models import CaseAttachment
+
+    sign_in(client, world.px)
+    response = _social_post(client)
+    assert response.status_code == 302, response.content.decode()[:500]
+    kept = CaseAttachment.objects.get()
+    assert kept.content_type == "image/png" and kept.size == len(PNG)
+    with open(kept.file.storage.path(kept.file.name), "rb") as raw:
+        assert PNG not in raw.read()  # encrypted on disk
+    assert "Maria" not in kept.file.name
+    page = client.get(f"/px/c/{kept.case_id}/").content.decode()
+    link = f"/px/c/{kept.case_id}/file/{kept.pk}/"
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200 and download.content == PNG
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment")
+    assert AuditEvent.objects.filter(action="phi.read", actor_id=world.px.pk, target_id=str(kept.case_id)).exists()
+    for other in (world.patient, world.moderator, world.superuser):
+        client.logout()
+        sign_in(client, other)
+        assert client.get(link).status_code == 404
+
+
+def test_a_screenshot_that_is_not_an_image_or_pdf_is_refused_and_nothing_is_saved(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal_social.feedback.models import Case, CaseAttachment
+
+    sign_in(client, world.px)
+    fake = SimpleUploadedFile("post.png", b"<script>alert(1)</script>", content_type="image/png")
+    response = _social_post(client, screenshot=fake)
+    assert response.status_code == 400
+    assert "cannot be sent" in response.content.decode()
+    assert not Case.objects.exists() and not CaseAttachment.objects.exists()

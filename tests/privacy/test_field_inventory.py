@@ -153,6 +153,7 @@ CLEAR_FIELDS = {
     "ResponseTemplate.use": "a choice",
     "ResponseTemplate.body": "a public reply, screened under the staff public-reply rules before it is saved",
     "GrievanceResponse.contact_person": "a staff member's name and work phone",
+    "CaseAttachment.content_type": "detected from the file's bytes (core.files.sniff)",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

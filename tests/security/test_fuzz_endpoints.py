@@ -93,6 +93,25 @@ def world(world, settings):
 # --------------------------------------------------------------------------- the endpoints
 
 
+def _case_file(world) -> str:
+    """A screenshot kept with ``world.case`` (made on first use)."""
+    from portal_social.feedback.models import CaseAttachment
+
+    kept = CaseAttachment.objects.filter(case=world.case).first()
+    if kept is None:
+        from portal_social.core import files
+
+        checked = files.CheckedFile(PNG, "image/png", "post.png")
+        name = files.store(checked, "feedback/fuzz")
+        kept = CaseAttachment.objects.create(
+            case=world.case, file=name, filename="post.png", content_type="image/png", size=len(PNG)
+        )
+    return reverse("portal_social_px:attachment", args=[world.case.pk, kept.pk])
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
 def _url_routes() -> set[str]:
     """Every route of the URLconf whose view belongs to portal_social."""
 
@@ -555,6 +574,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         allowed=None,
         denied="patient",
         fields=("external_id", "type", "platform", "public", "text", "received_at"),
+    ),
+    "px/c/<uuid:case_id>/file/<uuid:attachment_id>/": Endpoint(
+        _case_file, allowed="px", denied="patient", method="get"
     ),
     "px/reports/": Endpoint(
         _named("portal_social_px:reports"), allowed="px", denied="patient", method="get", fields=("from", "to", "by")

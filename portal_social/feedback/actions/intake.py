@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from portal_social.core import access, notify, ratelimit, screening, submissions
+from portal_social.core import access, files, notify, ratelimit, screening, submissions
 from portal_social.feedback import events
 from portal_social.feedback.actions._common import (
     FeedbackDenied,
@@ -30,6 +30,7 @@ from portal_social.feedback.models import (
     DESCRIPTION_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Case,
+    CaseAttachment,
     CaseEvent,
     Category,
     Severity,
@@ -250,12 +251,15 @@ def record_case(
     post_public: bool | None = None,
     how_learned: str = "",
     medical_risk: bool = False,
+    screenshot=None,
     request=None,
 ) -> Case:
     """Staff enter a case heard by phone, letter, email, in person, or seen on social media.
 
     A social-media item names the platform and whether the post was public; a
-    private one is marked "handle discreetly".
+    private one is marked "handle discreetly". ``screenshot`` (an uploaded file,
+    such as a picture of the post) is checked by its content and kept encrypted
+    with the case (``core.files``); a case that is not saved keeps no file.
     """
     if not signed_in(actor) or not rules.is_staff(actor):
         raise FeedbackDenied()
@@ -297,30 +301,62 @@ def record_case(
     if received > timezone.now():
         raise ValidationError({"received_at": gettext("This cannot be in the future.")}, code="future")
     category_rows = _categories(categories)
-    with transaction.atomic():
-        case = Case(
-            channel=channel,
-            type=type,
-            severity=severity,
-            patient=patient,
-            submitted_by=actor,
-            summary=summary_source,
-            description_source=source,
-            description_html=html,
-            contact_requested=bool(contact_source or contact_method),
-            contact_method=contact_method,
-            contact_details=contact_source,
-            site=site,
-            service_line=service_line,
-            past_experience=bool(past_experience),
-            received_at=received,
-            **social,
+    checked = files.check_upload(screenshot, field="screenshot") if screenshot else None
+    stored: list[str] = []
+    try:
+        return _record(
+            actor,
+            checked,
+            stored,
+            request=request,
+            clinicians=clinicians,
+            category_rows=category_rows,
+            medical_risk=medical_risk,
+            fields=dict(
+                channel=channel,
+                type=type,
+                severity=severity,
+                patient=patient,
+                submitted_by=actor,
+                summary=summary_source,
+                description_source=source,
+                description_html=html,
+                contact_requested=bool(contact_source or contact_method),
+                contact_method=contact_method,
+                contact_details=contact_source,
+                site=site,
+                service_line=service_line,
+                past_experience=bool(past_experience),
+                received_at=received,
+                **social,
+            ),
+            words=source,
         )
+    except BaseException:
+        for name in stored:
+            files.remove(name)
+        raise
+
+
+def _record(actor, checked, stored, *, request, clinicians, category_rows, medical_risk, fields, words) -> Case:
+    with transaction.atomic():
+        case = Case(**fields)
         if medical_risk:
             case.medical_risk, case.risk_source = True, "staff"
-        case = _open(case, category_rows, actor=actor, request=request, words=source)
+        case = _open(case, category_rows, actor=actor, request=request, words=words)
         if clinicians:
             case.clinicians.set(clinicians)
+        if checked is not None:
+            name = files.store(checked, f"feedback/{case.pk.hex[:2]}")
+            stored.append(name)
+            CaseAttachment.objects.create(
+                case=case,
+                file=name,
+                filename=checked.filename,
+                content_type=checked.content_type,
+                size=checked.size,
+                added_by=actor,
+            )
     return case
 
 
