@@ -42,6 +42,13 @@ from portal_social.feedback.models import Case
 PUBLIC_CHANNELS = (Case.Channel.SOCIAL, Case.Channel.REVIEW, Case.Channel.COMMUNITY)
 RECOVERED = (Case.Outcome.RESOLVED, Case.Outcome.OFFLINE, Case.Outcome.REVIEW_UPDATED)
 GROUPINGS = ("week", "month")
+#: The dimensions volumes are reported by, and where each is on a case.
+DIMENSIONS = {
+    "category": "categories__name",
+    "site": "site__name",
+    "service_line": "service_line__name",
+    "clinician": "clinicians__title",
+}
 MAX_DAYS = 3 * 366
 
 
@@ -100,6 +107,8 @@ class Report:
     by_site: list[tuple[str, int]] = field(default_factory=list)
     by_service_line: list[tuple[str, int]] = field(default_factory=list)
     by_clinician: list[tuple[str, int]] = field(default_factory=list)
+    #: dimension -> [(week or month, name, cases)], for the export.
+    per_period: dict[str, list[tuple[dt.date, str, int]]] = field(default_factory=dict)
     compliance: dict[str, tuple[int, int]] = field(default_factory=dict)  # clock -> (met on time, due)
     medians: dict[str, float | None] = field(default_factory=dict)  # clock -> hours
     offline: tuple[int, int] = (0, 0)
@@ -143,31 +152,27 @@ def build(period: Period, *, now: dt.datetime | None = None, base=None) -> Repor
     report.series = sorted(buckets.items())
     channels = dict(Case.Channel.choices)
     report.by_channel = _pairs(current.values_list("channel").annotate(n=Count("pk")).order_by("-n"), channels.get)
-    # One pass over the case-category links gives the category volumes and this period's themes.
+    # One grouped pass per dimension gives its volumes per week or month, and the period's totals are their
+    # sums; the category pass also counts complaints, which are this period's themes.
     complaints = Q(type__in=[Case.Type.COMPLAINT, Case.Type.GRIEVANCE])
-    per_category = list(
-        current.filter(categories__isnull=False)
-        .values_list("categories__name")
-        .annotate(n=Count("pk"), complaints=Count("pk", filter=complaints))
-    )
-    ranked = sorted(per_category, key=lambda row: (-row[1], row[0]))
-    report.by_category = [(name, n) for name, n, _c in ranked[:15]]
-    themes_now = {name: c for name, _n, c in per_category if c}
-    report.by_site = list(
-        current.filter(site__isnull=False).values_list("site__name").annotate(n=Count("pk")).order_by("-n")[:15]
-    )
-    report.by_service_line = list(
-        current.filter(service_line__isnull=False)
-        .values_list("service_line__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:15]
-    )
-    report.by_clinician = list(
-        current.filter(clinicians__isnull=False)
-        .values_list("clinicians__title")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:15]
-    )
+    themes_now: dict[str, int] = {}
+    for dimension, path in DIMENSIONS.items():
+        extra = {"complaints": Count("pk", filter=complaints)} if dimension == "category" else {}
+        rows = (
+            current.filter(**{f"{path}__isnull": False})
+            .annotate(bucket=trunc("received_at"))
+            .values_list("bucket", path)
+            .annotate(n=Count("pk"), **extra)
+        )
+        per: dict[str, dict[dt.date, int]] = {}
+        for bucket, name, count, *more in rows:
+            day = bucket.date() if isinstance(bucket, dt.datetime) else bucket
+            per.setdefault(str(name), {})[day] = count
+            if more and more[0]:
+                themes_now[str(name)] = themes_now.get(str(name), 0) + more[0]
+        totals = sorted(((name, sum(days.values())) for name, days in per.items()), key=lambda r: (-r[1], r[0]))
+        setattr(report, f"by_{dimension}", totals[:15])
+        report.per_period[dimension] = sorted((day, name, n) for name, days in per.items() for day, n in days.items())
     _sla(report, current, now)
     _outcomes(report, current)
     report.themes = themes(period, base=base, now_counts=themes_now)
@@ -278,6 +283,9 @@ def rows_for_export(report: Report) -> list[tuple[str, str, object]]:
             (f"{report.period.grouping} of {day.isoformat()}", channel, n) for channel, n in sorted(channels.items())
         ]
     rows += [("channel", label, n) for label, n in report.by_channel]
+    for dimension, entries in report.per_period.items():
+        label = dimension.replace("_", " ")
+        rows += [(f"{report.period.grouping} of {day.isoformat()}", f"{label}: {name}", n) for day, name, n in entries]
     rows += [("category", label, n) for label, n in report.by_category]
     rows += [("site", label, n) for label, n in report.by_site]
     rows += [("service line", label, n) for label, n in report.by_service_line]

@@ -201,3 +201,22 @@ def test_a_period_from_the_query_string_is_bounded_and_forgiving():
     assert wide.days <= reports.MAX_DAYS + 1
     junk = reports.period_from({"from": "yesterday", "by": "decade"}, today=today)
     assert junk.grouping == "week" and junk.end == today
+
+
+def test_volumes_by_category_and_site_are_given_per_week_and_per_month(client, world, submit):
+    from portal_social.profiles.models import Location
+
+    clinic = Location.objects.create(name="Riverside Clinic", slug="riverside-clinic", address="1 River Rd")
+    old = submit(categories=[world.billing.pk], site=clinic)
+    Case.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(days=21))
+    submit(categories=[world.billing.pk], site=clinic)
+    weekly = reports.build(_period(40))
+    assert [n for _day, name, n in weekly.per_period["category"] if name == "Billing"] == [1, 1]
+    assert sum(n for _day, name, n in weekly.per_period["site"] if name == "Riverside Clinic") == 2
+    assert dict(weekly.by_category)["Billing"] == 2 and dict(weekly.by_site)["Riverside Clinic"] == 2
+    sign_in(client, world.px)
+    rows = list(csv.reader(io.StringIO(client.get("/px/reports/export.csv?by=month").content.decode())))
+    monthly = [r for r in rows if r[0].startswith("month of ") and r[1] == "category: Billing"]
+    assert sum(int(r[2]) for r in monthly) == 2
+    page = client.get("/px/reports/").content.decode()
+    assert "Volumes per week by category, site, service line and clinician" in page
