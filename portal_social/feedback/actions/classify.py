@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from portal_social.feedback import events
 from portal_social.feedback.actions._common import (
     assign,
+    hold_clinicians,
     locked,
     log,
     publish,
@@ -72,6 +73,7 @@ def classify_case(
     category_rows = _categories(categories) if categories is not None else None
     clinician_ids = _clinician_ids(clinicians) if clinicians is not None else None
     with transaction.atomic():
+        hold_clinicians(clinician_ids)
         case = locked(case)
         changed: dict = {}
         if type is not None and type != case.type:

@@ -16,6 +16,7 @@ from portal_social.feedback import events
 from portal_social.feedback.actions._common import (
     FeedbackDenied,
     clean_text,
+    hold_clinicians,
     log,
     next_reference,
     publish,
@@ -340,6 +341,7 @@ def record_case(
 
 def _record(actor, checked, stored, *, request, clinicians, category_rows, medical_risk, fields, words) -> Case:
     with transaction.atomic():
+        hold_clinicians(clinicians)
         case = Case(**fields)
         if medical_risk:
             case.medical_risk, case.risk_source = True, "staff"
@@ -374,6 +376,7 @@ def case_from_content(*, model_label: str, target, cause: str, author_id: int | 
     severity = Severity.MEDIUM
     clinician = getattr(target, "clinician", None) if channel == Case.Channel.REVIEW else None
     with transaction.atomic():
+        hold_clinicians([clinician] if clinician is not None else [])
         case = Case(
             channel=channel,
             type=Case.Type.COMPLAINT,
