@@ -22,7 +22,6 @@ from portal_social.feedback import charts, events, reports, rules
 from portal_social.feedback.models import Case, Category
 
 _T = "portal_social/feedback/px/"
-TIPS_READ = events.TIPS_READ
 EXAMPLES_PER_THEME = 3
 EXAMPLE_MAX_CHARS = 300
 
@@ -159,5 +158,5 @@ def tips(request):
         quoted += len(examples)
         sheet.append({"name": name, "count": count, "before": before, "examples": examples})
     if quoted:
-        TIPS_READ.record(actor=request.user, request=request, details={"quotes": quoted, "themes": len(sheet)})
+        events.TIPS_READ.record(actor=request.user, request=request, details={"quotes": quoted, "themes": len(sheet)})
     return render(request, _T + "tips.html", {"period": period, "sheet": sheet})

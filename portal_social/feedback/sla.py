@@ -124,7 +124,7 @@ def applies(case, clock: str) -> bool:
 
 
 def _pauses(case, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    spans = [(p.started_at, p.ended_at or now) for p in getattr(case, "_pauses_cache", None) or case.pauses.all()]
+    spans = [(p.started_at, p.ended_at or now) for p in case.pauses.all()]
     if case.paused_since is not None and not any(p[0] == case.paused_since for p in spans):
         spans.append((case.paused_since, now))
     return spans

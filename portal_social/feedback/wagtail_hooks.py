@@ -30,8 +30,6 @@ from portal_social.feedback.models import (
     TeamMember,
 )
 
-SETUP = events.SETUP
-
 
 class TeamViewSet(SnippetViewSet):
     model = Team
@@ -169,4 +167,4 @@ register_snippet(FeedbackViewSetGroup)
 _MODELS = (Team, TeamMember, Category, ServiceLine, RoutingRule, LetterTemplate, ResponseTemplate)
 
 
-audit_snippets({model: (SETUP, None) for model in _MODELS})
+audit_snippets({model: (events.SETUP, None) for model in _MODELS})

@@ -53,9 +53,6 @@ from portal_social.feedback.models import (
 )
 from portal_social.feedback.routing import route
 
-KEY_ISSUED = events.KEY_ISSUED
-KEY_REVOKED = events.KEY_REVOKED
-
 #: The rate limit (``core.ratelimit``) each key's requests count against.
 RATE_LIMIT = "intake_api"
 #: What keys begin with, so they can be recognised (by people and by secret scanners).
@@ -117,7 +114,7 @@ def create_intake_key(*, name: str, source: str, actor=None) -> tuple[IntakeKey,
         row.active = True
         row.last_used_at = None
         row.save()
-        KEY_ISSUED.record(actor=actor, target=row, details={"source": source, "prefix": row.prefix})
+        events.KEY_ISSUED.record(actor=actor, target=row, details={"source": source, "prefix": row.prefix})
     return row, key
 
 
@@ -128,7 +125,7 @@ def revoke_intake_keys(*, source: str, actor=None) -> int:
         for row in rows:
             row.active = False
             row.save(update_fields=["active"])
-            KEY_REVOKED.record(actor=actor, target=row, details={"source": source, "prefix": row.prefix})
+            events.KEY_REVOKED.record(actor=actor, target=row, details={"source": source, "prefix": row.prefix})
     return len(rows)
 
 

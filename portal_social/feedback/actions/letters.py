@@ -36,8 +36,6 @@ from portal_social.feedback import events
 from portal_social.feedback.actions._common import clean_text, locked, log, publish, require_work
 from portal_social.feedback.models import Case, CaseEvent, GrievanceResponse, LetterTemplate, ResponseTemplate
 
-LETTER = events.LETTER
-
 CONTACT_MAX_LENGTH = 200
 PART_MAX_LENGTH = 5000
 
@@ -229,7 +227,7 @@ def write_grievance_response(
         )
         details = {"letter": "written" if created else "updated", "template": template.pk if template else None}
         log(case, CaseEvent.Kind.LETTER, actor=actor, details=details)
-        events.case_event(LETTER, actor=actor, case=case, request=request, details=details)
+        events.case_event(events.LETTER, actor=actor, case=case, request=request, details=details)
         publish(case, "letter")
     return response
 
@@ -253,7 +251,7 @@ def mark_letter_sent(*, actor, case: Case, request=None) -> GrievanceResponse:
         response.save(update_fields=["sent_at"])
         details = {"letter": "sent"}
         log(case, CaseEvent.Kind.LETTER, actor=actor, details=details)
-        events.case_event(LETTER, actor=actor, case=case, request=request, details=details)
+        events.case_event(events.LETTER, actor=actor, case=case, request=request, details=details)
         publish(case, "letter")
     return response
 
@@ -312,7 +310,6 @@ def usable_response_template(template: ResponseTemplate) -> str:
 
 __all__ = [
     "DEFAULT_LETTER",
-    "LETTER",
     "PLACEHOLDERS",
     "REQUIRED_PLACEHOLDERS",
     "fill",
