@@ -144,6 +144,8 @@ def workspace(request):
     name = request.GET.get("queue", "mine")
     if name not in QUEUES:
         name = "mine"
+    # Read before the cases: a change landing while the page renders shows the page's "changed" notice.
+    live = realtime.last_event_ids([actions.CASES_STREAM])
     queryset, chosen = _filtered(_queue(request.user, name), request.GET)
     queryset = (
         queryset.select_related("owner", "team", "site")
@@ -162,7 +164,6 @@ def workspace(request):
             details={"queue": name, "shown": sum(not r["restricted"] for r in rows)},
         )
     counts = {key: _queue(request.user, key).count() for key in ("mine", "due_soon", "overdue", "escalated")}
-    live = realtime.last_event_ids([actions.CASES_STREAM])
     people = _assignable(request.user)
     return render(
         request,

@@ -383,6 +383,9 @@ def _author_label(convo: Conversation, message: Message, viewer) -> str:
 
 def _conversation_context(request, convo: Conversation, side) -> dict:
     user = request.user
+    # Read before the messages and receipts: whatever changes after this point reaches the page's script
+    # (replayed from here), so a reply or receipt landing while the page renders is never lost.
+    live_after = realtime.last_event_ids([actions.CONVERSATION_STREAM], str(convo.pk))[actions.CONVERSATION_STREAM]
     page = _messages_page(convo, request.GET.get("page"))
     receipts = _receipts(convo)
     rows = _message_rows(request, convo, list(page.object_list), side, receipts)
@@ -403,7 +406,6 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
             .select_related("user")
             .order_by("user__first_name", "user__last_name", "pk")
         ]
-    live_after = realtime.last_event_ids([actions.CONVERSATION_STREAM], str(convo.pk))[actions.CONVERSATION_STREAM]
     return {
         "conversation": convo,
         "side": side,

@@ -128,3 +128,25 @@ def test_one_post_in_place_costs_a_fixed_number_of_queries(world, established):
             assert reader.get(_live_url(last)).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+def test_a_reply_landing_while_the_thread_renders_is_shown_or_replayed(world, monkeypatch):
+    """``data-ps-after`` is read before the posts: a reply published while the page renders is either on
+    the page or after that position, so the page's script replays it."""
+    from portal_social.community.views import pages
+    from portal_social.core.realtime_models import RealtimeEvent
+
+    thread = world["threads"]["public"]
+    real_rows = pages._post_rows
+    landed = []
+
+    def rows_then_a_reply(request, community, shown_thread, posts, context):
+        landed.append(actions.reply(author=world["people"]["author"], thread=thread, body="Landed mid-render."))
+        return real_rows(request, community, shown_thread, posts, context)
+
+    monkeypatch.setattr(pages, "_post_rows", rows_then_a_reply)
+    html = client_for(world["people"]["reader"]).get(url("thread", thread.community.slug, thread.pk)).content.decode()
+
+    after = int(re.search(r'data-ps-after="(\d+)"', html).group(1))
+    event = RealtimeEvent.objects.filter(payload__post=str(landed[0].pk)).get()
+    assert f'id="post-{landed[0].pk}"' in html or event.event_id > after, "the reply is neither shown nor replayed"

@@ -550,3 +550,34 @@ async def test_an_event_committed_while_subscribing_is_sent_once(world, start):
     await _group_send(conversation, event)  # ... and its late push
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()
+
+
+# --------------------------------------------------------------------------- the page and its stream agree
+
+
+@pytest.mark.django_db
+def test_a_receipt_landing_while_the_page_renders_is_shown_or_replayed(world, start, monkeypatch):
+    """The page's ``data-ps-after`` is read before its messages and receipts: whatever happens while it
+    renders is either already on the page or after that position, so its script replays it."""
+    import re
+
+    from portal_social.messaging import views
+
+    conversation = start()
+    real_rows = views._message_rows
+
+    def rows_then_the_patient_reads(request, convo, *args, **kwargs):
+        rows = real_rows(request, convo, *args, **kwargs)
+        actions.mark_read(user=world.patient, conversation=Conversation.objects.get(pk=convo.pk))
+        return rows
+
+    reply = actions.send_message(sender=world.nurse, conversation=conversation, body="Please call us today.")
+    monkeypatch.setattr(views, "_message_rows", rows_then_the_patient_reads)
+    client = Client()
+    sign_in(client, world.nurse)
+    html = client.get(f"/messages/c/{conversation.pk}/").content.decode()
+
+    after = int(re.search(r'data-ps-after="(\d+)"', html).group(1))
+    read_event = RealtimeEvent.objects.filter(payload__kind="read", payload__seq=reply.seq).get()
+    shown = ">Read by the patient</p>" in html
+    assert shown or read_event.event_id > after, "the patient's reading is neither on the page nor replayed to it"

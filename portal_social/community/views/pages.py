@@ -449,6 +449,10 @@ def thread(request, slug: str, thread_id):
     elif may_reply and profile is not None:
         form = ReplyForm()
 
+    # Read before the posts: a reply or edit landing while the page renders reaches its script (replayed).
+    live_after = 0
+    if _signed_in(user):
+        live_after = realtime.last_event_ids([actions.THREAD_STREAM], str(thread.pk))[actions.THREAD_STREAM]
     paginator = Paginator(_shown_posts(user, thread), POSTS_PER_PAGE)
     number = request.GET.get("page")
     if number is None and "posted" in request.GET:
@@ -468,7 +472,7 @@ def thread(request, slug: str, thread_id):
     }
     context["posts"] = _post_rows(request, community, thread, list(page.object_list), context)
     if _signed_in(user):
-        context["live_after"] = realtime.last_event_ids([actions.THREAD_STREAM], str(thread.pk))[actions.THREAD_STREAM]
+        context["live_after"] = live_after
         context["live_stream"] = actions.THREAD_STREAM
     if request.method == "GET":
         context.update(_posted_notice(user, thread, request.GET.get("posted", "")))
