@@ -886,6 +886,7 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
     why_lost = collections.Counter()
     details: list[str] = []
     begin = min((s.started for s in sends), default=0.0)
+    timeline: list[tuple[float, float, str]] = []  # (sent at, latency ms, listener's side)
     for s in sends:
         message = stored.get(s.submission)
         if message is None:
@@ -900,6 +901,7 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
                 if copies > 1:
                     repeats[_repeat_kind(listener, message)] += copies - 1
                 latencies.append((listener.first[message] - s.started) * 1000)
+                timeline.append((s.started - begin, latencies[-1], listener.person.side))
                 if s.outcome == "sent":
                     after_answer.append((listener.first[message] - s.returned) * 1000)
                 continue
@@ -947,6 +949,12 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
         print(
             "delivery counted from the POST's answer (negative: the event came first): "
             f"p50 {percentile(after_answer, 50):.1f} ms, p95 {percentile(after_answer, 95):.1f} ms"
+        )
+    slow = sorted(timeline, key=lambda row: -row[1])[: max(1, len(timeline) // 50)]
+    if slow and slow[0][1] > 100:
+        print(
+            "slowest deliveries (sent at s: ms): "
+            + ", ".join(f"{at:.2f}: {ms:.0f}" for at, ms, _side in sorted(slow) if ms > 100)
         )
     if repeats:
         print(f"duplicated deliveries: {dict(repeats)}")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<uuid:conversation_id>/m/<uuid:message_id>/", views.message_fragment, name="message"),
     path("c/<uuid:conversation_id>/m/<uuid:message_id>/retract/", views.retract, name="retract"),
     path("c/<uuid:conversation_id>/a/<uuid:attachment_id>/", views.attachment, name="attachment"),
+    path("c/<uuid:conversation_id>/emergency/", views.emergency_access, name="emergency_access"),
     path("c/<uuid:conversation_id>/read/", views.read, name="read"),
     path("c/<uuid:conversation_id>/typing/", views.typing, name="typing"),
     path("c/<uuid:conversation_id>/close/", views.close, name="close"),

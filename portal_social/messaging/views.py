@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, files, ratelimit, realtime, screening
+from portal_social.core import access, breakglass_views, files, ratelimit, realtime, screening
 from portal_social.messaging import actions, events, rules
 from portal_social.messaging.forms import AwayForm, ComposeForm, ReplyForm
 from portal_social.messaging.models import (
@@ -265,7 +265,13 @@ def conversation(request, conversation_id):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     user = request.user
     # A reply is recorded by its own audit event; the read is recorded when the page is shown.
-    convo = _conversation(request, conversation_id, record=False)
+    try:
+        convo = _conversation(request, conversation_id, record=False)
+    except Http404:
+        # Staff who may break the glass are offered emergency access; everyone else gets the plain 404.
+        return breakglass_views.not_found(
+            request, kind=_("conversation"), request_url=_url("emergency_access", conversation_id)
+        )
     side = rules.side_of(user, convo)
     may_reply = access.can(user, "reply", convo) and _within_reopen_window(convo, side)
     form = None
@@ -390,6 +396,7 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
     receipts = _receipts(convo)
     rows = _message_rows(request, convo, list(page.object_list), side, receipts)
     staff_side = side == Message.Side.CARE_TEAM
+    grant = access.active_break_glass(user, convo) if side is None else None
     sent = _uuid_or_none(request.GET.get("sent", ""))
     resources = []
     if sent is not None and not staff_side:
@@ -410,7 +417,10 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
         "conversation": convo,
         "side": side,
         "staff_side": staff_side,
-        "patient_name": get_adapter().patient_label(convo.patient) if staff_side else _display(convo.patient),
+        "patient_name": (
+            get_adapter().patient_label(convo.patient) if staff_side or grant else _display(convo.patient)
+        ),
+        "emergency_until": grant.expires_at if grant is not None else None,
         "for_someone_else": side == Message.Side.CAREGIVER,
         "topic": actions.topic_label(convo.topic),
         "rows": rows,
@@ -697,3 +707,21 @@ __all__ = [
     "retract",
     "unread_count",
 ]
+
+
+@login_required
+def emergency_access(request, conversation_id):
+    """Break the glass on a conversation (staff outside its pool): a written reason opens it for reading,
+    for a limited time, recorded at high severity. Alike for a conversation that does not exist until a
+    valid reason is sent."""
+    convo = Conversation.objects.filter(pk=conversation_id).first()
+    if convo is not None and request.method != "POST" and access.can(request.user, "view", convo):
+        return HttpResponseRedirect(_url("conversation", convo.pk))  # already theirs, or already open
+    return breakglass_views.emergency_access(
+        request,
+        convo,
+        kind=_("conversation"),
+        open_url=_url("conversation", conversation_id),
+        back_url=_url("inbox"),
+        patient=convo.patient_id if convo is not None else None,
+    )

@@ -1,0 +1,64 @@
+"""An in-memory channel layer that can be taken down and brought back, as a Redis restart does.
+
+While down, every call fails with ``ConnectionError`` and reads already waiting fail at once. Bringing it
+back forgets every group (a restarted Redis keeps none), so a socket hears pushes again only after it
+joins its groups again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import InMemoryChannelLayer
+
+
+class OutageLayer(InMemoryChannelLayer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.down = False
+        self._broken: asyncio.Event | None = None
+
+    def _event(self) -> asyncio.Event:
+        if self._broken is None:
+            self._broken = asyncio.Event()
+        return self._broken
+
+    def go_down(self) -> None:
+        self.down = True
+        self._event().set()
+        self.groups.clear()
+
+    def come_back(self) -> None:
+        self.down = False
+        self._broken = None
+
+    def _check(self) -> None:
+        if self.down:
+            raise ConnectionError("the channel layer is down")
+
+    async def receive(self, channel):
+        self._check()
+        broken = asyncio.ensure_future(self._event().wait())
+        reading = asyncio.ensure_future(super().receive(channel))
+        done, _pending = await asyncio.wait({broken, reading}, return_when=asyncio.FIRST_COMPLETED)
+        if reading in done:
+            broken.cancel()
+            return reading.result()
+        reading.cancel()
+        raise ConnectionError("the channel layer went down")
+
+    async def group_add(self, group, channel):
+        self._check()
+        return await super().group_add(group, channel)
+
+    async def group_discard(self, group, channel):
+        self._check()
+        return await super().group_discard(group, channel)
+
+    async def group_send(self, group, message):
+        self._check()
+        return await super().group_send(group, message)
+
+    async def send(self, channel, message):
+        self._check()
+        return await super().send(channel, message)

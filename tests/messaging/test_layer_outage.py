@@ -1,0 +1,123 @@
+"""A channel-layer outage (a Redis restart) delays live updates but loses none, and closes no socket.
+
+The layer here is in memory and fails on demand (``tests/core/realtime_outage_layer.py``): while it is
+down every read, group add and push fails, and when it comes back it has forgotten every group. Each
+socket must stay open, receive what was committed meanwhile from the kept events, join its groups again
+once the layer answers, and then hear pushes again, each event exactly once. What the layer would have
+carried meanwhile beyond events ("access changed", "session ended") is asked again when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from portal_social.core import realtime, realtime_fallback
+from tests.messaging.test_realtime import _connect, _end_link, _follow, _send, committed
+
+LAYER = "tests.core.realtime_outage_layer.OutageLayer"
+
+
+@pytest.fixture
+def outage_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYER}}
+    yield
+    # the setting is restored by pytest-django, which drops this layer too
+
+
+async def _message_event(socket, timeout=3.0) -> dict:
+    while True:
+        event = await socket.receive_json_from(timeout=timeout)
+        if event.get("kind") == "message":
+            return event
+
+
+@committed
+async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_stays_open(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    patient = await _connect(world.patient)
+    await _follow(patient, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    during = await _send(world.nurse, conversation, "Sent while Redis restarts")
+    event = await _message_event(patient)
+    assert event["message"] == str(during.pk)
+    await patient.send_json_to({"type": "ping"})
+    assert await patient.receive_json_from(timeout=2) == {"type": "pong"}  # the socket stayed open
+
+    layer.come_back()
+    # The watcher joins the socket's groups again at its next probe; then pushes carry events again.
+    for _n in range(40):
+        await asyncio.sleep(realtime_fallback.POLL_SECONDS)
+        if not realtime_fallback.watcher().degraded:
+            break
+    assert not realtime_fallback.watcher().degraded, "the socket never went back to pushes"
+    assert layer.groups, "the socket did not join its groups again"
+    after = await _send(world.nurse, conversation, "Sent once Redis is back")
+    event = await _message_event(patient)
+    assert event["message"] == str(after.pk)
+    assert await patient.receive_nothing(timeout=0.3)  # each event once
+    await patient.disconnect()
+
+
+@committed
+async def test_events_kept_during_the_outage_arrive_in_order_once_each(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    nurse = await _connect(world.nurse)
+    await _follow(nurse, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    sent = [await _send(world.patient, conversation, f"Message {n}") for n in range(3)]
+    layer.come_back()
+    got = []
+    while len(got) < 3:
+        event = await _message_event(nurse)
+        got.append(event)
+    assert [event["message"] for event in got] == [str(message.pk) for message in sent]
+    ids = [event["id"] for event in got]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert await nurse.receive_nothing(timeout=0.6)  # no repeat from the final read after the join
+    await nurse.disconnect()
+
+
+@committed
+async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_the_layer_is_back(
+    world, start, outage_layer
+):
+    conversation = await database_sync_to_async(start)()
+    caregiver = await _connect(world.caregiver)
+    await _follow(caregiver, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    await _end_link(world.patient, world.caregiver)  # its "access changed" push is lost with the layer
+    layer.come_back()
+    output = await caregiver.receive_output(timeout=3)
+    while output.get("type") == "websocket.send":
+        output = await caregiver.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": realtime.CLOSE_ACCESS_ENDED}
+
+
+@committed
+async def test_a_socket_opened_while_the_layer_is_down_is_served_and_joins_later(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    layer = get_channel_layer()
+    layer.go_down()
+    patient = await _connect(world.patient)  # connects and subscribes although no group can be joined
+    await _follow(patient, conversation)
+    during = await _send(world.nurse, conversation, "While the layer is away")
+    assert (await _message_event(patient))["message"] == str(during.pk)
+    layer.come_back()
+    for _n in range(40):
+        await asyncio.sleep(realtime_fallback.POLL_SECONDS)
+        if not realtime_fallback.watcher().degraded:
+            break
+    after = await _send(world.nurse, conversation, "Pushed again")
+    assert (await _message_event(patient))["message"] == str(after.pk)
+    assert await patient.receive_nothing(timeout=0.3)
+    await patient.disconnect()
