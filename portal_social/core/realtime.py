@@ -383,6 +383,31 @@ def connect() -> None:
     user_logged_out.connect(_on_logout, dispatch_uid="portal_social_realtime_logout")
 
 
+def _origin_allowed(scope) -> bool:
+    """A browser names the page that opens a socket (``Origin``); one served from a host the portal does not
+    answer to is refused, whatever the host's ASGI stack does. A client that sends no ``Origin`` is not a
+    browser page, so no other site's page can be riding on the user's cookie through it."""
+    from urllib.parse import urlsplit
+
+    from django.http.request import validate_host
+
+    origins = [value for name, value in scope.get("headers", ()) if name == b"origin"]
+    if not origins:
+        return True
+    try:
+        parts = urlsplit(origins[-1].decode("latin-1"))
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or parts.scheme not in ("http", "https"):
+        return False
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    trusted = {urlsplit(origin).hostname for origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", ())}
+    return validate_host(host, allowed) or host in trusted
+
+
 class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
 
@@ -395,6 +420,9 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         self._frames: deque[float] = deque()
 
     async def connect(self) -> None:
+        if not _origin_allowed(self.scope):
+            await self.close()  # refused at the handshake (403), as channels' origin validator does
+            return
         user = self.scope.get("user")
         # Accept, then close with an application code: closing before the
         # handshake would reach the browser as a bare network failure (1006),

@@ -368,6 +368,24 @@ async def test_the_portal_refuses_a_socket_from_a_foreign_origin(world, start):
     await own.disconnect()
 
 
+@committed
+@pytest.mark.parametrize(
+    "origin", ["https://attacker.example", "http://testserver.attacker.example", "null", "file://", "ws://"]
+)
+async def test_the_consumer_itself_refuses_a_foreign_origin_without_the_hosts_validator(world, start, origin):
+    """Defence in depth: a host that forgot ``AllowedHostsOriginValidator`` is still protected."""
+    conversation = await database_sync_to_async(start)()
+    foreign = await _open(world.patient, origin=origin)  # the bare router: no origin validator in front
+    connected, _subprotocol = await foreign.connect()
+    assert not connected
+    await foreign.disconnect()
+    own = await _open(world.patient, origin="http://testserver")
+    connected, _subprotocol = await own.connect()
+    assert connected
+    assert (await _follow(own, conversation))["type"] == "subscribed"
+    await own.disconnect()
+
+
 # --------------------------------------------------------------------------- access ended
 
 
