@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import weakref
 from typing import Any
@@ -38,6 +39,13 @@ POLL_SECONDS = 0.05
 PROBE_SECONDS = 0.25
 #: The longest pause between a socket's own tries of a failing channel-layer read.
 RETRY_MAX_SECONDS = 1.0
+#: How long the watcher goes on reading for a socket after it joined its groups again: a restarted layer's
+#: first reads may lag (channels-redis blocks for up to 5 seconds per read), and a repeat is dropped anyway.
+SETTLE_SECONDS = 6.0
+#: The sockets' checks of their session and access after an outage are spread over this long: each reads the
+#: database, and a process's sockets all asking at once would hold up the pages and the watcher. Events carry
+#: ids, never content, and every frame a socket sends checks its session anyway, so the wait reveals nothing.
+RECHECK_SPREAD_SECONDS = 30.0
 #: Sockets joining their groups again at the same time, after an outage.
 JOINS_AT_ONCE = 8
 #: The local message that tells a socket the layer answers again (handled by ``portal_layer_back``).
@@ -50,25 +58,31 @@ class _Watcher:
     def __init__(self) -> None:
         self.sockets: weakref.WeakSet = weakref.WeakSet()
         self.degraded: weakref.WeakSet = weakref.WeakSet()
+        #: Sockets that joined their groups again, with when the watcher stops reading for them.
+        self.settling: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.task: asyncio.Task | None = None
 
     def layer_failed(self) -> None:
         if not self.degraded:
             logger.warning("channel layer unreachable: live updates read from the database until it is back")
         self.degraded.update(self.sockets)
+        self.settling.clear()
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._serve())
 
     async def _serve(self) -> None:
         probed = time.monotonic()
-        while self.degraded:
-            await _poll(list(self.degraded))
-            if time.monotonic() - probed >= PROBE_SECONDS:
-                probed = time.monotonic()
+        while self.degraded or self.settling:
+            await _poll([*self.degraded, *self.settling])
+            now = time.monotonic()
+            for socket, until in list(self.settling.items()):
+                if now >= until or socket in self.degraded:
+                    self.settling.pop(socket, None)
+            if self.degraded and now - probed >= PROBE_SECONDS:
+                probed = now
                 await self._rejoin()
                 if not self.degraded:
                     logger.warning("channel layer reachable again: live updates pushed")
-                    break
             await asyncio.sleep(POLL_SECONDS)
 
     async def _rejoin(self) -> None:
@@ -85,9 +99,12 @@ class _Watcher:
         if not joined:
             return
         await _poll(joined)
+        settled = time.monotonic() + SETTLE_SECONDS
+        loop = asyncio.get_running_loop()
         for socket in joined:
             self.degraded.discard(socket)
-            socket._queue_local({"type": LAYER_BACK})
+            self.settling[socket] = settled
+            loop.call_later(random.uniform(0, RECHECK_SPREAD_SECONDS), socket._queue_local, {"type": LAYER_BACK})
 
 
 _watchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -180,6 +197,7 @@ class LayerOutageMixin:
             elif task is not None and not task.cancelled():
                 task.exception()  # a read that failed as the socket closed: nothing more to do with it
             watcher().degraded.discard(self)
+            watcher().settling.pop(self, None)
 
     # ``AsyncConsumer.__call__`` assigns the layer's read for this channel here; the consumer's dispatch
     # loop then reads through :meth:`_next_message` instead.

@@ -87,8 +87,9 @@ async def test_events_kept_during_the_outage_arrive_in_order_once_each(world, st
 
 @committed
 async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_the_layer_is_back(
-    world, start, outage_layer
+    world, start, outage_layer, monkeypatch
 ):
+    monkeypatch.setattr(realtime_fallback, "RECHECK_SPREAD_SECONDS", 0.3)  # 30 s in production
     conversation = await database_sync_to_async(start)()
     caregiver = await _connect(world.caregiver)
     await _follow(caregiver, conversation)
