@@ -23,14 +23,14 @@ from portal_social.core.pdf import text_pdf
 from portal_social.feedback import actions, rules
 from portal_social.feedback.forms import LetterForm
 from portal_social.feedback.models import Case, GrievanceResponse, LetterTemplate
-from portal_social.feedback.px_views import _case, _small_int, _staff_only
+from portal_social.feedback.view_access import case_for, small_int, staff_only
 
 _TEMPLATE = "portal_social/feedback/px/letter.html"
 
 
 def _loaded(request, case_id) -> Case:
     """The case, or 404 for one the reader may not read (unknown, or medical risk for other PX staff)."""
-    found = _case(request, case_id)
+    found = case_for(request, case_id)
     if rules.restricted(request.user, found):
         raise Http404()
     return found
@@ -64,7 +64,7 @@ def _initial(request, response: GrievanceResponse | None) -> dict:
     return {"contact_person": get_adapter(request).display_name(request.user), "completed_on": timezone.localdate()}
 
 
-@_staff_only
+@staff_only
 def letter(request, case_id):
     """The written response's four parts, which wording to use, and a printable preview of the letter."""
     found = _loaded(request, case_id)
@@ -90,7 +90,7 @@ def letter(request, case_id):
             form = LetterForm(request.POST, templates=templates)
             if form.is_valid():
                 data = form.cleaned_data
-                pk = _small_int(data["template"])
+                pk = small_int(data["template"])
                 try:
                     actions.write_grievance_response(
                         actor=request.user,
@@ -120,7 +120,7 @@ def letter(request, case_id):
     return render(request, _TEMPLATE, context, status=400 if form.errors or sent_error else 200)
 
 
-@_staff_only
+@staff_only
 def letter_pdf(request, case_id):
     """The letter as a PDF to print or file: an attachment named by the case reference, never cached."""
     found = _loaded(request, case_id)

@@ -26,9 +26,8 @@ from django.views.decorators.http import require_POST
 
 from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
-from portal_social.core import access, files, realtime, roles
+from portal_social.core import access, files, realtime
 from portal_social.core.errors import Denied
-from portal_social.core.views import role_required
 from portal_social.feedback import actions, events, rules, timeline
 from portal_social.feedback.forms import (
     AssignForm,
@@ -39,11 +38,11 @@ from portal_social.feedback.forms import (
     StatusForm,
 )
 from portal_social.feedback.models import Case, CaseAttachment, Category, GrievanceResponse, ServiceLine, TeamMember
+from portal_social.feedback.view_access import case_for, small_int, staff_only
 from portal_social.profiles.models import ClinicianPage, Location
 
 _T = "portal_social/feedback/px/"
 PER_PAGE = 50
-_STAFF = (roles.PATIENT_EXPERIENCE, roles.RISK_MANAGER)
 QUEUES = {
     "mine": gettext_lazy("My queue"),
     "team": gettext_lazy("Team queue"),
@@ -54,25 +53,6 @@ QUEUES = {
     "open": gettext_lazy("All open"),
     "closed": gettext_lazy("Resolved and closed"),
 }
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404() from None
-
-
-def _staff_only(view):
-    @role_required(*_STAFF)
-    def wrapped(request, *args, **kwargs):
-        if not rules.is_staff(request.user):
-            raise Http404()
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def _due_any(before: datetime.datetime) -> Q:
@@ -106,12 +86,6 @@ def _queue(user, name: str):
     return open_
 
 
-def _small_int(value) -> int | None:
-    """``value`` as a database id when it is a plain run of ASCII digits, else None."""
-    value = str(value or "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
-
-
 def _filtered(queryset, params):
     """Filters from the query string: type, channel, status, category, site, risk. Unknown values are ignored."""
     chosen = {}
@@ -124,11 +98,11 @@ def _filtered(queryset, params):
         if value in allowed:
             queryset = queryset.filter(**{field: value})
             chosen[key] = value
-    category = _small_int(params.get("category"))
+    category = small_int(params.get("category"))
     if category is not None:
         queryset = queryset.filter(categories=category)
         chosen["category"] = str(category)
-    site = _small_int(params.get("site"))
+    site = small_int(params.get("site"))
     if site is not None:
         queryset = queryset.filter(site=site)
         chosen["site"] = str(site)
@@ -138,7 +112,7 @@ def _filtered(queryset, params):
     return queryset, chosen
 
 
-@_staff_only
+@staff_only
 def workspace(request):
     """Queues of cases: urgent and soonest due first, with filters and bulk assignment."""
     name = request.GET.get("queue", "mine")
@@ -207,7 +181,7 @@ def _assignable(user) -> list[tuple[int, str]]:
 
 
 @require_POST
-@_staff_only
+@staff_only
 def bulk_assign(request):
     """Assign the ticked cases to one person; each case is decided (and refused) on its own."""
     ids = []
@@ -231,27 +205,16 @@ def bulk_assign(request):
 def _member(value, user):
     if not value:
         return None
-    pk = _small_int(value)
+    pk = small_int(value)
     if pk is None or pk not in {pk for pk, _name in _assignable(user)}:
         raise Http404()
     return get_user_model().objects.get(pk=pk)
 
 
-def _case(request, case_id) -> Case:
-    case = (
-        Case.objects.select_related("owner", "team", "site", "service_line", "patient", "submitted_by")
-        .filter(pk=_uuid_or_404(case_id))
-        .first()
-    )
-    if case is None or not access.can(request.user, "view_summary", case):
-        raise Http404()
-    return case
-
-
-@_staff_only
+@staff_only
 def case(request, case_id, forms=None, action_errors=None):
     """One case: details, clocks, timeline and every action the reader may take."""
-    found = _case(request, case_id)
+    found = case_for(request, case_id)
     if rules.restricted(request.user, found):
         return render(request, _T + "restricted.html", {"case": found})
     found = access.require(request.user, "view", found, request=request)
@@ -284,16 +247,16 @@ def case(request, case_id, forms=None, action_errors=None):
     return render(request, _T + "case.html", context, status=400 if forms or action_errors else 200)
 
 
-@_staff_only
+@staff_only
 def attachment(request, case_id, attachment_id):
     """A file kept with the case, as a download (``core.files.download``), to staff who may read the case.
 
     Opening it is a PHI read, recorded with the patient."""
-    found = _case(request, case_id)
+    found = case_for(request, case_id)
     if rules.restricted(request.user, found):
         raise Http404()
     found = access.require(request.user, "view", found, request=request)
-    kept = CaseAttachment.objects.filter(pk=_uuid_or_404(attachment_id), case=found).first()
+    kept = CaseAttachment.objects.filter(pk=attachment_id, case=found).first()
     if kept is None:
         raise Http404()
     if request.method not in ("GET", "HEAD"):
@@ -332,10 +295,10 @@ _IDS = {name: f"{name}_%s" for name in ("status", "note", "recovery", "assign", 
 
 
 @require_POST
-@_staff_only
+@staff_only
 def case_action(request, case_id, what: str):
     """One action on a case, then back to its page (or the page again with the error beside the form)."""
-    found = _case(request, case_id)
+    found = case_for(request, case_id)
     user = request.user
     if rules.restricted(user, found):
         context = {"case": found, "refusal": _("Only risk managers can work this case.")}
@@ -417,7 +380,7 @@ def case_action(request, case_id, what: str):
     return HttpResponseRedirect(reverse("portal_social_px:case", args=[found.pk]) + f"?done={what}")
 
 
-@_staff_only
+@staff_only
 def new_case(request):
     """Staff entry: a phone call, a letter, an email, someone at the desk, or a social-media post."""
     form = StaffCaseForm(

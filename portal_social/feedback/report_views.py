@@ -16,29 +16,17 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from portal_social.core import access, roles, screening
-from portal_social.core.views import role_required
-from portal_social.feedback import charts, events, reports, rules
+from portal_social.core import screening
+from portal_social.feedback import charts, events, reports
 from portal_social.feedback.models import Case, Category
+from portal_social.feedback.view_access import reports_only
 
 _T = "portal_social/feedback/px/"
 EXAMPLES_PER_THEME = 3
 EXAMPLE_MAX_CHARS = 300
 
 
-def _reports_only(view):
-    @role_required(roles.PATIENT_EXPERIENCE, roles.RISK_MANAGER)
-    def wrapped(request, *args, **kwargs):
-        if not access.holds(request.user, rules.REPORTS):
-            raise Http404()
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@_reports_only
+@reports_only
 def reports_page(request):
     """Volumes, SLA compliance, median times, recovery rates and themes for a period, with charts."""
     period = reports.period_from(request.GET)
@@ -78,7 +66,7 @@ def _cell(value) -> object:
     return "" if value is None else value
 
 
-@_reports_only
+@reports_only
 def export(request, fmt: str):
     """The report's figures as CSV or XLSX (counts only)."""
     if fmt not in ("csv", "xlsx"):
@@ -124,7 +112,7 @@ def anonymised(text: str) -> str | None:
     return cleaned or None
 
 
-@_reports_only
+@reports_only
 def tips(request):
     """A printable tip sheet for staff training: the top complaint themes, with anonymised example wording."""
     period = reports.period_from(request.GET)

@@ -7,8 +7,6 @@ they did not send answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,13 +23,6 @@ from portal_social.feedback.models import Case, CaseEvent
 from portal_social.profiles.models import Location
 
 _T = "portal_social/feedback/"
-
-
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404() from None
 
 
 def _signed_in(request) -> bool:
@@ -123,7 +114,7 @@ def _person(value, patients) -> object:
 def _own_case(request, case_id) -> Case:
     if not _signed_in(request):
         raise Http404()
-    case = Case.objects.select_related("site").filter(pk=_uuid_or_404(case_id)).first()
+    case = Case.objects.select_related("site").filter(pk=case_id).first()
     if case is None or not rules.is_submitter(request.user, case):
         raise Http404()
     return access.require(request.user, "view", case, request=request)

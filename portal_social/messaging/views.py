@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -27,13 +26,12 @@ from portal_social.adapter import get_adapter
 from portal_social.conf import app_settings
 from portal_social.core import access, breakglass_views, files, ratelimit, realtime, screening
 from portal_social.messaging import actions, events, rules
-from portal_social.messaging.forms import AwayForm, ComposeForm, ReplyForm
+from portal_social.messaging.forms import ComposeForm, ReplyForm
 from portal_social.messaging.models import (
     Attachment,
     CarePool,
     Conversation,
     Message,
-    OutOfOffice,
     PoolMember,
     ReadState,
 )
@@ -54,13 +52,6 @@ def _url(name: str, *args) -> str:
     return reverse(f"portal_social_messaging:{name}", args=args)
 
 
-def _uuid_or_404(value) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404() from None
-
-
 def _conversation(request, conversation_id, *, record: bool = True) -> Conversation:
     """The conversation ``request.user`` may see, or 404 alike for none and not allowed.
 
@@ -68,7 +59,7 @@ def _conversation(request, conversation_id, *, record: bool = True) -> Conversat
     """
     conversation = (
         Conversation.objects.select_related("pool", "pool__calendar", "patient", "assigned_to")
-        .filter(pk=_uuid_or_404(conversation_id))
+        .filter(pk=conversation_id)
         .first()
     )
     if conversation is None:
@@ -343,7 +334,8 @@ def _message_rows(request, convo: Conversation, messages, side, receipts: dict[s
     now = timezone.now()
     rows = []
     for message in messages:
-        own_side = (message.side == Message.Side.CARE_TEAM) == (side == Message.Side.CARE_TEAM)
+        # A reader on neither side (emergency access) owns no message: no "Sent" or "Read" marks.
+        own_side = side is not None and (message.side == Message.Side.CARE_TEAM) == (side == Message.Side.CARE_TEAM)
         other = "patient_side" if message.side == Message.Side.CARE_TEAM else "care_team"
         rows.append(
             {
@@ -449,12 +441,7 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
 def message_fragment(request, conversation_id, message_id):
     """One message as the conversation page lists it (an ``<li>``), for the page's live updates."""
     convo = _conversation(request, conversation_id)
-    message = (
-        convo.messages.select_related("author")
-        .prefetch_related("attachments")
-        .filter(pk=_uuid_or_404(message_id))
-        .first()
-    )
+    message = convo.messages.select_related("author").prefetch_related("attachments").filter(pk=message_id).first()
     if message is None:
         raise Http404()
     if request.method not in ("GET", "HEAD"):
@@ -478,11 +465,7 @@ def attachment(request, conversation_id, attachment_id):
     Opening it is a PHI read, recorded with the patient; a retracted message's files are gone.
     """
     convo = _conversation(request, conversation_id)
-    found = (
-        Attachment.objects.filter(pk=_uuid_or_404(attachment_id), message__conversation=convo)
-        .select_related("message")
-        .first()
-    )
+    found = Attachment.objects.filter(pk=attachment_id, message__conversation=convo).select_related("message").first()
     if found is None or found.message.retracted_at is not None:
         raise Http404()
     if request.method not in ("GET", "HEAD"):
@@ -521,7 +504,7 @@ def _post_only(view):
 def retract(request, conversation_id, message_id):
     """The sender retracts their message (within the retraction window)."""
     convo = _conversation(request, conversation_id, record=False)
-    message = convo.messages.filter(pk=_uuid_or_404(message_id)).first()
+    message = convo.messages.filter(pk=message_id).first()
     if message is None:
         raise Http404()
     if request.method != "POST":
@@ -623,65 +606,6 @@ def file_record(request, conversation_id):
     return HttpResponseRedirect(_url("conversation", convo.pk) + "?filed=1")
 
 
-@login_required
-def away(request):
-    """A care-team member's absences: set one with a delegate, or end one early."""
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    user = request.user
-    pools = rules.pool_ids(user)
-    if not pools:
-        return _refused(request, _("Absences are for members of a care team."))
-    colleagues = [
-        (person.pk, _display(person))
-        for person in get_user_model()
-        .objects.filter(care_pool_memberships__pool__in=pools, is_active=True)
-        .exclude(pk=user.pk)
-        .distinct()
-        .order_by("first_name", "last_name", "pk")
-        if rules.is_staff_member(person)
-    ]
-    status = 200
-    form = AwayForm(colleagues=colleagues)
-    if request.method == "POST" and request.POST.get("end"):
-        period = OutOfOffice.objects.filter(pk=_uuid_or_none(request.POST["end"]), user=user).first()
-        if period is None:
-            raise Http404()
-        actions.end_out_of_office(actor=user, period=period, request=request)
-        return HttpResponseRedirect(_url("away") + "?ended=1")
-    if request.method == "POST":
-        form = AwayForm(request.POST, colleagues=colleagues)
-        if form.is_valid():
-            data = form.cleaned_data
-            delegate = get_user_model().objects.filter(pk=int(data["delegate"])).first()
-            zone = timezone.get_current_timezone()
-            starts_at = datetime.datetime.combine(data["away_from"], datetime.time.min, tzinfo=zone)
-            starts_at = max(starts_at, timezone.now()) if data["away_from"] <= timezone.localdate() else starts_at
-            ends_at = datetime.datetime.combine(data["back_on"], datetime.time.min, tzinfo=zone)
-            try:
-                actions.set_out_of_office(
-                    actor=user, delegate=delegate, starts_at=starts_at, ends_at=ends_at, request=request
-                )
-            except ValidationError as exc:
-                for key, messages in exc.message_dict.items():
-                    form.add_error({"ends_at": "back_on"}.get(key, key if key in form.fields else None), messages)
-            else:
-                return HttpResponseRedirect(_url("away") + "?saved=1")
-        status = 400
-    periods = list(
-        OutOfOffice.objects.filter(user=user, ends_at__gt=timezone.now())
-        .select_related("delegate")
-        .order_by("starts_at")
-    )
-    context = {
-        "form": form,
-        "periods": [{"period": p, "delegate": _display(p.delegate)} for p in periods],
-        "saved": "saved" in request.GET,
-        "ended": "ended" in request.GET,
-    }
-    return render(request, _TEMPLATES + "away.html", context, status=status)
-
-
 def unread_count(user) -> int:
     """For the navigation: conversations with unread messages (0 for people who do not message)."""
     if not rules._signed_in(user):
@@ -693,7 +617,6 @@ def unread_count(user) -> int:
 
 __all__ = [
     "typing",
-    "away",
     "file_record",
     "assign",
     "attachment",
@@ -707,21 +630,3 @@ __all__ = [
     "retract",
     "unread_count",
 ]
-
-
-@login_required
-def emergency_access(request, conversation_id):
-    """Break the glass on a conversation (staff outside its pool): a written reason opens it for reading,
-    for a limited time, recorded at high severity. Alike for a conversation that does not exist until a
-    valid reason is sent."""
-    convo = Conversation.objects.filter(pk=conversation_id).first()
-    if convo is not None and request.method != "POST" and access.can(request.user, "view", convo):
-        return HttpResponseRedirect(_url("conversation", convo.pk))  # already theirs, or already open
-    return breakglass_views.emergency_access(
-        request,
-        convo,
-        kind=_("conversation"),
-        open_url=_url("conversation", conversation_id),
-        back_url=_url("inbox"),
-        patient=convo.patient_id if convo is not None else None,
-    )

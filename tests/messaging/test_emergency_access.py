@@ -111,6 +111,14 @@ def test_a_reason_opens_the_conversation_for_reading_recorded_and_told_to_risk_m
     assert "Emergency access: you may read this conversation until" in text
     assert "Patient:" in text
     assert 'name="body"' not in text  # reading only: no reply form
+    assert "Emergency access opens a conversation for reading only." in text
+    assert "This conversation is closed" not in text
+    assert "ps-message__receipt" not in text  # on neither side: no "Sent" or "Read" marks
+    assert 'data-ps-side=""' in text
+    # The emergency reader's unread badge counts only their own teams' conversations.
+    from portal_social.messaging import actions
+
+    assert not actions.unread_conversations(world.outsider_clinician).filter(pk=conversation.pk).exists()
     assert AuditEvent.objects.filter(action="break_glass.read", actor_id=world.outsider_clinician.pk).count() == 1
 
     # Reading only, whatever is posted: a reply is refused and nothing is stored.

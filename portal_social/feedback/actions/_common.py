@@ -43,20 +43,6 @@ def require_work(actor, case: Case) -> None:
         raise FeedbackDenied()
 
 
-def hold_clinicians(clinicians) -> None:
-    """Lock the clinicians' pages first, before a case is linked to them (inside the transaction).
-
-    Writers of reviews lock a clinician's page before anything else (``profiles.actions.lock_clinician``);
-    a case that links a clinician checks that link at commit, so it takes the page row first as well and
-    the two can never wait on each other in a circle."""
-    from portal_social.core import locking
-    from portal_social.profiles.models import ClinicianPage
-
-    ids = sorted({getattr(c, "pk", c) for c in clinicians or ()})
-    if ids:
-        list(locking.locked(ClinicianPage.objects.filter(pk__in=ids).order_by("pk")).values_list("pk", flat=True))
-
-
 def locked(case: Case) -> Case:
     """``case`` read again under a row lock (inside the action's transaction)."""
     return Case.objects.select_for_update(of=("self",)).select_related("team").get(pk=case.pk)
@@ -167,7 +153,6 @@ __all__ = [
     "FeedbackDenied",
     "assign",
     "clean_text",
-    "hold_clinicians",
     "locked",
     "log",
     "next_reference",

@@ -17,7 +17,6 @@ from django.utils.translation import gettext
 from portal_social.feedback import events
 from portal_social.feedback.actions._common import (
     assign,
-    hold_clinicians,
     locked,
     log,
     publish,
@@ -29,6 +28,7 @@ from portal_social.feedback.actions._common import (
 from portal_social.feedback.actions.intake import _categories, _choice
 from portal_social.feedback.models import Case, CaseEvent, Severity
 from portal_social.feedback.routing import pick_owner, risk_team
+from portal_social.profiles.actions import lock_clinicians
 
 
 def _clinician_ids(values) -> list[int]:
@@ -73,7 +73,7 @@ def classify_case(
     category_rows = _categories(categories) if categories is not None else None
     clinician_ids = _clinician_ids(clinicians) if clinicians is not None else None
     with transaction.atomic():
-        hold_clinicians(clinician_ids)
+        lock_clinicians(clinician_ids)
         case = locked(case)
         changed: dict = {}
         if type is not None and type != case.type:

@@ -16,7 +16,6 @@ from portal_social.feedback import events
 from portal_social.feedback.actions._common import (
     FeedbackDenied,
     clean_text,
-    hold_clinicians,
     log,
     next_reference,
     publish,
@@ -36,6 +35,7 @@ from portal_social.feedback.models import (
     Category,
     Severity,
 )
+from portal_social.profiles.actions import lock_clinicians
 
 #: What the portal form offers: a patient chooses the kind of feedback; grievances are a staff decision.
 PORTAL_TYPES = (Case.Type.COMPLIMENT, Case.Type.COMPLAINT, Case.Type.SUGGESTION, Case.Type.QUESTION)
@@ -341,7 +341,7 @@ def record_case(
 
 def _record(actor, checked, stored, *, request, clinicians, category_rows, medical_risk, fields, words) -> Case:
     with transaction.atomic():
-        hold_clinicians(clinicians)
+        lock_clinicians(clinicians)
         case = Case(**fields)
         if medical_risk:
             case.medical_risk, case.risk_source = True, "staff"
@@ -376,7 +376,7 @@ def case_from_content(*, model_label: str, target, cause: str, author_id: int | 
     severity = Severity.MEDIUM
     clinician = getattr(target, "clinician", None) if channel == Case.Channel.REVIEW else None
     with transaction.atomic():
-        hold_clinicians([clinician] if clinician is not None else [])
+        lock_clinicians([clinician] if clinician is not None else [])
         case = Case(
             channel=channel,
             type=Case.Type.COMPLAINT,

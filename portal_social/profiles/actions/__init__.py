@@ -17,7 +17,12 @@ decision), :mod:`.responses` (staff responses and reports), :mod:`.profile`
 no). Import from here: ``from portal_social.profiles import actions``.
 """
 
-from portal_social.profiles.actions._common import APPEAL_MAX_LENGTH, REASON_MAX_LENGTH, refresh_aggregates
+from portal_social.profiles.actions._common import (
+    APPEAL_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    lock_clinicians,
+    refresh_aggregates,
+)
 from portal_social.profiles.actions.appeals import appeal_review, resolve_appeal
 from portal_social.profiles.actions.moderation import approve_review, redact_review, reject_review
 from portal_social.profiles.actions.profile import (
@@ -53,6 +58,7 @@ __all__ = [
     "appeal_review",
     "approve_review",
     "defer_workflow_submission_emails",
+    "lock_clinicians",
     "redact_review",
     "refresh_aggregates",
     "reject_review",

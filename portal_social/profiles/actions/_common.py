@@ -60,7 +60,18 @@ def signed_in(user) -> bool:
 
 def lock_clinician(clinician_id) -> None:
     """Serialise writers on one clinician's reviews (row lock; SQLite locks the database on write)."""
-    list(locking.locked(ClinicianPage.objects.filter(pk=clinician_id)).values_list("pk", flat=True))
+    lock_clinicians([clinician_id])
+
+
+def lock_clinicians(clinicians) -> None:
+    """Lock the clinicians' pages (ids or pages), in id order, inside the caller's transaction.
+
+    Writers of reviews lock a clinician's page before anything else; another feature's write that links
+    clinicians (a feedback case checks that link at commit) takes the page rows first as well, so the two
+    can never wait on each other in a circle."""
+    ids = sorted({getattr(c, "pk", c) for c in clinicians or ()})
+    if ids:
+        list(locking.locked(ClinicianPage.objects.filter(pk__in=ids).order_by("pk")).values_list("pk", flat=True))
 
 
 def refresh_aggregates(clinician: ClinicianPage) -> ClinicianRating:
