@@ -35,6 +35,15 @@ async def _message_event(socket, timeout=3.0) -> dict:
             return event
 
 
+async def _back_to_pushes() -> None:
+    """Wait for the watcher's next probe: it joins the sockets' groups again, then pushes carry events."""
+    for _n in range(40):
+        await asyncio.sleep(realtime_fallback.POLL_SECONDS)
+        if not realtime_fallback.watcher().degraded:
+            return
+    raise AssertionError("the sockets never went back to pushes")
+
+
 @committed
 async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_stays_open(world, start, outage_layer):
     conversation = await database_sync_to_async(start)()
@@ -50,12 +59,7 @@ async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_sta
     assert await patient.receive_json_from(timeout=2) == {"type": "pong"}  # the socket stayed open
 
     layer.come_back()
-    # The watcher joins the socket's groups again at its next probe; then pushes carry events again.
-    for _n in range(40):
-        await asyncio.sleep(realtime_fallback.POLL_SECONDS)
-        if not realtime_fallback.watcher().degraded:
-            break
-    assert not realtime_fallback.watcher().degraded, "the socket never went back to pushes"
+    await _back_to_pushes()
     assert layer.groups, "the socket did not join its groups again"
     after = await _send(world.nurse, conversation, "Sent once Redis is back")
     event = await _message_event(patient)
@@ -114,10 +118,7 @@ async def test_a_socket_opened_while_the_layer_is_down_is_served_and_joins_later
     during = await _send(world.nurse, conversation, "While the layer is away")
     assert (await _message_event(patient))["message"] == str(during.pk)
     layer.come_back()
-    for _n in range(40):
-        await asyncio.sleep(realtime_fallback.POLL_SECONDS)
-        if not realtime_fallback.watcher().degraded:
-            break
+    await _back_to_pushes()
     after = await _send(world.nurse, conversation, "Pushed again")
     assert (await _message_event(patient))["message"] == str(after.pk)
     assert await patient.receive_nothing(timeout=0.3)
