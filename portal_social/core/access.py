@@ -175,9 +175,13 @@ def _decide(user, action: str, obj) -> tuple[bool, Any]:
     return False, None
 
 
-def can(user: AbstractBaseUser, action: str, obj: Model) -> bool:
-    """Whether ``user`` may do ``action`` to ``obj``. Deny by default."""
-    return _decide(user, action, obj)[0]
+def can(user: AbstractBaseUser, action: str, obj: Model, *, break_glass: bool = True) -> bool:
+    """Whether ``user`` may do ``action`` to ``obj``. Deny by default.
+
+    ``break_glass=False``: only the rules answer, not an emergency-access grant (live updates, for one, are
+    not opened by a grant: the page is read, and read again, through ``require``)."""
+    allowed, grant = _decide(user, action, obj)
+    return allowed and (break_glass or grant is None)
 
 
 def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None, reason: str = "") -> Model:

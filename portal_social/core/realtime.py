@@ -304,7 +304,7 @@ def _resolve_subscription(user, name, target) -> tuple[Stream, Model | None] | N
         obj = stream.model._default_manager.filter(**{stream.lookup: target}).first()
     except (ValidationError, ValueError, TypeError):
         return None
-    if obj is None or not access.can(user, stream.action, obj):
+    if obj is None or not access.can(user, stream.action, obj, break_glass=False):
         return None
     return stream, obj
 

@@ -114,7 +114,7 @@ def test_a_reason_opens_the_conversation_for_reading_recorded_and_told_to_risk_m
     assert "Emergency access opens a conversation for reading only." in text
     assert "This conversation is closed" not in text
     assert "ps-message__receipt" not in text  # on neither side: no "Sent" or "Read" marks
-    assert 'data-ps-side=""' in text
+    assert "data-ps-stream" not in text  # no live updates: the page is read, and read again, through the policy
     # The emergency reader's unread badge counts only their own teams' conversations.
     from portal_social.messaging import actions
 
@@ -146,3 +146,24 @@ def test_staff_without_a_second_factor_this_session_are_sent_to_it_first(world, 
         assert response.status_code in (302, 403)
         assert "/emergency/" not in response.get("Location", "")
     assert not BreakGlassGrant.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_emergency_access_does_not_open_the_conversations_live_stream(world, start):
+    """A grant opens the page, audited at each load; the socket answers as for a conversation not there."""
+    from asgiref.sync import async_to_sync
+
+    from portal_social.core import breakglass
+    from tests.messaging.test_realtime import _connect, _subscribe
+
+    conversation = start()
+    breakglass.break_the_glass(user=world.outsider_clinician, obj=conversation, reason=REASON)
+
+    async def subscribe():
+        socket = await _connect(world.outsider_clinician)
+        answer = await _subscribe(socket, str(conversation.pk))
+        await socket.disconnect()
+        return answer
+
+    answer = async_to_sync(subscribe)()
+    assert answer["type"] == "error" and answer["error"] == "not_found"
