@@ -33,8 +33,7 @@ so a client always reads content over HTTP, through the access policy.
 :func:`publish_after_commit` sends an event only once the transaction that
 caused it has committed (persist first, then publish), and never fails the
 action that called it: a channel-layer outage delays a live update, it does
-not lose the data. Sockets stay open through such an outage and are served
-from the kept events meanwhile (:mod:`portal_social.core.realtime_fallback`).
+not lose the data.
 """
 
 from __future__ import annotations
@@ -57,8 +56,6 @@ from django.contrib.auth.signals import user_logged_out
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
-
-from portal_social.core.realtime_fallback import LayerOutageMixin
 
 logger = logging.getLogger(__name__)
 
@@ -408,7 +405,7 @@ def _origin_allowed(scope) -> bool:
     return validate_host(host, allowed) or host in trusted
 
 
-class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
+class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
@@ -443,47 +440,15 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group_name(session_key))
-        self.groups_joined = tuple(groups)
         for group in groups:
-            if not await self._group_add(group):
-                break  # the layer is down: the groups are joined once it is back
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = tuple(groups)
         await self.accept()
 
     async def disconnect(self, code) -> None:
         for group in (*self.groups_joined, *self.subscriptions.values()):
-            await self._group_discard(group)
-        self.subscriptions = {}
-
-    async def _group_add(self, group: str) -> bool:
-        try:
-            await self.channel_layer.group_add(group, self.channel_name)
-        except Exception as exc:  # Redis away: this socket is served from the kept events meanwhile
-            self._layer_trouble(exc)
-            return False
-        return True
-
-    async def _group_discard(self, group: str) -> None:
-        try:
             await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception as exc:  # a restarted layer has forgotten the group anyway
-            self._layer_trouble(exc)
-
-    async def _join_groups(self) -> bool:
-        """Join every group again after a layer outage; False while the layer still fails."""
-        try:
-            for group in (*self.groups_joined, *self.subscriptions.values()):
-                await self.channel_layer.group_add(group, self.channel_name)
-        except Exception:
-            return False
-        return True
-
-    async def portal_layer_back(self, event) -> None:
-        """The layer answers again: what it carried meanwhile ("session ended", "access changed") was
-        lost with it, so ask the session store and the access policy again."""
-        if not await self._session_still_valid():
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        await self.portal_access_changed(event)
+        self.subscriptions = {}
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """Size and rate limits first, then the JSON frame."""
@@ -537,13 +502,12 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "error", "error": "too_many_subscriptions", **reply})
                 return
             group = stream_group_name(stream.name, target_id)
+            await self.channel_layer.group_add(group, self.channel_name)
             self.subscriptions[key] = group
-            await self._group_add(group)
         # Group messages wait while this runs (a consumer handles one message at a time); those already
         # sent from the stored events below are then dropped as repeats.
         missed, last_id, gap = await database_sync_to_async(_missed_events)(stream.name, target_id, after)
         self.delivered[key] = after
-        self._handed.pop(key, None)
         await self.send_json(
             {"type": "subscribed", "stream": stream.name, "target": target_id, "last_id": last_id, "reload": gap}
         )
@@ -557,7 +521,7 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         group = self.subscriptions.pop(key, None) if all(isinstance(k, str) for k in key) else None
         self.delivered.pop(key, None)
         if group is not None:
-            await self._group_discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
         await self.send_json({"type": "unsubscribed", "stream": str(key[0])[:64], "target": str(key[1])[:64]})
 
     async def portal_event(self, event) -> None:
@@ -603,7 +567,7 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
                 lost = True
                 self.subscriptions.pop((name, target_id), None)
                 self.delivered.pop((name, target_id), None)
-                await self._group_discard(group)
+                await self.channel_layer.group_discard(group, self.channel_name)
         if lost:
             await self.close(code=CLOSE_ACCESS_ENDED)
 
