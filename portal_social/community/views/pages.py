@@ -22,7 +22,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from portal_social.community import actions, rules
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag, Thread
-from portal_social.community.views import edits, people, reactions, tools
+from portal_social.community.views import edits, people, post_markup, reactions, tools
 from portal_social.community.views._common import (
     _safe_next,
     _signed_in,
@@ -351,7 +351,7 @@ def _shown_posts(user, thread: Thread):
 
 
 def _post_rows(request, community: Community, thread: Thread, posts: list[Post], context: dict) -> list[dict]:
-    """One dict per post for ``_post.html``, completed by the annotators, in a fixed number of queries."""
+    """One dict per post for ``post_markup.post_item``, completed by the annotators, in a fixed number of queries."""
     user = request.user
     may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
     flag_url = url_maker("flag", community.slug, thread.pk)
@@ -401,8 +401,8 @@ def thread_post(request, slug: str, thread_id, post_id):
         "signed_in": True,
         **_membership_context(user, community, membership),
     }
-    context["row"] = _post_rows(request, community, thread, [post], context)[0]
-    response = render(request, _TEMPLATES + "_post.html", context)
+    row = _post_rows(request, community, thread, [post], context)[0]
+    response = HttpResponse(post_markup.post_item(row, post_markup.words(request, context)))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -471,6 +471,7 @@ def thread(request, slug: str, thread_id):
         **extra,
     }
     context["posts"] = _post_rows(request, community, thread, list(page.object_list), context)
+    context["post_items"] = post_markup.post_items(request, context["posts"], context)
     if _signed_in(user):
         context["live_after"] = live_after
         context["live_stream"] = actions.THREAD_STREAM

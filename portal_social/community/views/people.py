@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Value
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import dateformat, timezone
@@ -59,35 +59,29 @@ def _int(value) -> int | None:
 def _card_badges(authors: set, community: Community) -> dict[str, set]:
     """The role badges of ``authors`` on a page of ``community``: ``{"clinician", "moderator", "mentor"}``
     to the authors who hold each, in one query whatever their number. A moderator holds the portal role
-    (a group granting ``moderate_community``) or moderates this community; a mentor mentors it."""
+    (a group granting ``moderate_community``) or moderates this community; a mentor mentors it.
+
+    One ``UNION ALL`` of three plain lookups by author: quick to plan, where one row per author with
+    four ``EXISTS`` took longer to plan than to run."""
     found: dict[str, set] = {"clinician": set(), "moderator": set(), "mentor": set()}
     if not authors:
         return found
-    User = get_user_model()
     app_label, codename = rules.MODERATE.split(".")
-    groups = User.groups.through.objects.filter(user_id=OuterRef("pk"))
-    clinician = Exists(groups.filter(group__name=roles.GROUP_NAMES[roles.CLINICIAN]))
-    portal_moderator = Exists(
-        groups.filter(group__permissions__codename=codename, group__permissions__content_type__app_label=app_label)
+    through = get_user_model().groups.through.objects.filter(user_id__in=authors)
+    clinicians = through.filter(group__name=roles.GROUP_NAMES[roles.CLINICIAN]).values_list(
+        "user_id", Value("clinician", output_field=CharField())
     )
-    memberships = Membership.objects.filter(
-        user_id=OuterRef("pk"), community=community, status=Membership.Status.ACTIVE
-    )
-    moderator = Exists(memberships.filter(role=Membership.Role.MODERATOR))
-    mentor = Exists(memberships.filter(role=Membership.Role.MENTOR))
-    rows = (
-        User.objects.filter(pk__in=authors)
-        .annotate(c=clinician, pm=portal_moderator, m=moderator, t=mentor)
-        .filter(Q(c=True) | Q(pm=True) | Q(m=True) | Q(t=True))
-        .values_list("pk", "c", "pm", "m", "t")
-    )
-    for pk, is_clinician, is_portal_moderator, is_moderator, is_mentor in rows:
-        if is_clinician:
-            found["clinician"].add(pk)
-        if is_portal_moderator or is_moderator:
-            found["moderator"].add(pk)
-        if is_mentor:
-            found["mentor"].add(pk)
+    portal_moderators = through.filter(
+        group__permissions__codename=codename, group__permissions__content_type__app_label=app_label
+    ).values_list("user_id", Value("moderator", output_field=CharField()))
+    community_roles = Membership.objects.filter(
+        user_id__in=authors,
+        community=community,
+        status=Membership.Status.ACTIVE,
+        role__in=(Membership.Role.MODERATOR, Membership.Role.MENTOR),
+    ).values_list("user_id", "role")
+    for pk, role in clinicians.union(portal_moderators, community_roles, all=True):
+        found[role].add(pk)
     return found
 
 

@@ -223,7 +223,7 @@ def quotable(user, thread, raw) -> Post | None:
 # --------------------------------------------------------------------------- the thread page
 
 
-#: One reaction button of the thread page (``_post_reactions.html`` puts them in the post's one form).
+#: One reaction button of the thread page (``post_markup`` puts them in the post's one form).
 _BUTTON = (
     '<li><button type="submit" name="set" value="{}:{}" class="ps-reactions__button" aria-pressed="{}">{} '
     '<span class="ps-reactions__count" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>'
