@@ -8,6 +8,7 @@ import re
 import types
 import uuid
 
+import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -34,6 +35,11 @@ def _post(**fields):
     return types.SimpleNamespace(**{**base, **fields})
 
 
+def _reaction(label, count=0, **fields):
+    reaction = {"kind": "hug", "label": label, "count": count, "next": "1", "pressed": "false", "count_text": ""}
+    return {**reaction, **fields}
+
+
 def _render(row):
     request = RequestFactory().get("/")
     return str(post_markup.post_item(row, post_markup.words(request, _context())))
@@ -51,7 +57,7 @@ def test_every_value_but_the_sanitised_body_is_escaped():
         "permalink": f"/community/p/{post.pk}/",
         "quote_url": "/q?a=1&b=2",
         "flag_url": "/flag/",
-        "reactions": [{"label": HOSTILE, "count": 2}],
+        "reactions": [_reaction(HOSTILE, count=2)],
         "reaction_total": 2,
         "may_edit": True,
     }
@@ -79,8 +85,7 @@ def test_held_posts_are_marked_and_forms_carry_the_csrf_field():
         "handle": "walker",
         "held": True,
         "may_react": True,
-        "reactions": [{"label": "Hug", "count": 0}],
-        "reaction_buttons": "<li><button>Hug</button></li>",
+        "reactions": [_reaction("Hug")],
         "react_url": "/react/",
         "may_choose_answer": True,
     }
@@ -88,3 +93,67 @@ def test_held_posts_are_marked_and_forms_carry_the_csrf_field():
     assert 'class="ps-post ps-post--held"' in markup and "Waiting for a moderator" in markup
     assert len(re.findall(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"', markup)) == 2
     assert f'name="post" value="{post.pk}"' in markup and "Choose as the answer" in markup
+
+
+#: Every text a row can carry, and where (a field of the row, or of its one reaction).
+_ROW_TEXT = (
+    "handle",
+    "member_url",
+    "card_meta",
+    "by_text",
+    "permalink",
+    "quote_url",
+    "flag_url",
+    "reactions_url",
+    "react_url",
+)
+_REACTION_TEXT = ("kind", "label", "next", "pressed", "count_text", "count")
+_BREAKOUTS = ('"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>", "</textarea><script>alert(1)</script>")
+
+
+def _full_row(post, **overrides):
+    row = {
+        "post": post,
+        "handle": "walker",
+        "member_url": "/community/people/walker/",
+        "card_meta": "Joined March 2025",
+        "badges": ["First post"],
+        "moderator": True,
+        "by_text": "by walker",
+        "permalink": "/p/",
+        "quote_url": "/q/",
+        "flag_url": "/f/",
+        "reactions_url": "/r/",
+        "react_url": "/react/",
+        "may_react": True,
+        "reactions": [_reaction("Hug", count=1)],
+        "reaction_total": 1,
+        "may_choose_answer": True,
+        "answer": True,
+        "may_edit": True,
+        "may_delete": True,
+        "may_history": True,
+    }
+    return {**row, **overrides}
+
+
+@pytest.mark.parametrize("attack", _BREAKOUTS)
+def test_no_field_of_a_row_can_break_out_of_its_place(attack):
+    """The rule of the module, field by field: text in any field stays text, in every branch it reaches."""
+    post = _post(edited_at=timezone.now(), by_caregiver=True)
+    cases = [_full_row(post, **{field: attack}) for field in _ROW_TEXT]
+    cases += [_full_row(post, reactions=[{**_reaction("Hug", count=1), field: attack}]) for field in _REACTION_TEXT]
+    cases += [_full_row(post, may_react=False, reactions=[_reaction(attack, count=1)])]  # the tallies
+    cases += [_full_row(post, badges=[attack])]
+    for row in cases:
+        markup = _render(row)
+        assert "<img" not in markup and "<svg" not in markup and "<script" not in markup, row
+        assert "</textarea>" not in markup
+
+
+def test_the_words_of_the_page_are_escaped_too():
+    request = RequestFactory().get("/")
+    context = _context()
+    context["post_words"] = {key: HOSTILE for key in ("permalink", "who_reacted", "quote", "flag", "reactions")}
+    markup = str(post_markup.post_item(_full_row(_post()), post_markup.words(request, context)))
+    assert "<script>" not in markup and markup.count("&lt;script&gt;") >= 4

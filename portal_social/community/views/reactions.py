@@ -28,7 +28,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -223,14 +222,6 @@ def quotable(user, thread, raw) -> Post | None:
 # --------------------------------------------------------------------------- the thread page
 
 
-#: One reaction button of the thread page (``post_markup`` puts them in the post's one form).
-_BUTTON = (
-    '<li><button type="submit" name="set" value="{}:{}" class="ps-reactions__button" aria-pressed="{}">{} '
-    '<span class="ps-reactions__count" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>'
-    "</button></li>"
-)
-
-
 def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     """Reactions (counts and the viewer's own: one query), permalink and quote links, and a quote in the reply form."""
     user = request.user
@@ -292,13 +283,6 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
         row["reactions"] = reactions
         row["reaction_total"] = sum(r["count"] for r in reactions)
         row["may_react"] = may_react and is_published and post.author_id != user.pk
-        if row["may_react"]:
-            # The buttons under every post of a long page: joined here, not looped in the template.
-            row["reaction_buttons"] = format_html_join(
-                "",
-                _BUTTON,
-                ((r["kind"], r["next"], r["pressed"], r["label"], r["count"], r["count_text"]) for r in reactions),
-            )
         row["react_url"] = react_url(post.pk) if row["may_react"] else ""
         row["reactions_url"] = reactions_url(post.pk) if row["reaction_total"] else ""
         row["quote_url"] = f"{quote_base}{post.pk}#reply-title" if quoting and is_published else ""
