@@ -185,7 +185,14 @@ def can(user: AbstractBaseUser, action: str, obj: Model, *, break_glass: bool = 
 
 
 def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None, reason: str = "") -> Model:
-    """Return ``obj`` if ``user`` may do ``action``; otherwise raise ``NotFound``.
+    """Return ``obj`` if ``user`` may do ``action``; otherwise raise ``NotFound`` (see ``require_opening``)."""
+    require_opening(user, action, obj, request=request, patient=patient, reason=reason)
+    return obj
+
+
+def require_opening(user: AbstractBaseUser, action: str, obj: Model, *, request=None, patient=None, reason: str = ""):
+    """Check and record as ``require`` does; return the break-the-glass grant that opened ``obj``, or None
+    when a rule did (a page that shows how it was opened needs not look the grant up again).
 
     When a rule for the action is marked ``phi=True``, the allowed use is
     recorded as ``phi.read`` (the object, the action, and the patient:
@@ -198,7 +205,7 @@ def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, pa
     if not allowed:
         raise NotFound()
     if not _signed_in(user):
-        return obj  # only a public rule lets a signed-out visitor in: public content opens no PHI
+        return None  # only a public rule lets a signed-out visitor in: public content opens no PHI
     if grant is not None or is_phi_action(type(obj), action):
         from portal_social.core import audit_events
 
@@ -212,7 +219,7 @@ def require(user: AbstractBaseUser, action: str, obj: Model, *, request=None, pa
             audit_events.phi_read(
                 actor=user, target=obj, patient=patient, action=action, request=request, reason=reason
             )
-    return obj
+    return grant
 
 
 def visible(user: AbstractBaseUser, queryset: QuerySet, *, break_glass: bool = True) -> QuerySet:

@@ -294,9 +294,9 @@ def conversation(request, conversation_id):
         status = 400
     elif may_reply:
         form = ReplyForm()
-    access.require(user, "view", convo, request=request)  # the page shows the conversation: a PHI read
+    grant = access.require_opening(user, "view", convo, request=request)  # the page shows it: a PHI read
     actions.mark_read(user=user, conversation=convo)
-    context = _conversation_context(request, convo, side)
+    context = _conversation_context(request, convo, side, grant)
     context.update(form=form, may_reply=may_reply)
     response = render(request, _TEMPLATES + "conversation.html", context, status=status)
     response["Cache-Control"] = "private, no-store"
@@ -379,7 +379,8 @@ def _author_label(convo: Conversation, message: Message, viewer) -> str:
     return _display(message.author)
 
 
-def _conversation_context(request, convo: Conversation, side) -> dict:
+def _conversation_context(request, convo: Conversation, side, grant) -> dict:
+    """The conversation page's context; ``grant``: the emergency-access grant that opened it, if one did."""
     user = request.user
     # Read before the messages and receipts: whatever changes after this point reaches the page's script
     # (replayed from here), so a reply or receipt landing while the page renders is never lost.
@@ -388,7 +389,6 @@ def _conversation_context(request, convo: Conversation, side) -> dict:
     receipts = _receipts(convo)
     rows = _message_rows(request, convo, list(page.object_list), side, receipts)
     staff_side = side == Message.Side.CARE_TEAM
-    grant = access.active_break_glass(user, convo) if side is None else None
     sent = _uuid_or_none(request.GET.get("sent", ""))
     resources = []
     if sent is not None and not staff_side:

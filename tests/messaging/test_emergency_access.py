@@ -126,6 +126,11 @@ def test_a_reason_opens_the_conversation_for_reading_recorded_and_told_to_risk_m
     reply = outsider.post(_page(conversation.pk), {"body": "Checking in", "submission": str(uuid.uuid4())})
     assert reply.status_code in (403, 404) and Message.objects.count() == before
     assert grant.expires_at > grant.created_at
+    # The page learns how it was opened from the check itself: the grant for the outsider, none for a participant.
+    from portal_social.core import access
+
+    assert access.require_opening(world.outsider_clinician, "view", conversation) == grant
+    assert access.require_opening(world.patient, "view", conversation) is None
 
 
 def test_a_valid_reason_for_a_conversation_that_does_not_exist_answers_not_found(world):
