@@ -35,18 +35,13 @@ class EmergencyAccessForm(forms.Form):
         help_text=_("At least %(count)s characters. Risk management reviews every emergency access.")
         % {"count": breakglass.MIN_REASON_LENGTH},
         widget=forms.Textarea,
+        min_length=breakglass.MIN_REASON_LENGTH,  # of the reason without its surrounding blanks
         max_length=breakglass.MAX_REASON_LENGTH,
-        error_messages={"required": _("Explain why you need emergency access.")},
+        error_messages={
+            "required": _("Explain why you need emergency access."),
+            "min_length": _("Explain why you need emergency access (at least %(limit_value)s characters)."),
+        },
     )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if len(reason) < breakglass.MIN_REASON_LENGTH:
-            raise ValidationError(
-                _("Explain why you need emergency access (at least %(count)s characters)."),
-                params={"count": breakglass.MIN_REASON_LENGTH},
-            )
-        return reason
 
 
 def not_found(request, *, kind: str, request_url: str):
