@@ -17,7 +17,7 @@ from portal_social.core import access, breakglass_views
 from portal_social.messaging import actions, rules
 from portal_social.messaging.forms import AwayForm
 from portal_social.messaging.models import Conversation, OutOfOffice
-from portal_social.messaging.views import _TEMPLATES, _display, _refused, _url, _uuid_or_none
+from portal_social.messaging.view_common import _TEMPLATES, _display, _refused, _url, _uuid_or_none
 
 
 @login_required

@@ -9,7 +9,6 @@ that does not exist, on every route. Opening one goes through
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,7 +17,6 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,8 +33,8 @@ from portal_social.messaging.models import (
     PoolMember,
     ReadState,
 )
+from portal_social.messaging.view_common import _TEMPLATES, _display, _refused, _url, _uuid_or_none
 
-_TEMPLATES = "portal_social/messaging/"
 MESSAGES_PER_PAGE = 50
 CONVERSATIONS_PER_PAGE = 25
 #: Staff inbox filters: key -> label.
@@ -46,10 +44,6 @@ FILTERS = {
     "open": "All open",
     "closed": "Closed",
 }
-
-
-def _url(name: str, *args) -> str:
-    return reverse(f"portal_social_messaging:{name}", args=args)
 
 
 def _conversation(request, conversation_id, *, record: bool = True) -> Conversation:
@@ -69,16 +63,6 @@ def _conversation(request, conversation_id, *, record: bool = True) -> Conversat
     if not access.can(request.user, "view", conversation):
         raise Http404()
     return conversation
-
-
-def _display(user) -> str:
-    return get_adapter().display_name(user) if user is not None else _("A former member of staff")
-
-
-def _refused(request, message: str, *, status: int = 403, conversation: Conversation | None = None):
-    return render(
-        request, _TEMPLATES + "refused.html", {"refusal": message, "conversation": conversation}, status=status
-    )
 
 
 def _send(form, call):
@@ -237,13 +221,6 @@ def _accept() -> str:
     """The file picker's hint: the allowed kinds' types and extensions (the server checks the bytes)."""
     kinds = [files.KINDS[t] for t in files.allowed_types()]
     return ",".join([k.content_type for k in kinds] + ["." + k.extension for k in kinds])
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 # Conversation ------------------------------------------------------------------------------------
