@@ -114,6 +114,10 @@ def test_a_complaint_is_escalated_when_late_then_put_right_and_the_patient_says_
         expect(row).to_contain_text("Dana Whitfield")
         expect(row).to_contain_text(people.team)
         escalated_before = int(_queue_link(staff, "Escalation queue").locator(".badge").inner_text())
+        # The page title is words only, and the keyboard triage script runs: "j" moves to the first case.
+        assert staff.title().startswith("Patient experience workspace") and "<" not in staff.title(), staff.title()
+        staff.locator("body").press("j")
+        expect(staff.locator("[data-ps-triage] tbody a[data-ps-case]").first).to_be_focused()
 
         press(staff, row.get_by_role("link", name=reference), check=True)  # axe: the PX case page
         assert path_of(staff) == f"/px/c/{case_id}/", staff.url

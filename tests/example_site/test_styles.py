@@ -36,6 +36,7 @@ WAGTAIL_CSS = Path(wagtail.__file__).resolve().parent / "admin" / "static" / "wa
 DYNAMIC_CLASSES = {
     "stars__star--": ("full", "half", "empty"),  # star_icons in portal_social_profiles
     "message--": ("info", "success", "warning", "error"),  # Django message tags
+    "ps-chart__bar--": tuple(str(n) for n in range(6)),  # feedback.charts.SERIES
 }
 
 CLASS_ATTRIBUTE = re.compile(r'\bclass="([^"]*)"')
@@ -76,6 +77,22 @@ def is_email(path: Path) -> bool:
     return path.with_suffix(".txt").exists()
 
 
+#: An f-string's ``{...}`` in a class built in Python: a variable, like a template's ``{{ }}``.
+PY_VARIABLE = re.compile(r"\{[^{}]*\}")
+
+
+def python_markup() -> dict[Path, str]:
+    """The package's Python modules that build portal markup themselves (``class="..."`` in their source):
+    the thread page's posts (``community.views.post_markup``), the report charts. Their classes, variables
+    (``{...}``) marked as in templates, count like a template's."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        if "migrations" not in path.parts and 'class="' in text:
+            found[path] = PY_VARIABLE.sub("{{ v }}", text)
+    return found
+
+
 def package_templates() -> dict[Path, str]:
     return {path: path.read_text() for path in sorted(TEMPLATES.rglob("*.html")) if not is_email(path)}
 
@@ -97,7 +114,18 @@ def portal_classes() -> dict[str, set[Path]]:
         if not is_admin_screen(path, text):
             for name in template_classes(text):
                 found.setdefault(name, set()).add(path)
+    for path, text in python_markup().items():
+        for name in template_classes(text):
+            found.setdefault(name, set()).add(path)
     return found
+
+
+def test_the_markup_built_in_python_is_checked_too():
+    classes = portal_classes()
+    post_markup = PACKAGE / "community" / "views" / "post_markup.py"
+    assert post_markup in python_markup()
+    for name in ("ps-post", "ps-post--held", "ps-member-card", "ps-reactions__button", "ps-post__edit-link"):
+        assert post_markup in classes.get(name, set()), name
 
 
 def test_the_template_parser_finds_conditional_classes_and_skips_variables():
@@ -117,7 +145,7 @@ def test_every_class_in_a_portal_page_template_is_in_the_package_stylesheet():
     classes = portal_classes()
     assert len(classes) > 50, "the parser found too few classes to be looking at the templates"
     missing = {
-        name: sorted(str(p.relative_to(TEMPLATES)) for p in paths)
+        name: sorted(str(p.relative_to(PACKAGE)) for p in paths)
         for name, paths in classes.items()
         if not css_selectors_name(css, name)
     }

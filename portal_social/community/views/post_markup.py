@@ -177,12 +177,13 @@ def _item(row: dict, w: dict) -> str:
     pk = _e(post.pk)
     iso, shown = _when(post.created_at, w)
     held = bool(row.get("held"))
+    article = '<article class="ps-post ps-post--held"' if held else '<article class="ps-post"'
     tools = _tools(row, post, w) if row.get("answer") or row.get("may_choose_answer") else ""
     edits = ""
     if post.edited_at or row.get("may_edit") or row.get("may_delete") or row.get("may_history"):
         edits = _edits(row, post, w)
     return (
-        f'<li><article class="ps-post{" ps-post--held" if held else ""}" id="post-{pk}" aria-labelledby="post-{pk}-by">'
+        f'<li>{article} id="post-{pk}" aria-labelledby="post-{pk}-by">'
         f'<header class="ps-post__header">{_card(row, post, w)}'
         f'<time class="ps-post__date" datetime="{iso}">{shown}</time>{w["waiting"] if held else ""}</header>'
         # body_html was rendered and sanitised once, when the post was written (core.text.render).
