@@ -324,19 +324,24 @@ print("created", len({usernames!r}))
 # Page checks -----------------------------------------------------------------------------
 
 _csp_messages: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
+_page_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 _axe = Axe()
 
 
 def watch_console(page: Page) -> None:
-    """Record every Content-Security-Policy report Chromium writes to the console."""
+    """Record every Content-Security-Policy report Chromium writes to the console, and every script error
+    the page did not catch (a script that fails on load leaves a page that works without it, silently)."""
     messages: list[str] = []
     _csp_messages[page] = messages
+    errors: list[str] = []
+    _page_errors[page] = errors
 
     def on_console(message) -> None:
         if "Content Security Policy" in message.text:
             messages.append(f"[{message.type}] {page.url}: {message.text}")
 
     page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
 
 
 def csp_violations(page: Page) -> list[str]:
@@ -369,9 +374,14 @@ def assert_accessible(page: Page) -> None:
 
 
 def check_page(page: Page) -> None:
-    """Every page a journey reaches: loaded, accessible, and free of CSP violations."""
+    """Every page a journey reaches: loaded, accessible, free of CSP violations and script errors, and
+    named in words (markup in a title is text the reader hears, and a script there never runs)."""
     page.wait_for_load_state("load")
     assert_no_csp_violations(page)
+    errors = _page_errors.get(page, [])
+    assert not errors, "uncaught script errors:\n" + "\n".join(errors)
+    title = page.title()
+    assert "<" not in title and ">" not in title, f"markup in the title of {page.url}: {title!r}"
     assert_accessible(page)
 
 
