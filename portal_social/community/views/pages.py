@@ -85,6 +85,16 @@ def _visible_thread(user, community: Community, thread_id) -> Thread:
     return thread
 
 
+def _visible_thread_at(user, slug: str, thread_id) -> Thread:
+    """The thread ``thread_id`` of the community ``slug``, with its community, in one query: the thread's
+    visibility includes its community's. 404 alike for a hidden community or thread, or none."""
+    found = access.visible(user, Thread.objects.filter(community__slug=slug, pk=thread_id))
+    thread = found.select_related("community").first()
+    if thread is None:
+        raise Http404()
+    return thread
+
+
 def _membership(user, community: Community) -> Membership | None:
     if not _signed_in(user):
         return None
@@ -381,8 +391,8 @@ def thread_post(request, slug: str, thread_id, post_id):
     user = request.user
     if not _signed_in(user):
         raise Http404()
-    community = _visible_community(user, slug)
-    thread = _visible_thread(user, community, thread_id)
+    thread = _visible_thread_at(user, slug, thread_id)
+    community = thread.community
     shown = _shown_posts(user, thread)
     post = shown.filter(pk=post_id).first()
     if post is None:
@@ -412,8 +422,8 @@ def thread(request, slug: str, thread_id):
     user = request.user
     if request.method == "POST" and not _signed_in(user):
         return redirect_to_login(request.get_full_path())
-    community = _visible_community(user, slug)
-    thread = _visible_thread(user, community, thread_id)
+    thread = _visible_thread_at(user, slug, thread_id)
+    community = thread.community
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # the rules below need not read it again
     may_reply = _signed_in(user) and access.can(user, "reply", thread)
@@ -490,8 +500,8 @@ def flag(request, slug: str, thread_id, post_id):
     user = request.user
     if not _signed_in(user):
         return redirect_to_login(request.get_full_path())
-    community = _visible_community(user, slug)
-    thread = _visible_thread(user, community, thread_id)
+    thread = _visible_thread_at(user, slug, thread_id)
+    community = thread.community
     post = (
         access.visible(user, Post.objects.filter(thread=thread, status=Post.Status.PUBLISHED))
         .filter(pk=post_id)
