@@ -50,3 +50,13 @@ def _visible_community(user, slug: str) -> Community:
     if community is None:
         raise Http404()
     return community
+
+
+def _visible_thread(user, slug: str, thread_id) -> Thread:
+    """The thread ``thread_id`` of the community ``slug``, with its community, in one query: the thread's
+    visibility includes its community's. 404 alike for a hidden community or thread, or none."""
+    found = access.visible(user, Thread.objects.filter(community__slug=slug, pk=thread_id))
+    thread = found.select_related("community").first()
+    if thread is None:
+        raise Http404()
+    return thread

@@ -29,7 +29,7 @@ from portal_social.community import actions, rules
 from portal_social.community.actions import REASON_MAX_LENGTH
 from portal_social.community.forms import ReplyForm
 from portal_social.community.models import Post, PostRevision
-from portal_social.community.views._common import _signed_in
+from portal_social.community.views._common import _signed_in, _visible_thread
 from portal_social.core import access
 from portal_social.core.forms import ActionErrorsMixin
 from portal_social.core.ratelimit import RateLimited
@@ -81,9 +81,8 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
 
 def _post_of(request, slug: str, thread_id, post_id):
     """(community, thread, post) the visitor may see; 404 otherwise."""
-    pages = _pages()
-    community = pages._visible_community(request.user, slug)
-    thread = pages._visible_thread(request.user, community, thread_id)
+    thread = _visible_thread(request.user, slug, thread_id)
+    community = thread.community
     post = (
         access.visible(request.user, Post.objects.filter(thread=thread))
         .filter(pk=post_id)

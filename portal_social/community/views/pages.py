@@ -37,6 +37,7 @@ from portal_social.community.views._common import (
     _thread_url,
     _url,
     _visible_community,
+    _visible_thread,
     url_maker,
 )
 from portal_social.core import access, realtime, screening
@@ -74,25 +75,6 @@ def _listed_author_fields() -> list[str]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _visible_thread(user, community: Community, thread_id) -> Thread:
-    """The thread of ``community`` the user may see; 404 alike for another community's, a hidden one or none."""
-    thread = access.visible(user, Thread.objects.filter(community=community)).filter(pk=thread_id).first()
-    if thread is None:
-        raise Http404()
-    thread.community = community
-    return thread
-
-
-def _visible_thread_at(user, slug: str, thread_id) -> Thread:
-    """The thread ``thread_id`` of the community ``slug``, with its community, in one query: the thread's
-    visibility includes its community's. 404 alike for a hidden community or thread, or none."""
-    found = access.visible(user, Thread.objects.filter(community__slug=slug, pk=thread_id))
-    thread = found.select_related("community").first()
-    if thread is None:
-        raise Http404()
-    return thread
 
 
 def _membership(user, community: Community) -> Membership | None:
@@ -391,7 +373,7 @@ def thread_post(request, slug: str, thread_id, post_id):
     user = request.user
     if not _signed_in(user):
         raise Http404()
-    thread = _visible_thread_at(user, slug, thread_id)
+    thread = _visible_thread(user, slug, thread_id)
     community = thread.community
     shown = _shown_posts(user, thread)
     post = shown.filter(pk=post_id).first()
@@ -422,7 +404,7 @@ def thread(request, slug: str, thread_id):
     user = request.user
     if request.method == "POST" and not _signed_in(user):
         return redirect_to_login(request.get_full_path())
-    thread = _visible_thread_at(user, slug, thread_id)
+    thread = _visible_thread(user, slug, thread_id)
     community = thread.community
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # the rules below need not read it again
@@ -500,7 +482,7 @@ def flag(request, slug: str, thread_id, post_id):
     user = request.user
     if not _signed_in(user):
         return redirect_to_login(request.get_full_path())
-    thread = _visible_thread_at(user, slug, thread_id)
+    thread = _visible_thread(user, slug, thread_id)
     community = thread.community
     post = (
         access.visible(user, Post.objects.filter(thread=thread, status=Post.Status.PUBLISHED))

@@ -33,19 +33,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from portal_social.community import actions, rules
 from portal_social.community.actions import following, tools
 from portal_social.community.models import Community, Membership, Post, Thread, ThreadRead
-from portal_social.community.views._common import _safe_next, _signed_in, _thread_url, _url, _visible_community
+from portal_social.community.views._common import (
+    _safe_next,
+    _signed_in,
+    _thread_url,
+    _url,
+    _visible_community,
+    _visible_thread,
+)
 from portal_social.core import access
 
 _TEMPLATES = "portal_social/community/"
-
-
-def _visible_thread(user, slug: str, thread_id) -> Thread:
-    community = _visible_community(user, slug)
-    thread = access.visible(user, Thread.objects.filter(community=community)).filter(pk=thread_id).first()
-    if thread is None:
-        raise Http404()
-    thread.community = community
-    return thread
 
 
 def _refused(request, message: str, community: Community | None = None):
