@@ -36,7 +36,7 @@ def _post(**fields):
 
 
 def _reaction(label, count=0, **fields):
-    reaction = {"kind": "hug", "label": label, "count": count, "next": "1", "pressed": "false", "count_text": ""}
+    reaction = {"kind": "hug", "label": label, "count": count, "mine": False, "count_text": ""}
     return {**reaction, **fields}
 
 
@@ -107,7 +107,7 @@ _ROW_TEXT = (
     "reactions_url",
     "react_url",
 )
-_REACTION_TEXT = ("kind", "label", "next", "pressed", "count_text", "count")
+_REACTION_TEXT = ("kind", "label", "count_text", "count")
 _BREAKOUTS = ('"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>", "</textarea><script>alert(1)</script>")
 
 

@@ -23,7 +23,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from portal_social.community.views._common import url_maker
+from portal_social.community.views._common import _url, url_maker
 
 
 def _e(value) -> str:
@@ -47,7 +47,7 @@ def words(request, context: dict) -> dict:
         "choose_answer": _e(_("Choose as the answer")),
         "edited": _e(_("Edited")),
         "csrf": f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">',
-        "solve_url": _e(url_maker("solve", community.slug)(thread.pk)),
+        "solve_url": _e(_url("solve", community.slug, thread.pk)),
         "waiting": f'<span class="ps-status">{_e(_("Waiting for a moderator"))}</span>',
         "role_badges": {
             "moderator": f'<span class="badge">{_e(_("Moderator"))}</span>',
@@ -104,10 +104,12 @@ def _card(row: dict, post, w: dict) -> str:
 
 def _reaction_buttons(row: dict) -> str:
     """One submit button per reaction kind, pressed where the viewer reacted (``views.reactions`` counts)."""
+    # Pressed: the viewer reacted this way, and the button takes the reaction back ("0"); else it adds it.
     return "".join(
-        f'<li><button type="submit" name="set" value="{_e(r["kind"])}:{_e(r["next"])}" class="ps-reactions__button"'
-        f' aria-pressed="{_e(r["pressed"])}">{_e(r["label"])} <span class="ps-reactions__count" aria-hidden="true">'
-        f'{_e(r["count"])}</span><span class="visually-hidden">{_e(r["count_text"])}</span></button></li>'
+        f'<li><button type="submit" name="set" value="{_e(r["kind"])}:{"0" if r["mine"] else "1"}"'
+        f' class="ps-reactions__button" aria-pressed="{"true" if r["mine"] else "false"}">{_e(r["label"])} '
+        f'<span class="ps-reactions__count" aria-hidden="true">{_e(r["count"])}</span>'
+        f'<span class="visually-hidden">{_e(r["count_text"])}</span></button></li>'
         for r in row["reactions"]
     )
 

@@ -275,8 +275,6 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
                         "label": label,
                         "count": count,
                         "mine": mine,
-                        "next": "0" if mine else "1",
-                        "pressed": "true" if mine else "false",
                         "count_text": ", " + counted[count],
                     }
                 )
