@@ -21,6 +21,10 @@ class PortalSocialConfig(AppConfig):
         account_events.connect()  # sign-in and account-security events in the audit trail
         realtime.connect()  # signing out closes that session's live sockets
 
+        from portal_social.profiles import directory
+
+        directory.connect()  # the remembered directory address is forgotten when the page tree changes
+
         from portal_social.profiles.actions import defer_workflow_submission_emails
 
         # Wagtail's "submitted for approval" emails wait for the submission to commit.

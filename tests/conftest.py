@@ -26,10 +26,14 @@ def make_user(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and lockouts must not leak from one test to the next."""
+    """Rate-limit counters, lockouts and remembered addresses must not leak from one test to the next."""
+    from portal_social.profiles.directory import forget_directory_url
+
     cache.clear()
+    forget_directory_url()
     yield
     cache.clear()
+    forget_directory_url()
 
 
 @pytest.fixture

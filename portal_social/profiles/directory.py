@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -321,3 +322,49 @@ def clinician_jsonld(page, request=None, aggregate: dict | None = None) -> SafeS
     data = clinician_jsonld_data(page, request, aggregate)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json" id="clinician-jsonld">{text}</script>')  # noqa: S308
+
+
+# --------------------------------------------------------------------------- the directory's address
+
+#: How long a process remembers the directory's address (every page's navigation links to it).
+DIRECTORY_URL_SECONDS = 60
+_directory_urls: dict[str, tuple[float, str]] = {}
+
+
+def directory_url(request) -> str:
+    """The address of the live clinician directory page for ``request``'s site, or "" when there is none.
+
+    Every page of the portal links to the directory, so the address is remembered by this process for
+    ``DIRECTORY_URL_SECONDS`` (per host name, for at most 64 of them) instead of read on every page;
+    publishing, unpublishing, moving or deleting a page forgets it at once here, and other processes
+    catch up within the minute. Only the address of a public page is kept, never anything of a user.
+    """
+    from portal_social.profiles.models import ClinicianIndexPage
+
+    key = request.get_host() if request is not None else ""
+    now = time.monotonic()
+    known = _directory_urls.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
+    page = ClinicianIndexPage.objects.live().first()
+    url = (page.get_url(request=request) or "") if page is not None else ""
+    if len(_directory_urls) >= 64:
+        _directory_urls.clear()
+    _directory_urls[key] = (now + DIRECTORY_URL_SECONDS, url)
+    return url
+
+
+def forget_directory_url(**kwargs) -> None:
+    """Forget the remembered directory addresses (a page was published, unpublished, moved or deleted)."""
+    _directory_urls.clear()
+
+
+def connect() -> None:
+    """Forget the directory's address whenever the page tree changes."""
+    from django.db.models.signals import post_delete
+    from wagtail.models import Page
+    from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+    for signal in (page_published, page_unpublished, page_slug_changed, post_page_move):
+        signal.connect(forget_directory_url, dispatch_uid="portal_social_directory_url")
+    post_delete.connect(forget_directory_url, sender=Page, dispatch_uid="portal_social_directory_url")

@@ -487,9 +487,19 @@ def test_the_member_card_badges_take_one_query_whatever_the_number(world, make_u
         authors.add(user.pk)
     portal_moderator = make_user(roles.COMMUNITY_MODERATOR)
     authors.add(portal_moderator.pk)
+    from portal_social.community.actions import badges
+    from portal_social.community.models import MemberBadge
+
+    first, *later = badges.configured()
+    earners = sorted(authors)[::2]
+    for pk in earners:
+        for badge in (*later[:1], first):  # awarded out of the setting's order
+            MemberBadge.objects.create(user_id=pk, badge=badge.key)
+    MemberBadge.objects.create(user_id=earners[0], badge="no-longer-configured")
     with CaptureQueriesContext(connection) as queries:
-        held = _card_badges(authors, here)
+        held, earned = _card_badges(authors, here)
     assert len(queries) == 1
+    assert earned == {pk: [first.label, *(b.label for b in later[:1])] for pk in earners}
     assert held["moderator"] == {pk for pk in authors if pk == portal_moderator.pk} | {
         m.user_id for m in Membership.objects.filter(community=here, role=Membership.Role.MODERATOR, user__in=authors)
     }

@@ -297,6 +297,7 @@ def test_the_thread_page_queries_do_not_grow_with_edited_posts(people, thread, c
             actions.edit_post(author=people["author"], post=post, body=f"Edited reply number {i}")
 
     add(3)
+    count()  # the first page of the process also reads the directory's address for the navigation
     few = count()
     add(20)
     assert count() == few

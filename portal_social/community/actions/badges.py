@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from portal_social.community import events
@@ -322,17 +322,26 @@ def labels_for(user_ids: Iterable[int]) -> dict[int, list[Any]]:
     """The labels of the badges each of ``user_ids`` holds, in the setting's order: one query whatever
     their number (none when there is nobody or no badge). Keys no longer in the setting are left out."""
     ids = {user_id for user_id in user_ids if user_id is not None}
-    badges = configured()
-    if not ids or not badges:
+    if not ids or not configured():
         return {}
+    return labels_of(held_by(ids).values_list("user_id", "badge"))
+
+
+def held_by(user_ids) -> QuerySet:
+    """The badges of ``user_ids`` that the setting still names (a query for :func:`labels_of`)."""
+    return MemberBadge.objects.filter(user_id__in=user_ids, badge__in=[badge.key for badge in configured()])
+
+
+def labels_of(held: Iterable[tuple[int, str]]) -> dict[int, list[Any]]:
+    """``(user id, badge key)`` pairs as each user's badge labels, in the setting's order."""
+    badges = configured()
     order = {badge.key: index for index, badge in enumerate(badges)}
     labels = {badge.key: badge.label for badge in badges}
-    held: dict[int, list[str]] = {}
-    for user_id, key in MemberBadge.objects.filter(user_id__in=ids, badge__in=list(order)).values_list(
-        "user_id", "badge"
-    ):
-        held.setdefault(user_id, []).append(key)
-    return {user_id: [labels[key] for key in sorted(keys, key=order.__getitem__)] for user_id, keys in held.items()}
+    keys_of: dict[int, list[str]] = {}
+    for user_id, key in held:
+        if key in order:
+            keys_of.setdefault(user_id, []).append(key)
+    return {user_id: [labels[key] for key in sorted(keys, key=order.__getitem__)] for user_id, keys in keys_of.items()}
 
 
 if _on_published not in ON_PUBLISHED:

@@ -21,6 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, Value
+from django.db.models.functions import Concat
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import dateformat, timezone
@@ -56,16 +57,21 @@ def _int(value) -> int | None:
 # --------------------------------------------------------------------------- thread and community pages
 
 
-def _card_badges(authors: set, community: Community) -> dict[str, set]:
-    """The role badges of ``authors`` on a page of ``community``: ``{"clinician", "moderator", "mentor"}``
-    to the authors who hold each, in one query whatever their number. A moderator holds the portal role
-    (a group granting ``moderate_community``) or moderates this community; a mentor mentors it.
+#: Marks an earned badge's key among the role badges in :func:`_card_badges`.
+_EARNED = "earned:"
 
-    One ``UNION ALL`` of three plain lookups by author: quick to plan, where one row per author with
+
+def _card_badges(authors: set, community: Community) -> tuple[dict[str, set], dict[int, list]]:
+    """The badges on the member cards of ``authors`` on a page of ``community``, in one query whatever
+    their number: the role badges (``{"clinician", "moderator", "mentor"}`` to the authors who hold
+    each) and the earned badges' labels of each author, in the setting's order. A moderator holds the
+    portal role (a group granting ``moderate_community``) or moderates this community; a mentor mentors it.
+
+    One ``UNION ALL`` of four plain lookups by author: quick to plan, where one row per author with
     four ``EXISTS`` took longer to plan than to run."""
     found: dict[str, set] = {"clinician": set(), "moderator": set(), "mentor": set()}
     if not authors:
-        return found
+        return found, {}
     app_label, codename = rules.MODERATE.split(".")
     through = get_user_model().groups.through.objects.filter(user_id__in=authors)
     clinicians = through.filter(group__name=roles.GROUP_NAMES[roles.CLINICIAN]).values_list(
@@ -80,9 +86,18 @@ def _card_badges(authors: set, community: Community) -> dict[str, set]:
         status=Membership.Status.ACTIVE,
         role__in=(Membership.Role.MODERATOR, Membership.Role.MENTOR),
     ).values_list("user_id", "role")
-    for pk, role in clinicians.union(portal_moderators, community_roles, all=True):
-        found[role].add(pk)
-    return found
+    lookups = [portal_moderators, community_roles]
+    if badges.configured():
+        # Marked apart from the role names: a badge's key is whatever the setting says.
+        earned_keys = badges.held_by(authors).order_by().values_list("user_id", Concat(Value(_EARNED), "badge"))
+        lookups.append(earned_keys)
+    earned = []
+    for pk, key in clinicians.union(*lookups, all=True):
+        if key.startswith(_EARNED):
+            earned.append((pk, key[len(_EARNED) :]))
+        else:
+            found[key].add(pk)
+    return found, badges.labels_of(earned)
 
 
 def _seen(context: dict, rows: list[dict]) -> int:
@@ -95,15 +110,13 @@ def _seen(context: dict, rows: list[dict]) -> int:
 def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     """Add this module's per-post and per-thread data to a thread page (a fixed number of queries).
 
-    One query for the clinician badges; the viewer's own penalty was read
+    One query for the role and earned badges; the viewer's own penalty was read
     with the sign-in check of this request. For an active member, the two
     reading-counter statements run once the page's transaction commits.
     """
     user = request.user
-    held = _card_badges({row["post"].author_id for row in rows if row["post"].author_id}, thread.community)
+    held, earned = _card_badges({row["post"].author_id for row in rows if row["post"].author_id}, thread.community)
     moderator = _moderator(user)
-    # One query: the earned badges of every author on the page, as labels in the setting's order.
-    earned = badges.labels_for({row["post"].author_id for row in rows if row["post"].author_id})
     cards: dict = {}  # "Joined March 2025 · 12 posts", worded once per author on the page
     for row in rows:
         post = row["post"]
