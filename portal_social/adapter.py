@@ -272,6 +272,14 @@ class PortalAdapter:
         """
         return None
 
+    def patient_for_reference(self, reference: str) -> AbstractBaseUser | None:
+        """The portal account of the patient a clinician tagged by ``reference`` (an MRN) on a case
+        discussion, or None. Each reading of the thread is then recorded against that patient, so it
+        appears in "who looked at my record". Default: None (the reading is recorded as a PHI read that
+        names a tagged patient without an account in the portal). Look the number up in your EHR here.
+        """
+        return None
+
     # Display ------------------------------------------------------------------
 
     def patient_label(self, patient: AbstractBaseUser) -> str:

@@ -50,6 +50,20 @@ class ReplyForm(ActionErrorsMixin, OneUseTokenMixin, forms.Form):
     #: The post this reply quotes (its id; the action keeps it only for a post the author can see).
     quote = forms.CharField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, community=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if community is not None and community.kind == community.Kind.SPACE:
+            # Colleagues read a space: the words of a patient community do not fit it.
+            self.fields["body"].help_text = (
+                _(
+                    "You can use Markdown. This space permits case discussion: write what your colleagues need "
+                    "about a patient, and no more."
+                )
+                if community.phi_permitted
+                else _("You can use Markdown. This space is not for case discussion: keep patient details out.")
+            )
+            self.fields["confirm_phi"].label = _("Post it as written: the patient details are needed here")
+
     def clean_quote(self) -> uuid.UUID | None:
         value = self.cleaned_data.get("quote") or ""
         try:
@@ -67,8 +81,30 @@ class ThreadForm(ReplyForm):
         help_text=_("Everyone who can see this community sees the title: keep personal details out of it."),
         error_messages={"required": _("Give your thread a title.")},
     )
-    field_order = ["title", "body", "confirm_phi", "submission"]
+    #: In a case-discussion space: the patient the case is about (optional; encrypted; never shown in lists).
+    patient_reference = forms.CharField(
+        label=_("Patient (medical record number, optional)"),
+        max_length=40,
+        required=False,
+        help_text=_("Each colleague's reading of the thread is then recorded against this patient's record."),
+    )
+    field_order = ["title", "body", "confirm_phi", "patient_reference", "submission"]
     quote = None  # a new thread quotes nothing
+
+    def __init__(self, *args, community=None, **kwargs):
+        super().__init__(*args, community=community, **kwargs)
+        if community is None or not community.phi_permitted:
+            del self.fields["patient_reference"]
+        else:
+            self.fields["title"].help_text = _(
+                "Members of this space see the title in lists: keep patient details out."
+            )
+
+    def clean_patient_reference(self) -> str:
+        value = " ".join(str(self.cleaned_data.get("patient_reference") or "").split())
+        if value and not all(ch.isalnum() or ch in "-_." for ch in value):
+            raise forms.ValidationError(_("Enter the record number only: letters, digits and dashes."))
+        return value
 
 
 class FlagForm(forms.Form):

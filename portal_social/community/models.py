@@ -47,7 +47,19 @@ def _not_reserved(value: str) -> None:
 
 
 class Community(models.Model):
-    """A discussion group, set up by staff."""
+    """A discussion group, set up by staff: a patient community, or a clinician space.
+
+    A **space** (``kind="space"``) is private to its active members who hold
+    ``use_clinician_spaces`` (clinicians and care-team staff): it never shows to
+    anyone else, community moderators and superusers included. One marked for
+    case discussion (``phi_permitted``) lets its members write about patients:
+    screening warns instead of refusing, each reading of a thread is recorded as
+    a PHI read, and nothing of it may be quoted anywhere else.
+    """
+
+    class Kind(models.TextChoices):
+        COMMUNITY = "community", _("Patient community")
+        SPACE = "space", _("Clinician space")
 
     class Visibility(models.TextChoices):
         PUBLIC = "public", _("Public: anyone reads, members post")
@@ -70,6 +82,15 @@ class Community(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
     )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMMUNITY, db_index=True)
+    phi_permitted = models.BooleanField(
+        _("case discussion (patient details permitted)"),
+        default=False,
+        help_text=_(
+            "Clinician spaces only: members may discuss patients. Every reading of a thread is recorded, "
+            "and nothing written here can be quoted elsewhere."
+        ),
+    )
     review_every_post = models.BooleanField(
         _("review every post"), default=False, help_text=_("Every post waits for a moderator before it appears.")
     )
@@ -89,6 +110,25 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.kind == self.Kind.SPACE:
+            # Members only, whatever the form said: the access rules read the kind, and this keeps any
+            # code that reads only the visibility from listing a space.
+            self.visibility = self.Visibility.PRIVATE
+            self.review_every_post = False  # nothing of a space goes to the patient communities' queue
+        else:
+            self.phi_permitted = False
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.phi_permitted and self.kind != self.Kind.SPACE:
+            raise ValidationError({"phi_permitted": _("Only a clinician space can be marked for case discussion.")})
+
+    @property
+    def is_space(self) -> bool:
+        return self.kind == self.Kind.SPACE
 
 
 class CommunityProfile(models.Model):
@@ -128,6 +168,8 @@ class Membership(models.Model):
         MENTOR = "mentor", _("Mentor")
         #: Moderates this community only (the portal role ``community_moderator`` moderates every one).
         MODERATOR = "moderator", _("Moderator")
+        #: A clinician space's owner: moderates it, and names other owners.
+        OWNER = "owner", _("Owner")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Member")
@@ -191,6 +233,9 @@ class Thread(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     slow_mode_reason = EncryptedTextField(max_length=300, blank=True, editable=False)
+    #: In a case-discussion space: the patient the case is about, as the author gave it (an MRN). Each
+    #: reading of the thread is recorded naming that patient where the portal knows them.
+    patient_reference = EncryptedTextField(max_length=40, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["community", "visible", "-pinned", "-last_post_at"], name="ps_thread_list_idx")]

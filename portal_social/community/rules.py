@@ -18,6 +18,12 @@
   moderators see it while it waits.
 
 Signed-out visitors see public communities and their published content only.
+
+**Clinician spaces** (``Community.kind == "space"``) follow their own rule:
+only an active member who holds ``use_clinician_spaces`` sees a space or
+anything in it, and posts there. No other role reaches one: not the portal's
+community moderators, not a superuser, and not break-the-glass. A space's
+owners and moderators (memberships) moderate it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ PARTICIPATE = "portal_social.participate_community"
 MODERATE = "portal_social.moderate_community"
 #: Portal administrators (and portal moderators) appoint a community's own moderators.
 MANAGE_ROLES = "portal_social.manage_roles"
+#: Clinicians and care-team staff: who may belong to a clinician space.
+USE_SPACES = "portal_social.use_clinician_spaces"
+#: The memberships that moderate a community or space.
+_MODERATING_ROLES = ("moderator", "owner")
 
 
 def is_moderator(user) -> bool:
@@ -47,7 +57,7 @@ def moderated_community_ids(user) -> frozenset[int]:
     if cached is None:
         cached = frozenset(
             Membership.objects.filter(
-                user=user, status=Membership.Status.ACTIVE, role=Membership.Role.MODERATOR
+                user=user, status=Membership.Status.ACTIVE, role__in=_MODERATING_ROLES
             ).values_list("community_id", flat=True)
         )
         user._portal_social_moderated_communities = cached
@@ -67,7 +77,7 @@ def remember_membership(user, community: Community, membership: Membership | Non
     )
     user.__dict__.setdefault("_portal_social_active_in", {})[community.pk] = active
     known = user.__dict__.setdefault("_portal_social_moderates", {})
-    known[community.pk] = active and membership.role == Membership.Role.MODERATOR
+    known[community.pk] = active and membership.role in _MODERATING_ROLES
 
 
 def forget_moderated(user) -> None:
@@ -86,7 +96,10 @@ def moderates(user, community: Community) -> bool:
     """
     if not _signed_in(user) or community is None:
         return False
-    if is_moderator(user):
+    if community.kind == Community.Kind.SPACE:
+        if not access.holds(user, USE_SPACES):
+            return False
+    elif is_moderator(user):
         return True
     known = user.__dict__.get("_portal_social_moderates", {})
     if community.pk in known:
@@ -107,7 +120,7 @@ def sees_unpublished(user, community: Community) -> bool:
     asks for a second factor (such content may hold personal details as written)."""
     if not _signed_in(user):
         return False
-    if is_moderator(user):
+    if is_moderator(user) and community.kind != Community.Kind.SPACE:
         return True
     return moderates(user, community) and _second_factor_bound(user)
 
@@ -116,7 +129,7 @@ def _moderated_unpublished_ids(user):
     """A subquery of the communities whose unpublished content ``user`` sees as their own moderator."""
     if not _second_factor_bound(user):
         return Membership.objects.none().values("community_id")
-    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE, role=Membership.Role.MODERATOR).values(
+    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE, role__in=_MODERATING_ROLES).values(
         "community_id"
     )
 
@@ -134,20 +147,28 @@ def _active_member(user, community: Community) -> bool:
 
 def _community_condition(user, prefix: str = "") -> Q:
     """Q selecting the communities ``user`` may read, on ``prefix`` (e.g. ``"community__"``)."""
-    public = Q(**{f"{prefix}visibility": Community.Visibility.PUBLIC})
+    communities = Q(**{f"{prefix}kind": Community.Kind.COMMUNITY})
+    public = communities & Q(**{f"{prefix}visibility": Community.Visibility.PUBLIC})
     if not _signed_in(user):
         return public
-    if is_moderator(user):
-        return Q()
     # A subquery, not a join: a join through memberships would repeat a community once per member.
     mine = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).values("community_id")
-    condition = public | Q(**{f"{prefix}visibility": Community.Visibility.PRIVATE, f"{prefix}pk__in": mine})
-    if access.holds(user, PARTICIPATE):
-        condition |= Q(**{f"{prefix}visibility": Community.Visibility.MEMBERS})
+    if is_moderator(user):
+        condition = communities
+    else:
+        condition = public | (
+            communities & Q(**{f"{prefix}visibility": Community.Visibility.PRIVATE, f"{prefix}pk__in": mine})
+        )
+        if access.holds(user, PARTICIPATE):
+            condition |= communities & Q(**{f"{prefix}visibility": Community.Visibility.MEMBERS})
+    if access.holds(user, USE_SPACES):
+        condition |= Q(**{f"{prefix}kind": Community.Kind.SPACE, f"{prefix}pk__in": mine})
     return condition
 
 
 def may_read(user, community: Community) -> bool:
+    if community.kind == Community.Kind.SPACE:
+        return _signed_in(user) and access.holds(user, USE_SPACES) and _active_member(user, community)
     if community.visibility == Community.Visibility.PUBLIC:
         return True
     if not _signed_in(user):
@@ -166,6 +187,8 @@ def _may_view_community(user, community: Community) -> bool:
 
 @access.rule(Community, "join")
 def _may_join(user, community: Community) -> bool:
+    if community.kind == Community.Kind.SPACE:
+        return False  # an owner or moderator adds members (actions.spaces)
     return access.holds(user, PARTICIPATE) and (
         community.visibility != Community.Visibility.MEMBERS or may_read(user, community)
     )
@@ -173,6 +196,8 @@ def _may_join(user, community: Community) -> bool:
 
 @access.rule(Community, "post")
 def _may_post(user, community: Community) -> bool:
+    if community.kind == Community.Kind.SPACE:
+        return may_read(user, community)
     return access.holds(user, PARTICIPATE) and _active_member(user, community)
 
 
@@ -233,13 +258,18 @@ def _may_follow(user, thread: Thread) -> bool:
 def _threads_visible_to(user) -> Q:
     readable = _community_condition(user, "community__")
     if _signed_in(user) and is_moderator(user):
-        return readable
+        # Everything of the patient communities; in a space of theirs, what its members see.
+        return readable & (Q(community__kind=Community.Kind.COMMUNITY) | _threads_shown(user))
+    return readable & _threads_shown(user)
+
+
+def _threads_shown(user) -> Q:
     shown = Q(visible=True)
     if _signed_in(user):
         waiting = Post.objects.filter(author=user, is_opening=True, status=Post.Status.HELD).values("thread_id")
         shown |= Q(author=user, pk__in=waiting)
         shown |= Q(community_id__in=_moderated_unpublished_ids(user))
-    return readable & shown
+    return shown
 
 
 @access.rule(Post, "view", anonymous=True)
@@ -257,7 +287,13 @@ def _may_view_post(user, post: Post) -> bool:
 
 @access.rule(Post, "flag")
 def _may_flag(user, post: Post) -> bool:
-    return post.status == Post.Status.PUBLISHED and access.holds(user, PARTICIPATE) and _may_view_post(user, post)
+    """Members flag for the patient communities' moderators; a space has its own (no queue reads it)."""
+    return (
+        post.status == Post.Status.PUBLISHED
+        and post.thread.community.kind == Community.Kind.COMMUNITY
+        and access.holds(user, PARTICIPATE)
+        and _may_view_post(user, post)
+    )
 
 
 @access.rule(Post, "react")
@@ -274,7 +310,9 @@ def _may_react(user, post: Post) -> bool:
 @access.rule(Post, "moderate")
 def _may_moderate_post(user, post: Post) -> bool:
     """Decide on a post (publish, hide parts, refuse): its community's moderators who may see it."""
-    return moderates(user, post.thread.community) and (is_moderator(user) or _may_view_post(user, post))
+    community = post.thread.community
+    portal_wide = is_moderator(user) and community.kind == Community.Kind.COMMUNITY
+    return moderates(user, community) and (portal_wide or _may_view_post(user, post))
 
 
 #: What an author may still edit or delete: published or waiting (not refused, not deleted).
@@ -300,7 +338,10 @@ def _may_delete(user, post: Post) -> bool:
         return False
     if post.author_id == user.pk and _may_view_post(user, post):
         return True
-    return is_moderator(user) or (moderates(user, post.thread.community) and _may_view_post(user, post))
+    community = post.thread.community
+    if is_moderator(user) and community.kind == Community.Kind.COMMUNITY:
+        return True
+    return moderates(user, community) and _may_view_post(user, post)
 
 
 @access.rule(Post, "history", phi=True)
@@ -314,9 +355,13 @@ def _may_read_history(user, post: Post) -> bool:
 def _posts_visible_to(user) -> Q:
     readable = _community_condition(user, "thread__community__")
     if _signed_in(user) and is_moderator(user):
-        return readable
+        return readable & (Q(thread__community__kind=Community.Kind.COMMUNITY) | _posts_shown(user))
+    return readable & _posts_shown(user)
+
+
+def _posts_shown(user) -> Q:
     shown = Q(status=Post.Status.PUBLISHED, thread__visible=True)
     if _signed_in(user):
         shown |= Q(author=user) & ~Q(status=Post.Status.DELETED)
         shown |= Q(thread__community_id__in=_moderated_unpublished_ids(user))
-    return readable & shown
+    return shown

@@ -3,6 +3,7 @@ from django.urls import path
 from portal_social.community import views
 from portal_social.community.views import edits as edit_views
 from portal_social.community.views import search as search_views
+from portal_social.community.views import spaces as space_views
 
 app_name = "portal_social_community"
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("p/<uuid:post_id>/react/", views.reactions.react, name="react"),
     path("p/<uuid:post_id>/reactions/", views.reactions.reacted_by, name="reactions"),
     path("people/<str:handle>/", views.people.member, name="member"),
+    # Clinician spaces (views/spaces.py): "spaces" is a reserved slug. A space's threads use the pages below.
+    path("spaces/", space_views.index, name="spaces"),
+    path("spaces/<slug:slug>/members/", space_views.members, name="space_members"),
     path("<slug:slug>/", views.community, name="community"),
     path("<slug:slug>/welcome/", views.people.welcome, name="welcome"),
     path("<slug:slug>/requests/", views.people.requests, name="requests"),

@@ -26,5 +26,9 @@ class CommunityViewSet(SnippetViewSet):
         FieldPanel("review_every_post"),
     ]
 
+    def get_queryset(self, request):
+        # Clinician spaces are not listed to the people who set up patient communities.
+        return Community.objects.filter(kind=Community.Kind.COMMUNITY)
+
 
 register_snippet(CommunityViewSet)

@@ -80,7 +80,7 @@ ROLES: dict[str, Role] = {
             CARE_TEAM,
             "Care team staff",
             "Nurses, medical assistants and coordinators answering patients.",
-            (_P + "view_phi", _P + "message_patients", _P + "break_glass"),
+            (_P + "view_phi", _P + "message_patients", _P + "use_clinician_spaces", _P + "break_glass"),
         ),
         Role(
             COMMUNITY_MODERATOR,

@@ -390,6 +390,9 @@ def _declare() -> None:
     not_user_written("portal_social.RealtimeStream", "key", reason="a keyed hash naming a live-update stream")
     # Communities: members' titles and posts are screened and encrypted; the rest is editorial or a choice.
     register("portal_social.Thread", "title", destination="community_post")
+    # A case discussion's patient (an MRN the clinician typed): health information by design, encrypted.
+    register("portal_social.Thread", "patient_reference", destination="phi_record")
+    not_user_written("portal_social.Community", "kind", reason="a choice: patient community or clinician space")
     register("portal_social.Post", "body_source", destination="community_post")
     register("portal_social.Post", "rejection_reason", destination="moderation_note")
     not_user_written("portal_social.Post", "body_html", reason="rendered by core.text from body_source")

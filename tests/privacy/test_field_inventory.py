@@ -91,6 +91,7 @@ CLEAR_FIELDS = {
     # Communities: set up by staff; members' handles are public names they choose (no email, number or id).
     "Community.name": "editorial: staff name the community",
     "Community.slug": "derived from the name for URLs",
+    "Community.kind": "a choice: patient community or clinician space",
     "Community.description": "editorial: staff describe the community",
     "Community.guidelines": "editorial: staff write the guidelines",
     "Community.visibility": "a choice",

@@ -206,6 +206,24 @@ def _join_requests(world) -> str:
     return reverse("portal_social_community:requests", args=[private.slug])
 
 
+def _space(world) -> Community:
+    """A case-discussion clinician space the clinician owns (community/views/spaces.py)."""
+    space, _created = Community.objects.get_or_create(
+        slug="case-review", defaults={"name": "Case review", "kind": "space", "phi_permitted": True}
+    )
+    Membership.objects.get_or_create(community=space, user=world.owner, defaults={"role": "owner"})
+    return space
+
+
+def _space_members(world) -> str:
+    return reverse("portal_social_community:space_members", args=[_space(world).slug])
+
+
+def _spaces(world) -> str:
+    _space(world)
+    return reverse("portal_social_community:spaces")
+
+
 def _member_page(world) -> str:
     return reverse("portal_social_community:member", args=["steady-heart"])
 
@@ -363,6 +381,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         allowed="moderator",
         denied="patient",
         fields=("do", "level", "kind", "duration", "reason", "penalty", "membership", "role"),
+    ),
+    # Clinician spaces (views/spaces.py): the clinician's spaces, and a space's members.
+    "community/spaces/": Endpoint(_spaces, allowed="owner", denied="patient", method="get"),
+    "community/spaces/<slug:slug>/members/": Endpoint(
+        _space_members, allowed="owner", denied="patient", fields=("do", "email", "role", "membership")
     ),
     "community/<slug:slug>/welcome/": Endpoint(
         _community("welcome"), allowed="moderator", denied="patient", fields=("membership",)

@@ -85,7 +85,14 @@ def edit_post(
     source = _clean_body(body)
     if source == post.body_source:
         return post
-    body_result = _screen(author, _destination(author), "body", source, confirm_phi=confirm_phi)
+    body_result = _screen(
+        author,
+        _destination(author, community),
+        "body",
+        source,
+        confirm_phi=confirm_phi,
+        phi_permitted=community.phi_permitted,
+    )
     body_html = _render(body_result.publishable_text(), "body")
     ratelimit.check("community_edit", request=request, user=author)
     with transaction.atomic():

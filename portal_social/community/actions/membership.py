@@ -37,8 +37,8 @@ from portal_social.community.actions._common import (
 
 def set_handle(*, user: AbstractBaseUser, handle: str, request: HttpRequest | None = None) -> CommunityProfile:
     """Choose (or change) the name ``user`` posts under. Unique whatever its case; never an email or a number."""
-    if not _signed_in(user) or not access.holds(user, "portal_social.participate_community"):
-        raise CommunityDenied()
+    if not _signed_in(user) or not (access.holds(user, rules.PARTICIPATE) or access.holds(user, rules.USE_SPACES)):
+        raise CommunityDenied()  # people who take part in communities, or in clinician spaces
     handle = text.clean_plain(handle, field="handle", required=True, max_length=30)
     if not re.fullmatch(HANDLE_PATTERN, handle):
         raise ValidationError(

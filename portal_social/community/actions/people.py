@@ -348,7 +348,9 @@ def set_mentor(
     _require_moderator(moderator)
     role = Membership.Role.MENTOR if mentor else Membership.Role.MEMBER
     with transaction.atomic():
-        locked = locking.locked(Membership.objects.filter(pk=membership.pk)).first()
+        # A clinician space's roles are its owners' to give (actions.spaces), never the portal moderators'.
+        patient_communities = Membership.objects.filter(community__kind=Community.Kind.COMMUNITY)
+        locked = locking.locked(patient_communities.filter(pk=membership.pk)).first()
         if locked is None or locked.status != Membership.Status.ACTIVE:
             raise CommunityDenied(_("Only an active member can be a mentor."))
         if locked.role == role:
@@ -389,7 +391,9 @@ def set_community_moderator(
     if not may_appoint(actor):
         raise CommunityDenied()
     with transaction.atomic():
-        locked = locking.locked(Membership.objects.filter(pk=membership.pk)).first()
+        # A clinician space's roles are its owners' to give (actions.spaces), never the portal moderators'.
+        patient_communities = Membership.objects.filter(community__kind=Community.Kind.COMMUNITY)
+        locked = locking.locked(patient_communities.filter(pk=membership.pk)).first()
         if locked is None:
             raise CommunityDenied(_("Choose one of this member's communities."))
         is_moderator = locked.role == Membership.Role.MODERATOR

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
-from portal_social.community.actions import mentions
+from portal_social.community.actions import mentions, spaces
 from portal_social.community.actions._common import (
     KIND,
     CommunityDenied,
@@ -54,7 +54,13 @@ class PhiFound(ValidationError):
     """
 
     def __init__(
-        self, field: str, result: screening.Result, *, may_post_anyway: bool = True, kinds: list[str] | None = None
+        self,
+        field: str,
+        result: screening.Result,
+        *,
+        may_post_anyway: bool = True,
+        kinds: list[str] | None = None,
+        in_space: bool = False,
     ):
         self.field = field
         self.result = result
@@ -62,7 +68,17 @@ class PhiFound(ValidationError):
         found = [*result.of_kind(screening.policy.PHI), *result.of_kind(screening.policy.DISCLOSURE)]
         kinds = sorted({f.detail for f in found} | set(kinds or ()))
         labels = ", ".join(str(phi.LABELS.get(kind) or public_reply.LABELS.get(kind, kind)) for kind in kinds)
-        if may_post_anyway:
+        if in_space and may_post_anyway:
+            message = _(
+                "This includes patient details (%(kinds)s). This space permits case discussion: check that "
+                "only what your colleagues need is here, then post it as written."
+            )
+        elif in_space:
+            message = _(
+                "This looks like it includes patient details (%(kinds)s). This space is not for case "
+                "discussion: remove them to post."
+            )
+        elif may_post_anyway:
             message = _(
                 "This looks like it includes personal details (%(kinds)s). Posts are public to the community: "
                 "edit them out, or post anyway and a moderator will read it before it appears."
@@ -72,8 +88,11 @@ class PhiFound(ValidationError):
         super().__init__({field: [ValidationError(message % {"kinds": labels}, code="phi")]})
 
 
-def _destination(author) -> str:
-    """Staff and clinicians write under the stricter rules of a public staff reply."""
+def _destination(author, community: Community) -> str:
+    """Staff and clinicians write under the stricter rules of a public staff reply; in a clinician space,
+    under the space's rules."""
+    if community.kind == Community.Kind.SPACE:
+        return screening.policy.CLINICIAN_SPACE
     staff_roles = set(roles.GROUP_NAMES) - {roles.PATIENT, roles.CAREGIVER}
     if author.groups.filter(name__in=[roles.GROUP_NAMES[r] for r in staff_roles]).exists():
         return screening.policy.STAFF_PUBLIC_REPLY
@@ -89,6 +108,7 @@ def _screen(
     confirm_phi: bool,
     may_post_anyway: bool = True,
     mentioned: list[tuple[int, int]] | None = None,
+    phi_permitted: bool = False,
 ) -> screening.Result:
     # Members' @names (``mentions.validate``) are screened as blanks: a community name is not a social handle.
     screened = mentions.blank(value, mentioned or [])
@@ -101,6 +121,12 @@ def _screen(
         raise ValidationError(
             {field: [ValidationError(_("This uses language that is not allowed here."), code="blocked")]}
         )
+    if destination == screening.policy.CLINICIAN_SPACE:
+        # A case-discussion space: the author is warned, with the spans, and may post as written.
+        # Any other space: patient details stay out. Neither holds anything for a moderator.
+        if result.of_kind(screening.policy.PHI) and not (confirm_phi and phi_permitted and may_post_anyway):
+            raise PhiFound(field, result, may_post_anyway=phi_permitted and may_post_anyway, in_space=True)
+        return result
     if result.of_kind(screening.policy.PHI) and not (confirm_phi and may_post_anyway):
         raise PhiFound(field, result, may_post_anyway=may_post_anyway)
     if destination == screening.policy.STAFF_PUBLIC_REPLY:
@@ -113,6 +139,8 @@ def _screen(
 
 def _hold_reasons(results: list[screening.Result], author, community: Community) -> list[dict]:
     reasons: list[dict] = []
+    if community.kind == Community.Kind.SPACE:
+        return reasons  # verified colleagues, moderated by the space's own owners: nothing waits in a queue
     kinds = sorted({f.detail for r in results for f in r.of_kind(screening.policy.PHI)})
     if kinds:
         reasons.append({"code": "phi", "kinds": kinds})
@@ -181,18 +209,23 @@ def _create_post(
     return post
 
 
-def _quotable(author, thread: Thread, quoted) -> Post | None:
-    """The published post ``quoted`` (a post or an id) of ``thread``'s community, if ``author`` can see it."""
+def _quotable(author, thread: Thread, quoted, *, request=None) -> Post | None:
+    """The published post ``quoted`` (a post or an id) of ``thread``'s community, if ``author`` can see it.
+
+    A post of a case-discussion space quoted anywhere else is refused (``CommunityDenied``) and recorded.
+    """
     if quoted is None or quoted == "":
         return None
     try:
         quoted_id = quoted.pk if isinstance(quoted, Post) else uuid.UUID(str(quoted))
     except (ValueError, AttributeError):
         return None
-    published = Post.objects.filter(
-        pk=quoted_id, status=Post.Status.PUBLISHED, thread__visible=True, thread__community_id=thread.community_id
-    )
-    return access.visible(author, published).first()
+    seen = access.visible(author, Post.objects.filter(pk=quoted_id, status=Post.Status.PUBLISHED, thread__visible=True))
+    found = seen.select_related("thread__community").first()
+    if found is None:
+        return None
+    spaces.contain(actor=author, quoted=found, into=thread.community, request=request)
+    return found if found.thread.community_id == thread.community_id else None
 
 
 def _clean_body(body: Any) -> str:
@@ -224,9 +257,12 @@ def start_thread(
     body: str,
     confirm_phi: bool = False,
     submission=None,
+    patient_reference: str = "",
     request: HttpRequest | None = None,
 ) -> Post:
     """Open a thread in ``community``; returns its opening post (published, or held for a moderator).
+
+    ``patient_reference`` (an MRN) is kept, encrypted, only in a case-discussion space.
 
     Preconditions: ``author`` may post there (an active member with a role
     that takes part in communities) — else ``CommunityDenied``; a title of
@@ -246,13 +282,22 @@ def start_thread(
         return again
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
     # Titles are listed wherever the community is: personal details never go in one, even held.
-    destination = _destination(author)
+    destination = _destination(author, community)
     title_result = _screen(author, destination, "title", title, confirm_phi=False, may_post_anyway=False)
-    body_result = _screen(author, destination, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
+    body_result = _screen(
+        author,
+        destination,
+        "body",
+        source,
+        confirm_phi=confirm_phi,
+        mentioned=mentioned,
+        phi_permitted=community.phi_permitted,
+    )
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:
-        thread = Thread.objects.create(community=community, author=author, title=title)
+        reference = str(patient_reference or "").strip()[:40] if community.phi_permitted else ""
+        thread = Thread.objects.create(community=community, author=author, title=title, patient_reference=reference)
         return _create_post(
             author=author,
             thread=thread,
@@ -300,8 +345,17 @@ def reply(
     if again is not None:
         return again
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
-    body_result = _screen(author, _destination(author), "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
-    quoted = _quotable(author, thread, quoted_post)
+    community = thread.community
+    body_result = _screen(
+        author,
+        _destination(author, community),
+        "body",
+        source,
+        confirm_phi=confirm_phi,
+        mentioned=mentioned,
+        phi_permitted=community.phi_permitted,
+    )
+    quoted = _quotable(author, thread, quoted_post, request=request)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:

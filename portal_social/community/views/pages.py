@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal_social.community import actions, rules
+from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag, Thread
 from portal_social.community.views import edits, people, post_markup, reactions, tools
@@ -159,7 +160,7 @@ def index(request):
 def index_context(request) -> dict:
     """What the community list shows (``index``, and a ``CommunityPage`` without a community)."""
     user = request.user
-    communities = access.visible(user, Community.objects.all()).annotate(
+    communities = access.visible(user, Community.objects.filter(kind=Community.Kind.COMMUNITY)).annotate(
         thread_count=Count("threads", filter=Q(threads__visible=True))
     )
     page = Paginator(communities.order_by("name", "pk"), COMMUNITIES_PER_PAGE).get_page(request.GET.get("page"))
@@ -172,6 +173,7 @@ def index_context(request) -> dict:
         "rows": [_membership_context(user, c, mine.get(c.pk)) for c in rows],
         "profile": _profile(user),
         "signed_in": _signed_in(user),
+        "uses_spaces": _signed_in(user) and access.holds(user, rules.USE_SPACES),
     }
 
 
@@ -284,7 +286,7 @@ def new_thread(request, slug: str):
     refused = _may_post_or_refusal(request, community)
     if refused is not None:
         return refused
-    form = ThreadForm(request.POST if request.method == "POST" else None)
+    form = ThreadForm(request.POST if request.method == "POST" else None, community=community)
     status, extra = 200, {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -298,6 +300,7 @@ def new_thread(request, slug: str):
                 body=data["body"],
                 confirm_phi=data["confirm_phi"],
                 submission=data["submission"],
+                patient_reference=data.get("patient_reference", ""),
                 request=request,
             ),
         )
@@ -381,6 +384,8 @@ def thread_post(request, slug: str, thread_id, post_id):
         raise Http404()
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    if community.phi_permitted:
+        space_actions.record_case_read(actor=user, thread=thread, request=request, action="view_post")
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # read once, as on the thread page
     may_reply = access.can(user, "reply", thread)
@@ -389,7 +394,7 @@ def thread_post(request, slug: str, thread_id, post_id):
         "community": community,
         "thread": thread,
         "page": paginator.get_page(paginator.num_pages),  # a new post is on the last page
-        "form": ReplyForm() if may_reply and _profile(user) is not None else None,
+        "form": ReplyForm(community=community) if may_reply and _profile(user) is not None else None,
         "signed_in": True,
         **_membership_context(user, community, membership),
     }
@@ -406,6 +411,8 @@ def thread(request, slug: str, thread_id):
         return redirect_to_login(request.get_full_path())
     thread = _visible_thread(user, slug, thread_id)
     community = thread.community
+    if community.phi_permitted:
+        space_actions.record_case_read(actor=user, thread=thread, request=request)
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # the rules below need not read it again
     may_reply = _signed_in(user) and access.can(user, "reply", thread)
@@ -420,7 +427,7 @@ def thread(request, slug: str, thread_id):
             return _refused(request, str(actions.CommunityDenied.default_message))
         if profile is None:
             return HttpResponseRedirect(_handle_url(_thread_url(thread)))
-        form = ReplyForm(request.POST)
+        form = ReplyForm(request.POST, community=community)
         if form.is_valid():
             data = form.cleaned_data
             post, status, extra = _post(
@@ -439,7 +446,7 @@ def thread(request, slug: str, thread_id):
             if post is not None:
                 return HttpResponseRedirect(_posted_url(post))
     elif may_reply and profile is not None:
-        form = ReplyForm()
+        form = ReplyForm(community=community)
 
     # Read before the posts: a reply or edit landing while the page renders reaches its script (replayed).
     live_after = 0

@@ -228,7 +228,8 @@ def member(request, handle: str):
     # The page shows the moderators' reasons, which may name health details: the read is audited.
     events.member_event(events.MEMBER_VIEWED, actor=request.user, member_id=person.pk, target=profile, request=request)
     memberships = list(
-        Membership.objects.filter(user=person)
+        # The patient communities only: a clinician's spaces are nobody else's business.
+        Membership.objects.filter(user=person, community__kind=Community.Kind.COMMUNITY)
         .select_related("community")
         .order_by("community__name", "pk")[:HISTORY_LIMIT]
     )
@@ -284,7 +285,9 @@ def _member_action(request, do: str, person) -> str:
         )
         return _("The trust level is saved.")
     if do == "mentor":
-        membership = Membership.objects.filter(user=person, pk=_int(data.get("membership"))).first()
+        membership = Membership.objects.filter(
+            user=person, community__kind=Community.Kind.COMMUNITY, pk=_int(data.get("membership"))
+        ).first()
         if membership is None:
             raise actions.CommunityDenied(_("Choose one of this member's communities."))
         actions.set_mentor(
@@ -292,7 +295,9 @@ def _member_action(request, do: str, person) -> str:
         )
         return _("The member's role is saved.")
     if do == "moderator":
-        membership = Membership.objects.filter(user=person, pk=_int(data.get("membership"))).first()
+        membership = Membership.objects.filter(
+            user=person, community__kind=Community.Kind.COMMUNITY, pk=_int(data.get("membership"))
+        ).first()
         if membership is None:
             raise actions.CommunityDenied(_("Choose one of this member's communities."))
         appoint = data.get("role") == "moderator"

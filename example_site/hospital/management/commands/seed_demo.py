@@ -28,6 +28,7 @@ from wagtail.search import index as search_index
 
 from hospital.models import HomePage, StandardPage
 from hospital.seed_feedback import seed_feedback
+from hospital.seed_spaces import seed_spaces
 from portal_social.core import caregivers, roles
 from portal_social.core.models import CaregiverRelation, CareTeamLink
 from portal_social.profiles.models import ClinicianIndexPage, ClinicianPage, Condition, Language, Location, Specialty
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         seed_reviews(users, password)
         seed_communities(users)
         seed_community_page()
+        seed_spaces(users)
         seed_messaging(users)
         seed_feedback(users)
         # Search indexing normally runs in the task worker; index the demo now so

@@ -1,0 +1,139 @@
+"""Clinician spaces: the list of a clinician's own spaces, and each space's member directory.
+
+A space's threads and posts use the community pages (``/community/<slug>/...``);
+the access policy decides who sees them. These pages answer 404 to everyone who
+is not an active member holding ``use_clinician_spaces``, exactly as for a
+space that does not exist: patients, caregivers, colleagues outside the space,
+community moderators and superusers without the role alike.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal_social.community import rules
+from portal_social.community.actions import CommunityDenied
+from portal_social.community.actions import spaces as space_actions
+from portal_social.community.models import Community, Membership
+from portal_social.community.views._common import _signed_in, _url, _visible_community
+from portal_social.core import access
+
+_TEMPLATES = "portal_social/community/spaces/"
+
+
+def _space_user(request):
+    user = request.user
+    if not _signed_in(user) or not access.holds(user, rules.USE_SPACES):
+        raise Http404()
+    return user
+
+
+def _visible_space(user, slug: str) -> Community:
+    space = _visible_community(user, slug)
+    if space.kind != Community.Kind.SPACE:
+        raise Http404()
+    return space
+
+
+def index(request):
+    """The spaces the clinician belongs to, with their thread counts."""
+    user = _space_user(request)
+    spaces = (
+        access.visible(user, Community.objects.filter(kind=Community.Kind.SPACE))
+        .annotate(thread_count=Count("threads", filter=Q(threads__visible=True)))
+        .order_by("name", "pk")
+    )
+    return render(request, _TEMPLATES + "index.html", {"spaces": list(spaces)})
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Colleague's email address"), max_length=254)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role in the space"),
+        choices=[(role.value, role.label) for role in space_actions.SPACE_ROLES],
+        initial=Membership.Role.MEMBER,
+    )
+
+
+def members(request, slug: str):
+    """The space's member directory (linking to clinician profiles); its owners and moderators add and remove."""
+    user = _space_user(request)
+    space = _visible_space(user, slug)
+    manages = rules.moderates(user, space)
+    here = _url("space_members", space.slug)
+    form = MemberForm(request.POST if request.method == "POST" and request.POST.get("do") == "add" else None)
+    refusal = ""
+    if request.method == "POST":
+        if not manages and request.POST.get("do") != "leave":
+            raise Http404()
+        try:
+            done = _member_action(request, space, form)
+        except CommunityDenied as exc:
+            refusal = exc.message
+        else:
+            if done is not None:
+                messages.success(request, done)
+                if request.POST.get("do") == "leave":
+                    return HttpResponseRedirect(_url("spaces"))
+                return HttpResponseRedirect(here)
+    rows = (
+        Membership.objects.filter(community=space, status=Membership.Status.ACTIVE)
+        .select_related("user", "user__clinician_page")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    context = {
+        "community": space,
+        "space": space,
+        "rows": [_member_row(m) for m in rows],
+        "manages": manages,
+        "form": form,
+        "refusal": refusal,
+    }
+    return render(request, _TEMPLATES + "members.html", context, status=400 if form.errors or refusal else 200)
+
+
+def _member_row(membership: Membership) -> dict:
+    person = membership.user
+    page = getattr(person, "clinician_page", None)
+    live = page is not None and page.live
+    return {
+        "membership": membership,
+        "name": person.get_full_name() or person.get_username(),
+        "profile_url": page.url if live else "",
+        "role": membership.get_role_display(),
+    }
+
+
+def _member_action(request, space: Community, form: MemberForm) -> str | None:
+    do = request.POST.get("do")
+    if do == "add":
+        if not form.is_valid():
+            return None
+        person = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"], is_active=True).first()
+        if person is None:
+            raise CommunityDenied(_("No colleague has that email address."))
+        space_actions.add_member(
+            actor=request.user, space=space, user=person, role=form.cleaned_data["role"], request=request
+        )
+        return _("%(name)s is a member of this space.") % {"name": person.get_full_name() or person.get_username()}
+    if do in ("remove", "leave"):
+        raw = str(request.POST.get("membership", "")).strip() if do == "remove" else ""
+        if do == "remove":
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+                raise Http404()
+            membership = Membership.objects.filter(pk=int(raw), community=space).select_related("user").first()
+            if membership is None:
+                raise Http404()
+            person = membership.user
+        else:
+            person = request.user
+        space_actions.remove_member(actor=request.user, space=space, user=person, request=request)
+        return _("You left this space.") if do == "leave" else _("The colleague no longer belongs to this space.")
+    raise Http404()
