@@ -91,6 +91,15 @@ class Community(models.Model):
             "and nothing written here can be quoted elsewhere."
         ),
     )
+    retention_days = models.PositiveIntegerField(
+        _("keep threads for (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Clinician spaces only: a thread whose last post is older than this is deleted, with its posts. "
+            "Empty: threads are kept."
+        ),
+    )
     review_every_post = models.BooleanField(
         _("review every post"), default=False, help_text=_("Every post waits for a moderator before it appears.")
     )
@@ -119,6 +128,7 @@ class Community(models.Model):
             self.review_every_post = False  # nothing of a space goes to the patient communities' queue
         else:
             self.phi_permitted = False
+            self.retention_days = None
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -484,6 +494,7 @@ class CommunityPage(RoutablePageMixin, Page):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="pages",
+        limit_choices_to={"kind": "community"},  # a clinician space is never placed in the page tree
         help_text=_("Leave empty to list every community the reader may see."),
     )
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link", "ol", "ul"])

@@ -180,6 +180,14 @@ def may_read(user, community: Community) -> bool:
     return _active_member(user, community)
 
 
+def takes_part(user, community: Community) -> bool:
+    """Whether ``user``'s role lets them write and react in ``community`` (membership aside): a role that
+    takes part in patient communities, or, in a clinician space, one that uses spaces."""
+    if not _signed_in(user):
+        return False
+    return access.holds(user, USE_SPACES if community.kind == Community.Kind.SPACE else PARTICIPATE)
+
+
 @access.rule(Community, "view", anonymous=True)
 def _may_view_community(user, community: Community) -> bool:
     return may_read(user, community)

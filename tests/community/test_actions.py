@@ -117,11 +117,16 @@ def test_a_handle_is_unique_whatever_its_case(make_user):
     assert CommunityProfile.objects.filter(user=first).count() == 1
 
 
-@pytest.mark.parametrize("who", [roles.CARE_TEAM, roles.RISK_MANAGER, None, "anonymous"])
-def test_only_people_who_take_part_in_communities_choose_a_handle(make_user, who):
+@pytest.mark.parametrize("who", [roles.RISK_MANAGER, roles.PATIENT_EXPERIENCE, None, "anonymous"])
+def test_only_people_who_take_part_in_communities_or_spaces_choose_a_handle(make_user, who):
     user = AnonymousUser() if who == "anonymous" else make_user(who)
     with pytest.raises(actions.CommunityDenied):
         actions.set_handle(user=user, handle="SunnyDay")
+
+
+def test_care_team_staff_choose_a_handle_for_clinician_spaces(make_user):
+    # They take no part in patient communities, but post in the clinician spaces they belong to.
+    assert actions.set_handle(user=make_user(roles.CARE_TEAM), handle="ward-nurse").handle == "ward-nurse"
 
 
 # --------------------------------------------------------------------------- membership

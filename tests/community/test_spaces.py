@@ -345,7 +345,7 @@ def test_a_refused_quote_is_said_on_the_page_and_nothing_is_posted(world):
     token = page.split('name="submission" value="')[1].split('"')[0]
     response = client.post(url, {"body": "As discussed.", "submission": token, "quote": str(world["opening"].pk)})
     assert response.status_code == 403
-    assert "cannot be quoted anywhere else" in response.content.decode()
+    assert "cannot be quoted or linked anywhere else" in response.content.decode()
     assert Post.objects.filter(thread=staff_thread).count() == 1
 
 
@@ -474,3 +474,172 @@ def test_a_space_is_opened_from_the_command_line_with_its_first_owner(people):
         with pytest.raises(CommandError):
             call_command("portal_social_space", *bad, stdout=io.StringIO())
     assert Community.objects.filter(kind="space").count() == 1
+
+
+def test_threads_past_a_space_retention_are_purged_with_an_audit_of_counts_only(world):
+    import datetime
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from portal_social.community.actions import search_index
+    from portal_social.core.search_models import SearchTerm
+
+    space, thread = world["case_review"], world["thread"]
+    fresh = actions.start_thread(author=world["people"]["owner"], community=space, title="Today", body="New case.")
+    Thread.objects.filter(pk=thread.pk).update(last_post_at=timezone.now() - datetime.timedelta(days=400))
+    assert search_index.reindex_thread(thread.pk) > 0
+    out = io.StringIO()
+    call_command("portal_social_space_retention", stdout=out)
+    assert Thread.objects.filter(pk=thread.pk).exists()  # no retention period yet: kept
+    space.retention_days = 365
+    space.save()
+    call_command("portal_social_space_retention", stdout=out)
+    assert not Thread.objects.filter(pk=thread.pk).exists()
+    assert not Post.objects.filter(thread_id=thread.pk).exists()
+    assert Thread.objects.filter(pk=fresh.thread_id).exists()
+    assert not SearchTerm.objects.filter(scope=search_index.SCOPE, object_id=thread.pk.hex).exists()
+    purge = AuditEvent.objects.get(action="space.purge")
+    assert purge.details["threads"] == 1 and purge.details["posts"] == 2
+    assert "troponin" not in str(purge.details).lower()
+    assert "threads deleted: 1; posts deleted: 2" in out.getvalue()
+    call_command("portal_social_space_retention", stdout=io.StringIO())  # again: nothing more, no new record
+    assert AuditEvent.objects.filter(action="space.purge").count() == 1
+    world["patients"].retention_days = 1
+    world["patients"].save()
+    world["patients"].refresh_from_db()
+    assert world["patients"].retention_days is None  # patient communities have no retention period here
+
+
+def test_an_owner_sets_case_discussion_and_retention_and_nobody_else_can(world):
+    space, people = world["case_review"], world["people"]
+    url = reverse("portal_social_community:space_members", args=["case-review"])
+    owner = client_for(people["owner"])
+    page = owner.get(url).content.decode()
+    assert 'name="retention_days"' in page and 'name="phi_permitted"' in page
+    response = owner.post(url, {"do": "settings", "phi_permitted": "on", "retention_days": "90"})
+    assert response.status_code == 302
+    space.refresh_from_db()
+    assert space.phi_permitted and space.retention_days == 90
+    event = AuditEvent.objects.get(action="space.settings")
+    assert event.details["after"] == {"phi_permitted": True, "retention_days": 90}
+    for bad in ("0", "99999", "ninety", "-5"):
+        response = owner.post(url, {"do": "settings", "phi_permitted": "on", "retention_days": bad})
+        assert response.status_code == 400, bad
+    # Switching case discussion off while the space has threads would stop recording their readings.
+    response = owner.post(url, {"do": "settings", "retention_days": "90"})
+    assert response.status_code == 400 and "stays on while the space has threads" in response.content.decode()
+    space_actions.add_member(actor=people["owner"], space=space, user=people["colleague"], role="moderator")
+    moderator = client_for(people["colleague"])
+    assert 'name="retention_days"' not in moderator.get(url).content.decode()
+    assert moderator.post(url, {"do": "settings", "phi_permitted": "on"}).status_code == 400
+    assert client_for(people["nurse"]).post(url, {"do": "settings", "phi_permitted": "on"}).status_code == 404
+    for who in OUTSIDERS:
+        client = client_for(people[who])
+        assert client.post(url, {"do": "settings", "phi_permitted": "on"}).status_code in (302, 403, 404), who
+    space.refresh_from_db()
+    assert space.phi_permitted and space.retention_days == 90  # nothing changed by a refused form
+    assert AuditEvent.objects.filter(action="space.settings").count() == 1
+    staff = world["staff"]  # no threads: an owner may switch case discussion on and off
+    space_actions.set_space_settings(actor=people["owner"], space=staff, phi_permitted=True, retention_days=None)
+    space_actions.set_space_settings(actor=people["owner"], space=staff, phi_permitted=False, retention_days=30)
+    staff.refresh_from_db()
+    assert not staff.phi_permitted and staff.retention_days == 30
+
+
+def test_search_lists_a_case_thread_to_its_members_without_showing_its_posts(world):
+    from portal_social.community.actions import search_index
+
+    search_index.reindex_thread(world["thread"].pk)
+    response = client_for(world["people"]["nurse"]).get(reverse("portal_social_community:search"), {"q": "angiogram"})
+    body = response.content.decode()
+    assert "Rising troponin after PCI" in body  # the title: screened free of patient details
+    assert "Would you repeat the angiogram" not in body and "40817265" not in body
+    response = client_for(world["people"]["clinician_outside"]).get(
+        reverse("portal_social_community:search"), {"q": "angiogram"}
+    )
+    assert "Rising troponin" not in response.content.decode()
+
+
+def test_a_link_to_a_case_post_or_thread_cannot_leave_its_space(world):
+    owner = world["people"]["owner"]
+    staff_thread = actions.start_thread(author=owner, community=world["staff"], title="Rota", body="Friday?").thread
+    case_post, case_thread = world["opening"], world["thread"]
+    pasted = [
+        f"> Case question\n\n[Link to the quoted post](http://testserver/community/p/{case_post.pk}/)",
+        f"See http://testserver/community/case-review/t/{case_thread.pk}/ for details",
+        f"Ref {case_post.pk.hex}",
+    ]
+    for body in pasted:
+        with pytest.raises(actions.CommunityDenied):
+            actions.reply(author=owner, thread=staff_thread, body=body)
+        with pytest.raises(actions.CommunityDenied):
+            actions.start_thread(author=owner, community=world["staff"], title="Rota", body=body)
+    own = Post.objects.get(thread=staff_thread, is_opening=True)
+    with pytest.raises(actions.CommunityDenied):
+        actions.edit_post(author=owner, post=own, body=pasted[0])
+    own.refresh_from_db()
+    assert own.body_source == "Friday?"
+    assert AuditEvent.objects.filter(action="space.containment").count() == 7
+    # Within the case space itself, links to its own posts are fine; ordinary ids are ignored.
+    actions.reply(author=owner, thread=case_thread, body=pasted[0])
+    actions.reply(author=owner, thread=staff_thread, body=f"Ticket {staff_thread.pk}, unrelated id 1234")
+
+
+def test_leaving_through_the_community_route_keeps_an_owner_and_closes_sockets(world, monkeypatch):
+    people = world["people"]
+    leave = reverse("portal_social_community:leave", args=["case-review"])
+    response = client_for(people["owner"]).post(leave)
+    assert response.status_code in (302, 403)
+    assert rules.may_read(people["owner"], Community.objects.get(pk=world["case_review"].pk))
+    sent = []
+    monkeypatch.setattr(realtime, "recheck_access_after_commit", lambda pks: sent.extend(pks))
+    client_for(people["nurse"]).post(leave)
+    assert not Membership.objects.filter(community=world["case_review"], user=people["nurse"], status="active")
+    assert sent == [people["nurse"].pk]
+
+
+def test_a_moderator_cannot_demote_or_remove_an_owner_and_case_discussion_stays_on_with_threads(world):
+    people, space = world["people"], world["case_review"]
+    space_actions.add_member(actor=people["owner"], space=space, user=people["colleague"], role="moderator")
+    second = people["clinician_outside"]
+    space_actions.add_member(actor=people["owner"], space=space, user=second, role="owner")
+    with pytest.raises(actions.CommunityDenied):
+        space_actions.add_member(actor=people["colleague"], space=space, user=second, role="member")
+    with pytest.raises(actions.CommunityDenied):
+        space_actions.remove_member(actor=people["colleague"], space=space, user=second)
+    assert space_actions.is_owner(second, space)
+    with pytest.raises(actions.CommunityDenied):
+        space_actions.set_space_settings(actor=people["owner"], space=space, phi_permitted=False, retention_days=None)
+    space.refresh_from_db()
+    assert space.phi_permitted
+
+
+def test_follow_notices_of_a_space_reach_its_members_only(world):
+    from django.contrib.auth import get_user_model
+
+    from portal_social.community.actions.following import readers
+
+    people = world["people"]
+    reached = set(get_user_model().objects.filter(readers(world["case_review"])).values_list("pk", flat=True))
+    assert reached == {people[who].pk for who in MEMBERS}
+
+
+def test_the_wagtail_admin_answers_as_if_a_space_did_not_exist(world):
+    """Community moderators set up patient communities in the admin; a space is none of their business."""
+    space, community = world["case_review"], world["patients"]
+    client = client_for(world["people"]["community_moderator"])
+    base = "/cms/snippets/portal_social/community/"
+    listing = client.get(base)
+    assert listing.status_code == 200
+    assert "Heart health" in listing.content.decode() and "Cardiology case review" not in listing.content.decode()
+    chooser = client.get("/cms/snippets/choose/portal_social/community/")
+    assert chooser.status_code == 200
+    assert "Heart health" in chooser.content.decode() and "Cardiology case review" not in chooser.content.decode()
+    for view in ("edit", "copy", "delete", "inspect", "history", "usage"):
+        assert client.get(f"{base}{view}/{community.pk}/").status_code != 404 or view == "inspect", view
+        assert client.get(f"{base}{view}/{space.pk}/").status_code == 404, view
+    assert client.post(f"{base}delete/{space.pk}/").status_code == 404
+    assert client.get(f"/cms/snippets/choose/portal_social/community/chosen/{space.pk}/").status_code == 404
+    assert Community.objects.filter(pk=space.pk).exists()

@@ -224,6 +224,18 @@ def _spaces(world) -> str:
     return reverse("portal_social_community:spaces")
 
 
+def _snippet(view: str) -> Callable[[object], str]:
+    """A screen of the Wagtail admin's communities (community/wagtail_hooks.py) for the patient community."""
+
+    def url(world) -> str:
+        if view.startswith("choose"):
+            suffix = {"choose": "", "choose/results": "results/", "choose/chosen": f"chosen/{world.community.pk}/"}
+            return "/cms/snippets/choose/portal_social/community/" + suffix[view]
+        return f"/cms/snippets/portal_social/community/{view}/{world.community.pk}/"
+
+    return url
+
+
 def _member_page(world) -> str:
     return reverse("portal_social_community:member", args=["steady-heart"])
 
@@ -382,10 +394,41 @@ ENDPOINTS: dict[str, Endpoint] = {
         denied="patient",
         fields=("do", "level", "kind", "duration", "reason", "penalty", "membership", "role"),
     ),
+    # The Wagtail admin's communities (community/wagtail_hooks.py): community moderators set them up.
+    "cms/snippets/portal_social/community/edit/<uuid:pk>/": Endpoint(
+        _snippet("edit"), allowed="moderator", denied="patient", fields=("name", "slug", "visibility")
+    ),
+    "cms/snippets/portal_social/community/copy/<uuid:pk>/": Endpoint(
+        _snippet("copy"), allowed="moderator", denied="patient", fields=("name", "slug", "visibility")
+    ),
+    "cms/snippets/portal_social/community/delete/<uuid:pk>/": Endpoint(
+        _snippet("delete"), allowed="moderator", denied="patient"
+    ),
+    "cms/snippets/portal_social/community/history/<uuid:pk>/": Endpoint(
+        _snippet("history"), allowed="moderator", denied="patient", method="get", fields=("p", "action")
+    ),
+    "cms/snippets/portal_social/community/history-results/<uuid:pk>/": Endpoint(
+        _snippet("history-results"), allowed="moderator", denied="patient", method="get", fields=("p",)
+    ),
+    "cms/snippets/portal_social/community/usage/<uuid:pk>/": Endpoint(
+        _snippet("usage"), allowed="moderator", denied="patient", method="get", fields=("p",)
+    ),
+    "cms/snippets/choose/portal_social/community/": Endpoint(
+        _snippet("choose"), allowed="moderator", denied="patient", method="get", fields=("q", "p")
+    ),
+    "cms/snippets/choose/portal_social/community/results/": Endpoint(
+        _snippet("choose/results"), allowed="moderator", denied="patient", method="get", fields=("q", "p")
+    ),
+    "cms/snippets/choose/portal_social/community/chosen/<str:pk>/": Endpoint(
+        _snippet("choose/chosen"), allowed="moderator", denied="patient", method="get"
+    ),
     # Clinician spaces (views/spaces.py): the clinician's spaces, and a space's members.
     "community/spaces/": Endpoint(_spaces, allowed="owner", denied="patient", method="get"),
     "community/spaces/<slug:slug>/members/": Endpoint(
-        _space_members, allowed="owner", denied="patient", fields=("do", "email", "role", "membership")
+        _space_members,
+        allowed="owner",
+        denied="patient",
+        fields=("do", "email", "role", "membership", "phi_permitted", "retention_days"),
     ),
     "community/<slug:slug>/welcome/": Endpoint(
         _community("welcome"), allowed="moderator", denied="patient", fields=("membership",)
@@ -854,6 +897,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = str(world.conversation.pk)
     elif "<uuid:case_id>" in key:
         known = str(world.case.pk)
+    elif key.startswith("cms/snippets/portal_social/community/"):
+        known = str(world.community.pk)
     else:
         known = str(world.published.pk)
     assert known in good

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social.community import events, rules
-from portal_social.community.actions import search_index
+from portal_social.community.actions import search_index, spaces
 from portal_social.community.actions._common import (
     KIND,
     REASON_MAX_LENGTH,
@@ -33,7 +33,7 @@ from portal_social.community.actions._common import (
     _unpublished,
     posting_refusal,
 )
-from portal_social.community.actions.posting import _clean_body, _destination, _hold_reasons, _render, _screen
+from portal_social.community.actions.posting import _clean_body, _hold_reasons, _render, _screen
 from portal_social.community.models import Post, PostRevision
 from portal_social.core import access, moderation, notify, ratelimit, screening, text
 from portal_social.core.errors import refusal
@@ -85,14 +85,8 @@ def edit_post(
     source = _clean_body(body)
     if source == post.body_source:
         return post
-    body_result = _screen(
-        author,
-        _destination(author, community),
-        "body",
-        source,
-        confirm_phi=confirm_phi,
-        phi_permitted=community.phi_permitted,
-    )
+    spaces.contain_text(actor=author, text=source, into=community, request=request)
+    body_result = _screen(author, community, "body", source, confirm_phi=confirm_phi)
     body_html = _render(body_result.publishable_text(), "body")
     ratelimit.check("community_edit", request=request, user=author)
     with transaction.atomic():

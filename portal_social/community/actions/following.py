@@ -68,12 +68,14 @@ def readers(community: Community) -> Q:
     query for any number of people (tests compare the two).
     """
     condition = Q(is_active=True)
+    members = Membership.objects.filter(community=community, status=Membership.Status.ACTIVE).values("user_id")
+    if community.kind == Community.Kind.SPACE:  # its active members who still hold the role, and nobody else
+        return condition & Q(pk__in=members) & Q(pk__in=_holders(rules.USE_SPACES))
     if community.visibility == Community.Visibility.PUBLIC:
         return condition
     moderators = Q(pk__in=_holders(rules.MODERATE))
     if community.visibility == Community.Visibility.MEMBERS:
         return condition & (Q(pk__in=_holders(rules.PARTICIPATE)) | moderators)
-    members = Membership.objects.filter(community=community, status=Membership.Status.ACTIVE).values("user_id")
     return condition & (Q(pk__in=members) | moderators)
 
 

@@ -88,6 +88,11 @@ def join(*, user: AbstractBaseUser, community: Community, request: HttpRequest |
 def leave(*, user: AbstractBaseUser, community: Community, request: HttpRequest | None = None) -> None:
     if not _signed_in(user):
         raise CommunityDenied()
+    if community.kind == Community.Kind.SPACE:
+        from portal_social.community.actions import spaces
+
+        # A space keeps an owner, and the leaver's open sockets close.
+        return spaces.remove_member(actor=user, space=community, user=user, request=request)
     with transaction.atomic():
         membership = locking.locked(Membership.objects.filter(community=community, user=user)).first()
         if membership is None or membership.status == Membership.Status.LEFT:

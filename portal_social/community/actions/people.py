@@ -228,7 +228,11 @@ def lift_penalty(*, moderator: AbstractBaseUser, penalty: Penalty, request: Http
 
 
 def _silenced(author, community, thread=None) -> str | None:
-    """``POSTING_CHECKS``: a silenced (or suspended) member reads but does not post or react."""
+    """``POSTING_CHECKS``: a silenced (or suspended) member reads but does not post or react.
+
+    The patient communities' penalties do not reach a clinician space: its owners run it."""
+    if community is not None and community.kind == Community.Kind.SPACE:
+        return None
     penalty = active_penalty(author)
     if penalty is None:
         return None

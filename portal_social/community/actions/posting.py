@@ -101,15 +101,17 @@ def _destination(author, community: Community) -> str:
 
 def _screen(
     author,
-    destination: str,
+    community: Community,
     field: str,
     value: str,
     *,
     confirm_phi: bool,
     may_post_anyway: bool = True,
     mentioned: list[tuple[int, int]] | None = None,
-    phi_permitted: bool = False,
 ) -> screening.Result:
+    """Screen ``value`` for ``field`` of a post in ``community`` under the rules of its destination."""
+    destination = _destination(author, community)
+    phi_permitted = community.phi_permitted
     # Members' @names (``mentions.validate``) are screened as blanks: a community name is not a social handle.
     screened = mentions.blank(value, mentioned or [])
     result = screening.screen(screened, destination=destination, author=author)
@@ -281,18 +283,10 @@ def start_thread(
     if again is not None:
         return again
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
+    spaces.contain_text(actor=author, text=f"{title}\n{source}", into=community, request=request)
     # Titles are listed wherever the community is: personal details never go in one, even held.
-    destination = _destination(author, community)
-    title_result = _screen(author, destination, "title", title, confirm_phi=False, may_post_anyway=False)
-    body_result = _screen(
-        author,
-        destination,
-        "body",
-        source,
-        confirm_phi=confirm_phi,
-        mentioned=mentioned,
-        phi_permitted=community.phi_permitted,
-    )
+    title_result = _screen(author, community, "title", title, confirm_phi=False, may_post_anyway=False)
+    body_result = _screen(author, community, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
     ratelimit.check("community_post", request=request, user=author)
 
     def write() -> Post:
@@ -345,16 +339,8 @@ def reply(
     if again is not None:
         return again
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
-    community = thread.community
-    body_result = _screen(
-        author,
-        _destination(author, community),
-        "body",
-        source,
-        confirm_phi=confirm_phi,
-        mentioned=mentioned,
-        phi_permitted=community.phi_permitted,
-    )
+    spaces.contain_text(actor=author, text=source, into=thread.community, request=request)
+    body_result = _screen(author, thread.community, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
     quoted = _quotable(author, thread, quoted_post, request=request)
     ratelimit.check("community_post", request=request, user=author)
 

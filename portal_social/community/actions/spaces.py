@@ -15,9 +15,12 @@ patient community is refused with a reason, and the attempt is recorded
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +38,10 @@ if TYPE_CHECKING:
 
 MEMBER_ADDED = register("space.member_added", gettext_lazy("Clinician space member added"))
 MEMBER_REMOVED = register("space.member_removed", gettext_lazy("Clinician space member removed"))
+SETTINGS = register(
+    "space.settings", gettext_lazy("Clinician space case discussion or retention changed"), AuditEvent.Severity.NOTICE
+)
+PURGED = register("space.purge", gettext_lazy("Clinician space threads past their retention deleted"))
 CONTAINMENT = register(
     "space.containment",
     gettext_lazy("Content of a case-discussion space kept from another place"),
@@ -43,6 +50,12 @@ CONTAINMENT = register(
 
 #: The roles an owner or moderator gives in a space.
 SPACE_ROLES = (Membership.Role.MEMBER, Membership.Role.MODERATOR, Membership.Role.OWNER)
+
+
+_CONTAINED = gettext_lazy(
+    "A post from a case-discussion space cannot be quoted or linked anywhere else: its patient details stay "
+    "in that space."
+)
 
 
 def _require_space_manager(actor, space: Community) -> None:
@@ -76,6 +89,8 @@ def add_member(
             membership = Membership.objects.create(community=space, user=user, role=role)
         else:
             if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
+                if not is_owner(actor, space):
+                    raise CommunityDenied(_("Only an owner of the space can change another owner's role."))
                 _keep_an_owner(space, membership)
             membership.status = Membership.Status.ACTIVE
             membership.role = role
@@ -100,6 +115,8 @@ def remove_member(
         if membership is None or membership.status != Membership.Status.ACTIVE:
             return
         if membership.role == Membership.Role.OWNER:
+            if actor.pk != user.pk and not is_owner(actor, space):
+                raise CommunityDenied(_("Only an owner of the space can remove another owner."))
             _keep_an_owner(space, membership)
         membership.status = Membership.Status.LEFT
         membership.role = Membership.Role.MEMBER
@@ -115,6 +132,41 @@ def _keep_an_owner(space: Community, membership: Membership) -> None:
     ).exclude(pk=membership.pk)
     if not others.exists():
         raise CommunityDenied(_("A space needs an owner: make someone else an owner first."))
+
+
+#: The longest retention period an owner may choose (ten years).
+MAX_RETENTION_DAYS = 3650
+
+
+def set_space_settings(
+    *,
+    actor: AbstractBaseUser,
+    space: Community,
+    phi_permitted: bool,
+    retention_days: int | None,
+    request: HttpRequest | None = None,
+) -> Community:
+    """An owner marks ``space`` for case discussion (or not) and sets how long its threads are kept."""
+    _require_space_manager(actor, space)
+    if not is_owner(actor, space):
+        raise CommunityDenied(_("Only an owner of the space can change its settings."))
+    if retention_days is not None and not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise CommunityDenied(_("Keep threads for 1 to 3650 days, or leave it empty to keep them."))
+    with transaction.atomic():
+        locked = locking.locked(Community.objects.filter(pk=space.pk)).get()
+        before = {"phi_permitted": locked.phi_permitted, "retention_days": locked.retention_days}
+        after = {"phi_permitted": bool(phi_permitted), "retention_days": retention_days}
+        if before == after:
+            return locked
+        if before["phi_permitted"] and not after["phi_permitted"] and locked.threads.exists():
+            # Its threads may hold patient details: their readings stay recorded and their posts contained.
+            raise CommunityDenied(
+                _("Case discussion stays on while the space has threads: they may hold patient details.")
+            )
+        locked.phi_permitted, locked.retention_days = after["phi_permitted"], after["retention_days"]
+        locked.save(update_fields=["phi_permitted", "retention_days"])
+        SETTINGS.record(actor=actor, target=locked, request=request, details={"before": before, "after": after})
+    return locked
 
 
 def is_owner(user, space: Community) -> bool:
@@ -156,6 +208,82 @@ def contain(*, actor: AbstractBaseUser, quoted: Post | None, into: Community, re
         request=request,
         details={"from": str(source.pk), "into": str(into.pk), "what": "quote"},
     )
-    raise CommunityDenied(
-        _("A post from a case-discussion space cannot be quoted anywhere else: its patient details stay in that space.")
+    raise CommunityDenied(_CONTAINED)
+
+
+def purge_expired(*, now=None, batch: int = 200) -> dict[str, int]:
+    """Delete the threads of every space with a retention period whose last post is older than it.
+
+    Each space's purge is recorded (``space.purge``) with counts only: how many threads and posts went,
+    never a title or a word of them. Their search index rows go too. Safe to run at any time, and again.
+    """
+    from datetime import timedelta
+
+    from portal_social.community.actions import search_index
+    from portal_social.community.models import Thread
+    from portal_social.core import search
+
+    now = now or timezone.now()
+    totals = {"spaces": 0, "threads": 0, "posts": 0}
+    spaces = Community.objects.filter(kind=Community.Kind.SPACE, retention_days__isnull=False).order_by("pk")
+    for space in spaces:
+        cutoff = now - timedelta(days=space.retention_days)
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    Thread.objects.filter(community=space, last_post_at__lt=cutoff)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:batch]
+                )
+                if not ids:
+                    break
+                posts = Post.objects.filter(thread_id__in=ids).count()
+                Thread.objects.filter(pk__in=ids).delete()
+                for thread_id in ids:
+                    search.remove(search_index.SCOPE, thread_id)
+                PURGED.record(
+                    actor=None,
+                    target=space,
+                    details={"threads": len(ids), "posts": posts, "retention_days": space.retention_days},
+                )
+            totals["threads"] += len(ids)
+            totals["posts"] += posts
+        totals["spaces"] += 1
+    return totals
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request: HttpRequest | None = None) -> None:
+    """Refuse (and record) text written for ``into`` that links to a post or thread of another
+    case-discussion space: a pasted quote's permalink, a thread's address, under any path.
+
+    Every id in the text is looked up (two queries at most, none when there is no id), so the rule holds
+    whatever address the link was copied from.
+    """
+    from portal_social.community.models import Thread
+
+    ids = {uuid.UUID(found.replace("-", "")) for found in _UUID.findall(text or "")}
+    if not ids:
+        return
+    elsewhere = Q(community__kind=Community.Kind.SPACE, community__phi_permitted=True) & ~Q(community=into)
+    thread_ids = set(Thread.objects.filter(elsewhere, pk__in=ids).values_list("pk", flat=True))
+    post = (
+        Post.objects.filter(pk__in=ids - thread_ids)
+        .filter(thread__community__kind=Community.Kind.SPACE, thread__community__phi_permitted=True)
+        .exclude(thread__community=into)
+        .select_related("thread__community")
+        .first()
     )
+    if post is None and not thread_ids:
+        return
+    target = post if post is not None else Thread.objects.select_related("community").get(pk=next(iter(thread_ids)))
+    source = post.thread.community if post is not None else target.community
+    CONTAINMENT.record(
+        actor=actor,
+        target=target,
+        request=request,
+        details={"from": str(source.pk), "into": str(into.pk), "what": "link"},
+    )
+    raise CommunityDenied(_CONTAINED)

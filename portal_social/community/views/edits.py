@@ -70,7 +70,7 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
     moderator = rules.moderates(user, thread.community)
     history = rules.sees_unpublished(user, thread.community)
     changeable = (Post.Status.PUBLISHED, Post.Status.HELD)
-    may_post = bool(context.get("is_member")) and access.holds(user, rules.PARTICIPATE) and not thread.locked
+    may_post = bool(context.get("is_member")) and rules.takes_part(user, thread.community) and not thread.locked
     for row in rows:
         post = row["post"]
         own = post.author_id == user.pk

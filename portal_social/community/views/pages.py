@@ -225,7 +225,7 @@ def community_context(request, community: Community) -> dict:
             "page": page,
             "threads": list(page.object_list),
             "may_post": bool(membership and membership.status == Membership.Status.ACTIVE)
-            and access.holds(user, rules.PARTICIPATE),
+            and rules.takes_part(user, community),
         }
     )
     people.annotate_community(request, community, context)
@@ -348,7 +348,8 @@ def _shown_posts(user, thread: Thread):
 def _post_rows(request, community: Community, thread: Thread, posts: list[Post], context: dict) -> list[dict]:
     """One dict per post for ``post_markup.post_item``, completed by the annotators, in a fixed number of queries."""
     user = request.user
-    may_flag = _signed_in(user) and access.holds(user, rules.PARTICIPATE)
+    # Flags go to the patient communities' moderators: a clinician space has its own owners instead.
+    may_flag = _signed_in(user) and not community.is_space and access.holds(user, rules.PARTICIPATE)
     flag_url = url_maker("flag", community.slug, thread.pk)
     rows = [
         {
@@ -497,7 +498,7 @@ def flag(request, slug: str, thread_id, post_id):
         .select_related("author__community_profile")
         .first()
     )
-    if post is None or not access.holds(user, rules.PARTICIPATE):
+    if post is None or not access.can(user, "flag", post):
         raise Http404()
     own = post.author_id == user.pk
     back = reactions.post_url(user, post)

@@ -156,6 +156,10 @@ def annotate_viewer(request, context: dict) -> None:
     active = membership is not None and membership.status == Membership.Status.ACTIVE
     # The portal role, or the viewer's own membership (already read by the page) as this community's moderator.
     moderator = _moderator(user) or bool(active and membership.role == Membership.Role.MODERATOR)
+    if community is not None and community.is_space:
+        # A space's owners add colleagues on its member page: no join requests, no mentors' welcomes.
+        context["may_decide_requests"] = context["may_welcome"] = False
+        return
     context["may_decide_requests"] = moderator and community is not None and community.visibility == "private"
     context["may_welcome"] = moderator or bool(
         membership is not None

@@ -237,7 +237,7 @@ def annotate_thread(request, thread, rows: list[dict], context: dict) -> None:
         else:
             reactions = reactions.annotate(n=Count("pk"))
         tallies = {(r["post_id"], r["kind"]): r for r in reactions}
-    may_react = bool(signed_in and context.get("is_member") and access.holds(user, rules.PARTICIPATE))
+    may_react = bool(signed_in and context.get("is_member") and rules.takes_part(user, thread.community))
     form = context.get("form")
     quoting = form is not None and not thread.locked
     page_number = getattr(context.get("page"), "number", 1)

@@ -84,7 +84,9 @@ def search_page(request):
         else:
             page = Paginator(results(request.user, found), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
             threads = _page_threads(list(page.object_list))
-            snippets = _snippets(threads, found)
+            # A case discussion's posts are read on its thread page, where each reading is recorded:
+            # search lists such a thread by its title (kept free of patient details) without a snippet.
+            snippets = _snippets([t for t in threads if not t.community.phi_permitted], found)
             context.update(
                 {
                     "page": page,

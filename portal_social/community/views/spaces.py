@@ -62,19 +62,39 @@ class MemberForm(forms.Form):
     )
 
 
+class SettingsForm(forms.Form):
+    phi_permitted = forms.BooleanField(
+        label=gettext_lazy("Case discussion: members may write about patients (every reading is recorded)"),
+        required=False,
+    )
+    retention_days = forms.IntegerField(
+        label=gettext_lazy("Delete threads whose last post is older than (days)"),
+        help_text=gettext_lazy("Empty: threads are kept."),
+        required=False,
+        min_value=1,
+        max_value=space_actions.MAX_RETENTION_DAYS,
+    )
+
+
 def members(request, slug: str):
     """The space's member directory (linking to clinician profiles); its owners and moderators add and remove."""
     user = _space_user(request)
     space = _visible_space(user, slug)
     manages = rules.moderates(user, space)
     here = _url("space_members", space.slug)
-    form = MemberForm(request.POST if request.method == "POST" and request.POST.get("do") == "add" else None)
+    do = request.POST.get("do") if request.method == "POST" else None
+    form = MemberForm(request.POST if do == "add" else None)
+    owner = space_actions.is_owner(user, space)
+    initial = {"phi_permitted": space.phi_permitted, "retention_days": space.retention_days}
+    settings_form = SettingsForm(request.POST if do == "settings" else None, initial=initial)
     refusal = ""
     if request.method == "POST":
         if not manages and request.POST.get("do") != "leave":
             raise Http404()
         try:
-            done = _member_action(request, space, form)
+            done = _settings_action(request, space, settings_form) if do == "settings" else None
+            if do != "settings":
+                done = _member_action(request, space, form)
         except CommunityDenied as exc:
             refusal = exc.message
         else:
@@ -94,9 +114,25 @@ def members(request, slug: str):
         "rows": [_member_row(m) for m in rows],
         "manages": manages,
         "form": form,
+        "owner": owner,
+        "settings_form": settings_form,
         "refusal": refusal,
     }
-    return render(request, _TEMPLATES + "members.html", context, status=400 if form.errors or refusal else 200)
+    failed = form.errors or settings_form.errors or refusal
+    return render(request, _TEMPLATES + "members.html", context, status=400 if failed else 200)
+
+
+def _settings_action(request, space: Community, form: SettingsForm) -> str | None:
+    if not form.is_valid():
+        return None
+    space_actions.set_space_settings(
+        actor=request.user,
+        space=space,
+        phi_permitted=form.cleaned_data["phi_permitted"],
+        retention_days=form.cleaned_data["retention_days"],
+        request=request,
+    )
+    return _("The space's settings are saved.")
 
 
 def _member_row(membership: Membership) -> dict:
@@ -117,8 +153,9 @@ def _member_action(request, space: Community, form: MemberForm) -> str | None:
         if not form.is_valid():
             return None
         person = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"], is_active=True).first()
-        if person is None:
-            raise CommunityDenied(_("No colleague has that email address."))
+        if person is None or not access.holds(person, rules.USE_SPACES):
+            # One answer whether there is no account or it is a patient's: the form tells nobody which.
+            raise CommunityDenied(_("No clinician or care-team colleague has that email address."))
         space_actions.add_member(
             actor=request.user, space=space, user=person, role=form.cleaned_data["role"], request=request
         )
