@@ -60,6 +60,22 @@ THREADS = [
 ]
 
 
+#: space, key, author, specialty, urgency, question title, question, patient reference: left open for the demo.
+REFERRALS = [
+    (
+        "cardiology-case-review",
+        "electrophysiology",
+        "nurse1",
+        "Cardiology",
+        "soon",
+        "Ablation opinion for recurrent atrial flutter",
+        "Could an electrophysiologist see a patient with recurrent atrial flutter after two cardioversions? "
+        "MRN 40822190. Anticoagulated, stable, keen to avoid a third cardioversion.",
+        "40822190",
+    ),
+]
+
+
 def _token(key: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, "portal-social-demo:spaces:" + key)
 
@@ -108,3 +124,18 @@ def seed_spaces(users) -> None:
                 body=text,
                 submission=_token(f"{slug}:{key}:{reply_key}"),
             )
+
+    from portal_social.profiles.models import Specialty
+
+    for slug, key, author, specialty, urgency, title, body, reference in REFERRALS:
+        asked, _created = Specialty.objects.get_or_create(name=specialty, defaults={"slug": specialty.lower()})
+        actions.start_thread(
+            author=users[author],
+            community=spaces[slug],
+            title=title,
+            body=body,
+            confirm_phi=True,
+            submission=_token(f"{slug}:referral:{key}"),
+            patient_reference=reference,
+            referral={"specialty": asked, "urgency": urgency},
+        )

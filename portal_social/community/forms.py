@@ -131,3 +131,42 @@ class FlagForm(forms.Form):
             reason.choices = [(PostFlag.Reason.CARE_COMPLAINT, PostFlag.Reason.CARE_COMPLAINT.label)]
             reason.initial = PostFlag.Reason.CARE_COMPLAINT
             reason.label = _("What would you like the patient experience team to know?")
+
+
+class ReferralForm(ThreadForm):
+    """A referral request in a clinician space: the specialty asked, how soon, and the question."""
+
+    referral_specialty = forms.ModelChoiceField(
+        label=_("Specialty asked"),
+        queryset=None,
+        empty_label=_("Choose a specialty"),
+        error_messages={
+            "required": _("Choose the specialty you are asking."),
+            "invalid_choice": _("Choose a specialty from the list."),
+        },
+    )
+    referral_urgency = forms.ChoiceField(
+        label=_("How soon"),
+        choices=[],
+        error_messages={"invalid_choice": _("Choose how soon from the list.")},
+    )
+    field_order = [
+        "referral_specialty",
+        "referral_urgency",
+        "title",
+        "body",
+        "confirm_phi",
+        "patient_reference",
+        "submission",
+    ]
+
+    def __init__(self, *args, community=None, **kwargs):
+        from portal_social.community.models import Thread
+        from portal_social.profiles.models import Specialty
+
+        super().__init__(*args, community=community, **kwargs)
+        self.fields["referral_specialty"].queryset = Specialty.objects.order_by("name")
+        self.fields["referral_urgency"].choices = Thread.Urgency.choices
+        self.fields["referral_urgency"].initial = Thread.Urgency.ROUTINE
+        self.fields["title"].label = _("Your question in a line")
+        self.fields["body"].label = _("The question, with what the colleague needs to know")

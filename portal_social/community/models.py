@@ -247,11 +247,31 @@ class Thread(models.Model):
     #: reading of the thread is recorded naming that patient where the portal knows them.
     patient_reference = EncryptedTextField(max_length=40, blank=True)
 
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", _("Routine")
+        SOON = "soon", _("Soon (this week)")
+        URGENT = "urgent", _("Urgent (today)")
+
+    #: A referral request (clinician spaces): the specialty asked, how soon, who answers it, and when it was
+    #: answered. An ordinary thread has no specialty.
+    referral_specialty = models.ForeignKey(
+        "portal_social.Specialty", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    referral_urgency = models.CharField(max_length=10, choices=Urgency.choices, blank=True)
+    referral_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    referral_answered_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         indexes = [models.Index(fields=["community", "visible", "-pinned", "-last_post_at"], name="ps_thread_list_idx")]
 
     def __str__(self) -> str:
         return f"Thread {self.pk}"
+
+    @property
+    def is_referral(self) -> bool:
+        return self.referral_specialty_id is not None
 
 
 class PostQuerySet(models.QuerySet):

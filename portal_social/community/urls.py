@@ -20,6 +20,8 @@ urlpatterns = [
     # Clinician spaces (views/spaces.py): "spaces" is a reserved slug. A space's threads use the pages below.
     path("spaces/", space_views.index, name="spaces"),
     path("spaces/<slug:slug>/members/", space_views.members, name="space_members"),
+    path("spaces/<slug:slug>/referrals/", space_views.referrals, name="space_referrals"),
+    path("spaces/<slug:slug>/referrals/new/", space_views.new_referral, name="new_referral"),
     path("<slug:slug>/", views.community, name="community"),
     path("<slug:slug>/welcome/", views.people.welcome, name="welcome"),
     path("<slug:slug>/requests/", views.people.requests, name="requests"),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("<slug:slug>/new/", views.new_thread, name="new_thread"),
     path("<slug:slug>/t/<uuid:thread_id>/", views.thread, name="thread"),
     path("<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/", views.flag, name="flag"),
+    path("<slug:slug>/t/<uuid:thread_id>/referral/", space_views.referral, name="referral"),
     path("<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/", views.thread_post, name="thread_post"),
     # Editing, history and deletion of a post (views/edits.py).
     path("<slug:slug>/t/<uuid:thread_id>/edit/<uuid:post_id>/", edit_views.edit_post, name="edit_post"),

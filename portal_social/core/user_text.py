@@ -393,6 +393,7 @@ def _declare() -> None:
     # A case discussion's patient (an MRN the clinician typed): health information by design, encrypted.
     register("portal_social.Thread", "patient_reference", destination="phi_record")
     not_user_written("portal_social.Community", "kind", reason="a choice: patient community or clinician space")
+    not_user_written("portal_social.Thread", "referral_urgency", reason="a choice: routine, soon or urgent")
     register("portal_social.Post", "body_source", destination="community_post")
     register("portal_social.Post", "rejection_reason", destination="moderation_note")
     not_user_written("portal_social.Post", "body_html", reason="rendered by core.text from body_source")

@@ -435,8 +435,11 @@ def test_the_demo_has_a_case_review_space_and_a_staff_space_run_twice(capsys):
         Membership.objects.filter(community=case_review, status="active").values_list("user__username", flat=True)
     )
     assert members == {"clinician1", "clinician2", "nurse1"}
-    assert Thread.objects.filter(community=case_review).count() == 1  # the second run wrote nothing twice
-    case = Thread.objects.get(community=case_review)
+    # A case thread and an open referral request: the second run wrote nothing twice.
+    assert Thread.objects.filter(community=case_review).count() == 2
+    referral = Thread.objects.get(community=case_review, referral_specialty__isnull=False)
+    assert referral.referral_answered_at is None and referral.referral_specialty.name == "Cardiology"
+    case = Thread.objects.get(community=case_review, referral_specialty__isnull=True)
     assert case.patient_reference == "40817265"
     assert Post.objects.filter(thread=case, status="published").count() == 3
     for username in ("patient1", "caregiver1", "moderator1", "admin"):
@@ -643,3 +646,116 @@ def test_the_wagtail_admin_answers_as_if_a_space_did_not_exist(world):
     assert client.post(f"{base}delete/{space.pk}/").status_code == 404
     assert client.get(f"/cms/snippets/choose/portal_social/community/chosen/{space.pk}/").status_code == 404
     assert Community.objects.filter(pk=space.pk).exists()
+
+
+# --------------------------------------------------------------------------- referral requests
+
+
+@pytest.fixture
+def cardiology(db):
+    from portal_social.profiles.models import Specialty
+
+    return Specialty.objects.get_or_create(name="Cardiology", defaults={"slug": "cardiology"})[0]
+
+
+def _referral(world, cardiology, urgency="soon"):
+    return actions.start_thread(
+        author=world["people"]["nurse"],
+        community=world["case_review"],
+        title="Ablation opinion",
+        body=f"Could an electrophysiologist see {MRN}?",
+        confirm_phi=True,
+        patient_reference="40817265",
+        referral={"specialty": cardiology, "urgency": urgency},
+    ).thread
+
+
+def test_a_referral_request_is_asked_from_its_form_and_listed_as_open(world, cardiology):
+    nurse = client_for(world["people"]["nurse"])
+    url = reverse("portal_social_community:new_referral", args=["case-review"])
+    page = nurse.get(url).content.decode()
+    assert (
+        'name="referral_specialty"' in page and 'name="referral_urgency"' in page and 'name="patient_reference"' in page
+    )
+    token = page.split('name="submission" value="')[1].split('"')[0]
+    data = {
+        "referral_specialty": str(cardiology.pk),
+        "referral_urgency": "urgent",
+        "title": "Chest pain after stent",
+        "body": "Could cardiology review today? Troponin flat, pain on exertion.",
+        "submission": token,
+    }
+    for broken, error in (
+        ({"referral_specialty": "999999"}, "from the list"),
+        ({"referral_urgency": "now!"}, "from the list"),
+    ):
+        response = nurse.post(url, {**data, **broken})
+        assert response.status_code == 200 and error in response.content.decode()
+    response = nurse.post(url, data)
+    assert response.status_code == 302
+    nurse.post(url, data)  # the same form twice: one request
+    # Titles are encrypted: read them back rather than filter on them.
+    threads = [t for t in Thread.objects.filter(community=world["case_review"]) if t.title == "Chest pain after stent"]
+    assert len(threads) == 1
+    thread = threads[0]
+    assert thread.is_referral and thread.referral_urgency == "urgent" and thread.referral_assignee_id is None
+    listing = nurse.get(reverse("portal_social_community:space_referrals", args=["case-review"])).content.decode()
+    assert "Chest pain after stent" in listing and "Urgent" in listing
+    page = nurse.get(reverse("portal_social_community:thread", args=["case-review", thread.pk])).content.decode()
+    assert "Referral request" in page and "Cardiology" in page
+
+
+def test_take_answer_and_reopen_a_referral(world, cardiology):
+    people = world["people"]
+    thread = _referral(world, cardiology)
+    url = reverse("portal_social_community:referral", args=["case-review", thread.pk])
+    colleague = client_for(people["colleague"])
+    assert colleague.post(url, {"do": "take"}).status_code == 302
+    thread.refresh_from_db()
+    assert thread.referral_assignee_id == people["colleague"].pk
+    mine = colleague.get(reverse("portal_social_community:space_referrals", args=["case-review"]) + "?show=mine")
+    assert "Ablation opinion" in mine.content.decode()
+    # Someone else may not take it from the colleague, nor mark it answered.
+    outsider_member = people["owner"]
+    space_actions.add_member(actor=outsider_member, space=world["case_review"], user=people["clinician_outside"])
+    third = client_for(people["clinician_outside"])
+    third.post(url, {"do": "release"})
+    third.post(url, {"do": "answered"})
+    thread.refresh_from_db()
+    assert thread.referral_assignee_id == people["colleague"].pk and thread.referral_answered_at is None
+    assert colleague.post(url, {"do": "answered"}).status_code == 302
+    thread.refresh_from_db()
+    assert thread.referral_answered_at is not None
+    answered = colleague.get(
+        reverse("portal_social_community:space_referrals", args=["case-review"]) + "?show=answered"
+    )
+    assert "Ablation opinion" in answered.content.decode()
+    assert client_for(people["nurse"]).post(url, {"do": "reopen"}).status_code == 302  # the author
+    thread.refresh_from_db()
+    assert thread.referral_answered_at is None
+    events = list(AuditEvent.objects.filter(action="space.referral").values_list("details", flat=True))
+    assert [e["what"] for e in events] == ["assign", "answered", "reopened"]
+
+
+def test_referral_routes_answer_404_outside_the_space(world, cardiology):
+    thread = _referral(world, cardiology)
+    routes = [
+        reverse("portal_social_community:space_referrals", args=["case-review"]),
+        reverse("portal_social_community:new_referral", args=["case-review"]),
+    ]
+    for who in OUTSIDERS:
+        client = client_for(world["people"][who])
+        for route in routes:
+            assert client.get(route).status_code == 404, (who, route)
+        post = client.post(reverse("portal_social_community:referral", args=["case-review", thread.pk]), {"do": "take"})
+        assert post.status_code in (302, 404) and post.get("Location", "").find("case-review") == -1, who
+    thread.refresh_from_db()
+    assert thread.referral_assignee_id is None
+    with pytest.raises(actions.CommunityDenied):
+        actions.start_thread(
+            author=world["people"]["patient"],
+            community=world["patients"],
+            title="Referral",
+            body="Please",
+            referral={"specialty": cardiology, "urgency": "soon"},
+        )

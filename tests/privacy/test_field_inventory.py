@@ -92,6 +92,7 @@ CLEAR_FIELDS = {
     "Community.name": "editorial: staff name the community",
     "Community.slug": "derived from the name for URLs",
     "Community.kind": "a choice: patient community or clinician space",
+    "Thread.referral_urgency": "a choice: routine, soon or urgent",
     "Community.description": "editorial: staff describe the community",
     "Community.guidelines": "editorial: staff write the guidelines",
     "Community.visibility": "a choice",

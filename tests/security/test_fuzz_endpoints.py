@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 
 from portal_social.community import actions as community_actions
-from portal_social.community.models import Community, Membership
+from portal_social.community.models import Community, Membership, Thread
 from portal_social.core import moderation
 from tests.factories import sign_in
 
@@ -217,6 +217,24 @@ def _space(world) -> Community:
 
 def _space_members(world) -> str:
     return reverse("portal_social_community:space_members", args=[_space(world).slug])
+
+
+def _space_referral(world) -> str:
+    """A referral request in the case space, asked by the clinician who owns it."""
+    from portal_social.profiles.models import Specialty
+
+    space = _space(world)
+    thread = Thread.objects.filter(community=space, referral_specialty__isnull=False).first()
+    if thread is None:
+        specialty = Specialty.objects.get_or_create(name="Cardiology", defaults={"slug": "cardiology"})[0]
+        thread = community_actions.start_thread(
+            author=world.owner,
+            community=space,
+            title="Ablation opinion",
+            body="Could an electrophysiologist see this patient?",
+            referral={"specialty": specialty, "urgency": "soon"},
+        ).thread
+    return reverse("portal_social_community:referral", args=[space.slug, thread.pk])
 
 
 def _spaces(world) -> str:
@@ -429,6 +447,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         allowed="owner",
         denied="patient",
         fields=("do", "email", "role", "membership", "phi_permitted", "retention_days"),
+    ),
+    "community/spaces/<slug:slug>/referrals/": Endpoint(
+        lambda world: reverse("portal_social_community:space_referrals", args=[_space(world).slug]),
+        allowed="owner",
+        denied="patient",
+        method="get",
+        fields=("show", "page"),
+    ),
+    "community/spaces/<slug:slug>/referrals/new/": Endpoint(
+        lambda world: reverse("portal_social_community:new_referral", args=[_space(world).slug]),
+        allowed="owner",
+        denied="patient",
+        fields=("referral_specialty", "referral_urgency", "title", "body", "confirm_phi", "patient_reference"),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/referral/": Endpoint(
+        _space_referral, allowed="owner", denied="patient", fields=("do",)
     ),
     "community/<slug:slug>/welcome/": Endpoint(
         _community("welcome"), allowed="moderator", denied="patient", fields=("membership",)
@@ -889,6 +923,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
     good = endpoint.url(world)
     if "<uuid:item_id>" in key:
         known = _item_id(world)
+    elif key.endswith("/referral/"):
+        known = good.rstrip("/").split("/")[-2]  # the referral request's thread, in the clinician space
     elif "<uuid:thread_id>" in key:
         known = str(world.thread.pk)
     elif "<uuid:post_id>" in key:

@@ -260,11 +260,14 @@ def start_thread(
     confirm_phi: bool = False,
     submission=None,
     patient_reference: str = "",
+    referral: dict | None = None,
     request: HttpRequest | None = None,
 ) -> Post:
     """Open a thread in ``community``; returns its opening post (published, or held for a moderator).
 
-    ``patient_reference`` (an MRN) is kept, encrypted, only in a case-discussion space.
+    ``patient_reference`` (an MRN) is kept, encrypted, only in a case-discussion space. ``referral``
+    (``{"specialty": Specialty, "urgency": "routine"|"soon"|"urgent"}``) makes the thread a referral
+    request, in a clinician space only.
 
     Preconditions: ``author`` may post there (an active member with a role
     that takes part in communities) — else ``CommunityDenied``; a title of
@@ -275,6 +278,7 @@ def start_thread(
     if not _signed_in(author) or not access.can(author, "post", community):
         raise CommunityDenied()
     posting_refusal(author, community)
+    fields = spaces.referral_fields(community, referral)
     title = text.clean_plain(
         title, field="title", required=True, max_length=TITLE_MAX_LENGTH, empty_message=_("Give your thread a title.")
     )
@@ -291,7 +295,9 @@ def start_thread(
 
     def write() -> Post:
         reference = str(patient_reference or "").strip()[:40] if community.phi_permitted else ""
-        thread = Thread.objects.create(community=community, author=author, title=title, patient_reference=reference)
+        thread = Thread.objects.create(
+            community=community, author=author, title=title, patient_reference=reference, **fields
+        )
         return _create_post(
             author=author,
             thread=thread,

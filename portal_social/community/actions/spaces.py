@@ -41,6 +41,7 @@ MEMBER_REMOVED = register("space.member_removed", gettext_lazy("Clinician space 
 SETTINGS = register(
     "space.settings", gettext_lazy("Clinician space case discussion or retention changed"), AuditEvent.Severity.NOTICE
 )
+REFERRAL = register("space.referral", gettext_lazy("Referral request assigned, answered or reopened"))
 PURGED = register("space.purge", gettext_lazy("Clinician space threads past their retention deleted"))
 CONTAINMENT = register(
     "space.containment",
@@ -202,11 +203,16 @@ def contain(*, actor: AbstractBaseUser, quoted: Post | None, into: Community, re
     source = quoted.thread.community
     if source.pk == into.pk or not source.phi_permitted:
         return
+    _refuse(actor=actor, target=quoted, source=source, into=into, what="quote", request=request)
+
+
+def _refuse(*, actor, target, source: Community, into: Community, what: str, request) -> None:
+    """Record that ``target`` (a post or thread of the case space ``source``) was kept from ``into``, and say no."""
     CONTAINMENT.record(
         actor=actor,
-        target=quoted,
+        target=target,
         request=request,
-        details={"from": str(source.pk), "into": str(into.pk), "what": "quote"},
+        details={"from": str(source.pk), "into": str(into.pk), "what": what},
     )
     raise CommunityDenied(_CONTAINED)
 
@@ -268,22 +274,92 @@ def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request
     if not ids:
         return
     elsewhere = Q(community__kind=Community.Kind.SPACE, community__phi_permitted=True) & ~Q(community=into)
-    thread_ids = set(Thread.objects.filter(elsewhere, pk__in=ids).values_list("pk", flat=True))
+    thread = Thread.objects.filter(elsewhere, pk__in=ids).select_related("community").first()
+    if thread is not None:
+        _refuse(actor=actor, target=thread, source=thread.community, into=into, what="link", request=request)
     post = (
-        Post.objects.filter(pk__in=ids - thread_ids)
+        Post.objects.filter(pk__in=ids)
         .filter(thread__community__kind=Community.Kind.SPACE, thread__community__phi_permitted=True)
         .exclude(thread__community=into)
         .select_related("thread__community")
         .first()
     )
-    if post is None and not thread_ids:
-        return
-    target = post if post is not None else Thread.objects.select_related("community").get(pk=next(iter(thread_ids)))
-    source = post.thread.community if post is not None else target.community
-    CONTAINMENT.record(
-        actor=actor,
-        target=target,
-        request=request,
-        details={"from": str(source.pk), "into": str(into.pk), "what": "link"},
-    )
-    raise CommunityDenied(_CONTAINED)
+    if post is not None:
+        _refuse(actor=actor, target=post, source=post.thread.community, into=into, what="link", request=request)
+
+
+# --------------------------------------------------------------------------- referral requests
+
+
+def referral_fields(community: Community, referral: dict | None) -> dict:
+    """The thread fields of a referral request in ``community`` (a clinician space), checked; {} for none."""
+    if not referral:
+        return {}
+    from portal_social.community.models import Thread
+
+    if community.kind != Community.Kind.SPACE:
+        raise CommunityDenied(_("Referral requests are made in clinician spaces."))
+    specialty, urgency = referral.get("specialty"), referral.get("urgency")
+    if specialty is None or getattr(specialty, "pk", None) is None:
+        raise CommunityDenied(_("Choose the specialty you are asking."))
+    if urgency not in Thread.Urgency.values:
+        raise CommunityDenied(_("Choose how soon from the list."))
+    return {"referral_specialty": specialty, "referral_urgency": urgency}
+
+
+def _referral_or_denied(actor, thread):
+    if not thread.is_referral or not access.can(actor, "view", thread) or not rules.may_read(actor, thread.community):
+        raise CommunityDenied()
+
+
+def assign_referral(*, actor: AbstractBaseUser, thread, assignee, request: HttpRequest | None = None):
+    """Give the referral request ``thread`` to ``assignee`` (a member of its space), or to nobody (None).
+
+    Any member may take a request themselves; giving it to someone else, or taking it from them, is for
+    its author and the space's owners and moderators.
+    """
+    from portal_social.community.models import Thread
+
+    _referral_or_denied(actor, thread)
+    space = thread.community
+    manages = thread.author_id == actor.pk or rules.moderates(actor, space)
+    current = thread.referral_assignee_id
+    if assignee is not None and assignee.pk != actor.pk and not manages:
+        raise CommunityDenied(_("Only the author or the space's moderators give a request to someone else."))
+    if assignee is None and current not in (None, actor.pk) and not manages:
+        raise CommunityDenied(_("Only the author or the space's moderators take a request from someone."))
+    if assignee is not None and not rules.may_read(assignee, space):
+        raise CommunityDenied(_("Give the request to a member of this space."))
+    with transaction.atomic():
+        locked = locking.locked(Thread.objects.filter(pk=thread.pk)).get()
+        new = assignee.pk if assignee is not None else None
+        if locked.referral_assignee_id == new:
+            return locked
+        locked.referral_assignee_id = new
+        locked.save(update_fields=["referral_assignee"])
+        REFERRAL.record(
+            actor=actor,
+            target=locked,
+            request=request,
+            details={"assignee": str(new) if new else "", "what": "assign"},
+        )
+    return locked
+
+
+def answer_referral(*, actor: AbstractBaseUser, thread, answered: bool = True, request: HttpRequest | None = None):
+    """Mark the referral request ``thread`` answered (or open again): its author, assignee or moderators."""
+    from portal_social.community.models import Thread
+
+    _referral_or_denied(actor, thread)
+    if actor.pk not in (thread.author_id, thread.referral_assignee_id) and not rules.moderates(actor, thread.community):
+        raise CommunityDenied(_("Only the author, the colleague it was given to or a moderator marks it answered."))
+    with transaction.atomic():
+        locked = locking.locked(Thread.objects.filter(pk=thread.pk)).get()
+        if bool(locked.referral_answered_at) == answered:
+            return locked
+        locked.referral_answered_at = timezone.now() if answered else None
+        locked.save(update_fields=["referral_answered_at"])
+        REFERRAL.record(
+            actor=actor, target=locked, request=request, details={"what": "answered" if answered else "reopened"}
+        )
+    return locked

@@ -31,7 +31,7 @@ from portal_social.community import actions, rules
 from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag, Thread
-from portal_social.community.views import edits, people, post_markup, reactions, tools
+from portal_social.community.views import edits, people, post_markup, reactions, spaces, tools
 from portal_social.community.views._common import (
     _safe_next,
     _signed_in,
@@ -477,6 +477,8 @@ def thread(request, slug: str, thread_id):
         context["live_stream"] = actions.THREAD_STREAM
     if request.method == "GET":
         context.update(_posted_notice(user, thread, request.GET.get("posted", "")))
+    if community.is_space:
+        context.update(spaces.referral_context(user, thread))
     return render(request, _TEMPLATES + "thread.html", context, status=status)
 
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from portal_social.community import rules
+from portal_social.community import actions, rules
 from portal_social.community.actions import CommunityDenied
 from portal_social.community.actions import spaces as space_actions
-from portal_social.community.models import Community, Membership
-from portal_social.community.views._common import _signed_in, _url, _visible_community
+from portal_social.community.forms import ReferralForm
+from portal_social.community.models import Community, Membership, Thread
+from portal_social.community.views._common import _signed_in, _thread_url, _url, _visible_community, _visible_thread
 from portal_social.core import access
 
 _TEMPLATES = "portal_social/community/spaces/"
@@ -174,3 +177,123 @@ def _member_action(request, space: Community, form: MemberForm) -> str | None:
         space_actions.remove_member(actor=request.user, space=space, user=person, request=request)
         return _("You left this space.") if do == "leave" else _("The colleague no longer belongs to this space.")
     raise Http404()
+
+
+# --------------------------------------------------------------------------- referral requests
+
+
+def new_referral(request, slug: str):
+    """Ask colleagues for a referral: the specialty, how soon, the question (and, in a case space, the patient)."""
+    from portal_social.community.views import pages
+
+    user = _space_user(request)
+    space = _visible_space(user, slug)
+    refused = pages._may_post_or_refusal(request, space)
+    if refused is not None:
+        return refused
+    form = ReferralForm(request.POST if request.method == "POST" else None, community=space)
+    status, extra = 200, {}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        post, status, extra = pages._post(
+            request,
+            form,
+            lambda: actions.start_thread(
+                author=user,
+                community=space,
+                title=data["title"],
+                body=data["body"],
+                confirm_phi=data["confirm_phi"],
+                submission=data["submission"],
+                patient_reference=data.get("patient_reference", ""),
+                referral={"specialty": data["referral_specialty"], "urgency": data["referral_urgency"]},
+                request=request,
+            ),
+        )
+        if post is not None:
+            return HttpResponseRedirect(pages._posted_url(post))
+    context = {"community": space, "form": form, "referral": True, **extra}
+    return render(request, "portal_social/community/new_thread.html", context, status=status)
+
+
+#: What the referral list shows: ``?show=open`` (default), ``answered`` or ``mine`` (given to me, open).
+REFERRAL_FILTERS = ("open", "answered", "mine")
+
+
+def referrals(request, slug: str):
+    """The space's referral requests: open ones first by urgency, then oldest; answered ones; or mine."""
+    user = _space_user(request)
+    space = _visible_space(user, slug)
+    show = request.GET.get("show", "open")
+    if show not in REFERRAL_FILTERS:
+        show = "open"
+    threads = access.visible(user, Thread.objects.filter(community=space, referral_specialty__isnull=False))
+    if show == "answered":
+        threads = threads.filter(referral_answered_at__isnull=False).order_by("-referral_answered_at", "pk")
+    else:
+        threads = threads.filter(referral_answered_at__isnull=True)
+        if show == "mine":
+            threads = threads.filter(referral_assignee=user)
+        urgency = Case(
+            When(referral_urgency=Thread.Urgency.URGENT, then=0),
+            When(referral_urgency=Thread.Urgency.SOON, then=1),
+            default=2,
+        )
+        threads = threads.order_by(urgency, "created_at", "pk")
+    page = Paginator(threads.select_related("referral_specialty", "referral_assignee"), 50).get_page(
+        request.GET.get("page")
+    )
+    context = {"community": space, "space": space, "page": page, "show": show, "filters": REFERRAL_FILTERS}
+    return render(request, _TEMPLATES + "referrals.html", context)
+
+
+@require_POST
+def referral(request, slug: str, thread_id):
+    """Take, give back, mark answered or reopen a referral request, then back to its thread."""
+    user = _space_user(request)
+    thread = _visible_thread(user, slug, thread_id)
+    if not thread.community.is_space or not thread.is_referral:
+        raise Http404()
+    do = request.POST.get("do")
+    try:
+        if do == "take":
+            space_actions.assign_referral(actor=user, thread=thread, assignee=user, request=request)
+            messages.success(request, _("The request is yours to answer."))
+        elif do == "release":
+            space_actions.assign_referral(actor=user, thread=thread, assignee=None, request=request)
+            messages.success(request, _("The request is given to nobody."))
+        elif do in ("answered", "reopen"):
+            space_actions.answer_referral(actor=user, thread=thread, answered=do == "answered", request=request)
+            messages.success(
+                request, _("The request is answered.") if do == "answered" else _("The request is open again.")
+            )
+        else:
+            messages.error(request, _("Choose what to do with the request."))
+    except CommunityDenied as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(_thread_url(thread))
+
+
+def referral_context(user, thread: Thread) -> dict:
+    """What a referral request's thread page shows about it, and the buttons the viewer may use."""
+    if not thread.is_referral:
+        return {}
+    mine = thread.referral_assignee_id == user.pk
+    manages = thread.author_id == user.pk or rules.moderates(user, thread.community)
+    answered = thread.referral_answered_at is not None
+    assignee = thread.referral_assignee
+    return {
+        "referral": {
+            "specialty": thread.referral_specialty.name,
+            "urgency": thread.get_referral_urgency_display(),
+            "urgent": thread.referral_urgency == Thread.Urgency.URGENT,
+            "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+            "answered": answered,
+            "may_take": not answered and not mine,
+            "may_release": not answered and thread.referral_assignee_id is not None and (mine or manages),
+            "may_answer": not answered and (mine or manages),
+            "may_reopen": answered and (mine or manages),
+            "url": _url("referral", thread.community.slug, thread.pk),
+            "list_url": _url("space_referrals", thread.community.slug),
+        }
+    }
