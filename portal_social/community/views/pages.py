@@ -282,14 +282,24 @@ def new_thread(request, slug: str):
     """Start a thread: a title and its opening post."""
     if not _signed_in(request.user):
         return redirect_to_login(request.get_full_path())
-    community = _visible_community(request.user, slug)
+    return start_thread_page(request, _visible_community(request.user, slug), ThreadForm)
+
+
+def start_thread_page(request, community: Community, form_class=ThreadForm):
+    """The page that starts a thread in ``community`` with ``form_class`` (``ThreadForm``, or a space's
+    ``ReferralForm``: its specialty and urgency make the thread a referral request)."""
     refused = _may_post_or_refusal(request, community)
     if refused is not None:
         return refused
-    form = ThreadForm(request.POST if request.method == "POST" else None, community=community)
+    form = form_class(request.POST if request.method == "POST" else None, community=community)
     status, extra = 200, {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        referral = (
+            {"specialty": data["referral_specialty"], "urgency": data["referral_urgency"]}
+            if "referral_specialty" in data
+            else None
+        )
         post, status, extra = _post(
             request,
             form,
@@ -301,6 +311,7 @@ def new_thread(request, slug: str):
                 confirm_phi=data["confirm_phi"],
                 submission=data["submission"],
                 patient_reference=data.get("patient_reference", ""),
+                referral=referral,
                 request=request,
             ),
         )
@@ -309,7 +320,7 @@ def new_thread(request, slug: str):
     return render(
         request,
         _TEMPLATES + "new_thread.html",
-        {"community": community, "form": form, **extra},
+        {"community": community, "form": form, "referral": "referral_specialty" in form.fields, **extra},
         status=status,
     )
 

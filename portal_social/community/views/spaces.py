@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portal_social.community import actions, rules
+from portal_social.community import rules
 from portal_social.community.actions import CommunityDenied
 from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import ReferralForm
@@ -187,33 +187,7 @@ def new_referral(request, slug: str):
     from portal_social.community.views import pages
 
     user = _space_user(request)
-    space = _visible_space(user, slug)
-    refused = pages._may_post_or_refusal(request, space)
-    if refused is not None:
-        return refused
-    form = ReferralForm(request.POST if request.method == "POST" else None, community=space)
-    status, extra = 200, {}
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        post, status, extra = pages._post(
-            request,
-            form,
-            lambda: actions.start_thread(
-                author=user,
-                community=space,
-                title=data["title"],
-                body=data["body"],
-                confirm_phi=data["confirm_phi"],
-                submission=data["submission"],
-                patient_reference=data.get("patient_reference", ""),
-                referral={"specialty": data["referral_specialty"], "urgency": data["referral_urgency"]},
-                request=request,
-            ),
-        )
-        if post is not None:
-            return HttpResponseRedirect(pages._posted_url(post))
-    context = {"community": space, "form": form, "referral": True, **extra}
-    return render(request, "portal_social/community/new_thread.html", context, status=status)
+    return pages.start_thread_page(request, _visible_space(user, slug), ReferralForm)
 
 
 #: What the referral list shows: ``?show=open`` (default), ``answered`` or ``mine`` (given to me, open).
