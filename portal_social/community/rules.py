@@ -48,6 +48,11 @@ def is_moderator(user) -> bool:
     return access.holds(user, MODERATE)
 
 
+def _moderates_every(user, community: Community) -> bool:
+    """The portal role moderates every patient community, and never a clinician space."""
+    return community.kind == Community.Kind.COMMUNITY and is_moderator(user)
+
+
 def moderated_community_ids(user) -> frozenset[int]:
     """The communities ``user`` moderates through an active moderator membership (one query, cached on
     the user object for the request; :func:`forget_moderated` clears it)."""
@@ -96,11 +101,10 @@ def moderates(user, community: Community) -> bool:
     """
     if not _signed_in(user) or community is None:
         return False
-    if community.kind == Community.Kind.SPACE:
-        if not access.holds(user, USE_SPACES):
-            return False
-    elif is_moderator(user):
+    if _moderates_every(user, community):
         return True
+    if community.kind == Community.Kind.SPACE and not access.holds(user, USE_SPACES):
+        return False
     known = user.__dict__.get("_portal_social_moderates", {})
     if community.pk in known:
         return known[community.pk]
@@ -120,7 +124,7 @@ def sees_unpublished(user, community: Community) -> bool:
     asks for a second factor (such content may hold personal details as written)."""
     if not _signed_in(user):
         return False
-    if is_moderator(user) and community.kind != Community.Kind.SPACE:
+    if _moderates_every(user, community):
         return True
     return moderates(user, community) and _second_factor_bound(user)
 
@@ -319,8 +323,7 @@ def _may_react(user, post: Post) -> bool:
 def _may_moderate_post(user, post: Post) -> bool:
     """Decide on a post (publish, hide parts, refuse): its community's moderators who may see it."""
     community = post.thread.community
-    portal_wide = is_moderator(user) and community.kind == Community.Kind.COMMUNITY
-    return moderates(user, community) and (portal_wide or _may_view_post(user, post))
+    return moderates(user, community) and (_moderates_every(user, community) or _may_view_post(user, post))
 
 
 #: What an author may still edit or delete: published or waiting (not refused, not deleted).
@@ -347,9 +350,7 @@ def _may_delete(user, post: Post) -> bool:
     if post.author_id == user.pk and _may_view_post(user, post):
         return True
     community = post.thread.community
-    if is_moderator(user) and community.kind == Community.Kind.COMMUNITY:
-        return True
-    return moderates(user, community) and _may_view_post(user, post)
+    return _moderates_every(user, community) or (moderates(user, community) and _may_view_post(user, post))
 
 
 @access.rule(Post, "history", phi=True)

@@ -244,10 +244,14 @@ def index_objects(scope: str, documents: dict) -> int:
 
 
 def remove(scope: str, pk, part: str | None = None) -> int:
-    """Remove an object's index rows (only those of ``part`` when given); returns rows removed."""
+    """Remove an object's index rows (only those of ``part`` when given), or those of every object of a
+    list of primary keys, in one statement; returns rows removed."""
     from portal_social.core.search_models import SearchTerm
 
-    rows = SearchTerm.objects.filter(scope=scope, object_id=object_key(pk))
+    if isinstance(pk, (list, tuple, set)):
+        rows = SearchTerm.objects.filter(scope=scope, object_id__in=[object_key(one) for one in pk])
+    else:
+        rows = SearchTerm.objects.filter(scope=scope, object_id=object_key(pk))
     if part is not None:
         rows = rows.filter(part=part)
     return rows.delete()[0]

@@ -182,8 +182,7 @@ def record_case_read(*, actor: AbstractBaseUser, thread, request: HttpRequest | 
     The patient is the one the author tagged (``Thread.patient_reference``), where the portal's adapter
     knows them; the record number itself is never written to the audit trail.
     """
-    community = thread.community
-    if community.kind != Community.Kind.SPACE or not community.phi_permitted or not getattr(actor, "pk", None):
+    if not thread.community.phi_permitted or not getattr(actor, "pk", None):  # only a space permits it
         return None
     patient = None
     if thread.patient_reference:
@@ -245,8 +244,7 @@ def purge_expired(*, now=None, batch: int = 200) -> dict[str, int]:
                     break
                 posts = Post.objects.filter(thread_id__in=ids).count()
                 Thread.objects.filter(pk__in=ids).delete()
-                for thread_id in ids:
-                    search.remove(search_index.SCOPE, thread_id)
+                search.remove(search_index.SCOPE, ids)
                 PURGED.record(
                     actor=None,
                     target=space,
@@ -308,7 +306,8 @@ def referral_fields(community: Community, referral: dict | None) -> dict:
 
 
 def _referral_or_denied(actor, thread):
-    if not thread.is_referral or not access.can(actor, "view", thread) or not rules.may_read(actor, thread.community):
+    # Viewing the thread includes reading its space (rules: a space is read by its members only).
+    if not thread.is_referral or not access.can(actor, "view", thread):
         raise CommunityDenied()
 
 

@@ -396,8 +396,7 @@ def thread_post(request, slug: str, thread_id, post_id):
         raise Http404()
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    if community.phi_permitted:
-        space_actions.record_case_read(actor=user, thread=thread, request=request, action="view_post")
+    space_actions.record_case_read(actor=user, thread=thread, request=request, action="view_post")
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # read once, as on the thread page
     may_reply = access.can(user, "reply", thread)
@@ -423,8 +422,7 @@ def thread(request, slug: str, thread_id):
         return redirect_to_login(request.get_full_path())
     thread = _visible_thread(user, slug, thread_id)
     community = thread.community
-    if community.phi_permitted:
-        space_actions.record_case_read(actor=user, thread=thread, request=request)
+    space_actions.record_case_read(actor=user, thread=thread, request=request)  # in a case-discussion space
     membership = _membership(user, community)
     rules.remember_membership(user, community, membership)  # the rules below need not read it again
     may_reply = _signed_in(user) and access.can(user, "reply", thread)

@@ -26,6 +26,7 @@ from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import ReferralForm
 from portal_social.community.models import Community, Membership, Thread
 from portal_social.community.views._common import _signed_in, _thread_url, _url, _visible_community, _visible_thread
+from portal_social.community.views.people import _int
 from portal_social.core import access
 
 _TEMPLATES = "portal_social/community/spaces/"
@@ -92,20 +93,16 @@ def members(request, slug: str):
     settings_form = SettingsForm(request.POST if do == "settings" else None, initial=initial)
     refusal = ""
     if request.method == "POST":
-        if not manages and request.POST.get("do") != "leave":
+        if not manages and do != "leave":
             raise Http404()
         try:
-            done = _settings_action(request, space, settings_form) if do == "settings" else None
-            if do != "settings":
-                done = _member_action(request, space, form)
+            done = _member_action(request, space, do, form, settings_form)
         except CommunityDenied as exc:
             refusal = exc.message
         else:
             if done is not None:
                 messages.success(request, done)
-                if request.POST.get("do") == "leave":
-                    return HttpResponseRedirect(_url("spaces"))
-                return HttpResponseRedirect(here)
+                return HttpResponseRedirect(_url("spaces") if do == "leave" else here)
     rows = (
         Membership.objects.filter(community=space, status=Membership.Status.ACTIVE)
         .select_related("user", "user__clinician_page")
@@ -125,19 +122,6 @@ def members(request, slug: str):
     return render(request, _TEMPLATES + "members.html", context, status=400 if failed else 200)
 
 
-def _settings_action(request, space: Community, form: SettingsForm) -> str | None:
-    if not form.is_valid():
-        return None
-    space_actions.set_space_settings(
-        actor=request.user,
-        space=space,
-        phi_permitted=form.cleaned_data["phi_permitted"],
-        retention_days=form.cleaned_data["retention_days"],
-        request=request,
-    )
-    return _("The space's settings are saved.")
-
-
 def _member_row(membership: Membership) -> dict:
     person = membership.user
     page = getattr(person, "clinician_page", None)
@@ -150,8 +134,19 @@ def _member_row(membership: Membership) -> dict:
     }
 
 
-def _member_action(request, space: Community, form: MemberForm) -> str | None:
-    do = request.POST.get("do")
+def _member_action(request, space: Community, do, form: MemberForm, settings_form: SettingsForm) -> str | None:
+    """Carry out the page's ``do``; the message to show, or None when a form has errors."""
+    if do == "settings":
+        if not settings_form.is_valid():
+            return None
+        space_actions.set_space_settings(
+            actor=request.user,
+            space=space,
+            phi_permitted=settings_form.cleaned_data["phi_permitted"],
+            retention_days=settings_form.cleaned_data["retention_days"],
+            request=request,
+        )
+        return _("The space's settings are saved.")
     if do == "add":
         if not form.is_valid():
             return None
@@ -163,19 +158,16 @@ def _member_action(request, space: Community, form: MemberForm) -> str | None:
             actor=request.user, space=space, user=person, role=form.cleaned_data["role"], request=request
         )
         return _("%(name)s is a member of this space.") % {"name": person.get_full_name() or person.get_username()}
-    if do in ("remove", "leave"):
-        raw = str(request.POST.get("membership", "")).strip() if do == "remove" else ""
-        if do == "remove":
-            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-                raise Http404()
-            membership = Membership.objects.filter(pk=int(raw), community=space).select_related("user").first()
-            if membership is None:
-                raise Http404()
-            person = membership.user
-        else:
-            person = request.user
-        space_actions.remove_member(actor=request.user, space=space, user=person, request=request)
-        return _("You left this space.") if do == "leave" else _("The colleague no longer belongs to this space.")
+    if do == "leave":
+        space_actions.remove_member(actor=request.user, space=space, user=request.user, request=request)
+        return _("You left this space.")
+    if do == "remove":
+        membership = Membership.objects.filter(pk=_int(request.POST.get("membership", "")), community=space)
+        membership = membership.select_related("user").first()
+        if membership is None:
+            raise Http404()
+        space_actions.remove_member(actor=request.user, space=space, user=membership.user, request=request)
+        return _("The colleague no longer belongs to this space.")
     raise Http404()
 
 
