@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from portal_social.core import phi
 from portal_social.core.phi import Finding, contact, dates, engine, folding, identifiers, names, places, redact, scan
+from tests.timing import growth
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -524,32 +525,15 @@ def _adversarial(unit, size):
     return (unit * (size // len(unit) + 1))[:size]
 
 
-def _best_time(func, text, runs):
-    """CPU time of this process, not wall time: other processes on a shared
-    machine (a parallel test run, a build) do not count against the scanner."""
-    best = float("inf")
-    for _ in range(runs):
-        started = time.process_time()
-        func(text)
-        best = min(best, time.process_time() - started)
-    return best
-
-
 def _assert_linear(func, label, units=ADVERSARIAL_UNITS, small_size=SMALL, large_size=LARGE):
-    """Time ``func`` on 10 KB and 100 KB (or the sizes given) of each unit.
-    Noise on a shared machine only ever adds time, so on a miss both sizes
-    are measured again, interleaved, keeping the best of each, before the
-    code is blamed."""
+    """Time ``func`` on 10 KB and 100 KB (or the sizes given) of each unit."""
     for unit in units:
-        small_text, large_text = _adversarial(unit, small_size), _adversarial(unit, large_size)
-        small = large = float("inf")
-        for attempt in range(12):
-            if attempt:
-                time.sleep(0.02 * attempt)  # let a burst of load on the machine pass
-            small = min(small, _best_time(func, small_text, runs=3))
-            large = min(large, _best_time(func, large_text, runs=1))
-            if large <= SCALING * small + SLACK:
-                break
+        small, large = growth(
+            func,
+            _adversarial(unit, small_size),
+            _adversarial(unit, large_size),
+            allowed=lambda small: SCALING * small + SLACK,
+        )
         assert large < PER_STRING_BOUND, f"{label} took {large:.2f}s on {unit!r} x {large_size}"
         assert large <= SCALING * small + SLACK, (
             f"{label} on {unit!r}: {small * 1000:.1f} ms at {small_size} but {large * 1000:.1f} ms at {large_size}"

@@ -4,13 +4,12 @@ public (organisations' lines, inboxes, sites and addresses, clinicians in
 their role, the clinician directory), the reason each finding carries, and
 linear time on adversarial input for the detectors these rely on."""
 
-import time
-
 import pytest
 
 from portal_social.core import phi
 from portal_social.core.phi import Finding, config, scan
 from tests.core.test_phi import kinds_and_texts
+from tests.timing import growth
 
 # ---------------------------------------------------------------------------
 # Every kind, in English and in Spanish
@@ -242,28 +241,12 @@ UNITS = [
 ]
 
 
-def _best(func, text, runs):
-    best = float("inf")
-    for _ in range(runs):
-        started = time.process_time()
-        func(text)
-        best = min(best, time.process_time() - started)
-    return best
-
-
 @pytest.mark.parametrize("unit", UNITS)
 def test_scan_runs_in_linear_time_on_names_and_cues(unit):
     small_text = (unit * (10_000 // len(unit) + 1))[:10_000]
     large_text = (unit * (100_000 // len(unit) + 1))[:100_000]
     scan(small_text)  # the gazetteer loads once
-    small = large = float("inf")
-    for attempt in range(8):
-        if attempt:
-            time.sleep(0.02 * attempt)
-        small = min(small, _best(scan, small_text, 3))
-        large = min(large, _best(scan, large_text, 1))
-        if large <= 15 * small + 0.05:
-            break
+    small, large = growth(scan, small_text, large_text, allowed=lambda small: 15 * small + 0.05, attempts=8)
     assert large < 5.0, f"{unit!r}: {large:.2f}s on 100 KB"
     assert large <= 15 * small + 0.05, f"{unit!r}: {small * 1000:.1f} ms at 10 KB but {large * 1000:.1f} ms at 100 KB"
 

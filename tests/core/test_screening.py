@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.utils import timezone, translation
@@ -11,6 +10,7 @@ from django.utils import timezone, translation
 from portal_social.core import screening
 from portal_social.core.screening import policy, words
 from portal_social.core.screening.models import WatchedWord
+from tests.timing import growth
 
 pytestmark = pytest.mark.django_db
 
@@ -338,16 +338,6 @@ def test_watched_words_are_loaded_once_and_reloaded_after_a_change(watched, djan
     assert screening.screen("zorblax", destination="community_post").outcome == "publish"
 
 
-def _best_time(function, text, runs) -> float:
-    """CPU time of this process: other processes on a shared machine do not count."""
-    best = float("inf")
-    for _attempt in range(runs):
-        started = time.process_time()
-        function(text)
-        best = min(best, time.process_time() - started)
-    return best
-
-
 ADVERSARIAL = [
     "a" * 4000,
     "kill " * 800,
@@ -372,14 +362,7 @@ def test_screening_takes_linear_time_on_adversarial_input(unit, db):
         return screening.screen(text, destination="community_post")
 
     run(unit)  # compile once
-    small = large = float("inf")
-    for attempt in range(10):
-        if attempt:
-            time.sleep(0.02 * attempt)  # let a burst of load on the machine pass
-        small = min(small, _best_time(run, unit * 2, runs=3))
-        large = min(large, _best_time(run, unit * 16, runs=1))
-        if large <= small * 8 * 2.5 + 0.05:
-            break
+    small, large = growth(run, unit * 2, unit * 16, allowed=lambda small: small * 8 * 2.5 + 0.05, attempts=10)
     assert large <= small * 8 * 2.5 + 0.05, (small, large)
 
 
