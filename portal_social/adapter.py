@@ -19,7 +19,10 @@ is one, so an adapter may read the host's session or headers.
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -30,12 +33,26 @@ from django.utils.translation import gettext_lazy as _
 from portal_social.conf import app_settings
 
 if TYPE_CHECKING:
-    import datetime
-
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
 logger = logging.getLogger("portal_social")
+
+
+@dataclass(frozen=True)
+class CompletedVisit:
+    """One completed encounter, as :meth:`PortalAdapter.completed_visits` yields it.
+
+    ``clinician`` (a ``ClinicianPage``) wins over ``clinician_npi`` when both are given.
+    """
+
+    patient: AbstractBaseUser
+    visit_date: datetime.date
+    encounter_id: str
+    clinician_npi: str = ""
+    clinician: Any = None
+    site: str = ""
+    service_line: str = ""
 
 
 class PortalAdapter:
@@ -130,7 +147,7 @@ class PortalAdapter:
 
         if not getattr(user, "is_authenticated", False) or not roles.has_role(user, roles.PATIENT):
             return False
-        if clinician.user_id is None or clinician.user_id == user.pk:
+        if clinician.user_id is not None and clinician.user_id == user.pk:
             return False
         return self.has_care_relationship(user, clinician)
 
@@ -138,13 +155,45 @@ class PortalAdapter:
         """Whether the patient has been cared for by the clinician.
 
         Default: the clinician is on the patient's care team (a
-        ``CareTeamLink``); secure-messaging conversations will count too once
-        messaging exists. Override to ask the EHR.
+        ``CareTeamLink``), or a completed visit with them was pulled through
+        :meth:`completed_visits` (a ``ReviewInvitation`` row, sent or not).
+        Override to ask the EHR.
         """
         from django.apps import apps
 
+        visits = apps.get_model("portal_social", "ReviewInvitation")
+        if visits.objects.filter(patient=user, clinician=clinician).exists():
+            return True
+        if clinician.user_id is None:
+            return False
         links = apps.get_model("portal_social", "CareTeamLink")
         return links.objects.filter(patient=user, clinician_user_id=clinician.user_id).exists()
+
+    def completed_visits(self, since: datetime.datetime) -> Iterable[CompletedVisit]:
+        """Completed encounters the host recorded after ``since``, for review invitations.
+
+        Yield :class:`CompletedVisit` objects: the patient's user, the
+        clinician (an NPI, or the ``ClinicianPage``), the site's name, the
+        visit date, the encounter's id in your systems (the pull is idempotent
+        by it), and the service line (visits in an excluded one are never
+        invited). Yielding a visit twice is harmless. Default: the ``Visit``
+        table, which staff fill with ``manage.py portal_social_review_invitations
+        import``. Override to read your EHR's encounters (an ADT feed, a FHIR
+        ``Encounter`` search with ``status=finished``).
+        """
+        from django.apps import apps
+
+        visits = apps.get_model("portal_social", "Visit")
+        rows = visits.objects.filter(recorded_at__gt=since).select_related("patient").order_by("recorded_at", "pk")
+        for row in rows.iterator(chunk_size=500):
+            yield CompletedVisit(
+                patient=row.patient,
+                clinician_npi=row.clinician_npi,
+                site=row.site,
+                visit_date=row.visit_date,
+                encounter_id=row.encounter_id,
+                service_line=row.service_line,
+            )
 
     # Secure messaging -------------------------------------------------------------
 

@@ -282,6 +282,51 @@ class AppSettings:
         return int(self._setting("REVIEW_NEW_ACCOUNT_DAYS", 7))
 
     @property
+    def REVIEW_INVITATION_DELAY_DAYS(self) -> int:
+        """Days after a visit before its review invitation is sent (at 09:00 local time). Default 1."""
+        return max(0, int(self._setting("REVIEW_INVITATION_DELAY_DAYS", 1)))
+
+    @property
+    def REVIEW_INVITATION_EXPIRY_DAYS(self) -> int:
+        """Days an invitation's link stays usable after it is due to be sent. Default 30."""
+        return max(1, int(self._setting("REVIEW_INVITATION_EXPIRY_DAYS", 30)))
+
+    @property
+    def REVIEW_INVITATION_MONTHLY_CAP(self) -> int:
+        """Invitations one patient may be sent in any 30 days, whatever the clinician. Default 2."""
+        return max(0, int(self._setting("REVIEW_INVITATION_MONTHLY_CAP", 2)))
+
+    @property
+    def REVIEW_INVITATION_EXCLUDED_SERVICE_LINES(self) -> tuple[str, ...]:
+        """Service lines whose visits never lead to an invitation, compared without regard to case,
+        spaces, hyphens or "&"/"and". Default: behavioural and mental health, psychiatry and
+        psychology, reproductive and sexual health, family planning, substance use and addiction,
+        HIV care, and genetic counselling. A comma-separated string is accepted."""
+        return _as_list(
+            self._setting(
+                "REVIEW_INVITATION_EXCLUDED_SERVICE_LINES",
+                (
+                    "behavioral health",
+                    "behavioural health",
+                    "mental health",
+                    "psychiatry",
+                    "psychology",
+                    "reproductive health",
+                    "sexual health",
+                    "family planning",
+                    "obstetrics and gynecology",
+                    "substance use",
+                    "substance use disorder",
+                    "addiction medicine",
+                    "hiv care",
+                    "hiv",
+                    "genetic counseling",
+                    "genetic counselling",
+                ),
+            )
+        )
+
+    @property
     def COMMUNITY_HELD_FIRST_POSTS(self) -> int:
         """A new member's first this-many posts wait for a moderator (trust level 0). Default 1; 0 turns it off."""
         return max(0, int(self._setting("COMMUNITY_HELD_FIRST_POSTS", 1)))

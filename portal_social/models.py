@@ -59,6 +59,7 @@ from portal_social.messaging.models import (  # noqa: F401
     PoolPatient,
     ReadState,
 )
+from portal_social.profiles.invitation_models import InvitationOptOut, ReviewInvitation, Visit, VisitPull  # noqa: F401
 from portal_social.profiles.models import (  # noqa: F401
     ClinicianIndexPage,
     ClinicianPage,

@@ -20,6 +20,7 @@ from portal_social.core import screening
 from portal_social.feedback import charts, events, reports
 from portal_social.feedback.models import Case, Category
 from portal_social.feedback.view_access import reports_only
+from portal_social.profiles import invitation_metrics
 
 _T = "portal_social/feedback/px/"
 EXAMPLES_PER_THEME = 3
@@ -55,6 +56,7 @@ def reports_page(request):
             (_("Recovery rate"), reports.percent(report.recovery), report.recovery[1]),
         ],
         "channel_labels": channels,
+        "invitations": invitation_metrics.build(*period.bounds()),
     }
     return render(request, _T + "reports.html", context)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core.notify import Template, register
+from portal_social.core.notify import OPAQUE_ID, Template, register
 
 register(
     Template(
@@ -66,5 +66,20 @@ register(
         key="review.needs_attention",
         subject=_("A clinician review needs attention"),
         body=_("A review may need service recovery. Open the patient experience workspace to follow it up."),
+    )
+)
+register(
+    Template(
+        key="review.invitation",
+        subject=_("Tell us about your recent visit"),
+        body=_(
+            "Thank you for choosing us for your care. We would like to hear how your recent visit went: it takes "
+            "about two minutes. Sign in to the portal with the link below to answer. The link works once and "
+            "expires in a few weeks. To stop these requests, choose “No more requests” after you sign in."
+        ),
+        url_name="portal_social_profiles:invitation",
+        params={"invitation": OPAQUE_ID},
+        url_kwargs={"token": "invitation"},
+        signed_url=True,
     )
 )

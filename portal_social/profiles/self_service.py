@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal_social.core import access, user_text
 from portal_social.core.forms import ActionErrorsMixin
-from portal_social.profiles import actions
+from portal_social.profiles import actions, invitation_metrics
 from portal_social.profiles.actions import submit_profile_changes
 from portal_social.profiles.models import ClinicianPage, Condition, Language
 
@@ -131,5 +131,6 @@ def edit_profile(request, page: ClinicianPage):
             "form": form,
             "submitted": request.GET.get("submitted") == "1",
             "pending": page.workflow_in_progress,
+            "invitation_summary": invitation_metrics.build(*invitation_metrics.last_months(12), clinician=page),
         },
     )

@@ -43,11 +43,15 @@ def _refused(request, page, message: str):
     )
 
 
-def write_review(request, page):
-    """GET: the review form (or why this person cannot review). POST: submit, then the "submitted" page."""
+def write_review(request, page, *, invitation=None):
+    """GET: the review form (or why this person cannot review). POST: submit, then the "submitted" page.
+
+    With ``invitation`` (the invitation page, already checked to be the
+    signed-in patient's and usable) the review completes it.
+    """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if "submitted" in request.GET:
+    if "submitted" in request.GET and invitation is None:
         return _submitted(request, page, request.GET["submitted"])
     if not access.can(request.user, "review", page):
         return _refused(request, page, actions.ReviewNotAllowed.default_message)
@@ -65,9 +69,14 @@ def write_review(request, page):
                 ratings=form.ratings(),
                 comment=form.cleaned_data["comment"],
                 request=request,
+                invitation=invitation,
             )
         except actions.ReviewNotAllowed as exc:
             return _refused(request, page, exc.message)
+        except actions.InvitationUnusable as exc:
+            from portal_social.profiles import invitation_views
+
+            return invitation_views.unusable(request, exc.code)
         except RateLimited as exc:
             form.add_error(None, exc.message)
             status = 429
@@ -78,7 +87,7 @@ def write_review(request, page):
     return render(
         request,
         "portal_social/profiles/review_form.html",
-        _context(page, form=form, questions_hint=True),
+        _context(page, form=form, questions_hint=True, invitation=invitation),
         status=status,
     )
 

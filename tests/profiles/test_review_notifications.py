@@ -32,6 +32,7 @@ def test_review_templates_belong_to_profiles_and_core_keeps_its_own():
     assert review_keys == {
         "review.appeal_decided",
         "review.comment_rejected",
+        "review.invitation",
         "review.needs_attention",
         "review.needs_moderation",
         "review.published",

@@ -55,6 +55,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -113,6 +114,9 @@ class Template:
     params: Mapping[str, type[int] | type[uuid.UUID] | tuple[str, ...]] = field(default_factory=dict)
     mandatory: bool = False
     url_kwargs: Mapping[str, str] = field(default_factory=dict)
+    #: Sign the ``url_kwargs`` values (with the time of sending) so the page can refuse a link
+    #: that was altered or made up, and one older than it accepts: :func:`unsign`.
+    signed_url: bool = False
 
 
 @dataclass(frozen=True)
@@ -315,10 +319,25 @@ def _enqueue_after_commit(public_ids: Iterable) -> None:
 # Rendering ----------------------------------------------------------------------
 
 
+def _signing_salt(key: str) -> str:
+    return f"portal_social.notify:{key}"
+
+
+def unsign(key: str, token: str, *, max_age: datetime.timedelta | None = None) -> str:
+    """The value a ``signed_url`` template's link carried, checked: raises ``django.core.signing.BadSignature``
+    for a link that was altered or made up, ``SignatureExpired`` (a subclass) for one older than ``max_age``
+    (when given: a page whose object keeps its own expiry checks that instead)."""
+    if not isinstance(token, str) or len(token) > 200:
+        raise signing.BadSignature("not a link token")
+    return signing.loads(token, salt=_signing_salt(key), max_age=max_age)
+
+
 def _url(template: Template, adapter, params: Mapping[str, Any] | None = None) -> str:
     if not template.url_name:
         return ""
     kwargs = {kwarg: (params or {}).get(name) for kwarg, name in template.url_kwargs.items()}
+    if template.signed_url:
+        kwargs = {kwarg: signing.dumps(value, salt=_signing_salt(template.key)) for kwarg, value in kwargs.items()}
     try:
         return adapter.absolute_url(reverse(template.url_name, kwargs=kwargs or None))
     except NoReverseMatch:  # the host does not mount that page

@@ -11,7 +11,8 @@ No action logs, audits or notifies with the text of a comment, a response
 or a reason: audit details hold ids, statuses, codes and counts only.
 
 Split by concern: :mod:`.submit` (a patient's review), :mod:`.moderation`
-(approve, reject, redact), :mod:`.appeals` (a clinician's appeal and its
+(approve, reject, redact), :mod:`.invitations` (review invitations after a
+visit), :mod:`.appeals` (a clinician's appeal and its
 decision), :mod:`.responses` (staff responses and reports), :mod:`.profile`
 (a clinician's own profile changes), :mod:`.refusals` (why an action says
 no). Import from here: ``from portal_social.profiles import actions``.
@@ -24,6 +25,7 @@ from portal_social.profiles.actions._common import (
     refresh_aggregates,
 )
 from portal_social.profiles.actions.appeals import appeal_review, resolve_appeal
+from portal_social.profiles.actions.invitations import InvitationUnusable, opt_in, opt_out
 from portal_social.profiles.actions.moderation import approve_review, redact_review, reject_review
 from portal_social.profiles.actions.profile import (
     BIO_MAX_LENGTH,
@@ -50,6 +52,7 @@ __all__ = [
     "PRONOUNS_MAX_LENGTH",
     "REASON_MAX_LENGTH",
     "AppealDenied",
+    "InvitationUnusable",
     "ModerationDenied",
     "ProfileChangesDenied",
     "ReportDenied",
@@ -59,6 +62,8 @@ __all__ = [
     "approve_review",
     "defer_workflow_submission_emails",
     "lock_clinicians",
+    "opt_in",
+    "opt_out",
     "redact_review",
     "refresh_aggregates",
     "reject_review",

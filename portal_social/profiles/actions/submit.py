@@ -14,6 +14,7 @@ from portal_social.conf import app_settings
 from portal_social.core import access, audit_events, moderation, ratelimit, screening, text
 from portal_social.core.errors import refusal
 from portal_social.profiles import reviews
+from portal_social.profiles.actions import invitations
 from portal_social.profiles.actions._common import (
     TWO_PLACES,
     lock_clinician,
@@ -98,6 +99,7 @@ def submit_review(
     ratings: dict[str, int],
     comment: str = "",
     request: HttpRequest | None = None,
+    invitation=None,
 ) -> Review:
     """Record a patient's star ratings of ``clinician``, with an optional comment.
 
@@ -121,7 +123,11 @@ def submit_review(
     account each hold it for a moderator with a plain-language reason; a
     clean comment, or none, is published at once. Stars count either way.
     Sends ``content_needs_attention(cause="low_rating")`` after commit when
-    the overall rating is 2 or less.
+    the overall rating is 2 or less, invited or not.
+
+    ``invitation`` (a ``ReviewInvitation`` sent to ``author`` for this
+    clinician) is completed by this review in the same transaction; one
+    already used or lapsed raises ``InvitationUnusable`` and nothing is saved.
     """
     if not signed_in(author) or not access.can(author, "review", clinician):
         raise ReviewNotAllowed()
@@ -160,6 +166,8 @@ def submit_review(
         ReviewRating.objects.bulk_create(
             [ReviewRating(review=review, question=key, stars=stars) for key, stars in cleaned.items()]
         )
+        if invitation is not None:
+            invitations.complete(invitation, review, now=now)
         superseded = Review.objects.filter(
             author=author, clinician=clinician, superseded_by__isnull=True, created_at__lt=now
         ).exclude(pk=review.pk)
@@ -174,6 +182,7 @@ def submit_review(
                 "status": str(status),
                 "reasons": [reason["code"] for reason in hold_reasons],
                 "superseded": superseded_count,
+                "invited": invitation is not None,
             },
         )
         if overall <= 2:
