@@ -156,6 +156,16 @@ CLEAR_FIELDS = {
     "ResponseTemplate.body": "a public reply, screened under the staff public-reply rules before it is saved",
     "GrievanceResponse.contact_person": "a staff member's name and work phone",
     "CaseAttachment.content_type": "detected from the file's bytes (core.files.sniff)",
+    # Review invitations: the host's visits and what became of each.
+    "Visit.encounter_digest": "keyed digest (HMAC) of the encounter id, which itself is encrypted",
+    "Visit.clinician_npi": "a clinician's public NPI",
+    "Visit.site": "a practice site's name, about a clinic",
+    "ReviewInvitation.encounter_digest": "keyed digest (HMAC) of the encounter id; the id is not stored",
+    "ReviewInvitation.clinician_npi": "a clinician's public NPI",
+    "ReviewInvitation.site": "a practice site's name, about a clinic",
+    "ReviewInvitation.status": "fixed choices",
+    "ReviewInvitation.not_sent_reason": "fixed choices (never the service line)",
+    "VisitPull.name": "fixed names",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

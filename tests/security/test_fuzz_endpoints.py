@@ -312,6 +312,34 @@ def _attachment(world) -> str:
     return reverse("portal_social_messaging:attachment", args=[world.conversation.pk, attachment.pk])
 
 
+def _invitation(world) -> str:
+    """The link of a review invitation sent to the patient after a visit with the world's clinician."""
+    import datetime
+    import uuid
+    from urllib.parse import urlsplit
+
+    from django.utils import timezone
+
+    from portal_social.core import notify
+    from portal_social.profiles.invitation_models import ReviewInvitation
+
+    invitation = ReviewInvitation.objects.filter(patient=world.patient).first()
+    if invitation is None:
+        now = timezone.now()
+        invitation = ReviewInvitation.objects.create(
+            encounter_digest=uuid.uuid4().hex,
+            patient=world.patient,
+            clinician=world.page,
+            visit_date=timezone.localdate(),
+            status="sent",
+            send_after=now,
+            expires_at=now + datetime.timedelta(days=30),
+            sent_at=now,
+        )
+    template = notify.get_template("review.invitation")
+    return urlsplit(notify.render(template, {"invitation": invitation.public_id}, world.patient).url).path
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # Clinician profile sub-routes (Wagtail routable page).
     "<ClinicianPage>/": Endpoint(_sub("index_route"), allowed=None, denied="patient"),
@@ -383,6 +411,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     # Pages under portal_social.urls.
     "clinician-reviews/review-policy/": Endpoint(
         _named("portal_social_profiles:review_policy"), allowed=None, denied="patient"
+    ),
+    "clinician-reviews/invitation/<str:token>/": Endpoint(
+        _invitation, allowed="patient", denied="px", fields=("opt_out", "comment")
+    ),
+    "clinician-reviews/requests/": Endpoint(
+        _named("portal_social_profiles:invitation_requests"), allowed="patient", denied=None, fields=("opt_in",)
     ),
     "community/": Endpoint(
         _named("portal_social_community:index"), allowed="patient", denied=None, method="get", fields=("page",)
