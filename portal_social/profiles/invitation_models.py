@@ -76,6 +76,8 @@ class ReviewInvitation(models.Model):
         RECENT = "recent", _("Invited or reviewed this clinician in the last 12 months")
         CAPPED = "capped", _("The patient's monthly limit was reached")
         NO_ACCOUNT = "no_account", _("The patient's account is not active")
+        NO_CONTACT = "no_contact", _("No way to reach the patient (no email, no other channel)")
+        NOTIFICATIONS_OFF = "notifications_off", _("The patient turned notifications off")
 
     #: Statuses in which an invitation was sent.
     SENT_STATUSES = (Status.SENT, Status.OPENED, Status.COMPLETED, Status.EXPIRED)

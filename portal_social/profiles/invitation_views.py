@@ -6,7 +6,8 @@
   sent to someone else, answers 404 with the same page; one already used or
   lapsed says so. Otherwise it is the review form for the visit's clinician
   (the first opening is counted), with "no more requests" buttons.
-* ``requests`` (``/clinician-reviews/requests/``): the patient's opt-outs,
+* ``requests`` (``/clinician-reviews/requests/``): the visits the patient
+  may still review (the same links as their messages), and their opt-outs,
   each with a button to undo it.
 """
 
@@ -93,10 +94,15 @@ def requests(request):
     opt_outs = list(
         InvitationOptOut.objects.filter(patient=request.user).select_related("clinician").order_by("created_at")
     )
+    waiting = [
+        (invitation.clinician, invitation_actions.link_path(invitation))
+        for invitation in invitation_actions.open_for(request.user)
+    ]
     return render(
         request,
         _T + "invitation_requests.html",
         {
+            "waiting": waiting,
             "all_off": any(o.clinician_id is None for o in opt_outs),
             "clinicians": [o.clinician for o in opt_outs if o.clinician_id is not None],
         },

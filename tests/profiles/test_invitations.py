@@ -603,3 +603,33 @@ def test_encounter_ids_and_service_lines_are_not_stored_in_the_clear(invitee, cl
     assert contains(data, SITE)  # a clear column: the search sees the table
     for value in (ENCOUNTER, "ENC-CSV-4417", "Behavioral Health", "HIV care"):
         assert not contains(data, value), value
+
+
+def test_a_patient_who_cannot_be_reached_or_turned_notifications_off_is_not_counted_as_invited(make_patient, clinician):
+    from portal_social.core.notify.models import NotificationPreference
+
+    no_email = make_patient(linked=False, email="")
+    quiet = make_patient(linked=False)
+    NotificationPreference.objects.create(user=quiet, frequency="off")
+    for patient in (no_email, quiet):
+        visit_on(patient, clinician)
+    assert pull_and_send() == {"not_sent:no_contact": 1, "not_sent:notifications_off": 1}
+    assert not ReviewInvitation.objects.filter(sent_at__isnull=False).exists()
+
+
+def test_the_requests_page_lists_the_visits_still_open_to_review(
+    client, invitee, clinician, make_patient, django_capture_on_commit_callbacks
+):
+    link = sent_link(invitee, django_capture_on_commit_callbacks)
+    sign_in(client, invitee)
+    html = client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
+    assert "Review your visit with Ana Lopez" in html and f'href="{link}"' in html
+    client.post(link, stars(4))
+    html = client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
+    assert "Review your visit with" not in html
+    client.logout()
+    sign_in(client, make_patient())
+    assert (
+        "Review your visit with"
+        not in client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
+    )

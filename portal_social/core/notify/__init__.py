@@ -344,6 +344,15 @@ def _url(template: Template, adapter, params: Mapping[str, Any] | None = None) -
         return ""
 
 
+def link(key: str, params: Mapping[str, Any], *, adapter=None) -> str:
+    """The absolute link a notification of ``key`` with ``params`` carries (signed when the template says so);
+    for a page that shows the signed-in person the same link as their email."""
+    from portal_social.adapter import get_adapter
+
+    template = get_template(key)
+    return _url(template, adapter or get_adapter(), clean_params(template, params))
+
+
 def _preferences_url(adapter) -> str:
     try:
         return adapter.absolute_url(reverse("portal_social_notification_preferences"))

@@ -63,6 +63,7 @@ PULL_OVERLAP = datetime.timedelta(hours=1)
 SEND_HOUR = 9
 ENCOUNTER_ID_MAX = 100
 DIGEST_SCOPE = "encounter"
+NOTIFICATION = "review.invitation"
 PULL_NAME = "visits"
 
 
@@ -265,6 +266,8 @@ def _why_not(invitation: ReviewInvitation, now: datetime.datetime) -> str:
         return reasons.RECENT
     if sent.filter(sent_at__gt=now - CAP_WINDOW).count() >= app_settings.REVIEW_INVITATION_MONTHLY_CAP:
         return reasons.CAPPED
+    if not get_adapter().notification_channels(invitation.patient, notify.get_template(NOTIFICATION)):
+        return reasons.NO_CONTACT
     return ""
 
 
@@ -286,13 +289,18 @@ def send_one(invitation_id, *, now: datetime.datetime | None = None) -> str:
             invitation.save(update_fields=["status", "not_sent_reason"])
             return invitation.status
         # One patient's invitations are decided one at a time, so two workers cannot both pass the cap.
-        type(invitation.patient).objects.select_for_update().filter(pk=invitation.patient_id).exists()
+        list(type(invitation.patient).objects.select_for_update().filter(pk=invitation.patient_id).values("pk"))
         reason = _why_not(invitation, now)
+        if not reason:
+            notification = notify.notify(invitation.patient, NOTIFICATION, params={"invitation": invitation.public_id})
+            if notification is None:
+                reason = ReviewInvitation.Reason.NO_ACCOUNT
+            elif notification.status == notification.Status.SKIPPED:
+                reason = ReviewInvitation.Reason.NOTIFICATIONS_OFF
         if reason:
             invitation.status, invitation.not_sent_reason = ReviewInvitation.Status.NOT_SENT, reason
             invitation.save(update_fields=["status", "not_sent_reason"])
             return invitation.status
-        notify.notify(invitation.patient, "review.invitation", params={"invitation": invitation.public_id})
         invitation.status, invitation.sent_at = ReviewInvitation.Status.SENT, now
         invitation.save(update_fields=["status", "sent_at"])
     return invitation.status
@@ -355,6 +363,28 @@ def invitation_for(patient, public_id) -> ReviewInvitation | None:
         .filter(public_id=public_id, patient_id=patient.pk, status__in=ReviewInvitation.SENT_STATUSES)
         .first()
     )
+
+
+def open_for(patient, *, now: datetime.datetime | None = None) -> list[ReviewInvitation]:
+    """``patient``'s invitations that can still be answered, newest first (the requests page lists them)."""
+    now = now or timezone.now()
+    return list(
+        ReviewInvitation.objects.select_related("clinician")
+        .filter(
+            patient_id=patient.pk,
+            status__in=(ReviewInvitation.Status.SENT, ReviewInvitation.Status.OPENED),
+            expires_at__gt=now,
+            clinician__live=True,
+        )
+        .order_by("-sent_at", "pk")[:20]
+    )
+
+
+def link_path(invitation: ReviewInvitation) -> str:
+    """The invitation's signed link, as a path (for the signed-in patient's own page)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(notify.link(NOTIFICATION, {"invitation": invitation.public_id})).path
 
 
 def check_usable(invitation: ReviewInvitation, *, now: datetime.datetime | None = None) -> None:
