@@ -75,6 +75,7 @@ def export(request, fmt: str):
         raise Http404()
     period = reports.period_from(request.GET)
     rows = reports.rows_for_export(reports.build(period))
+    rows += invitation_metrics.rows_for_export(invitation_metrics.build(*period.bounds()))
     name = f"feedback-report-{period.start.isoformat()}-{period.end.isoformat()}"
     if fmt == "csv":
         buffer = io.StringIO()

@@ -160,3 +160,33 @@ def build(
 def last_months(months: int = 12, *, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     now = now or timezone.now()
     return now - dt.timedelta(days=round(months * 30.44)), now + dt.timedelta(seconds=1)
+
+
+def rows_for_export(summary: Summary) -> list[tuple[str, str, object]]:
+    """The figures as (section, item, value) rows, for the feedback report's CSV and XLSX."""
+    t = summary.total
+    rows: list[tuple[str, str, object]] = [
+        ("review invitations", "sent", t.sent),
+        ("review invitations", "opened", t.opened),
+        ("review invitations", "completed", t.completed),
+        ("review invitations", "response rate %", t.response_rate),
+        ("review invitations", "share of reviews from invitations %", t.invited_share),
+        ("review invitations", "average rating, invited", t.invited_average),
+        ("review invitations", "average rating, uninvited", t.uninvited_average),
+    ]
+    rows += [("review invitations not sent", reason, count) for reason, count in summary.not_sent.items()]
+    for row in summary.by_clinician:
+        f, section = row.figures, f"review invitations, {row.month:%Y-%m}"
+        rows += [
+            (section, f"{row.clinician}: sent", f.sent),
+            (section, f"{row.clinician}: completed", f.completed),
+            (section, f"{row.clinician}: reviews", f.reviews),
+            (section, f"{row.clinician}: from invitations", f.invited_reviews),
+            (section, f"{row.clinician}: average invited", f.invited_average),
+            (section, f"{row.clinician}: average uninvited", f.uninvited_average),
+        ]
+    rows += [
+        (f"review invitations, {row.month:%Y-%m}", f"{row.clinician} at {row.site or '—'}: sent", row.figures.sent)
+        for row in summary.by_site
+    ]
+    return rows

@@ -522,6 +522,7 @@ def test_figures_take_a_fixed_number_of_queries(
         page = make_clinician("Doc", f"Q{n}")
         visit_on(make_patient(linked=False), page)
     pull_and_send()
+    start, end = invitation_metrics.last_months(1)
     with django_assert_max_num_queries(4):
         summary = invitation_metrics.build(start, end)
     assert summary.total.sent == 6
@@ -632,3 +633,17 @@ def test_the_requests_page_lists_the_visits_still_open_to_review(
         "Review your visit with"
         not in client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
     )
+
+
+def test_the_report_exports_carry_the_figures(client, invitee, clinician, px, django_capture_on_commit_callbacks):
+    visit_on(invitee, clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_and_send()
+    sign_in(client, px)
+    for fmt in ("csv", "xlsx"):
+        response = client.get(reverse("portal_social_px:reports_export", args=[fmt]))
+        assert response.status_code == 200
+    csv_text = client.get(reverse("portal_social_px:reports_export", args=["csv"])).content.decode()
+    assert "review invitations,sent,1" in csv_text
+    assert f"Ana Lopez at {SITE}: sent,1" in csv_text
+    assert "Quartermaine" not in csv_text
