@@ -75,7 +75,7 @@ register(
         body=_(
             "Thank you for choosing us for your care. We would like to hear how your recent visit went: it takes "
             "about two minutes. Sign in to the portal with the link below to answer. The link works once and "
-            "expires in a few weeks. To stop these requests, choose “No more requests” after you sign in."
+            "expires in a few weeks. To stop these requests, choose “No more review requests” after you sign in."
         ),
         url_name="portal_social_profiles:invitation",
         params={"invitation": OPAQUE_ID},

@@ -624,8 +624,16 @@ def test_the_requests_page_lists_the_visits_still_open_to_review(
     sign_in(client, invitee)
     html = client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
     assert "Review your visit with Ana Lopez" in html and f'href="{link}"' in html
+    requests_url = reverse("portal_social_profiles:invitation_requests")
+    client.post(link, {"opt_out": "clinician"})
+    assert "Review your visit with" not in client.get(requests_url).content.decode()  # not asked again
+    client.post(requests_url, {"opt_in": str(clinician.pk)})
+    client.post(requests_url, {"opt_in": "opt_out_all"})
+    assert "Review your visit with" not in client.get(requests_url).content.decode()
+    client.post(requests_url, {"opt_in": "all"})
+    assert "Review your visit with Ana Lopez" in client.get(requests_url).content.decode()
     client.post(link, stars(4))
-    html = client.get(reverse("portal_social_profiles:invitation_requests")).content.decode()
+    html = client.get(requests_url).content.decode()
     assert "Review your visit with" not in html
     client.logout()
     sign_in(client, make_patient())

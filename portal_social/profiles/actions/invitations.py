@@ -366,8 +366,15 @@ def invitation_for(patient, public_id) -> ReviewInvitation | None:
 
 
 def open_for(patient, *, now: datetime.datetime | None = None) -> list[ReviewInvitation]:
-    """``patient``'s invitations that can still be answered, newest first (the requests page lists them)."""
+    """``patient``'s invitations that can still be answered, newest first (the requests page lists them).
+
+    None from a clinician the patient asked us not to ask about, and none at
+    all once they asked for no more requests: the page must not ask again.
+    """
     now = now or timezone.now()
+    opted = list(InvitationOptOut.objects.filter(patient_id=patient.pk).values_list("clinician_id", flat=True))
+    if None in opted:
+        return []
     return list(
         ReviewInvitation.objects.select_related("clinician")
         .filter(
@@ -376,6 +383,7 @@ def open_for(patient, *, now: datetime.datetime | None = None) -> list[ReviewInv
             expires_at__gt=now,
             clinician__live=True,
         )
+        .exclude(clinician_id__in=opted)
         .order_by("-sent_at", "pk")[:20]
     )
 
