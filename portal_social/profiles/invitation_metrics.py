@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -115,8 +115,8 @@ def build(
         .annotate(
             reviews=Count("pk"),
             invited=Count("pk", filter=Q(invitation__isnull=False)),
-            invited_avg=Avg("overall", filter=Q(invitation__isnull=False)),
-            uninvited_avg=Avg("overall", filter=Q(invitation__isnull=True)),
+            invited_total=Sum("overall", filter=Q(invitation__isnull=False)),
+            uninvited_total=Sum("overall", filter=Q(invitation__isnull=True)),
         )
         .order_by("month", "clinician_id")
     )
@@ -133,12 +133,11 @@ def build(
         per_clinician.setdefault((_month(row["month"]), row["clinician_id"]), Figures()).add(figures)
     for row in review_rows:
         invited = row["invited"]
-        uninvited = row["reviews"] - invited
         figures = Figures(
             reviews=row["reviews"],
             invited_reviews=invited,
-            invited_total=Decimal(row["invited_avg"] or 0) * invited,
-            uninvited_total=Decimal(row["uninvited_avg"] or 0) * uninvited,
+            invited_total=Decimal(row["invited_total"] or 0),
+            uninvited_total=Decimal(row["uninvited_total"] or 0),
         )
         per_clinician.setdefault((_month(row["month"]), row["clinician_id"]), Figures()).add(figures)
     for (month, clinician_id), figures in sorted(per_clinician.items(), key=lambda item: (item[0][0], str(item[0][1]))):

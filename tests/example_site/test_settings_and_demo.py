@@ -65,6 +65,7 @@ def test_no_model_changes_are_missing_a_migration():
 def test_seed_demo_creates_every_demo_user_in_role_and_is_idempotent(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
+    invitations_first = _invitation_rows()
     call_command("seed_demo")
     User = get_user_model()
     expected = {
@@ -94,6 +95,48 @@ def test_seed_demo_creates_every_demo_user_in_role_and_is_idempotent(capsys):
         User.objects.get(username="caregiver1"), User.objects.get(username="patient1"), "messaging"
     )
     assert "/accounts/login/" in first and "riverside-demo-2026" in first
+    _assert_demo_invitations(invitations_first)
+
+
+def _invitation_rows() -> dict:
+    from portal_social.core.notify.models import Notification
+    from portal_social.profiles.invitation_models import InvitationOptOut, ReviewInvitation, Visit
+    from portal_social.profiles.models import Review
+
+    return {
+        "visits": Visit.objects.count(),
+        "opt_outs": InvitationOptOut.objects.count(),
+        "invitations": sorted(
+            ReviewInvitation.objects.values_list("encounter_digest", "status", "not_sent_reason", "review_id")
+        ),
+        "invitation_emails": Notification.objects.filter(key="review.invitation").count(),
+        "reviews": Review.objects.count(),
+    }
+
+
+def _assert_demo_invitations(after_first_run: dict) -> None:
+    """seed_demo's review invitations: every status, the reasons for not sending, an opt-out; once only."""
+    from portal_social.profiles.actions import invitations
+    from portal_social.profiles.invitation_models import InvitationOptOut, ReviewInvitation, Visit
+
+    User = get_user_model()
+    statuses = set(ReviewInvitation.objects.values_list("status", flat=True))
+    assert {"sent", "opened", "completed", "expired", "not_sent"} <= statuses, statuses
+    reasons = set(ReviewInvitation.objects.filter(status="not_sent").values_list("not_sent_reason", flat=True))
+    assert {"opted_out", "excluded", "unknown_clinician", "recent", "capped"} <= reasons, reasons
+    patient2 = User.objects.get(username="patient2")
+    assert InvitationOptOut.objects.filter(patient=patient2, clinician__isnull=True).exists()
+    assert set(ReviewInvitation.objects.filter(patient=patient2).values_list("status", "not_sent_reason")) == {
+        ("not_sent", "opted_out")
+    }
+    completed = ReviewInvitation.objects.get(status="completed")
+    assert completed.review is not None and completed.review.author_id == completed.patient_id
+    assert completed.review.clinician_id == completed.clinician_id and completed.opened_at is not None
+    # Each invitation comes from a demo visit; their encounter ids are only held as digests.
+    assert Visit.objects.filter(encounter_digest=invitations.encounter_digests("DEMO-ENC-0001")[0]).exists()
+    assert ReviewInvitation.objects.count() == Visit.objects.count() >= 12
+    # The second run changed nothing.
+    assert _invitation_rows() == after_first_run
 
 
 @pytest.mark.django_db

@@ -409,7 +409,7 @@ def open_invitation(invitation: ReviewInvitation, *, now: datetime.datetime | No
     """Count the first opening of a sent invitation (a conditional update: twice counts once)."""
     now = now or timezone.now()
     opened = ReviewInvitation.objects.filter(
-        pk=invitation.pk, status=ReviewInvitation.Status.SENT, opened_at__isnull=True
+        pk=invitation.pk, status=ReviewInvitation.Status.SENT, opened_at__isnull=True, expires_at__gt=now
     ).update(status=ReviewInvitation.Status.OPENED, opened_at=now)
     if opened:
         invitation.status, invitation.opened_at = ReviewInvitation.Status.OPENED, now
@@ -431,7 +431,7 @@ def complete(invitation: ReviewInvitation, review: Review, *, now: datetime.date
         opened_at=Coalesce(F("opened_at"), Value(now)),
     )
     if not done:
-        raise InvitationUnusable("used")
+        raise InvitationUnusable("expired" if invitation.expires_at <= now else "used")
 
 
 def opt_out(patient, *, clinician: ClinicianPage | None = None, request=None) -> bool:

@@ -10,8 +10,9 @@ thread, and in the moderation queue a post held for a phone number, an
 urgent one and two that members flagged, and secure messaging: two care-team
 pools, conversations between patient1 and clinician1's team, one caregiver1
 wrote for patient1, one patient1 keeps private from caregiver1, and
-clinician2 out of office with nurse1 answering. Running it again changes
-nothing that exists.
+clinician2 out of office with nurse1 answering, and review invitations:
+visits, invitations sent, opened, answered, expired and not sent, and
+patient2 opted out of them. Running it again changes nothing that exists.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from wagtail.search import index as search_index
 
 from hospital.models import HomePage, StandardPage
 from hospital.seed_feedback import seed_feedback
+from hospital.seed_invitations import seed_invitations
 from hospital.seed_spaces import seed_spaces
 from portal_social.core import caregivers, roles
 from portal_social.core.models import CaregiverRelation, CareTeamLink
@@ -74,6 +76,7 @@ class Command(BaseCommand):
         seed_spaces(users)
         seed_messaging(users)
         seed_feedback(users)
+        seed_invitations(users)
         # Search indexing normally runs in the task worker; index the demo now so
         # searching works from the first page view.
         for clinician in ClinicianPage.objects.all():
