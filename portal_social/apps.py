@@ -25,6 +25,10 @@ class PortalSocialConfig(AppConfig):
 
         directory.connect()  # the remembered directory address is forgotten when the page tree changes
 
+        from portal_social.community.actions import space_groups
+
+        space_groups.connect()  # clinician spaces follow their department groups
+
         from portal_social.profiles.actions import defer_workflow_submission_emails
 
         # Wagtail's "submitted for approval" emails wait for the submission to commit.

@@ -100,6 +100,16 @@ class Community(models.Model):
             "Empty: threads are kept."
         ),
     )
+    member_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="+",
+        verbose_name=_("department groups"),
+        help_text=_(
+            "Clinician spaces only: clinicians and care-team staff in these groups belong to the space while "
+            "they are in one of them (manage.py portal_social_space_groups)."
+        ),
+    )
     review_every_post = models.BooleanField(
         _("review every post"), default=False, help_text=_("Every post waits for a moderator before it appears.")
     )
@@ -194,8 +204,15 @@ class Membership(models.Model):
         DAILY = "daily", _("A daily digest")
         OFF = "off", _("Off")
 
+    class Source(models.TextChoices):
+        #: Added by a person (an owner, a moderator, the command that opened the space) or joined.
+        PERSONAL = "personal", _("Added")
+        #: A clinician space's member through one of its department groups (``Community.member_groups``).
+        GROUP = "group", _("Department group")
+
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PERSONAL)
     joined_at = models.DateTimeField(default=timezone.now)
     #: Following the community: how the member hears of new threads in it ("off": not following).
     notifications = models.CharField(max_length=12, choices=Notify.choices, default=Notify.OFF)

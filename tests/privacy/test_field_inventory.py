@@ -99,6 +99,7 @@ CLEAR_FIELDS = {
     "CommunityProfile.handle": "a public name the member chooses; emails, numbers and ids are refused",
     "Membership.role": "a choice",
     "Membership.status": "a choice",
+    "Membership.source": "a choice",
     "Post.status": "a choice set by the community actions",
     "Post.hold_reasons": "codes and PHI kinds only",
     "Post.marks": "screening codes only",

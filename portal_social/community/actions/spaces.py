@@ -96,7 +96,8 @@ def add_member(
             membership.status = Membership.Status.ACTIVE
             membership.role = role
             membership.joined_at = timezone.now()
-            membership.save(update_fields=["status", "role", "joined_at"])
+            membership.source = Membership.Source.PERSONAL  # added in person: stays when they leave a group
+            membership.save(update_fields=["status", "role", "joined_at", "source"])
         MEMBER_ADDED.record(actor=actor, target=space, request=request, details={"member": str(user.pk), "role": role})
     rules.forget_moderated(user)
     return membership

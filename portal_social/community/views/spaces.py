@@ -117,6 +117,7 @@ def members(request, slug: str):
         "owner": owner,
         "settings_form": settings_form,
         "refusal": refusal,
+        "groups": sorted(space.member_groups.values_list("name", flat=True)),
     }
     failed = form.errors or settings_form.errors or refusal
     return render(request, _TEMPLATES + "members.html", context, status=400 if failed else 200)
