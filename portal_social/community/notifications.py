@@ -117,3 +117,19 @@ register(
         url_name="portal_social_community:index",
     )
 )
+register(
+    Template(
+        key="space.join_requested",
+        subject=_("A colleague asked to join a clinician space"),
+        body=_("A colleague asked to join a clinician space you manage. Open the space's members to decide."),
+        url_name="portal_social_community:spaces",
+    )
+)
+register(
+    Template(
+        key="space.join_approved",
+        subject=_("You were added to a clinician space"),
+        body=_("A colleague approved your request to join a clinician space. Open your spaces to read it."),
+        url_name="portal_social_community:spaces",
+    )
+)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/<str:handle>/", views.people.member, name="member"),
     # Clinician spaces (views/spaces.py): "spaces" is a reserved slug. A space's threads use the pages below.
     path("spaces/", space_views.index, name="spaces"),
+    path("spaces/ask/", space_views.ask_to_join, name="space_ask"),
     path("spaces/<slug:slug>/members/", space_views.members, name="space_members"),
     path("spaces/<slug:slug>/referrals/", space_views.referrals, name="space_referrals"),
     path("spaces/<slug:slug>/referrals/new/", space_views.new_referral, name="new_referral"),

@@ -476,6 +476,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     # Clinician spaces (views/spaces.py): the clinician's spaces, and a space's members.
     "community/spaces/": Endpoint(_spaces, allowed="owner", denied="patient", method="get"),
+    "community/spaces/ask/": Endpoint(
+        _named("portal_social_community:space_ask"), allowed="owner", denied="patient", fields=("name",)
+    ),
     "community/spaces/<slug:slug>/members/": Endpoint(
         _space_members,
         allowed="owner",

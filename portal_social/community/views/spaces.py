@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpResponseRedirect
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal_social.community import rules
-from portal_social.community.actions import CommunityDenied
+from portal_social.community.actions import CommunityDenied, space_requests
 from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import ReferralForm
 from portal_social.community.models import Community, Membership, Thread
@@ -55,6 +56,35 @@ def index(request):
         .order_by("name", "pk")
     )
     return render(request, _TEMPLATES + "index.html", {"spaces": list(spaces)})
+
+
+class JoinRequestForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("The space's name or address"),
+        max_length=space_requests.NAME_MAX_LENGTH,
+        help_text=gettext_lazy("Ask a member of the space for it, for example “Cardiology case review”."),
+    )
+
+
+def ask_to_join(request):
+    """Ask to join a space by its name or address: one answer whether or not it exists."""
+    user = _space_user(request)
+    form = JoinRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            space_requests.request_to_join(user=user, name=form.cleaned_data["name"], request=request)
+        except ValidationError as exc:
+            form.add_error("name", exc.message_dict.get("name", exc.messages))
+        else:
+            messages.success(
+                request,
+                _(
+                    "If a clinician space has that name or address, its owners will see your request. "
+                    "You will hear from us when they add you."
+                ),
+            )
+            return HttpResponseRedirect(_url("space_ask"))
+    return render(request, _TEMPLATES + "ask.html", {"form": form}, status=400 if form.errors else 200)
 
 
 class MemberForm(forms.Form):
@@ -118,6 +148,7 @@ def members(request, slug: str):
         "settings_form": settings_form,
         "refusal": refusal,
         "groups": sorted(space.member_groups.values_list("name", flat=True)),
+        "asking": [_member_row(m) for m in space_requests.pending(space)[:100]] if manages else [],
     }
     failed = form.errors or settings_form.errors or refusal
     return render(request, _TEMPLATES + "members.html", context, status=400 if failed else 200)
@@ -159,6 +190,17 @@ def _member_action(request, space: Community, do, form: MemberForm, settings_for
             actor=request.user, space=space, user=person, role=form.cleaned_data["role"], request=request
         )
         return _("%(name)s is a member of this space.") % {"name": person.get_full_name() or person.get_username()}
+    if do in ("approve", "decline"):
+        decided = space_requests.decide(
+            actor=request.user,
+            space=space,
+            membership_id=_int(request.POST.get("membership", "")),
+            approve=do == "approve",
+            request=request,
+        )
+        if decided is None:
+            raise CommunityDenied(_("This request was decided already."))
+        return _("The colleague is a member of this space.") if do == "approve" else _("The request is declined.")
     if do == "leave":
         space_actions.remove_member(actor=request.user, space=space, user=request.user, request=request)
         return _("You left this space.")
