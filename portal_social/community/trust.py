@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from portal_social.community import events
-from portal_social.community.models import CommunityProfile, Penalty, Post, Thread, ThreadRead
+from portal_social.community.models import Community, CommunityProfile, Penalty, Post, Thread, ThreadRead
 from portal_social.conf import app_settings
 
 logger = logging.getLogger("portal_social.community")
@@ -189,8 +189,18 @@ def _column(model, field: str) -> str:
 
 
 def _published_count_sql() -> str:
+    """A member's published posts in patient communities: what they write in clinician spaces never
+    shows on their member card, not even as a number."""
     posts, author, status = _q(Post._meta.db_table), _column(Post, "author"), _column(Post, "status")
-    return f"(SELECT COUNT(*) FROM {posts} WHERE {author} = %s AND {status} = %s)"  # noqa: S608
+    threads, thread_pk, post_thread = _q(Thread._meta.db_table), _q(Thread._meta.pk.column), _column(Post, "thread")
+    communities, community_pk = _q(Community._meta.db_table), _q(Community._meta.pk.column)
+    thread_community, kind = _column(Thread, "community"), _column(Community, "kind")
+    return (
+        f"(SELECT COUNT(*) FROM {posts} JOIN {threads} ON {threads}.{thread_pk} = {posts}.{post_thread} "  # noqa: S608
+        f"JOIN {communities} ON {communities}.{community_pk} = {threads}.{thread_community} "
+        f"WHERE {posts}.{author} = %s AND {posts}.{status} = %s AND {communities}.{kind} = "
+        f"'{Community.Kind.COMMUNITY.value}')"
+    )
 
 
 def _post_count_sql() -> str:
@@ -265,10 +275,14 @@ def record_read(user, thread: Thread, seen: int, *, request=None) -> None:
     thread_id = Thread._meta.pk.get_db_prep_value(thread.pk, connection)
     before = (thread_id, user.pk)
     update_params = [*before, seen, seen, *before, today, today, today, user.pk, *before, seen, today]
+    # Reading a clinician space counts towards nothing a patient community shows (trust, badges).
+    in_space = thread.community.kind == Community.Kind.SPACE
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_read_update_sql(), update_params)
-            row = cursor.fetchone()
+            row = None
+            if not in_space:
+                cursor.execute(_read_update_sql(), update_params)
+                row = cursor.fetchone()
             cursor.execute(_read_upsert_sql(), [thread_id, user.pk, seen, now])
             if row is not None:
                 promote(Counters.from_row(row), request=request)

@@ -117,3 +117,22 @@ def test_the_command_refuses_role_groups_unknown_groups_and_patient_communities(
     out = io.StringIO()
     call_command("portal_social_space_groups", "--sync", stdout=out)
     assert out.getvalue().strip() == "added 0, removed 0"
+
+
+def test_posts_and_reading_in_a_space_count_towards_nothing_a_patient_community_shows(space, established, settings):
+    from portal_social.community import actions
+    from portal_social.community.models import CommunityProfile, MemberBadge
+
+    settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
+    doctor = established(roles.CLINICIAN, mfa=True)
+    Membership.objects.create(community=space, user=doctor)
+    patients = Community.objects.create(name="Heart health", slug="heart-health", visibility="public")
+    Membership.objects.create(community=patients, user=doctor)
+    CommunityProfile.objects.create(user=doctor, handle="dr-h")
+    for n in range(3):
+        actions.start_thread(author=doctor, community=space, title=f"Protocol {n}", body="Updated protocol.")
+    profile = CommunityProfile.objects.get(user=doctor)
+    assert (profile.post_count, profile.posts_read) == (0, 0)
+    assert not MemberBadge.objects.filter(user=doctor).exists()
+    actions.start_thread(author=doctor, community=patients, title="Walking after surgery", body="Start slowly.")
+    assert CommunityProfile.objects.get(user=doctor).post_count == 1

@@ -47,7 +47,7 @@ from portal_social.community import events
 # before this module's, so a post's own publication is already in the author's ``post_count`` here.
 from portal_social.community.actions import people as _people  # noqa: F401
 from portal_social.community.actions._common import ON_PUBLISHED
-from portal_social.community.models import CommunityProfile, MemberBadge, Post, Reaction, Thread
+from portal_social.community.models import Community, CommunityProfile, MemberBadge, Post, Reaction, Thread
 from portal_social.conf import app_settings
 from portal_social.core import notify
 
@@ -269,9 +269,18 @@ def _of_rule(rule: str, kind: str | None = None) -> bool:
     return any(b.earned_by == rule and (kind is None or b.kind == kind) for b in configured())
 
 
+def _in_space(post: Post) -> bool:
+    """Posts in clinician spaces earn nothing a patient community shows (no query when the post came
+    with its thread and community, one otherwise)."""
+    thread = post._state.fields_cache.get("thread")
+    if thread is not None and "community" in thread._state.fields_cache:
+        return thread.community.kind == Community.Kind.SPACE
+    return Thread.objects.filter(pk=post.thread_id, community__kind=Community.Kind.SPACE).exists()
+
+
 def _on_published(post: Post) -> None:
     """``ON_PUBLISHED``: post-count and membership badges of the post's author (idempotent)."""
-    if post.author_id is None or not (_of_rule(POSTS) or _of_rule(DAYS_MEMBER)):
+    if post.author_id is None or not (_of_rule(POSTS) or _of_rule(DAYS_MEMBER)) or _in_space(post):
         return
     award_badges(post.author, post=post, rules={POSTS, DAYS_MEMBER})
 
@@ -280,12 +289,14 @@ def answer_chosen(post: Post, *, chosen_by, request: HttpRequest | None = None) 
     """``solve`` chose ``post`` as its thread's answer: answer badges of its author, unless they chose it."""
     if post.author_id is None or post.author_id == getattr(chosen_by, "pk", None) or not _of_rule(ANSWERS):
         return []
+    if _in_space(post):
+        return []
     return award_badges(post.author, post=post, rules={ANSWERS}, request=request)
 
 
 def reaction_given(post: Post, kind: str, *, request: HttpRequest | None = None) -> list[str]:
     """``react`` gave ``post`` a ``kind`` reaction: reaction badges of its author for that kind."""
-    if post.author_id is None or not _of_rule(REACTIONS_RECEIVED, kind):
+    if post.author_id is None or not _of_rule(REACTIONS_RECEIVED, kind) or _in_space(post):
         return []
     return award_badges(post.author, post=post, rules={REACTIONS_RECEIVED}, kind=kind, request=request)
 
