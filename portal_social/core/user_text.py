@@ -357,6 +357,17 @@ def _declare() -> None:
         not_user_written("portal_social.ClinicianPage", name, reason=editorial)
     not_user_written("portal_social.ClinicianPage", "npi", reason="a public identifier checked by its Luhn digit")
     not_user_written("portal_social.ClinicianIndexPage", "intro", reason=editorial)
+    # Review invitations: the host's visit records, never shown to anyone, and what the cycle decided.
+    host = "the host's visit record (adapter or CSV import), never shown on a page"
+    for name in ("encounter_id", "service_line", "site", "clinician_npi"):
+        not_user_written("portal_social.Visit", name, reason=host)
+    for model in ("portal_social.Visit", "portal_social.ReviewInvitation"):
+        not_user_written(model, "encounter_digest", reason="a keyed digest of the encounter id")
+    for name in ("site", "clinician_npi"):
+        not_user_written("portal_social.ReviewInvitation", name, reason="copied from the host's visit record")
+    for name in ("status", "not_sent_reason"):
+        not_user_written("portal_social.ReviewInvitation", name, reason="a choice set by the invitation actions")
+    not_user_written("portal_social.VisitPull", "name", reason="a fixed name")
     not_user_written("portal_social.CommunityPage", "intro", reason=editorial + " (Wagtail rich text)")
     for model in ("portal_social.Specialty", "portal_social.Condition", "portal_social.Language"):
         not_user_written(model, "name", reason=editorial)
@@ -406,7 +417,7 @@ def _declare() -> None:
         "handle",
         reason="a public name the member chooses: letters, digits and .-_ only, never an email, number or id",
     )
-    for name in ("role", "status"):
+    for name in ("role", "status", "source"):
         not_user_written("portal_social.Membership", name, reason="a choice set by the community actions")
     not_user_written("portal_social.PostFlag", "reason", reason="a choice")
     register("portal_social.PostRevision", "body_source", destination="community_post")
