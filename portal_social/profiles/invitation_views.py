@@ -78,10 +78,10 @@ def invitation(request, token: str):
 def requests(request):
     """The patient's opt-outs from review requests, and a way to undo each."""
     if request.method == "POST":
-        choice = request.POST.get("opt_in", "")
-        if choice == "all":
+        choice = request.POST.get("change", "")
+        if choice == "all_on":
             actions.opt_in(request.user, clinician_id=None, request=request)
-        elif choice == "opt_out_all":
+        elif choice == "all_off":
             actions.opt_out(request.user, request=request)
         else:
             try:

@@ -21,12 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def space(established):
-    owner = established(roles.CLINICIAN, mfa=True)
-    found = Community.objects.create(name="Cardiology case review", slug="case-review", kind="space")
-    Membership.objects.create(community=found, user=owner, role=Membership.Role.OWNER)
-    found.owner = owner
-    return found
+def space(owned_space):
+    return owned_space
 
 
 @pytest.fixture

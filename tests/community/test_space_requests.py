@@ -20,12 +20,8 @@ ANSWER = "If a clinician space has that name or address, its owners will see you
 
 
 @pytest.fixture
-def space(established):
-    owner = established(roles.CLINICIAN, mfa=True)
-    found = Community.objects.create(name="Cardiology case review", slug="case-review", kind="space")
-    Membership.objects.create(community=found, user=owner, role=Membership.Role.OWNER)
-    found.owner = owner
-    return found
+def space(owned_space):
+    return owned_space
 
 
 def test_the_answer_is_the_same_whether_or_not_the_space_exists(client, space, established):

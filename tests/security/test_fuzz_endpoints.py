@@ -416,7 +416,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         _invitation, allowed="patient", denied="px", fields=("opt_out", "comment")
     ),
     "clinician-reviews/requests/": Endpoint(
-        _named("portal_social_profiles:invitation_requests"), allowed="patient", denied=None, fields=("opt_in",)
+        _named("portal_social_profiles:invitation_requests"), allowed="patient", denied=None, fields=("change",)
     ),
     "community/": Endpoint(
         _named("portal_social_community:index"), allowed="patient", denied=None, method="get", fields=("page",)
