@@ -35,6 +35,7 @@ from portal_social.community.views import edits, people, post_markup, reactions,
 from portal_social.community.views._common import (
     _safe_next,
     _signed_in,
+    _thread_and_membership,
     _thread_url,
     _url,
     _visible_community,
@@ -420,11 +421,9 @@ def thread(request, slug: str, thread_id):
     user = request.user
     if request.method == "POST" and not _signed_in(user):
         return redirect_to_login(request.get_full_path())
-    thread = _visible_thread(user, slug, thread_id)
+    thread, membership = _thread_and_membership(user, slug, thread_id)  # remembered for the rules below
     community = thread.community
     space_actions.record_case_read(actor=user, thread=thread, request=request)  # in a case-discussion space
-    membership = _membership(user, community)
-    rules.remember_membership(user, community, membership)  # the rules below need not read it again
     may_reply = _signed_in(user) and access.can(user, "reply", thread)
     profile = _profile(user)
     form, status, extra = None, 200, {}
