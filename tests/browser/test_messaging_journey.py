@@ -200,7 +200,9 @@ def test_a_patient_writes_to_the_care_team_and_each_side_sees_the_other_live(bro
             expect(plain.get_by_role("status").filter(has_text="Your message was sent.")).to_be_visible()
             expect(messages(plain)).to_have_count(3)
             expect(messages(plain).last).to_contain_text(later)
-            expect(receipt(messages(plain).last)).to_have_text("Sent")
+            # The clinician's page is still open, and an open page reports what it shows: the new message
+            # may already be read by the time the patient's page loads after the redirect.
+            expect(receipt(messages(plain).last)).to_have_text(re.compile(r"^\s*(Sent|Read by the care team)\s*$"))
         finally:
             context.close()
 
