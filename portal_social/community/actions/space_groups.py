@@ -44,6 +44,7 @@ def sync(*, spaces: Iterable[Community] | None = None, user_ids: Iterable | None
     for ``user_ids`` only when given. Returns (added, removed)."""
     if spaces is None:
         spaces = Community.objects.filter(kind=Community.Kind.SPACE, member_groups__isnull=False).distinct()
+    spaces = [space for space in spaces if space.kind == Community.Kind.SPACE]  # never a patient community
     user_ids = None if user_ids is None else set(user_ids)
     added = removed = 0
     closed: set = set()
@@ -104,7 +105,11 @@ def _user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) ->
 
 
 def _space_groups_changed(sender, instance, action, **kwargs) -> None:
-    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Community):
+    if (
+        action in ("post_add", "post_remove", "post_clear")
+        and isinstance(instance, Community)
+        and instance.kind == Community.Kind.SPACE
+    ):
         transaction.on_commit(lambda: sync(spaces=[instance]), robust=True)
 
 

@@ -273,6 +273,11 @@ def _why_not(invitation: ReviewInvitation, now: datetime.datetime) -> str:
 
 def send_one(invitation_id, *, now: datetime.datetime | None = None) -> str:
     """Send one due invitation, or record why not; returns its status. Safe to call twice."""
+    return _send_one(invitation_id, now=now)[0]
+
+
+def _send_one(invitation_id, *, now: datetime.datetime | None = None) -> tuple[str, str]:
+    """:func:`send_one`, returning (status, reason not sent)."""
     now = now or timezone.now()
     with transaction.atomic():
         invitation = (
@@ -282,12 +287,13 @@ def send_one(invitation_id, *, now: datetime.datetime | None = None) -> str:
             .first()
         )
         if invitation is None:
-            return ReviewInvitation.objects.filter(pk=invitation_id).values_list("status", flat=True).first() or ""
+            found = ReviewInvitation.objects.filter(pk=invitation_id).values_list("status", "not_sent_reason").first()
+            return found or ("", "")
         if invitation.expires_at <= now:
             invitation.status = ReviewInvitation.Status.NOT_SENT
             invitation.not_sent_reason = ReviewInvitation.Reason.TOO_OLD
             invitation.save(update_fields=["status", "not_sent_reason"])
-            return invitation.status
+            return invitation.status, invitation.not_sent_reason
         # One patient's invitations are decided one at a time, so two workers cannot both pass the cap.
         list(type(invitation.patient).objects.select_for_update().filter(pk=invitation.patient_id).values("pk"))
         reason = _why_not(invitation, now)
@@ -300,10 +306,10 @@ def send_one(invitation_id, *, now: datetime.datetime | None = None) -> str:
         if reason:
             invitation.status, invitation.not_sent_reason = ReviewInvitation.Status.NOT_SENT, reason
             invitation.save(update_fields=["status", "not_sent_reason"])
-            return invitation.status
+            return invitation.status, invitation.not_sent_reason
         invitation.status, invitation.sent_at = ReviewInvitation.Status.SENT, now
         invitation.save(update_fields=["status", "sent_at"])
-    return invitation.status
+    return invitation.status, invitation.not_sent_reason
 
 
 def send_due(*, now: datetime.datetime | None = None, limit: int = 1000) -> dict[str, int]:
@@ -316,12 +322,9 @@ def send_due(*, now: datetime.datetime | None = None, limit: int = 1000) -> dict
     )
     counts: dict[str, int] = {}
     for invitation_id in due:
-        status = send_one(invitation_id, now=now)
+        status, reason = _send_one(invitation_id, now=now)
         if status == ReviewInvitation.Status.NOT_SENT:
-            status = "not_sent:" + (
-                ReviewInvitation.objects.filter(pk=invitation_id).values_list("not_sent_reason", flat=True).first()
-                or ""
-            )
+            status = f"not_sent:{reason}"
         counts[status] = counts.get(status, 0) + 1
     if counts:
         INVITATIONS_SENT.record(actor=None, details={"counts": counts})
