@@ -117,8 +117,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile",
+        nargs="?",
+        const="member",
+        choices=("member", "signed-out"),
+        help="instead of timing, profile 50 thread-page requests (member unless told); print where time goes",
+    )
+    parser.add_argument(
+        "--queries",
         action="store_true",
-        help="instead of timing, profile 50 member thread-page requests and print where the time goes",
+        help="instead of timing, print the SQL of one member and one signed-out thread-page request",
     )
     return parser.parse_args()
 
@@ -465,8 +472,8 @@ def search_route() -> str | None:
     return "/community/search/" if match.url_name == "search" else None
 
 
-def profile_thread_page(data: dict) -> None:
-    """cProfile over 50 member requests of the thread page: the costliest functions, by own and total time."""
+def profile_thread_page(data: dict, who: str) -> None:
+    """cProfile over 50 requests of the thread page: the costliest functions, by own and total time."""
     import cProfile
     import pstats
 
@@ -475,7 +482,8 @@ def profile_thread_page(data: dict) -> None:
     from tests.factories import sign_in
 
     member = Client()
-    sign_in(member, data["reader"])
+    if who == "member":
+        sign_in(member, data["reader"])
     urls = [f"/community/{data['home'].slug}/t/{t.pk}/" for t in data["hot"]]
     for url in urls[:10]:
         member.get(url)
@@ -487,6 +495,26 @@ def profile_thread_page(data: dict) -> None:
     stats = pstats.Stats(profiler)
     stats.sort_stats("tottime").print_stats(30)
     stats.sort_stats("cumulative").print_stats(60)
+
+
+def show_thread_queries(data: dict) -> None:
+    """The SQL of one thread-page request, as a member and signed out, one statement a line (cut at 300)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import sign_in
+
+    member, anonymous = Client(), Client()
+    sign_in(member, data["reader"])
+    url = f"/community/{data['home'].slug}/t/{data['hot'][0].pk}/"
+    for name, client in (("member", member), ("signed out", anonymous)):
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        print(f"{name}: {len(captured)} queries")
+        for n, query in enumerate(captured, 1):
+            print(f"  {n:>2}. {query['sql'][:300]}")
 
 
 def run_pages(data: dict, args) -> list[tuple]:
@@ -604,7 +632,10 @@ def main() -> None:
         )
         print()
         if args.profile:
-            profile_thread_page(data)
+            profile_thread_page(data, args.profile)
+            return
+        if args.queries:
+            show_thread_queries(data)
             return
         load_before = os.getloadavg()[0]
         rows = run_pages(data, args)
