@@ -452,6 +452,17 @@ class AppSettings:
         return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)))
 
     @property
+    def MESSAGING_ATTACHMENT_MAX_FILES(self) -> int:
+        """How many files one secure message may carry. Default 5."""
+        return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_FILES", 5)))
+
+    @property
+    def MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES(self) -> int:
+        """The most all the files of one secure message may weigh together, in bytes (each is read into
+        memory to be checked and encrypted). Default 25 MB (26214400)."""
+        return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES", 25 * 1024 * 1024)))
+
+    @property
     def MESSAGING_RETRACT_SECONDS(self) -> int:
         """How long after sending a sender may retract a message (it then shows as "retracted").
         Default 120 (two minutes); 0 turns retraction off."""

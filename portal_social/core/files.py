@@ -1,5 +1,8 @@
 """Files people send (secure-message attachments): checked by content, encrypted at rest, served as downloads.
 
+* :func:`check_uploads` checks the files sent together (how many, how much
+  in all) and each of them with :func:`check_upload`, and names the file
+  any refusal is about.
 * :func:`check_upload` reads an upload once, refuses it past the size limit
   or when its bytes are not one of the allowed kinds (the name and the
   browser's declared type are ignored: a renamed executable stays refused),
@@ -31,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from portal_social.core.crypto import EncryptedFileSystemStorage
 
@@ -111,12 +114,86 @@ def max_bytes() -> int:
     return app_settings.MESSAGING_ATTACHMENT_MAX_BYTES
 
 
+def max_files() -> int:
+    from portal_social.conf import app_settings
+
+    return app_settings.MESSAGING_ATTACHMENT_MAX_FILES
+
+
+def max_total_bytes() -> int:
+    from portal_social.conf import app_settings
+
+    return app_settings.MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES
+
+
+def _megabytes(limit: int) -> int:
+    return max(1, round(limit / (1024 * 1024)))
+
+
 def describe_allowed() -> str:
-    """ "PDF, PNG image or JPEG image, up to 10 MB": what the form's help text says."""
+    """ "PDF, PNG image or JPEG image, up to 10 MB": what a one-file form's help text says."""
     labels = [KINDS[t].label for t in allowed_types()]
-    limit = max(1, round(max_bytes() / (1024 * 1024)))
     joined = ", ".join(labels[:-1]) + (gettext(" or ") if len(labels) > 1 else "") + labels[-1] if labels else ""
-    return gettext("%(kinds)s, up to %(size)d MB") % {"kinds": joined, "size": limit}
+    return gettext("%(kinds)s, up to %(size)d MB") % {"kinds": joined, "size": _megabytes(max_bytes())}
+
+
+def describe_allowed_files() -> str:
+    """ "PDF or PNG image, up to 10 MB each; at most 5 files, 25 MB in all": a many-file form's help text."""
+    count = max_files()
+    if count == 1:
+        return describe_allowed()
+    labels = [KINDS[t].label for t in allowed_types()]
+    joined = ", ".join(labels[:-1]) + (gettext(" or ") if len(labels) > 1 else "") + labels[-1] if labels else ""
+    return gettext("%(kinds)s, up to %(size)d MB each; at most %(count)d files, %(total)d MB in all") % {
+        "kinds": joined,
+        "size": _megabytes(max_bytes()),
+        "count": count,
+        "total": _megabytes(max_total_bytes()),
+    }
+
+
+def _shown_name(upload) -> str:
+    """The sender's own name for ``upload``, cleaned, to tell them which of their files a refusal is about."""
+    name = unicodedata.normalize("NFC", os.path.basename(str(getattr(upload, "name", "") or "").replace("\\", "/")))
+    return _UNSAFE_NAME.sub("_", name).strip(" .")[:100] or gettext("a file")
+
+
+def check_uploads(uploads, *, field: str = "attachment") -> list[CheckedFile]:
+    """Check the files sent together: at most ``max_files()``, at most ``max_total_bytes()`` in all, and
+    each by :func:`check_upload`. Raises one :class:`FileRefused` (keyed by ``field``) listing every
+    refusal, each naming its file, so nothing is half-accepted."""
+    uploads = [upload for upload in (uploads or ()) if upload is not None]
+    if not uploads:
+        return []
+    limit = max_files()
+    if len(uploads) > limit:
+        message = ngettext(
+            "You can attach %(count)d file to a message.", "You can attach at most %(count)d files to a message.", limit
+        ) % {"count": limit}
+        raise FileRefused({field: [message]}, code="too_many")
+    total_limit = max_total_bytes()
+    too_much = gettext("Together the files are too large: the limit is %(size)d MB in all.") % {
+        "size": _megabytes(total_limit)
+    }
+    if sum(getattr(upload, "size", None) or 0 for upload in uploads) > total_limit:
+        raise FileRefused({field: [too_much]}, code="too_big")
+    checked: list[CheckedFile] = []
+    problems: list[str] = []
+    for upload in uploads:
+        try:
+            checked.append(check_upload(upload, field=field))
+        except FileRefused as refused:
+            for message in refused.message_dict.get(field, []):
+                problems.append(
+                    gettext("%(file)s: %(problem)s") % {"file": _shown_name(upload), "problem": message}
+                    if len(uploads) > 1
+                    else message
+                )
+    if problems:
+        raise FileRefused({field: problems}, code="refused")
+    if sum(file.size for file in checked) > total_limit:  # sizes as read, whatever the upload claimed
+        raise FileRefused({field: [too_much]}, code="too_big")
+    return checked
 
 
 def check_upload(upload, *, field: str = "attachment") -> CheckedFile:

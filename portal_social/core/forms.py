@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-__all__ = ["ActionErrorsMixin", "OneUseTokenMixin"]
+__all__ = ["ActionErrorsMixin", "FilesField", "OneUseTokenMixin"]
 
 
 class ActionErrorsMixin:
@@ -60,3 +60,25 @@ class OneUseTokenMixin(forms.Form):
             return uuid.UUID(value) if len(value) <= 36 else None
         except ValueError:
             return None
+
+
+class _FilesInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Any number of files from one ``<input type="file" multiple>``, cleaned to a list (empty when none).
+
+    Each file gets Django's checks for an upload; what the files may be (kind, size, how many) is for the
+    action to decide (``core.files.check_uploads``)."""
+
+    widget = _FilesInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(FilesField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal_social.core.forms import ActionErrorsMixin, OneUseTokenMixin
+from portal_social.core.forms import ActionErrorsMixin, FilesField, OneUseTokenMixin
 from portal_social.messaging.models import SUBJECT_MAX_LENGTH
 
 
@@ -18,8 +18,8 @@ class ReplyForm(ActionErrorsMixin, OneUseTokenMixin):
     )
     #: Care team only: the patient's replies then come straight to the sender.
     reply_directly = forms.BooleanField(label=_("Reply directly to me"), required=False)
-    #: One file; the action checks its kind by content and its size (core.files).
-    attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, allow_empty_file=True)
+    #: Files (a list); the action checks how many, their kinds by content and their sizes (core.files).
+    attachment = FilesField(label=_("Attach files (optional)"), allow_empty_file=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,7 +28,7 @@ class ReplyForm(ActionErrorsMixin, OneUseTokenMixin):
         if not files.allowed_types():
             del self.fields["attachment"]
         else:
-            self.fields["attachment"].help_text = files.describe_allowed()
+            self.fields["attachment"].help_text = files.describe_allowed_files()
 
 
 class ComposeForm(ReplyForm):

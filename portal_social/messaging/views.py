@@ -194,7 +194,7 @@ def compose(request):
                         body=data["body"],
                         confidential=data.get("confidential", False),
                         submission=data["submission"],
-                        attachment=data.get("attachment"),
+                        attachments=data.get("attachment") or (),
                         request=request,
                     ),
                 )
@@ -262,7 +262,7 @@ def conversation(request, conversation_id):
                     body=data["body"],
                     submission=data["submission"],
                     reply_directly=bool(data.get("reply_directly")) and side == Message.Side.CARE_TEAM,
-                    attachment=data.get("attachment"),
+                    attachments=data.get("attachment") or (),
                     request=request,
                 ),
             )

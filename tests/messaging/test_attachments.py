@@ -147,3 +147,65 @@ def test_the_conversation_page_offers_the_file_and_a_reply_can_carry_one(world, 
     bad = client.post(url, {"body": "And this", "attachment": _upload(b"#!/bin/sh\nrm -rf /", "run.pdf")})
     assert bad.status_code == 400 and b"cannot be sent" in bad.content
     assert conversation.messages.count() == 2
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def test_a_message_carries_several_files_each_stored_apart(world, start, settings):
+    conversation = start(
+        attachments=[_upload(), _upload(PNG, "bp.png", "image/png"), _upload(JPEG, "rash.jpg", "image/jpeg")]
+    )
+    stored = Attachment.objects.filter(message__conversation=conversation)
+    assert sorted(a.filename for a in stored) == ["Maria Lopez labs.pdf", "bp.png", "rash.jpg"]
+    assert len({a.file.name for a in stored}) == 3 and len(_stored_files(settings)) == 3
+
+
+def test_too_many_files_are_refused_and_nothing_is_kept(world, start, settings):
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_FILES = 2
+    with pytest.raises(ValidationError) as caught:
+        start(attachments=[_upload(), _upload(PNG, "a.png", "image/png"), _upload(PNG, "b.png", "image/png")])
+    assert caught.value.message_dict["attachment"] == ["You can attach at most 2 files to a message."]
+    assert not Message.objects.exists() and not _stored_files(settings)
+    conversation = start(attachments=[_upload(), _upload(PNG, "a.png", "image/png")])
+    assert Attachment.objects.filter(message__conversation=conversation).count() == 2
+
+
+def test_one_bad_file_among_good_ones_refuses_them_all_naming_it(world, start, settings):
+    good, bad = _upload(PNG, "bp.png", "image/png"), _upload(b"MZ\x90\x00a program", "results.pdf")
+    with pytest.raises(ValidationError) as caught:
+        start(attachments=[good, bad])
+    (message,) = caught.value.message_dict["attachment"]
+    assert message.startswith("results.pdf: This kind of file cannot be sent.")
+    assert not Message.objects.exists() and not _stored_files(settings)
+
+
+def test_files_too_large_together_are_refused_though_each_is_small_enough(world, start, settings):
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_BYTES = len(PDF)
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES = len(PDF) + 10
+    with pytest.raises(ValidationError) as caught:
+        start(attachments=[_upload(), _upload()])
+    assert "Together the files are too large" in caught.value.message_dict["attachment"][0]
+    assert not Message.objects.exists() and not _stored_files(settings)
+
+
+def test_the_reply_form_takes_several_files_and_a_refusal_keeps_the_words(world, start, settings):
+    settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_FILES = 3
+    conversation = start()
+    client = Client()
+    sign_in(client, world.patient)
+    url = reverse("portal_social_messaging:conversation", args=[conversation.pk])
+    page = client.get(url).content.decode()
+    assert 'type="file"' in page and " multiple" in page.split('type="file"', 1)[1].split(">", 1)[0]
+    assert "at most 3 files" in page
+    files_sent = [_upload(PNG, "bp.png", "image/png"), _upload(JPEG, "rash.jpg", "image/jpeg")]
+    response = client.post(url, {"body": "Two photos", "submission": "", "attachment": files_sent})
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "bp.png" in page and "rash.jpg" in page
+    too_many = [_upload(PNG, f"p{n}.png", "image/png") for n in range(4)]
+    refused = client.post(url, {"body": "Four more photos of my ankle", "attachment": too_many})
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "at most 3 files" in text and "Four more photos of my ankle" in text
+    assert conversation.messages.count() == 2 and Attachment.objects.count() == 2

@@ -111,19 +111,23 @@ def _clean_submission(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _attach(message: Message, checked: files.CheckedFile | None, stored: list[str]) -> None:
-    if checked is None:
-        return
-    name = files.store(checked, f"messages/{message.conversation_id.hex[:2]}")
-    stored.append(name)
-    Attachment.objects.create(
-        message=message, file=name, filename=checked.filename, content_type=checked.content_type, size=checked.size
-    )
+def _attach(message: Message, checked: list[files.CheckedFile], stored: list[str]) -> None:
+    """Store each checked file encrypted and record it on ``message`` (``stored`` collects the names, so a
+    write that does not commit removes them)."""
+    for file in checked:
+        name = files.store(file, f"messages/{message.conversation_id.hex[:2]}")
+        stored.append(name)
+        Attachment.objects.create(
+            message=message, file=name, filename=file.filename, content_type=file.content_type, size=file.size
+        )
 
 
-def _check_attachment(attachment) -> files.CheckedFile | None:
-    if attachment is None:
-        return None
+def _check_attachments(attachments=(), attachment=None) -> list[files.CheckedFile]:
+    """The files sent with a message, checked together (``core.files.check_uploads``): ``attachments`` is a
+    sequence of uploads, ``attachment`` one more (the one-file form of the actions' API)."""
+    uploads = [upload for upload in (*(attachments or ()), attachment) if upload is not None]
+    if not uploads:
+        return []
     if not files.allowed_types():
         raise ValidationError({"attachment": [gettext("Files cannot be sent with messages here.")]}, code="off")
-    return files.check_upload(attachment)
+    return files.check_uploads(uploads)

@@ -33,7 +33,7 @@ from portal_social.messaging.actions._common import (
     POOL_STREAM,
     MessagingDenied,
     _attach,
-    _check_attachment,
+    _check_attachments,
     _clean_body,
     _clean_submission,
     _seen_or_404,
@@ -223,6 +223,7 @@ def start_conversation(
     body: str,
     confidential: bool = False,
     submission: Any = None,
+    attachments=(),
     attachment=None,
     request: HttpRequest | None = None,
 ) -> Conversation:
@@ -232,8 +233,10 @@ def start_conversation(
     (the patient, or a caregiver with a current messaging link) and
     ``PortalAdapter.can_message`` allows the pool. Only the patient may mark
     it confidential. ``ValidationError`` for an unknown topic, an empty or
-    long subject, an empty or long body. The same ``submission`` token twice
-    returns the first conversation.
+    long subject, an empty or long body, and for files that
+    ``core.files.check_uploads`` refuses (``attachments``, a sequence of
+    uploads, and ``attachment``, one more): then nothing is written. The same
+    ``submission`` token twice returns the first conversation.
     """
     side = may_write_for(sender, patient)
     if (
@@ -255,9 +258,9 @@ def start_conversation(
         source, rendered = _clean_body(body)
     except ValidationError as exc:
         errors.update({key: list(value) for key, value in exc.message_dict.items()})
-    checked = None
+    checked: list = []
     try:
-        checked = _check_attachment(attachment)
+        checked = _check_attachments(attachments, attachment)
     except ValidationError as exc:
         errors.update({key: list(value) for key, value in exc.message_dict.items()})
     if errors:
@@ -319,6 +322,7 @@ def send_message(
     body: str,
     submission: Any = None,
     reply_directly: bool = False,
+    attachments=(),
     attachment=None,
     request: HttpRequest | None = None,
 ) -> Message:
@@ -329,7 +333,9 @@ def send_message(
     ``PORTAL_SOCIAL_MESSAGING_REOPEN_DAYS`` of closing; after that, or from
     the care team, ``MessagingDenied``. ``reply_directly`` (care team only)
     assigns the conversation to the sender, so the patient's replies come to
-    them. The same ``submission`` token twice returns the first message.
+    them. Files go in ``attachments`` (and ``attachment``), all accepted or
+    none (``ValidationError``, nothing written). The same ``submission``
+    token twice returns the first message.
     """
     _seen_or_404(sender, conversation)
     side = rules.side_of(sender, conversation)
@@ -353,7 +359,7 @@ def send_message(
                 gettext("This conversation was closed a while ago. Start a new conversation to write again.")
             )
     source, rendered = _clean_body(body)
-    checked = _check_attachment(attachment)
+    checked = _check_attachments(attachments, attachment)
     ratelimit.check("message", request=request, user=sender)
     stored: list[str] = []
 
