@@ -5,13 +5,15 @@ Conversations themselves are never shown here: staff read them in the team inbox
 every opening is audited with the patient.
 """
 
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal_social.core.admin_audit import audit_snippets
-from portal_social.messaging import events
+from portal_social.messaging import care_import_views, events
 from portal_social.messaging.models import CarePool, PoolMember, PoolPatient
 
 
@@ -56,6 +58,8 @@ class MessagingViewSetGroup(SnippetViewSetGroup):
     menu_icon = "mail"
     menu_label = _("Secure messaging")
     menu_order = 830
+    #: Menu items returned by hooks of this name join the group's menu (the care relationships import).
+    submenu_hook = "register_portal_social_messaging_menu_item"
 
 
 register_snippet(MessagingViewSetGroup)
@@ -85,3 +89,27 @@ audit_snippets(
         PoolPatient: (events.POOL_PATIENTS, _describe_link),
     }
 )
+
+
+# Care relationships in bulk: the CSV import screen, listed in this group's menu -------------------------------
+
+
+@hooks.register("register_admin_urls")
+def _care_import_urls():
+    return [
+        path(
+            "portal-social/messaging/care-relationships/import/",
+            care_import_views.import_care_relationships,
+            name="portal_social_care_relationships_import",
+        )
+    ]
+
+
+@hooks.register(MessagingViewSetGroup.submenu_hook)
+def _care_import_menu_item():
+    return care_import_views.CareImportMenuItem(
+        _("Import care relationships"),
+        reverse("portal_social_care_relationships_import"),
+        icon_name="upload",
+        order=len(MessagingViewSetGroup.items) + 1,
+    )
