@@ -463,6 +463,29 @@ class AppSettings:
         return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES", 25 * 1024 * 1024)))
 
     @property
+    def SPACE_FILE_TYPES(self) -> tuple[str, ...]:
+        """The kinds of file members may share in a clinician space, by content type, recognised by their
+        bytes (``core.files.KINDS``). Default: all of them. An empty list turns file sharing off."""
+        from portal_social.core.files import KINDS
+
+        return _as_list(self._setting("SPACE_FILE_TYPES", tuple(KINDS)))
+
+    @property
+    def SPACE_FILE_MAX_BYTES(self) -> int:
+        """The largest file a clinician space takes, in bytes. Default 20 MB (20971520)."""
+        return max(1, int(self._setting("SPACE_FILE_MAX_BYTES", 20 * 1024 * 1024)))
+
+    @property
+    def SPACE_FILE_MAX_FILES(self) -> int:
+        """How many files one post in a clinician space may carry. Default 5."""
+        return max(1, int(self._setting("SPACE_FILE_MAX_FILES", 5)))
+
+    @property
+    def SPACE_FILE_MAX_TOTAL_BYTES(self) -> int:
+        """The most all the files of one post in a clinician space may weigh together. Default 50 MB."""
+        return max(1, int(self._setting("SPACE_FILE_MAX_TOTAL_BYTES", 50 * 1024 * 1024)))
+
+    @property
     def MESSAGING_RETRACT_SECONDS(self) -> int:
         """How long after sending a sender may retract a message (it then shows as "retracted").
         Default 120 (two minutes); 0 turns retraction off."""

@@ -9,6 +9,7 @@ from portal_social.community.models import (  # noqa: F401
     Mention,
     Penalty,
     Post,
+    PostFile,
     PostFlag,
     PostRevision,
     Reaction,

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal_social.community.models import TITLE_MAX_LENGTH, PostFlag
-from portal_social.core.forms import ActionErrorsMixin, OneUseTokenMixin
+from portal_social.core.forms import ActionErrorsMixin, FilesField, OneUseTokenMixin
 
 __all__ = ["FlagForm", "HandleForm", "ReplyForm", "ThreadForm"]
 
@@ -49,9 +49,18 @@ class ReplyForm(ActionErrorsMixin, OneUseTokenMixin, forms.Form):
     )
     #: The post this reply quotes (its id; the action keeps it only for a post the author can see).
     quote = forms.CharField(widget=forms.HiddenInput, required=False)
+    #: Clinician spaces only: files shared with the post (the action checks kinds, sizes and count).
+    files = FilesField(label=_("Share files (optional)"), allow_empty_file=True)
 
     def __init__(self, *args, community=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from portal_social.community.actions import space_files
+        from portal_social.core import files
+
+        if community is None or not space_files.takes_files(community):
+            del self.fields["files"]
+        else:
+            self.fields["files"].help_text = files.describe_allowed_files(space_files.limits())
         if community is not None and community.kind == community.Kind.SPACE:
             # Colleagues read a space: the words of a patient community do not fit it.
             self.fields["body"].help_text = (
@@ -88,7 +97,7 @@ class ThreadForm(ReplyForm):
         required=False,
         help_text=_("Each colleague's reading of the thread is then recorded against this patient's record."),
     )
-    field_order = ["title", "body", "confirm_phi", "patient_reference", "submission"]
+    field_order = ["title", "body", "confirm_phi", "patient_reference", "files", "submission"]
     quote = None  # a new thread quotes nothing
 
     def __init__(self, *args, community=None, **kwargs):

@@ -360,6 +360,35 @@ class Post(models.Model):
         return f"Post {self.pk}"
 
 
+def _private_storage():
+    from portal_social.core.files import private_storage
+
+    return private_storage()
+
+
+class PostFile(models.Model):
+    """A file shared with a post in a clinician space: checked by content, encrypted on disk under a random
+    name, offered only as a download to who may read the post. Patient communities take no files."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="files")
+    #: A random name in the private, encrypted storage (``core.files``): it says nothing about the file.
+    file = models.FileField(storage=_private_storage, max_length=200)
+    #: The sender's file name (made safe): it may name a patient, so it is encrypted.
+    filename = EncryptedTextField(max_length=120)
+    #: Detected from the bytes, never taken from the sender.
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Post file {self.pk}"
+
+
 class PostFlag(models.Model):
     """A member flagged a published post, once per person: the reason is a fixed choice.
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from portal_social.community import views
 from portal_social.community.views import edits as edit_views
+from portal_social.community.views import files as file_views
 from portal_social.community.views import search as search_views
 from portal_social.community.views import spaces as space_views
 
@@ -33,6 +34,8 @@ urlpatterns = [
     path("<slug:slug>/t/<uuid:thread_id>/flag/<uuid:post_id>/", views.flag, name="flag"),
     path("<slug:slug>/t/<uuid:thread_id>/referral/", space_views.referral, name="referral"),
     path("<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/", views.thread_post, name="thread_post"),
+    # Files shared in a clinician space (views/files.py).
+    path("<slug:slug>/t/<uuid:thread_id>/files/<uuid:file_id>/", file_views.download, name="space_file"),
     # Editing, history and deletion of a post (views/edits.py).
     path("<slug:slug>/t/<uuid:thread_id>/edit/<uuid:post_id>/", edit_views.edit_post, name="edit_post"),
     path("<slug:slug>/t/<uuid:thread_id>/history/<uuid:post_id>/", edit_views.post_history, name="post_history"),

@@ -102,53 +102,70 @@ def safe_filename(name: str, content_type: str) -> str:
     return f"{stem}.{KINDS[content_type].extension}"
 
 
-def allowed_types() -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Limits:
+    """What files one feature takes: kinds (content types of :data:`KINDS`), the largest file, how many
+    files go together, and how much they may weigh together (each is read into memory to be checked)."""
+
+    types: tuple[str, ...]
+    max_bytes: int
+    max_files: int = 1
+    max_total_bytes: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "types", tuple(t for t in self.types if t in KINDS))
+        if not self.max_total_bytes:
+            object.__setattr__(self, "max_total_bytes", self.max_bytes * self.max_files)
+
+
+def messaging_limits() -> Limits:
+    """Secure-message attachments: ``PORTAL_SOCIAL_MESSAGING_ATTACHMENT_*``."""
     from portal_social.conf import app_settings
 
-    return tuple(t for t in app_settings.MESSAGING_ATTACHMENT_TYPES if t in KINDS)
+    return Limits(
+        types=tuple(app_settings.MESSAGING_ATTACHMENT_TYPES),
+        max_bytes=app_settings.MESSAGING_ATTACHMENT_MAX_BYTES,
+        max_files=app_settings.MESSAGING_ATTACHMENT_MAX_FILES,
+        max_total_bytes=app_settings.MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES,
+    )
+
+
+def allowed_types(limits: Limits | None = None) -> tuple[str, ...]:
+    return (limits or messaging_limits()).types
 
 
 def max_bytes() -> int:
-    from portal_social.conf import app_settings
-
-    return app_settings.MESSAGING_ATTACHMENT_MAX_BYTES
-
-
-def max_files() -> int:
-    from portal_social.conf import app_settings
-
-    return app_settings.MESSAGING_ATTACHMENT_MAX_FILES
-
-
-def max_total_bytes() -> int:
-    from portal_social.conf import app_settings
-
-    return app_settings.MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES
+    return messaging_limits().max_bytes
 
 
 def _megabytes(limit: int) -> int:
     return max(1, round(limit / (1024 * 1024)))
 
 
-def describe_allowed() -> str:
+def _kinds_text(limits: Limits) -> str:
+    labels = [KINDS[t].label for t in limits.types]
+    return ", ".join(labels[:-1]) + (gettext(" or ") if len(labels) > 1 else "") + labels[-1] if labels else ""
+
+
+def describe_allowed(limits: Limits | None = None) -> str:
     """ "PDF, PNG image or JPEG image, up to 10 MB": what a one-file form's help text says."""
-    labels = [KINDS[t].label for t in allowed_types()]
-    joined = ", ".join(labels[:-1]) + (gettext(" or ") if len(labels) > 1 else "") + labels[-1] if labels else ""
-    return gettext("%(kinds)s, up to %(size)d MB") % {"kinds": joined, "size": _megabytes(max_bytes())}
+    limits = limits or messaging_limits()
+    return gettext("%(kinds)s, up to %(size)d MB") % {
+        "kinds": _kinds_text(limits),
+        "size": _megabytes(limits.max_bytes),
+    }
 
 
-def describe_allowed_files() -> str:
+def describe_allowed_files(limits: Limits | None = None) -> str:
     """ "PDF or PNG image, up to 10 MB each; at most 5 files, 25 MB in all": a many-file form's help text."""
-    count = max_files()
-    if count == 1:
-        return describe_allowed()
-    labels = [KINDS[t].label for t in allowed_types()]
-    joined = ", ".join(labels[:-1]) + (gettext(" or ") if len(labels) > 1 else "") + labels[-1] if labels else ""
+    limits = limits or messaging_limits()
+    if limits.max_files == 1:
+        return describe_allowed(limits)
     return gettext("%(kinds)s, up to %(size)d MB each; at most %(count)d files, %(total)d MB in all") % {
-        "kinds": joined,
-        "size": _megabytes(max_bytes()),
-        "count": count,
-        "total": _megabytes(max_total_bytes()),
+        "kinds": _kinds_text(limits),
+        "size": _megabytes(limits.max_bytes),
+        "count": limits.max_files,
+        "total": _megabytes(limits.max_total_bytes),
     }
 
 
@@ -158,30 +175,32 @@ def _shown_name(upload) -> str:
     return _UNSAFE_NAME.sub("_", name).strip(" .")[:100] or gettext("a file")
 
 
-def check_uploads(uploads, *, field: str = "attachment") -> list[CheckedFile]:
-    """Check the files sent together: at most ``max_files()``, at most ``max_total_bytes()`` in all, and
-    each by :func:`check_upload`. Raises one :class:`FileRefused` (keyed by ``field``) listing every
-    refusal, each naming its file, so nothing is half-accepted."""
+def check_uploads(uploads, *, field: str = "attachment", limits: Limits | None = None) -> list[CheckedFile]:
+    """Check the files sent together: at most ``limits.max_files``, at most ``limits.max_total_bytes`` in
+    all, and each by :func:`check_upload` (``limits``: the messaging settings unless given). Raises one
+    :class:`FileRefused` (keyed by ``field``) listing every refusal, each naming its file, so nothing is
+    half-accepted."""
+    limits = limits or messaging_limits()
     uploads = [upload for upload in (uploads or ()) if upload is not None]
     if not uploads:
         return []
-    limit = max_files()
-    if len(uploads) > limit:
+    if len(uploads) > limits.max_files:
         message = ngettext(
-            "You can attach %(count)d file to a message.", "You can attach at most %(count)d files to a message.", limit
-        ) % {"count": limit}
+            "You can attach %(count)d file at a time.",
+            "You can attach at most %(count)d files at a time.",
+            limits.max_files,
+        ) % {"count": limits.max_files}
         raise FileRefused({field: [message]}, code="too_many")
-    total_limit = max_total_bytes()
     too_much = gettext("Together the files are too large: the limit is %(size)d MB in all.") % {
-        "size": _megabytes(total_limit)
+        "size": _megabytes(limits.max_total_bytes)
     }
-    if sum(getattr(upload, "size", None) or 0 for upload in uploads) > total_limit:
+    if sum(getattr(upload, "size", None) or 0 for upload in uploads) > limits.max_total_bytes:
         raise FileRefused({field: [too_much]}, code="too_big")
     checked: list[CheckedFile] = []
     problems: list[str] = []
     for upload in uploads:
         try:
-            checked.append(check_upload(upload, field=field))
+            checked.append(check_upload(upload, field=field, limits=limits))
         except FileRefused as refused:
             for message in refused.message_dict.get(field, []):
                 problems.append(
@@ -191,17 +210,19 @@ def check_uploads(uploads, *, field: str = "attachment") -> list[CheckedFile]:
                 )
     if problems:
         raise FileRefused({field: problems}, code="refused")
-    if sum(file.size for file in checked) > total_limit:  # sizes as read, whatever the upload claimed
+    if sum(file.size for file in checked) > limits.max_total_bytes:  # sizes as read, whatever the upload claimed
         raise FileRefused({field: [too_much]}, code="too_big")
     return checked
 
 
-def check_upload(upload, *, field: str = "attachment") -> CheckedFile:
+def check_upload(upload, *, field: str = "attachment", limits: Limits | None = None) -> CheckedFile:
     """Read ``upload`` (a Django ``UploadedFile``) and return it checked, or raise :class:`FileRefused`
-    (keyed by ``field``) with a sentence the sender can act on."""
+    (keyed by ``field``) with a sentence the sender can act on (``limits``: the messaging settings unless
+    given)."""
     from portal_social.adapter import get_adapter
 
-    limit = max_bytes()
+    limits = limits or messaging_limits()
+    limit = limits.max_bytes
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise FileRefused({field: [_too_big(limit)]}, code="too_big")
@@ -212,12 +233,12 @@ def check_upload(upload, *, field: str = "attachment") -> CheckedFile:
     if not data:
         raise FileRefused({field: [gettext("The file is empty.")]}, code="empty")
     content_type = sniff(data[:16])
-    if content_type is None or content_type not in allowed_types():
+    if content_type is None or content_type not in limits.types:
         raise FileRefused(
             {
                 field: [
                     gettext("This kind of file cannot be sent. You can send: %(kinds)s.")
-                    % {"kinds": describe_allowed()}
+                    % {"kinds": describe_allowed(limits)}
                 ]
             },
             code="type",

@@ -443,6 +443,9 @@ def _declare() -> None:
         "portal_social.Conversation", "filed_reference", reason="the record system's reference for a filed document"
     )
     not_user_written("portal_social.Attachment", "content_type", reason="detected from the file's bytes")
+    # Files shared in clinician spaces: the name is screened with the post (space rules), encrypted like it.
+    register("portal_social.PostFile", "filename", destination="community_post")
+    not_user_written("portal_social.PostFile", "content_type", reason="detected from the file's bytes")
     # Feedback cases: what people told the health system, read by its patient-experience staff; encrypted.
     for name in ("summary", "description_source", "contact_details", "post_url", "handle", "how_learned"):
         register("portal_social.Case", name, destination="phi_record")

@@ -165,7 +165,7 @@ def test_too_many_files_are_refused_and_nothing_is_kept(world, start, settings):
     settings.PORTAL_SOCIAL_MESSAGING_ATTACHMENT_MAX_FILES = 2
     with pytest.raises(ValidationError) as caught:
         start(attachments=[_upload(), _upload(PNG, "a.png", "image/png"), _upload(PNG, "b.png", "image/png")])
-    assert caught.value.message_dict["attachment"] == ["You can attach at most 2 files to a message."]
+    assert caught.value.message_dict["attachment"] == ["You can attach at most 2 files at a time."]
     assert not Message.objects.exists() and not _stored_files(settings)
     conversation = start(attachments=[_upload(), _upload(PNG, "a.png", "image/png")])
     assert Attachment.objects.filter(message__conversation=conversation).count() == 2
@@ -207,5 +207,5 @@ def test_the_reply_form_takes_several_files_and_a_refusal_keeps_the_words(world,
     refused = client.post(url, {"body": "Four more photos of my ankle", "attachment": too_many})
     assert refused.status_code == 400
     text = refused.content.decode()
-    assert "at most 3 files" in text and "Four more photos of my ankle" in text
+    assert "at most 3 files" in text and "Four more photos of my ankle" in text and "choose them again" in text
     assert conversation.messages.count() == 2 and Attachment.objects.count() == 2

@@ -119,6 +119,7 @@ CLEAR_FIELDS = {
     "Message.side": "a choice",
     "ReadState.side": "a choice",
     "Attachment.content_type": "detected from the file's bytes (core.files.sniff)",
+    "PostFile.content_type": "detected from the file's bytes (core.files.sniff)",
     # Feedback: what people wrote is encrypted; configuration, codes, choices and references are clear.
     "Team.name": "editorial: administrators name patient-experience teams",
     "Team.slug": "derived from the name",

@@ -45,7 +45,7 @@ EXAMPLES = 30
 
 
 @pytest.fixture
-def world(world, settings):
+def world(world, settings, make_user):
     """The attack portal, plus a members-only community the patient belongs to, with a published thread."""
     settings.PORTAL_SOCIAL_COMMUNITY_HELD_FIRST_POSTS = 0
     community = Community.objects.create(name="Heart health", slug="heart-health", visibility="members")
@@ -87,6 +87,10 @@ def world(world, settings):
     world.case = feedback_actions.submit_feedback(
         user=world.patient, type="complaint", description="The wait was three hours.", summary="Long wait"
     )
+    # A portal administrator: sets up care-team pools and imports care relationships.
+    from portal_social.core import roles
+
+    world.admin = make_user(roles.PORTAL_ADMINISTRATOR, mfa=True)
     return world
 
 
@@ -235,6 +239,21 @@ def _space_referral(world) -> str:
             referral={"specialty": specialty, "urgency": "soon"},
         ).thread
     return reverse("portal_social_community:referral", args=[space.slug, thread.pk])
+
+
+def _space_file(world) -> str:
+    """A file the clinician who owns the case space shared there."""
+    from portal_social.community.models import PostFile
+
+    space = _space(world)
+    shared = PostFile.objects.filter(post__thread__community=space).select_related("post").first()
+    if shared is None:
+        png = SimpleUploadedFile("ecg.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, content_type="image/png")
+        post = community_actions.start_thread(
+            author=world.owner, community=space, title="Shared tracing", body="The tracing.", files=[png]
+        )
+        shared = post.files.select_related("post").get()
+    return reverse("portal_social_community:space_file", args=[space.slug, shared.post.thread_id, shared.pk])
 
 
 def _spaces(world) -> str:
@@ -401,6 +420,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "cms/portal-social/screening/import/": Endpoint(
         _named("portal_social_screening_import"), allowed="moderator", denied="px", fields=("file",)
     ),
+    # Care relationships in bulk (messaging/care_import_views.py): whoever may add and end them, through a role.
+    "cms/portal-social/messaging/care-relationships/import/": Endpoint(
+        _named("portal_social_care_relationships_import"), allowed="admin", denied="px", fields=("file", "dry_run")
+    ),
     "cms/portal-social/audit/": Endpoint(
         _named("portal_social_audit_log"),
         allowed="risk",
@@ -534,6 +557,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         denied=None,
         method="get",
         fields=("page",),
+    ),
+    "community/<slug:slug>/t/<uuid:thread_id>/files/<uuid:file_id>/": Endpoint(
+        _space_file, allowed="owner", denied="patient", method="get"
     ),
     "community/<slug:slug>/t/<uuid:thread_id>/posts/<uuid:post_id>/": Endpoint(
         _opening_post("thread_post"), allowed="patient", denied="px", method="get", fields=("page",)
@@ -962,6 +988,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = _item_id(world)
     elif key.endswith("/referral/"):
         known = good.rstrip("/").split("/")[-2]  # the referral request's thread, in the clinician space
+    elif "<uuid:file_id>" in key:
+        known = good.rstrip("/").split("/")[-1]  # the file shared in the clinician space
     elif "<uuid:thread_id>" in key:
         known = str(world.thread.pk)
     elif "<uuid:post_id>" in key:

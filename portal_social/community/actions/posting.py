@@ -30,12 +30,13 @@ from portal_social.core import (
     text,
     user_text,
 )
+from portal_social.core.files import remove as remove_stored_file
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
-from portal_social.community.actions import mentions, spaces
+from portal_social.community.actions import mentions, space_files, spaces
 from portal_social.community.actions._common import (
     KIND,
     CommunityDenied,
@@ -163,6 +164,14 @@ def _hold_reasons(results: list[screening.Result], author, community: Community)
     return reasons
 
 
+def _screen_file_names(author, community: Community, checked, *, confirm_phi: bool) -> None:
+    """Shared files' names are screened like the post (a space's rules): a name that carries patient
+    details warns in a case-discussion space and is refused in any other."""
+    if checked:
+        names = "\n".join(file.filename for file in checked)
+        _screen(author, community, space_files.FIELD, names, confirm_phi=confirm_phi)
+
+
 def _render(value: str, field: str) -> str:
     try:
         return text.render(value)
@@ -246,9 +255,14 @@ def _existing_submission(author, submission) -> Post | None:
     return Post.objects.filter(author=author, submission=submission).select_related("thread").first()
 
 
-def _once(author, submission, write) -> Post:
-    """``write()`` in one transaction; a concurrent twin of this submission that won returns its post instead."""
-    return submissions.once(write, lambda: _existing_submission(author, submission))
+def _once(author, submission, write, stored: list[str]) -> Post:
+    """``write()`` in one transaction; a concurrent twin of this submission that won returns its post instead.
+    Files stored by a write that did not commit (``stored``) are removed."""
+    return submissions.once(
+        write,
+        lambda: _existing_submission(author, submission),
+        cleanup=submissions.remove_all(stored, remove_stored_file),
+    )
 
 
 def start_thread(
@@ -261,9 +275,13 @@ def start_thread(
     submission=None,
     patient_reference: str = "",
     referral: dict | None = None,
+    files=(),
     request: HttpRequest | None = None,
 ) -> Post:
     """Open a thread in ``community``; returns its opening post (published, or held for a moderator).
+
+    ``files`` (uploads) are shared with the post, in a clinician space only (``space_files``): all
+    accepted or none, before anything is saved.
 
     ``patient_reference`` (an MRN) is kept, encrypted, only in a case-discussion space. ``referral``
     (``{"specialty": Specialty, "urgency": "routine"|"soon"|"urgent"}``) makes the thread a referral
@@ -291,14 +309,17 @@ def start_thread(
     # Titles are listed wherever the community is: personal details never go in one, even held.
     title_result = _screen(author, community, "title", title, confirm_phi=False, may_post_anyway=False)
     body_result = _screen(author, community, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
+    checked = space_files.check(community, files)
+    _screen_file_names(author, community, checked, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
+    stored: list[str] = []
 
     def write() -> Post:
         reference = str(patient_reference or "").strip()[:40] if community.phi_permitted else ""
         thread = Thread.objects.create(
             community=community, author=author, title=title, patient_reference=reference, **fields
         )
-        return _create_post(
+        post = _create_post(
             author=author,
             thread=thread,
             body=source,
@@ -308,8 +329,10 @@ def start_thread(
             submission=submission,
             request=request,
         )
+        space_files.attach(post, checked, stored, actor=author, request=request)
+        return post
 
-    return _once(author, submission, write)
+    return _once(author, submission, write, stored)
 
 
 def reply(
@@ -320,9 +343,13 @@ def reply(
     confirm_phi: bool = False,
     submission=None,
     quoted_post=None,
+    files=(),
     request: HttpRequest | None = None,
 ) -> Post:
     """Reply in ``thread``; returns the post (published, or held for a moderator).
+
+    ``files`` (uploads) are shared with the post, in a clinician space only (``space_files``): all
+    accepted or none, before anything is saved.
 
     ``quoted_post`` (a post or its id) is the post the reply quotes: kept
     only when it is a published post of the same community that the author
@@ -348,13 +375,16 @@ def reply(
     spaces.contain_text(actor=author, text=source, into=thread.community, request=request)
     body_result = _screen(author, thread.community, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)
     quoted = _quotable(author, thread, quoted_post, request=request)
+    checked = space_files.check(thread.community, files)
+    _screen_file_names(author, thread.community, checked, confirm_phi=confirm_phi)
     ratelimit.check("community_post", request=request, user=author)
+    stored: list[str] = []
 
     def write() -> Post:
         locked = locking.locked(Thread.objects.select_related("community")).get(pk=thread.pk)
         if locked.locked:
             raise CommunityDenied(_("This thread is locked: it takes no new replies."))
-        return _create_post(
+        post = _create_post(
             author=author,
             thread=locked,
             body=source,
@@ -365,5 +395,7 @@ def reply(
             request=request,
             quoted_post=quoted,
         )
+        space_files.attach(post, checked, stored, actor=author, request=request)
+        return post
 
-    return _once(author, submission, write)
+    return _once(author, submission, write, stored)

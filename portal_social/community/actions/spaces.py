@@ -261,13 +261,14 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]
 
 
 def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request: HttpRequest | None = None) -> None:
-    """Refuse (and record) text written for ``into`` that links to a post or thread of another
-    case-discussion space: a pasted quote's permalink, a thread's address, under any path.
+    """Refuse (and record) text written for ``into`` that links to a post, thread or shared file of
+    another case-discussion space: a pasted quote's permalink, a thread's or a file's address, under any
+    path.
 
-    Every id in the text is looked up (two queries at most, none when there is no id), so the rule holds
-    whatever address the link was copied from.
+    Every id in the text is looked up (three queries at most, none when there is no id), so the rule
+    holds whatever address the link was copied from.
     """
-    from portal_social.community.models import Thread
+    from portal_social.community.models import PostFile, Thread
 
     ids = {uuid.UUID(found.replace("-", "")) for found in _UUID.findall(text or "")}
     if not ids:
@@ -285,6 +286,16 @@ def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request
     )
     if post is not None:
         _refuse(actor=actor, target=post, source=post.thread.community, into=into, what="link", request=request)
+    shared = (
+        PostFile.objects.filter(pk__in=ids)
+        .filter(post__thread__community__kind=Community.Kind.SPACE, post__thread__community__phi_permitted=True)
+        .exclude(post__thread__community=into)
+        .select_related("post__thread__community")
+        .first()
+    )
+    if shared is not None:
+        source = shared.post.thread.community
+        _refuse(actor=actor, target=shared.post, source=source, into=into, what="link", request=request)
 
 
 # --------------------------------------------------------------------------- referral requests

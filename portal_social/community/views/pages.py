@@ -31,7 +31,7 @@ from portal_social.community import actions, rules
 from portal_social.community.actions import spaces as space_actions
 from portal_social.community.forms import FlagForm, HandleForm, ReplyForm, ThreadForm
 from portal_social.community.models import Community, CommunityProfile, Membership, Post, PostFlag, Thread
-from portal_social.community.views import edits, people, post_markup, reactions, spaces, tools
+from portal_social.community.views import edits, files, people, post_markup, reactions, spaces, tools
 from portal_social.community.views._common import (
     _safe_next,
     _signed_in,
@@ -46,7 +46,7 @@ from portal_social.core import access, realtime, screening
 from portal_social.core.ratelimit import RateLimited
 
 #: Modules that add to a thread page (see the package docstring).
-_THREAD_ANNOTATORS = (reactions, tools, edits, people)
+_THREAD_ANNOTATORS = (reactions, tools, edits, people, files)
 
 COMMUNITIES_PER_PAGE = 25
 THREADS_PER_PAGE = 25
@@ -292,7 +292,8 @@ def start_thread_page(request, community: Community, form_class=ThreadForm):
     refused = _may_post_or_refusal(request, community)
     if refused is not None:
         return refused
-    form = form_class(request.POST if request.method == "POST" else None, community=community)
+    posted = request.method == "POST"
+    form = form_class(request.POST if posted else None, request.FILES if posted else None, community=community)
     status, extra = 200, {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -313,6 +314,7 @@ def start_thread_page(request, community: Community, form_class=ThreadForm):
                 submission=data["submission"],
                 patient_reference=data.get("patient_reference", ""),
                 referral=referral,
+                files=data.get("files") or (),
                 request=request,
             ),
         )
@@ -436,7 +438,7 @@ def thread(request, slug: str, thread_id):
             return _refused(request, str(actions.CommunityDenied.default_message))
         if profile is None:
             return HttpResponseRedirect(_handle_url(_thread_url(thread)))
-        form = ReplyForm(request.POST, community=community)
+        form = ReplyForm(request.POST, request.FILES, community=community)
         if form.is_valid():
             data = form.cleaned_data
             post, status, extra = _post(
@@ -449,6 +451,7 @@ def thread(request, slug: str, thread_id):
                     confirm_phi=data["confirm_phi"],
                     submission=data["submission"],
                     quoted_post=data.get("quote"),
+                    files=data.get("files") or (),
                     request=request,
                 ),
             )

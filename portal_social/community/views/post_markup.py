@@ -46,6 +46,7 @@ def words(request, context: dict) -> dict:
         "clear_answer": _e(_("Clear the answer")),
         "choose_answer": _e(_("Choose as the answer")),
         "edited": _e(_("Edited")),
+        "files": _e(_("Shared files")),
         "csrf": f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">',
         "solve_url": _e(_url("solve", community.slug, thread.pk)),
         "waiting": f'<span class="ps-status">{_e(_("Waiting for a moderator"))}</span>',
@@ -143,6 +144,16 @@ def _reactions(row: dict, w: dict) -> str:
     return f'{reacting}<p class="ps-post__links">{" ".join(links)}</p>'
 
 
+def _files(row: dict, w: dict) -> str:
+    """The files shared with the post (clinician spaces), as download links."""
+    items = "".join(
+        f'<li><a href="{_e(f["url"])}" download>{_e(f["name"])}</a> '
+        f'<span class="ps-post__file-size">({_e(f["size"])})</span></li>'
+        for f in row["files"]
+    )
+    return f'<ul class="ps-post__files" aria-label="{w["files"]}">{items}</ul>'
+
+
 def _tools(row: dict, post, w: dict) -> str:
     """The chosen-answer mark, and the button that chooses or clears it."""
     answer = ""
@@ -190,7 +201,7 @@ def _item(row: dict, w: dict) -> str:
         f'<time class="ps-post__date" datetime="{iso}">{shown}</time>{w["waiting"] if held else ""}</header>'
         # body_html was rendered and sanitised once, when the post was written (core.text.render).
         f'<div class="ps-post__body rich-text">{post.body_html or ""}</div>'
-        f"{_reactions(row, w)}{tools}{edits}</article></li>"
+        f"{_files(row, w) if row.get('files') else ''}{_reactions(row, w)}{tools}{edits}</article></li>"
     )
 
 
