@@ -60,6 +60,18 @@ THREADS = [
 ]
 
 
+#: space, thread key, file name, the PDF's text: shared with the thread's opening post (the demo's shared file).
+FILES = [
+    (
+        "medical-staff",
+        "protocol",
+        "anticoagulation-protocol-december.pdf",
+        "Anticoagulation protocol, from 1 December\n\nBridging is no longer routine before minor procedures. "
+        "Check the procedure list in section 3 and ask pharmacy when in doubt.",
+    ),
+]
+
+
 #: space, key, author, specialty, urgency, question title, question, patient reference: left open for the demo.
 REFERRALS = [
     (
@@ -78,6 +90,19 @@ REFERRALS = [
 
 def _token(key: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, "portal-social-demo:spaces:" + key)
+
+
+def _files(slug: str, key: str) -> list:
+    """The demo files shared with thread ``key`` of space ``slug`` (a PDF written by ``core.pdf``)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal_social.core.pdf import text_pdf
+
+    return [
+        SimpleUploadedFile(name, text_pdf(text, title=name), content_type="application/pdf")
+        for space, thread, name, text in FILES
+        if (space, thread) == (slug, key)
+    ]
 
 
 def seed_spaces(users) -> None:
@@ -116,6 +141,7 @@ def seed_spaces(users) -> None:
             confirm_phi=True,  # the case space permits it; the staff space's text has none
             submission=_token(f"{slug}:{key}"),
             patient_reference=reference,
+            files=_files(slug, key),
         )
         for reply_key, reply_author, text in replies:
             actions.reply(

@@ -442,6 +442,10 @@ def test_the_demo_has_a_case_review_space_and_a_staff_space_run_twice(capsys):
     case = Thread.objects.get(community=case_review, referral_specialty__isnull=True)
     assert case.patient_reference == "40817265"
     assert Post.objects.filter(thread=case, status="published").count() == 3
+    from portal_social.community.models import PostFile
+
+    (shared,) = PostFile.objects.filter(post__thread__community=staff)  # the protocol, shared once
+    assert shared.filename == "anticoagulation-protocol-december.pdf" and shared.content_type == "application/pdf"
     for username in ("patient1", "caregiver1", "moderator1", "admin"):
         assert not access.visible(users[username], Community.objects.filter(kind="space")).exists(), username
     for username in ("clinician1", "clinician2", "nurse1"):
