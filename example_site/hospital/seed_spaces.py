@@ -60,6 +60,8 @@ THREADS = [
 ]
 
 
+#: Threads posted as announcements (pinned, and every member of the space is told).
+ANNOUNCEMENTS = {("medical-staff", "protocol")}
 #: space, thread key, file name, the PDF's text: shared with the thread's opening post (the demo's shared file).
 FILES = [
     (
@@ -142,6 +144,7 @@ def seed_spaces(users) -> None:
             submission=_token(f"{slug}:{key}"),
             patient_reference=reference,
             files=_files(slug, key),
+            announcement=(slug, key) in ANNOUNCEMENTS,
         )
         for reply_key, reply_author, text in replies:
             actions.reply(

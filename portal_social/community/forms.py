@@ -97,11 +97,18 @@ class ThreadForm(ReplyForm):
         required=False,
         help_text=_("Each colleague's reading of the thread is then recorded against this patient's record."),
     )
-    field_order = ["title", "body", "confirm_phi", "patient_reference", "files", "submission"]
+    #: A space's owners and moderators: pinned, and every member is told.
+    announcement = forms.BooleanField(
+        label=_("Post it as an announcement: pinned, and every member of the space is told"),
+        required=False,
+    )
+    field_order = ["title", "body", "confirm_phi", "patient_reference", "files", "announcement", "submission"]
     quote = None  # a new thread quotes nothing
 
-    def __init__(self, *args, community=None, **kwargs):
+    def __init__(self, *args, community=None, may_announce: bool = False, **kwargs):
         super().__init__(*args, community=community, **kwargs)
+        if not may_announce:
+            del self.fields["announcement"]
         if community is None or not community.phi_permitted:
             del self.fields["patient_reference"]
         else:
@@ -166,14 +173,15 @@ class ReferralForm(ThreadForm):
         "body",
         "confirm_phi",
         "patient_reference",
+        "files",
         "submission",
     ]
 
-    def __init__(self, *args, community=None, **kwargs):
+    def __init__(self, *args, community=None, may_announce: bool = False, **kwargs):
         from portal_social.community.models import Thread
         from portal_social.profiles.models import Specialty
 
-        super().__init__(*args, community=community, **kwargs)
+        super().__init__(*args, community=community, **kwargs)  # a referral request is never an announcement
         self.fields["referral_specialty"].queryset = Specialty.objects.order_by("name")
         self.fields["referral_urgency"].choices = Thread.Urgency.choices
         self.fields["referral_urgency"].initial = Thread.Urgency.ROUTINE

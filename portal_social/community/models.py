@@ -246,6 +246,9 @@ class Thread(models.Model):
     visible = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
+    #: An announcement (clinician spaces): posted by the space's owners or moderators, pinned, and every
+    #: member is told of it, whatever they chose for new threads.
+    announcement = models.BooleanField(default=False, editable=False)
     #: The reply the author or a moderator chose as the answer: the thread is solved.
     solved_post = models.ForeignKey(
         "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False

@@ -97,6 +97,16 @@ register(
         url_kwargs={"thread_id": "thread"},
     )
 )
+register(
+    Template(
+        key="space.announcement",
+        subject=_("A new announcement in a clinician space"),
+        body=_("An announcement was posted in a clinician space you belong to. Sign in to read it."),
+        url_name="portal_social_community:thread_link",
+        params={"thread": OPAQUE_ID},
+        url_kwargs={"thread_id": "thread"},
+    )
+)
 # Mentions (actions/mentions.py): the link is the post's permalink, where the access policy decides again.
 register(
     Template(

@@ -446,6 +446,7 @@ def test_the_demo_has_a_case_review_space_and_a_staff_space_run_twice(capsys):
 
     (shared,) = PostFile.objects.filter(post__thread__community=staff)  # the protocol, shared once
     assert shared.filename == "anticoagulation-protocol-december.pdf" and shared.content_type == "application/pdf"
+    assert shared.post.thread.announcement and shared.post.thread.pinned  # the protocol is announced
     for username in ("patient1", "caregiver1", "moderator1", "admin"):
         assert not access.visible(users[username], Community.objects.filter(kind="space")).exists(), username
     for username in ("clinician1", "clinician2", "nurse1"):

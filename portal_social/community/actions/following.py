@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 REPLY = "community.reply"
 NEW_THREAD = "community.new_thread"
+#: An announcement in a clinician space: every member is told, whatever they chose for new threads.
+ANNOUNCEMENT = "space.announcement"
 
 
 # --------------------------------------------------------------------------- who may read
@@ -149,14 +151,19 @@ def _tell_followers(post: Post, thread: Thread) -> None:
 
 
 def _tell_community(post: Post, thread: Thread) -> None:
-    """A thread opens: members following its community who may read it, but its author, once per thread."""
+    """A thread opens: members following its community who may read it, but its author, once per thread.
+    An announcement reaches every member who may read it, at once unless they chose the daily digest."""
     community = thread.community
-    already = Notification.objects.filter(key=NEW_THREAD, params__thread=str(thread.pk)).values("recipient_id")
+    key = ANNOUNCEMENT if thread.announcement else NEW_THREAD
+    already = Notification.objects.filter(key=key, params__thread=str(thread.pk)).values("recipient_id")
+    hearing = (
+        Q() if thread.announcement else Q(notifications__in=[Membership.Notify.IMMEDIATELY, Membership.Notify.DAILY])
+    )
     memberships = (
         Membership.objects.filter(
+            hearing,
             community=community,
             status=Membership.Status.ACTIVE,
-            notifications__in=[Membership.Notify.IMMEDIATELY, Membership.Notify.DAILY],
             user__in=get_user_model().objects.filter(readers(community)).values("pk"),
         )
         .exclude(user_id__in=already)
@@ -167,8 +174,8 @@ def _tell_community(post: Post, thread: Thread) -> None:
     for membership in memberships:
         (daily if membership.notifications == Membership.Notify.DAILY else at_once).append(membership.user)
     params = {"thread": thread.pk}
-    notify.notify_many(at_once, NEW_THREAD, params=params)
-    notify.notify_many(daily, NEW_THREAD, params=params, digest=True)
+    notify.notify_many(at_once, key, params=params)
+    notify.notify_many(daily, key, params=params, digest=True)
 
 
 def _on_published(post: Post) -> None:

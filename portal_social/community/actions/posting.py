@@ -275,6 +275,7 @@ def start_thread(
     submission=None,
     patient_reference: str = "",
     referral: dict | None = None,
+    announcement: bool = False,
     files=(),
     request: HttpRequest | None = None,
 ) -> Post:
@@ -285,7 +286,8 @@ def start_thread(
 
     ``patient_reference`` (an MRN) is kept, encrypted, only in a case-discussion space. ``referral``
     (``{"specialty": Specialty, "urgency": "routine"|"soon"|"urgent"}``) makes the thread a referral
-    request, in a clinician space only.
+    request, in a clinician space only. ``announcement`` makes it an announcement (a space's owners and
+    moderators only): pinned, and every member is told.
 
     Preconditions: ``author`` may post there (an active member with a role
     that takes part in communities) — else ``CommunityDenied``; a title of
@@ -297,6 +299,7 @@ def start_thread(
         raise CommunityDenied()
     posting_refusal(author, community)
     fields = spaces.referral_fields(community, referral)
+    fields.update(spaces.announcement_fields(author, community, bool(announcement), referral))
     title = text.clean_plain(
         title, field="title", required=True, max_length=TITLE_MAX_LENGTH, empty_message=_("Give your thread a title.")
     )
@@ -319,6 +322,8 @@ def start_thread(
         thread = Thread.objects.create(
             community=community, author=author, title=title, patient_reference=reference, **fields
         )
+        if thread.announcement:
+            spaces.ANNOUNCED.record(actor=author, target=thread, request=request, details={})
         post = _create_post(
             author=author,
             thread=thread,

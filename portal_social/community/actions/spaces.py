@@ -42,6 +42,7 @@ SETTINGS = register(
     "space.settings", gettext_lazy("Clinician space case discussion or retention changed"), AuditEvent.Severity.NOTICE
 )
 REFERRAL = register("space.referral", gettext_lazy("Referral request assigned, answered or reopened"))
+ANNOUNCED = register("space.announcement", gettext_lazy("Announcement posted in a clinician space"))
 PURGED = register("space.purge", gettext_lazy("Clinician space threads past their retention deleted"))
 CONTAINMENT = register(
     "space.containment",
@@ -296,6 +297,26 @@ def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request
     if shared is not None:
         source = shared.post.thread.community
         _refuse(actor=actor, target=shared.post, source=source, into=into, what="link", request=request)
+
+
+# --------------------------------------------------------------------------- announcements
+
+
+def announcement_fields(author, community: Community, announcement: bool, referral: dict | None) -> dict:
+    """The thread fields of an announcement by ``author`` in ``community``, checked; {} for an ordinary thread.
+
+    Only a space's owners and moderators post one (``CommunityDenied`` for anyone else, in a patient
+    community, or for a referral request); it is pinned, and every member is told (``actions.following``).
+    """
+    if not announcement:
+        return {}
+    if community.kind != Community.Kind.SPACE:
+        raise CommunityDenied(_("Announcements are posted in clinician spaces."))
+    if referral:
+        raise CommunityDenied(_("A referral request cannot also be an announcement."))
+    if not access.can(author, "moderate", community):
+        raise CommunityDenied(_("Only the space's owners and moderators post announcements."))
+    return {"announcement": True, "pinned": True}
 
 
 # --------------------------------------------------------------------------- referral requests

@@ -293,7 +293,13 @@ def start_thread_page(request, community: Community, form_class=ThreadForm):
     if refused is not None:
         return refused
     posted = request.method == "POST"
-    form = form_class(request.POST if posted else None, request.FILES if posted else None, community=community)
+    may_announce = community.is_space and access.can(request.user, "moderate", community)
+    form = form_class(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        community=community,
+        may_announce=may_announce,
+    )
     status, extra = 200, {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -314,6 +320,7 @@ def start_thread_page(request, community: Community, form_class=ThreadForm):
                 submission=data["submission"],
                 patient_reference=data.get("patient_reference", ""),
                 referral=referral,
+                announcement=bool(data.get("announcement")),
                 files=data.get("files") or (),
                 request=request,
             ),
