@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from portal_social.core.notify import OPAQUE_ID, Template, register
+from portal_social.core.notify import OPAQUE_ID, NameOf, Template, register
 
 register(
     Template(
@@ -97,14 +98,43 @@ register(
         url_kwargs={"thread_id": "thread"},
     )
 )
+# Clinician spaces: the notices name the space (a name staff set, never what anyone wrote) and nothing in it;
+# the daily summary counts them by space: "3 new posts in Cardiology case review".
+SPACE = NameOf("portal_social.Community", "name", where=(("kind", "space"),), fallback=_("a clinician space"))
+SPACE_POSTS = ngettext_lazy("%(count)d new post in %(space)s", "%(count)d new posts in %(space)s", "count")
+register(
+    Template(
+        key="space.reply",
+        subject=_("A new reply in %(space)s"),
+        body=_("A colleague replied in a thread you follow in %(space)s, a clinician space. Sign in to read it."),
+        url_name="portal_social_community:thread_link",
+        params={"thread": OPAQUE_ID, "post": OPAQUE_ID, "space": SPACE},
+        url_kwargs={"thread_id": "thread"},
+        digest_line=SPACE_POSTS,
+    )
+)
+register(
+    Template(
+        key="space.new_thread",
+        subject=_("A new thread in %(space)s"),
+        body=_("A colleague started a thread in %(space)s, a clinician space you follow. Sign in to read it."),
+        url_name="portal_social_community:thread_link",
+        params={"thread": OPAQUE_ID, "space": SPACE},
+        url_kwargs={"thread_id": "thread"},
+        digest_line=SPACE_POSTS,
+    )
+)
 register(
     Template(
         key="space.announcement",
-        subject=_("A new announcement in a clinician space"),
-        body=_("An announcement was posted in a clinician space you belong to. Sign in to read it."),
+        subject=_("A new announcement in %(space)s"),
+        body=_("An announcement was posted in %(space)s, a clinician space you belong to. Sign in to read it."),
         url_name="portal_social_community:thread_link",
-        params={"thread": OPAQUE_ID},
+        params={"thread": OPAQUE_ID, "space": SPACE},
         url_kwargs={"thread_id": "thread"},
+        digest_line=ngettext_lazy(
+            "%(count)d new announcement in %(space)s", "%(count)d new announcements in %(space)s", "count"
+        ),
     )
 )
 # Mentions (actions/mentions.py): the link is the post's permalink, where the access policy decides again.

@@ -186,6 +186,16 @@ def test_the_form_shares_files_and_a_warning_asks_for_them_again(world):
     assert PostFile.objects.get().post.thread.title == "New case"
 
 
+def test_a_file_name_with_patient_details_is_posted_once_confirmed_on_the_form(world):
+    client = client_for(world["people"]["colleague"])
+    url = reverse("portal_social_community:thread", args=["case-review", world["thread"].pk])
+    warned = client.post(url, {"body": "The echo from this morning.", "files": [_pdf()]})
+    page = warned.content.decode()
+    assert warned.status_code == 200 and 'name="confirm_phi"' in page and "choose them again" in page
+    sent = client.post(url, {"body": "The echo from this morning.", "files": [_pdf()], "confirm_phi": "on"})
+    assert sent.status_code == 302 and PostFile.objects.get().filename == NAME
+
+
 def test_a_link_to_a_case_file_cannot_leave_its_space(world):
     shared = _share(world, _pdf()).files.get()
     owner = world["people"]["owner"]

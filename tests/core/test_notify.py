@@ -239,7 +239,7 @@ def test_no_template_can_carry_phi(key, patient):
             notify.render(template, offered, patient)
 
     def valid_value(allowed):
-        if allowed is notify.OPAQUE_ID:  # a random id, for the link only
+        if allowed is notify.OPAQUE_ID or isinstance(allowed, notify.NameOf):  # a random id (a named object's)
             return "6f1c2a4e-8b0d-4c3e-9a51-2d7f0b6e4c18"
         return 7 if allowed is int else allowed[0]
 

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 REPLY = "community.reply"
 NEW_THREAD = "community.new_thread"
+#: In clinician spaces the notices name the space (and the daily summary counts them by space).
+SPACE_REPLY = "space.reply"
+SPACE_NEW_THREAD = "space.new_thread"
 #: An announcement in a clinician space: every member is told, whatever they chose for new threads.
 ANNOUNCEMENT = "space.announcement"
 
@@ -139,7 +142,9 @@ def set_community_notifications(
 
 def _tell_followers(post: Post, thread: Thread) -> None:
     """A reply is published: every follower of the thread who may read it, but its author, once per reply."""
-    already = Notification.objects.filter(key=REPLY, params__post=str(post.pk)).values("recipient_id")
+    in_space = thread.community.kind == Community.Kind.SPACE
+    key = SPACE_REPLY if in_space else REPLY
+    already = Notification.objects.filter(key=key, params__post=str(post.pk)).values("recipient_id")
     following = ThreadFollow.objects.filter(thread_id=thread.pk, thread__visible=True).values("user_id")
     followers = (
         get_user_model()
@@ -147,14 +152,16 @@ def _tell_followers(post: Post, thread: Thread) -> None:
         .exclude(pk__in=already)
         .exclude(pk=post.author_id)
     )
-    notify.notify_many(list(followers), REPLY, params={"thread": thread.pk, "post": post.pk})
+    params = {"thread": thread.pk, "post": post.pk, **({"space": thread.community_id} if in_space else {})}
+    notify.notify_many(list(followers), key, params=params)
 
 
 def _tell_community(post: Post, thread: Thread) -> None:
     """A thread opens: members following its community who may read it, but its author, once per thread.
     An announcement reaches every member who may read it, at once unless they chose the daily digest."""
     community = thread.community
-    key = ANNOUNCEMENT if thread.announcement else NEW_THREAD
+    in_space = community.kind == Community.Kind.SPACE
+    key = ANNOUNCEMENT if thread.announcement else SPACE_NEW_THREAD if in_space else NEW_THREAD
     already = Notification.objects.filter(key=key, params__thread=str(thread.pk)).values("recipient_id")
     hearing = (
         Q() if thread.announcement else Q(notifications__in=[Membership.Notify.IMMEDIATELY, Membership.Notify.DAILY])
@@ -173,7 +180,7 @@ def _tell_community(post: Post, thread: Thread) -> None:
     at_once, daily = [], []
     for membership in memberships:
         (daily if membership.notifications == Membership.Notify.DAILY else at_once).append(membership.user)
-    params = {"thread": thread.pk}
+    params = {"thread": thread.pk, **({"space": community.pk} if in_space else {})}
     notify.notify_many(at_once, key, params=params)
     notify.notify_many(daily, key, params=params, digest=True)
 

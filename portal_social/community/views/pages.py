@@ -129,8 +129,10 @@ def _post(request, form, send):
         return send(), 200, extra
     except actions.PhiFound as exc:
         form.add_action_errors(exc)
+        # "Post it as written" for the post or its files' names (a title may never carry personal details).
+        extra = {"offer_confirm": exc.may_post_anyway}
         if exc.field == "body":
-            extra = {"phi_segments": _segments(exc.result), "offer_confirm": exc.may_post_anyway}
+            extra["phi_segments"] = _segments(exc.result)
         if exc.result.urgent:
             extra["resources"] = exc.result.resources()
         return None, 200, extra

@@ -42,6 +42,15 @@ Two options serve notifications about one object (a thread, a conversation):
   daily summary whatever the person's own frequency, for something they chose
   to hear of once a day; "off" still wins, and ``mandatory`` ignores it.
 
+A parameter declared :class:`NameOf` holds an object's random id, and the words
+show that object's *name* as the portal's staff set it (a clinician space's
+name, say), read when the notification is written out. Only a field that
+``core.user_text`` declares not user-written may be named, so what people
+write still never reaches a notification. A template with a ``digest_line``
+(``ngettext_lazy(..., "count")``) is counted in the daily summary: its
+notifications that name the same objects become one line ("3 new posts in
+Cardiology case review") instead of one line each.
+
 :func:`notify_many` tells many people at once: one query for their
 preferences and one insert, whatever their number.
 """
@@ -87,6 +96,29 @@ MAX_CHOICE_LENGTH = 40
 OPAQUE_ID = uuid.UUID
 
 
+@dataclass(frozen=True)
+class NameOf:
+    """Declares a parameter that holds the random id (a UUID) of a ``model`` object whose ``field`` the words
+    show (``%(name)s``), when it matches ``where``; else ``fallback``. ``field`` must be declared not
+    user-written in ``core.user_text``: a name staff set, never anything a person wrote."""
+
+    model: str
+    field: str = "name"
+    where: tuple[tuple[str, Any], ...] = ()
+    fallback: Any = ""
+
+    def shown(self, value: str) -> str:
+        from django.apps import apps
+
+        found = (
+            apps.get_model(self.model)
+            .objects.filter(pk=value, **dict(self.where))
+            .values_list(self.field, flat=True)
+            .first()
+        )
+        return str(found) if found else str(self.fallback)
+
+
 class UnknownNotification(LookupError):
     """No template is registered under this key."""
 
@@ -117,6 +149,9 @@ class Template:
     #: Sign the ``url_kwargs`` values (with the time of sending) so the page can refuse a link
     #: that was altered or made up, and one older than it accepts: :func:`unsign`.
     signed_url: bool = False
+    #: Counted in the daily summary: ``ngettext_lazy("%(count)d new post in %(space)s", ..., "count")``.
+    #: Notifications sharing this line and their named objects become one line with their number.
+    digest_line: Any = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +173,15 @@ def register(template: Template) -> Template:
         raise ValueError(f"a notification template is already registered as {template.key!r}")
     for name, allowed in template.params.items():
         if allowed is OPAQUE_ID:
+            continue
+        if isinstance(allowed, NameOf):
+            from portal_social.core import user_text
+
+            if user_text.exemption_of(allowed.model, allowed.field) is None:
+                raise ValueError(
+                    f"parameter {name!r} of {template.key!r} names {allowed.model}.{allowed.field}, which "
+                    "core.user_text does not declare not user-written"
+                )
             continue
         if allowed is not int and not (isinstance(allowed, tuple) and all(isinstance(c, str) for c in allowed)):
             raise ValueError(f"parameter {name!r} of {template.key!r} must be int, OPAQUE_ID or a tuple of strings")
@@ -172,7 +216,7 @@ def clean_params(template: Template, params: Mapping[str, Any] | None) -> dict[s
         if allowed is int:
             if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value < 10**9):
                 raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be a count")
-        elif allowed is OPAQUE_ID:
+        elif allowed is OPAQUE_ID or isinstance(allowed, NameOf):
             value = _opaque_id(template, name, value)
         elif not isinstance(value, str) or len(value) > MAX_CHOICE_LENGTH or value not in allowed:
             raise InvalidParameter(f"parameter {name!r} of {template.key!r} must be one of its choices")
@@ -360,6 +404,15 @@ def _preferences_url(adapter) -> str:
         return ""
 
 
+def _shown(template: Template, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as the words show them: each :class:`NameOf` id as its object's name."""
+    return {
+        name: allowed.shown(cleaned[name]) if isinstance(allowed, NameOf) else cleaned[name]
+        for name, allowed in template.params.items()
+        if name in cleaned
+    }
+
+
 def render(template: Template, params: Mapping[str, Any], recipient, *, adapter=None) -> Message:
     """``template`` in ``recipient``'s language, with its link and the footer."""
     from portal_social.adapter import get_adapter
@@ -367,8 +420,9 @@ def render(template: Template, params: Mapping[str, Any], recipient, *, adapter=
     adapter = adapter or get_adapter()
     cleaned = clean_params(template, params)
     with translation.override(adapter.language_for(recipient)):
-        subject = str(template.subject) % cleaned if cleaned else str(template.subject)
-        body = str(template.body) % cleaned if cleaned else str(template.body)
+        shown = _shown(template, cleaned)
+        subject = str(template.subject) % shown if shown else str(template.subject)
+        body = str(template.body) % shown if shown else str(template.body)
         url = _url(template, adapter, cleaned)
         context = {
             "subject": subject,
@@ -392,10 +446,7 @@ def render_digest(notifications: list[Notification], recipient, *, adapter=None)
 
     adapter = adapter or get_adapter()
     with translation.override(adapter.language_for(recipient)):
-        lines = []
-        for notification in notifications:
-            template = get_template(notification.key)
-            lines.append(str(template.subject) % notification.params if notification.params else str(template.subject))
+        lines = _digest_lines(notifications)
         count = len(notifications)
         subject = ngettext("%(count)d update from the portal", "%(count)d updates from the portal", count) % {
             "count": count
@@ -411,6 +462,28 @@ def render_digest(notifications: list[Notification], recipient, *, adapter=None)
         text = render_to_string("portal_social/notify/message.txt", context)
         html = render_to_string("portal_social/notify/message.html", context)
     return Message(subject=subject, text=text, html=html, url=context["url"])
+
+
+def _digest_lines(notifications: list[Notification]) -> list[str]:
+    """One line per notification (its subject), except templates with a ``digest_line``: one line per
+    line and named objects, with how many there were, where the first of them came."""
+    lines: list[str] = []
+    counted: dict[tuple, list] = {}
+    for notification in notifications:
+        template = get_template(notification.key)
+        shown = _shown(template, notification.params)
+        if template.digest_line is None:
+            lines.append(str(template.subject) % shown if shown else str(template.subject))
+            continue
+        named = tuple(sorted((k, v) for k, v in shown.items() if isinstance(template.params[k], NameOf)))
+        group = (str(template.digest_line % {"count": 1, **dict(named)}), named)
+        if group not in counted:
+            counted[group] = [template, dict(named), 0, len(lines)]
+            lines.append("")
+        counted[group][2] += 1
+    for template, named, count, at in counted.values():
+        lines[at] = str(template.digest_line % {"count": count, **named})
+    return lines
 
 
 # Delivering (background) -----------------------------------------------------------
