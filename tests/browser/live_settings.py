@@ -19,6 +19,10 @@ import sys
 
 from example_site.settings.dev import *  # noqa: F401,F403
 
+if os.environ.get("LIVE_PRIVATE_FILES_ROOT"):
+    # Encrypted attachments and shared files the journeys upload stay in the run's own folder.
+    PORTAL_SOCIAL_PRIVATE_FILES_ROOT = os.environ["LIVE_PRIVATE_FILES_ROOT"]
+
 if os.environ.get("LIVE_DATABASE_URL"):
     import dj_database_url
 
