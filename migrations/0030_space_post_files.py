@@ -2,8 +2,8 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal_social.community.models
 import portal_social.core.crypto
+import portal_social.core.models
 import uuid
 from django.db import migrations, models
 
@@ -20,9 +20,7 @@ class Migration(migrations.Migration):
                 ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 (
                     "file",
-                    models.FileField(
-                        max_length=200, storage=portal_social.community.models._private_storage, upload_to=""
-                    ),
+                    models.FileField(max_length=200, storage=portal_social.core.models._private_storage, upload_to=""),
                 ),
                 ("filename", portal_social.core.crypto.EncryptedTextField(max_length=120)),
                 ("content_type", models.CharField(max_length=60)),

@@ -53,6 +53,17 @@ def directory_page(db):
     return page
 
 
+@pytest.fixture
+def private_files(settings, tmp_path):
+    """Encrypted files (attachments, shared files, filed records) go to a folder of this test's own: its path."""
+    from portal_social.core import files
+
+    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
+    files._storage.cache_clear()
+    yield Path(settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT)
+    files._storage.cache_clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_lifts_the_audit_guard():
     """Transactional tests end with Django's flush, which the audit log's

@@ -31,6 +31,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from portal_social.core.crypto import EncryptedTextField
+from portal_social.core.models import StoredFile
 
 #: A handle: 3 to 30 letters, digits, dots, dashes or underscores, starting with a letter or digit.
 HANDLE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$"
@@ -363,25 +364,12 @@ class Post(models.Model):
         return f"Post {self.pk}"
 
 
-def _private_storage():
-    from portal_social.core.files import private_storage
-
-    return private_storage()
-
-
-class PostFile(models.Model):
+class PostFile(StoredFile):
     """A file shared with a post in a clinician space: checked by content, encrypted on disk under a random
     name, offered only as a download to who may read the post. Patient communities take no files."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="files")
-    #: A random name in the private, encrypted storage (``core.files``): it says nothing about the file.
-    file = models.FileField(storage=_private_storage, max_length=200)
-    #: The sender's file name (made safe): it may name a patient, so it is encrypted.
-    filename = EncryptedTextField(max_length=120)
-    #: Detected from the bytes, never taken from the sender.
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -289,3 +289,26 @@ class CareTeamLink(models.Model):
 
     def __str__(self) -> str:
         return f"Care team link {self.pk}"
+
+
+def _private_storage():
+    from portal_social.core.files import private_storage
+
+    return private_storage()
+
+
+class StoredFile(models.Model):
+    """A file someone sent (a message's attachment, a case's screenshot, a file shared in a clinician space):
+    checked by its bytes (``core.files.check_upload``), encrypted on disk under a random name, offered only
+    as a download to who may see what it belongs to. Each feature's model adds what the file belongs to."""
+
+    #: A random name in the private, encrypted storage (``core.files``): it says nothing about the file.
+    file = models.FileField(storage=_private_storage, max_length=200)
+    #: The sender's file name (made safe): it may name a patient, so it is encrypted.
+    filename = EncryptedTextField(max_length=120)
+    #: Detected from the bytes, never taken from the sender.
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True

@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal_social.core.crypto import EncryptedTextField
+from portal_social.core.models import StoredFile
+from portal_social.core.models import _private_storage as _core_private_storage
 
 DESCRIPTION_MAX_LENGTH = 5000
 SUMMARY_MAX_LENGTH = 150
@@ -542,24 +544,16 @@ class ResponseTemplate(models.Model):
         return self.name
 
 
-def _private_storage():
-    from portal_social.core.files import private_storage
-
-    return private_storage()
+#: Historical migrations name the storage by this path.
+_private_storage = _core_private_storage
 
 
-class CaseAttachment(models.Model):
+class CaseAttachment(StoredFile):
     """A file kept with a case, such as a screenshot of a social-media post: checked by content,
     encrypted on disk under a random name, served only to staff who may read the case."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(storage=_private_storage, max_length=200)
-    #: The uploader's file name (made safe): it may name the patient, so it is encrypted.
-    filename = EncryptedTextField(max_length=120)
-    #: Detected from the bytes, never taken from the uploader.
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

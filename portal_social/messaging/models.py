@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal_social.core.crypto import EncryptedTextField
+from portal_social.core.models import StoredFile
+from portal_social.core.models import _private_storage as _core_private_storage
 
 SUBJECT_MAX_LENGTH = 120
 
@@ -243,24 +245,15 @@ class Message(models.Model):
         return self.retracted_at is not None
 
 
-def _private_storage():
-    from portal_social.core.files import private_storage
-
-    return private_storage()
+#: Historical migrations name the storage by this path.
+_private_storage = _core_private_storage
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     """A file sent with a message: checked by content, encrypted on disk, served only to who sees the message."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    #: A random name in the private, encrypted storage (``core.files``): it says nothing about the file.
-    file = models.FileField(storage=_private_storage, max_length=200)
-    #: The sender's file name (made safe): it may name the patient, so it is encrypted.
-    filename = EncryptedTextField(max_length=120)
-    #: Detected from the bytes, never taken from the sender.
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -186,3 +186,47 @@ def status_message(page: Page, text: str):
 
 
 POST_ID = re.compile(r"[?&]posted=([0-9a-f-]{36})")
+
+
+_SPACE_COLLEAGUES = """
+import uuid
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth import get_user_model
+from portal_social.community import actions
+from portal_social.community.actions import spaces
+from portal_social.community.models import Community
+from portal_social.core import roles
+
+User = get_user_model()
+owner = User.objects.get(username="clinician1")
+space = Community.objects.get(slug=%(space)r)
+for key, first, last, handle in %(people)r:
+    username = "clinician-" + uuid.uuid4().hex[:8]
+    user = User.objects.create_user(
+        username=username, email=username + "@example.org", password=%(password)r, first_name=first, last_name=last
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    roles.grant_role(user=user, role=roles.CLINICIAN)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    if handle:
+        actions.set_handle(user=user, handle=handle)
+    spaces.add_member(actor=owner, space=space, user=user)  # as the owner does on the members page
+    print("@@", key, username, secret, handle or "-")
+"""
+
+
+def space_colleagues(live_portal, space: str, people) -> dict[str, tuple[str, str, str]]:
+    """Clinicians of the journey's own, with enrolled authenticators, added to the demo space ``space`` by its
+    owner clinician1 (the demo's clinicians are never enrolled: other journeys rely on that). ``people``:
+    (key, first name, last name, community name or "" to choose it in the journey). Returns key ->
+    (username, authenticator secret, community name or "-")."""
+    code = _SPACE_COLLEAGUES % {"space": space, "people": tuple(people), "password": DEMO_PASSWORD}
+    out = live_portal.manage("shell", "-c", code).stdout
+    found = {
+        key: (username, secret, handle)
+        for key, username, secret, handle in re.findall(r"^@@ (\w+) (\S+) (\S+) (\S+)$", out, re.MULTILINE)
+    }
+    assert set(found) == {person[0] for person in people}, f"the colleagues were not created:\n{out}"
+    return found

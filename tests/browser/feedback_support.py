@@ -19,33 +19,17 @@ import re
 from dataclasses import dataclass
 
 from tests.browser.messaging_support import words
-from tests.browser.support import DEMO_PASSWORD
+from tests.browser.support import DEMO_PASSWORD, PERSON
 
 CASE_PATH = re.compile(r"/feedback/c/([0-9a-f-]{36})/")
 REFERENCE = re.compile(r"PX-\d{4}-\d{6}")
 
-PEOPLE = """
-from allauth.account.models import EmailAddress
+PEOPLE = (
+    PERSON
+    + """
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth import get_user_model
-from portal_social.core import roles
 from portal_social.feedback import routing
 from portal_social.feedback.models import Case, Team, TeamMember
-
-User = get_user_model()
-token = %(token)r
-
-
-def person(prefix, role, first_name, last_name):
-    username = prefix + "-" + token
-    user = User.objects.create_user(
-        username=username, email=username + "@example.org", password=%(password)r,
-        first_name=first_name, last_name=last_name,
-    )
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    roles.grant_role(user=user, role=role)
-    return user
-
 
 patient = person("patient", roles.PATIENT, "Rosa", "Quinlan")
 staff = person("px", roles.PATIENT_EXPERIENCE, "Dana", "Whitfield")
@@ -60,6 +44,7 @@ unmatched = routing.route(Case(channel=Case.Channel.PORTAL, type=Case.Type.COMPL
 assert (unmatched.team, unmatched.owner_id) == (team, staff.pk), ("routed elsewhere", unmatched)
 print("@@", patient.username, staff.username, secret, team.name, sep="\\t")
 """
+)
 
 BREACH = """
 import datetime

@@ -600,3 +600,32 @@ class SocketWatch:
 
     def report(self) -> str:
         return "\n".join(self.log)
+
+
+#: A shell snippet for ``live_portal.manage("shell", "-c", ...)`` scripts that put it first: ``person(prefix,
+#: role, first_name, last_name, joined_days_ago=0)`` makes a verified portal account named ``prefix-<token>``
+#: with the journeys' password and ``role``. The script is formatted with ``token`` and ``password``.
+PERSON = """
+import datetime
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from portal_social.core import roles
+
+User = get_user_model()
+token = %(token)r
+
+
+def person(prefix, role, first_name, last_name, joined_days_ago=0):
+    username = prefix + "-" + token
+    user = User.objects.create_user(
+        username=username, email=username + "@example.org", password=%(password)r,
+        first_name=first_name, last_name=last_name,
+    )
+    if joined_days_ago:  # a long-standing account: nothing it writes is held as new
+        user.date_joined = timezone.now() - datetime.timedelta(days=joined_days_ago)
+        user.save(update_fields=["date_joined"])
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    roles.grant_role(user=user, role=role)
+    return user
+"""

@@ -30,6 +30,7 @@ from tests.browser.community_support import browser_of_their_own, press
 from tests.browser.messaging_support import words
 from tests.browser.support import (
     DEMO_PASSWORD,
+    PERSON,
     path_of,
     plain_text,
     sign_in_with_code,
@@ -45,38 +46,19 @@ SUBJECT = "Tell us about your recent visit"
 INVITATION_PATH = re.compile(r"/clinician-reviews/invitation/[^/\s\"'<>]+/")
 COMMENT = "Kind and unhurried, and the plan for my follow-up made sense."
 
-PEOPLE = """
+PEOPLE = (
+    PERSON
+    + """
 import datetime
-from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 from portal_social.adapter import get_adapter
-from portal_social.core import roles
 from portal_social.core.models import CareTeamLink
 from portal_social.feedback import reports
 from portal_social.profiles import invitation_metrics
 from portal_social.profiles.models import ClinicianIndexPage, ClinicianPage
 
-User = get_user_model()
-token = %(token)r
-
-
-def person(prefix, role, first_name, last_name):
-    username = prefix + "-" + token
-    user = User.objects.create_user(
-        username=username, email=username + "@example.org", password=%(password)r,
-        first_name=first_name, last_name=last_name,
-    )
-    user.date_joined = timezone.now() - datetime.timedelta(days=400)  # a long-standing account: no hold
-    user.save(update_fields=["date_joined"])
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    roles.grant_role(user=user, role=role)
-    return user
-
-
-patient = person("patient", roles.PATIENT, "Rosa", "Quinlan")
-staff = person("px", roles.PATIENT_EXPERIENCE, "Dana", "Whitfield")
+patient = person("patient", roles.PATIENT, "Rosa", "Quinlan", joined_days_ago=400)
+staff = person("px", roles.PATIENT_EXPERIENCE, "Dana", "Whitfield", joined_days_ago=400)
 secret = generate_totp_secret()
 TOTP.activate(staff, secret)
 
@@ -100,6 +82,7 @@ print(
     clinician.url, before.sent, before.completed, timezone.localdate().isoformat(), sep="\\t",
 )
 """
+)
 
 INVITE = """
 from django.core.management import call_command

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.community_support import POST_ID, browser_of_their_own, press
+from tests.browser.community_support import POST_ID, browser_of_their_own, press, space_colleagues
 from tests.browser.messaging_support import words
-from tests.browser.support import DEMO_PASSWORD, path_of, sign_in, sign_in_with_code, visit
+from tests.browser.support import path_of, sign_in, sign_in_with_code, visit
 
 pytestmark = pytest.mark.browser
 
@@ -34,45 +34,17 @@ FILES_LABEL = "Share files (optional)"
 CONFIRM = "Post it as written: the patient details are needed here"
 NOT_KEPT = "The files you chose were not kept: choose them again before you send."
 PUBLISHED = "Your reply is published."
+PEOPLE = (("WRITER", "Lena", "Hartmann"), ("READER", "Samuel", "Adeyemi"))
 THREAD_PATH = re.compile(rf"/community/{SPACE}/t/([0-9a-f-]{{36}})/")
 FILE_PATH = re.compile(rf"/community/{SPACE}/t/([0-9a-f-]{{36}})/files/([0-9a-f-]{{36}})/")
-
-COLLEAGUES = """
-import uuid
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth import get_user_model
-from portal_social.community import actions
-from portal_social.community.actions import spaces
-from portal_social.community.models import Community
-from portal_social.core import roles
-
-User = get_user_model()
-owner = User.objects.get(username="clinician1")
-space = Community.objects.get(slug=%(space)r)
-for key, first, last in (("WRITER", "Lena", "Hartmann"), ("READER", "Samuel", "Adeyemi")):
-    username = "clinician-" + uuid.uuid4().hex[:8]
-    user = User.objects.create_user(
-        username=username, email=username + "@example.org", password=%(password)r, first_name=first, last_name=last
-    )
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    roles.grant_role(user=user, role=roles.CLINICIAN)
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    actions.set_handle(user=user, handle="dr_" + last.lower() + "_" + %(token)r)
-    spaces.add_member(actor=owner, space=space, user=user)  # as the owner does on the members page
-    print("@@", key, username, secret)
-"""
 
 
 @pytest.fixture(scope="module")
 def colleagues(live_portal) -> dict[str, tuple[str, str]]:
     """Two clinicians with authenticators, members of the case-review space: key -> (username, secret)."""
-    code = COLLEAGUES % {"space": SPACE, "token": words(8), "password": DEMO_PASSWORD}
-    out = live_portal.manage("shell", "-c", code).stdout
-    found = {key: (username, secret) for key, username, secret in re.findall(r"^@@ (\w+) (\S+) (\S+)$", out, re.M)}
-    assert set(found) == {"WRITER", "READER"}, f"the colleagues were not created:\n{out}"
-    return found
+    token = words(8)
+    people = [(key, first, last, f"dr_{last.lower()}_{token}") for key, first, last in PEOPLE]
+    return {key: found[:2] for key, found in space_colleagues(live_portal, SPACE, people).items()}
 
 
 def _png(token: str) -> bytes:

@@ -17,10 +17,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.community_support import POST_ID, article_by, browser_of_their_own, open_again, press
+from tests.browser.community_support import (
+    POST_ID,
+    article_by,
+    browser_of_their_own,
+    open_again,
+    press,
+    space_colleagues,
+)
 from tests.browser.messaging_support import stay, stayed, words
 from tests.browser.support import (
-    DEMO_PASSWORD,
     LIVE_TIMEOUT_MS,
     SocketWatch,
     assert_accessible,
@@ -44,50 +50,15 @@ CONFIRM = "Post it as written: the patient details are needed here"
 PUBLISHED = "Your reply is published."
 THREAD_PATH = re.compile(rf"/community/{SPACE}/t/([0-9a-f-]{{36}})/")
 
-COLLEAGUES = """
-import uuid
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth import get_user_model
-from portal_social.community import actions
-from portal_social.community.actions import spaces
-from portal_social.community.models import Community
-from portal_social.core import roles
-
-User = get_user_model()
-owner = User.objects.get(username="clinician1")
-space = Community.objects.get(slug=%(space)r)
-for key, first, last, handle in (
-    ("WRITER", "Maya", "Ellison", ""),  # chooses the name she posts under in the journey
-    ("READER", "Tomas", "Berg", "dr_berg_" + %(token)r),
-):
-    username = "clinician-" + uuid.uuid4().hex[:8]
-    user = User.objects.create_user(
-        username=username, email=username + "@example.org", password=%(password)r, first_name=first, last_name=last
-    )
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    roles.grant_role(user=user, role=roles.CLINICIAN)
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    if handle:
-        actions.set_handle(user=user, handle=handle)
-    spaces.add_member(actor=owner, space=space, user=user)  # as the owner does on the members page
-    print("@@", key, username, secret, handle or "-")
-"""
-
 
 @pytest.fixture(scope="module")
 def colleagues(live_portal) -> dict:
     """Two clinicians with authenticators, members of the case-review space: key -> (username, secret, handle)."""
-    token = words(8)
-    code = COLLEAGUES % {"space": SPACE, "token": token, "password": DEMO_PASSWORD}
-    out = live_portal.manage("shell", "-c", code).stdout
-    found = {
-        key: (username, secret, handle)
-        for key, username, secret, handle in re.findall(r"^@@ (\w+) (\S+) (\S+) (\S+)$", out, re.MULTILINE)
-    }
-    assert set(found) == {"WRITER", "READER"}, f"the colleagues were not created:\n{out}"
-    return found
+    people = (
+        ("WRITER", "Maya", "Ellison", ""),  # chooses the name she posts under in the journey
+        ("READER", "Tomas", "Berg", "dr_berg_" + words(8)),
+    )
+    return space_colleagues(live_portal, SPACE, people)
 
 
 def _submit(page, button: str) -> None:

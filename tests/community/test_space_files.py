@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from portal_social.community import actions
 from portal_social.community.models import Post, PostFile, Thread
-from portal_social.core import files
 from portal_social.core.crypto import TOKEN_PREFIX
 from portal_social.core.models import AuditEvent
 from tests.community import test_spaces
@@ -23,20 +22,12 @@ from tests.community.test_spaces import OUTSIDERS, client_for
 #: The spaces' fixtures: a case-review space with its members, a staff space and a patient community.
 people, world = test_spaces.people, test_spaces.world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_files")]
 
 CANARY = b"echo report canary-5521 for Maria Lopez "
 PDF = b"%PDF-1.4\n" + CANARY * 10 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 NAME = "Lopez Maria echo 2026-03-02.pdf"
-
-
-@pytest.fixture(autouse=True)
-def _private_root(settings, tmp_path):
-    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
-    files._storage.cache_clear()
-    yield
-    files._storage.cache_clear()
 
 
 def _pdf(name=NAME, data=PDF):

@@ -8,25 +8,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from portal_social.core import files
 from portal_social.core.crypto import TOKEN_PREFIX
 from portal_social.core.models import AuditEvent
 from portal_social.messaging import actions
 from portal_social.messaging.models import Attachment, Message
 from tests.factories import sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_files")]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"lab results for canary-7731 " * 20
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture(autouse=True)
-def _private_root(settings, tmp_path):
-    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
-    files._storage.cache_clear()
-    yield
-    files._storage.cache_clear()
 
 
 def _upload(data=PDF, name="Maria Lopez labs.pdf", content_type="application/pdf"):

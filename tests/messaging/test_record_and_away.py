@@ -17,15 +17,7 @@ from portal_social.messaging import actions
 from portal_social.messaging.models import OutOfOffice
 from tests.factories import sign_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _private_root(settings, tmp_path):
-    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
-    files._storage.cache_clear()
-    yield
-    files._storage.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_files")]
 
 
 def _check_pdf(data: bytes) -> None:
