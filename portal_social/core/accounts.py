@@ -37,6 +37,19 @@ _at_front_door: ContextVar[bool] = ContextVar("portal_social_at_front_door", def
 SIGN_IN_REFUSALS: list[Callable[[Any], str | None]] = []
 
 
+def by_username(value: str):
+    """The portal account whose username (``USERNAME_FIELD``) is ``value``; None for none, or for a value
+    that is empty or longer than a username can be (an import's cell, a command's option)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    limit = users._meta.get_field(users.USERNAME_FIELD).max_length or 150
+    value = (value or "").strip()
+    if not value or len(value) > limit or "\x00" in value:
+        return None
+    return users.objects.filter(**{users.USERNAME_FIELD: value}).first()
+
+
 def sign_in_refusal(user) -> str | None:
     """The first :data:`SIGN_IN_REFUSALS` sentence that applies to ``user``, or None."""
     for check in SIGN_IN_REFUSALS:

@@ -142,3 +142,23 @@ def import_rows(
         else:
             report.duplicates += 1
     return report
+
+
+def import_file(command, path: str, importer: Callable[[TextIO], Report], *, fail_on_row_errors: bool = True) -> Report:
+    """For a management ``command``: open ``path`` as UTF-8 text (a byte-order mark dropped), hand it to
+    ``importer``, write the report's lines, and fail (``CommandError``) when the file cannot be opened or
+    read to the end, or (``fail_on_row_errors``) when any row was refused."""
+    from django.core.management.base import CommandError
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            report = importer(stream)
+    except OSError as error:
+        raise CommandError(f"{path}: {error.strerror or error}") from None
+    for line in report.lines():
+        command.stdout.write(line)
+    if report.stopped and not fail_on_row_errors:
+        raise CommandError("the file could not be read to the end (see above)")
+    if fail_on_row_errors and (report.errors or report.stopped):
+        raise CommandError("some rows were not imported (see above)")
+    return report

@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portal_social.core.accounts import by_username
 from portal_social.core.csv_import import Report, import_rows
 from portal_social.messaging.actions.care import (
     add_care_relationship,
@@ -66,34 +66,26 @@ def _text(row: dict[str, str], column: str, limit: int) -> str:
     return value if len(value) <= limit and "\x00" not in value else ""
 
 
-class _Lookups:
-    """Pools by slug (few, asked for on every row) and accounts by username, for one import."""
+class _Pools:
+    """Pools by slug, for one import (few, asked for on every row)."""
 
     def __init__(self):
-        self.pools: dict[str, CarePool | None] = {}
-        users = get_user_model()
-        self.users = users
-        self.username_limit = users._meta.get_field(users.USERNAME_FIELD).max_length or 150
+        self.found: dict[str, CarePool | None] = {}
 
-    def pool(self, slug: str) -> CarePool | None:
+    def __call__(self, slug: str) -> CarePool | None:
         if not slug:
             return None
-        if slug not in self.pools:
-            self.pools[slug] = CarePool.objects.filter(slug=slug).first()
-        return self.pools[slug]
-
-    def patient(self, username: str):
-        if not username:
-            return None
-        return self.users.objects.filter(**{self.users.USERNAME_FIELD: username}).first()
+        if slug not in self.found:
+            self.found[slug] = CarePool.objects.filter(slug=slug).first()
+        return self.found[slug]
 
 
-def clean_row(row: dict[str, str], *, today: datetime.date, lookups: _Lookups) -> dict:
+def clean_row(row: dict[str, str], *, today: datetime.date, pools: _Pools) -> dict:
     errors: dict[str, list[str]] = {}
-    pool = lookups.pool(_text(row, "pool", CarePool._meta.get_field("slug").max_length))
+    pool = pools(_text(row, "pool", CarePool._meta.get_field("slug").max_length))
     if pool is None:
         errors["pool"] = ["no care-team pool has this slug"]
-    patient = lookups.patient(_text(row, "patient", lookups.username_limit))
+    patient = by_username(row.get("patient") or "")
     if patient is None:
         errors["patient"] = ["no portal account has this username"]
     for column, messages in care_relationship_problems(pool, patient).items():
@@ -127,12 +119,12 @@ def import_care_relationships(
     audited as theirs. A dry run checks every row and writes nothing.
     """
     today = timezone.localdate()
-    lookups = _Lookups()
+    pools = _Pools()
     seen: set[tuple] = set()
     done = {ACTIVE: 0, ENDED: 0}
 
     def record(row: dict[str, str]) -> bool:
-        cleaned = clean_row(row, today=today, lookups=lookups)
+        cleaned = clean_row(row, today=today, pools=pools)
         pool, patient, status = cleaned["pool"], cleaned["patient"], cleaned["status"]
         key = (pool.pk, patient.pk)
         if key in seen:  # the same pool and patient earlier in this file

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime
 from typing import TextIO
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal_social.core.accounts import by_username
 from portal_social.core.csv_import import Report, import_rows
 from portal_social.profiles.actions.invitations import clean_encounter_id, encounter_digests
 from portal_social.profiles.invitation_models import Visit
@@ -39,9 +39,7 @@ def clean_row(row: dict[str, str], *, today: datetime.date) -> dict:
         cleaned["encounter_id"] = clean_encounter_id(row.get("encounter_id"))
     except ValidationError as error:
         errors["encounter_id"] = error.messages
-    username = row.get("patient", "").strip()
-    users = get_user_model()
-    patient = users.objects.filter(**{users.USERNAME_FIELD: username}).first() if 0 < len(username) <= 150 else None
+    patient = by_username(row.get("patient", ""))
     if patient is None:
         errors["patient"] = ["no portal account has this username"]
     cleaned["patient"] = patient

@@ -20,7 +20,6 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -274,29 +273,23 @@ def contain_text(*, actor: AbstractBaseUser, text: str, into: Community, request
     ids = {uuid.UUID(found.replace("-", "")) for found in _UUID.findall(text or "")}
     if not ids:
         return
-    elsewhere = Q(community__kind=Community.Kind.SPACE, community__phi_permitted=True) & ~Q(community=into)
-    thread = Thread.objects.filter(elsewhere, pk__in=ids).select_related("community").first()
-    if thread is not None:
-        _refuse(actor=actor, target=thread, source=thread.community, into=into, what="link", request=request)
-    post = (
-        Post.objects.filter(pk__in=ids)
-        .filter(thread__community__kind=Community.Kind.SPACE, thread__community__phi_permitted=True)
-        .exclude(thread__community=into)
-        .select_related("thread__community")
-        .first()
-    )
-    if post is not None:
-        _refuse(actor=actor, target=post, source=post.thread.community, into=into, what="link", request=request)
-    shared = (
-        PostFile.objects.filter(pk__in=ids)
-        .filter(post__thread__community__kind=Community.Kind.SPACE, post__thread__community__phi_permitted=True)
-        .exclude(post__thread__community=into)
-        .select_related("post__thread__community")
-        .first()
-    )
-    if shared is not None:
-        source = shared.post.thread.community
-        _refuse(actor=actor, target=shared.post, source=source, into=into, what="link", request=request)
+    # Each kind of thing a link can name, the path from it to its community, and what the refusal records.
+    for model, to_community, target in (
+        (Thread, "community", lambda thread: thread),
+        (Post, "thread__community", lambda post: post),
+        (PostFile, "post__thread__community", lambda shared: shared.post),
+    ):
+        found = (
+            model.objects.filter(pk__in=ids, **{f"{to_community}__kind": Community.Kind.SPACE})
+            .filter(**{f"{to_community}__phi_permitted": True})
+            .exclude(**{to_community: into})
+            .select_related(to_community)
+            .first()
+        )
+        if found is not None:
+            named = target(found)
+            source = named.community if isinstance(named, Thread) else named.thread.community
+            _refuse(actor=actor, target=named, source=source, into=into, what="link", request=request)
 
 
 # --------------------------------------------------------------------------- announcements

@@ -45,11 +45,12 @@ def download(request, slug: str, thread_id, file_id):
     thread = _visible_thread(user, slug, thread_id)
     shared = (
         PostFile.objects.filter(pk=file_id, post__in=_shown_posts(user, thread).values("pk"))
-        .select_related("post__thread__community")
+        .select_related("post")
         .first()
     )
     if shared is None:
         raise Http404()
+    shared.post.thread = thread  # read above, with its community: not joined again
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return space_files.download(actor=user, shared=shared, request=request)

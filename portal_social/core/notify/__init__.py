@@ -404,13 +404,22 @@ def _preferences_url(adapter) -> str:
         return ""
 
 
-def _shown(template: Template, cleaned: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters as the words show them: each :class:`NameOf` id as its object's name."""
-    return {
-        name: allowed.shown(cleaned[name]) if isinstance(allowed, NameOf) else cleaned[name]
-        for name, allowed in template.params.items()
-        if name in cleaned
-    }
+def _shown(template: Template, cleaned: Mapping[str, Any], names: dict | None = None) -> dict[str, Any]:
+    """The parameters as the words show them: each :class:`NameOf` id as its object's name (looked up once
+    per object when ``names`` is kept across calls, as for the lines of one summary)."""
+    names = {} if names is None else names
+    shown = {}
+    for name, allowed in template.params.items():
+        if name not in cleaned:
+            continue
+        if isinstance(allowed, NameOf):
+            key = (allowed, cleaned[name])
+            if key not in names:
+                names[key] = allowed.shown(cleaned[name])
+            shown[name] = names[key]
+        else:
+            shown[name] = cleaned[name]
+    return shown
 
 
 def render(template: Template, params: Mapping[str, Any], recipient, *, adapter=None) -> Message:
@@ -469,9 +478,10 @@ def _digest_lines(notifications: list[Notification]) -> list[str]:
     line and named objects, with how many there were, where the first of them came."""
     lines: list[str] = []
     counted: dict[tuple, list] = {}
+    names: dict = {}  # each named object read once for the whole summary
     for notification in notifications:
         template = get_template(notification.key)
-        shown = _shown(template, notification.params)
+        shown = _shown(template, notification.params, names)
         if template.digest_line is None:
             lines.append(str(template.subject) % shown if shown else str(template.subject))
             continue

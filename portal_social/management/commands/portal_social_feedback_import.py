@@ -6,9 +6,10 @@ python manage.py portal_social_feedback_import cases.csv --actor px1
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from portal_social.core.accounts import by_username
+from portal_social.core.csv_import import import_file
 from portal_social.feedback import rules
 from portal_social.feedback.actions import FeedbackDenied
 from portal_social.feedback.importing import import_cases
@@ -25,17 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, dry_run: bool, actor: str | None, **options) -> None:
         user = None
         if actor:
-            user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: actor}).first()
+            user = by_username(actor)
             if user is None or not rules.is_staff(user):
                 raise CommandError(f"--actor {actor}: no active patient-experience staff member has this username.")
         try:
-            with open(path, encoding="utf-8-sig", newline="") as stream:
-                report = import_cases(stream, actor=user, dry_run=dry_run)
-        except OSError as error:
-            raise CommandError(f"{path}: {error.strerror or error}") from None
+            import_file(self, path, lambda stream: import_cases(stream, actor=user, dry_run=dry_run))
         except FeedbackDenied as refused:
             raise CommandError(str(refused)) from None
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.errors or report.stopped:
-            raise CommandError("some rows were not imported (see above)")

@@ -6,7 +6,7 @@ python manage.py portal_social_messaging import-care-relationships FILE [--dry-r
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from portal_social.messaging import tasks
 
@@ -36,14 +36,10 @@ class Command(BaseCommand):
         self.stdout.write(f"late conversations escalated: {escalated}; unread reminders sent: {reminded}")
 
     def _import(self, path: str, dry_run: bool) -> None:
+        from portal_social.core.csv_import import import_file
         from portal_social.messaging.care_import import import_care_relationships
 
-        try:
-            with open(path, encoding="utf-8-sig", newline="") as stream:
-                report = import_care_relationships(stream, dry_run=dry_run)
-        except OSError as error:
-            raise CommandError(f"{path}: {error.strerror or error}") from None
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.stopped:
-            raise CommandError("the file could not be read to the end (see above)")
+        # Refused rows are reported; only a file that cannot be read fails the command.
+        import_file(
+            self, path, lambda stream: import_care_relationships(stream, dry_run=dry_run), fail_on_row_errors=False
+        )

@@ -45,17 +45,10 @@ class Command(BaseCommand):
             self.stdout.write(f"queued: review invitations every {int(tasks.INTERVAL.total_seconds() // 60)} minutes")
 
     def _import(self, path: str, dry_run: bool) -> None:
+        from portal_social.core.csv_import import import_file
         from portal_social.profiles.visit_import import import_visits
 
-        try:
-            with open(path, encoding="utf-8-sig", newline="") as stream:
-                report = import_visits(stream, dry_run=dry_run)
-        except OSError as error:
-            raise CommandError(f"{path}: {error.strerror or error}") from None
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.errors or report.stopped:
-            raise CommandError("some rows were not imported (see above)")
+        import_file(self, path, lambda stream: import_visits(stream, dry_run=dry_run))
 
     def _pull(self, report) -> None:
         for line in report.lines():
