@@ -35,7 +35,10 @@ if os.environ.get("LIVE_REDIS_URL"):
     CHANNEL_LAYERS = {  # a read timeout above channels-redis's 5-second blocking read (production settings)
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": LIVE_REDIS_URL, "socket_timeout": 15}]},
+            # One Redis list per server process carries the pushes for all its sockets; channels-redis drops a push
+            # (logging it only at INFO) once that list holds "capacity" of them, which a busy process with a few
+            # hundred sockets reaches with the default of 100.
+            "CONFIG": {"hosts": [{"address": LIVE_REDIS_URL, "socket_timeout": 15}], "capacity": 2000},
         }
     }
     INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]  # noqa: F405

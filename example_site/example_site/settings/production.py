@@ -59,7 +59,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+        # One Redis list per server process carries the pushes for all its sockets; channels-redis drops a push
+        # (logging it only at INFO) once that list holds "capacity" of them, which a busy process with a few
+        # hundred sockets reaches with the default of 100.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 2000},
     }
 }
 INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
