@@ -361,8 +361,8 @@ class DatabaseUnavailableMiddleware:
 
 
 def unavailable_response(request: HttpRequest, exception_name: str) -> HttpResponse:
-    """The 503 answer for a request that met an unavailable database."""
-    logger.warning("Database unavailable (%s) during a %s request; answered 503.", exception_name, request.method)
+    """The 503 answer for a request that met an unavailable database, cache or queue."""
+    logger.warning("A service was unavailable (%s) during a %s request; answered 503.", exception_name, request.method)
     write = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
     if _wants_json(request):
         response = JsonResponse(

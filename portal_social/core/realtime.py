@@ -57,6 +57,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
 
+from portal_social.core.realtime_outage import LAYER_ERRORS, LayerOutageMixin
+
 logger = logging.getLogger(__name__)
 
 #: Close codes (4000-4999 are the application's own).
@@ -405,7 +407,7 @@ def _origin_allowed(scope) -> bool:
     return validate_host(host, allowed) or host in trusted
 
 
-class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
+class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
@@ -440,15 +442,33 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group_name(session_key))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = tuple(groups)
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except LAYER_ERRORS as exc:  # the socket is served from the kept events and joins once the layer is back
+            self._layer_failed(exc)
         await self.accept()
 
     async def disconnect(self, code) -> None:
+        self._forget_outage()
         for group in (*self.groups_joined, *self.subscriptions.values()):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._leave(group)
         self.subscriptions = {}
+
+    async def _leave(self, group: str) -> None:
+        """Leave ``group``; with the layer unreachable there is nothing to leave (a restarted Redis keeps no
+        groups, and an entry left behind expires with the layer's group expiry)."""
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS as exc:
+            self._layer_failed(exc)
+
+    def _group_names(self) -> list[str]:
+        return [*self.groups_joined, *self.subscriptions.values()]
+
+    def _followed(self) -> dict[tuple[str, str], tuple[str, int]]:
+        return {sub: (stream_key(*sub), self.delivered.get(sub, 0)) for sub in self.subscriptions}
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         """Size and rate limits first, then the JSON frame."""
@@ -502,8 +522,11 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "error", "error": "too_many_subscriptions", **reply})
                 return
             group = stream_group_name(stream.name, target_id)
-            await self.channel_layer.group_add(group, self.channel_name)
             self.subscriptions[key] = group
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except LAYER_ERRORS as exc:  # joined once the layer is back; the kept events serve it meanwhile
+                self._layer_failed(exc)
         # Group messages wait while this runs (a consumer handles one message at a time); those already
         # sent from the stored events below are then dropped as repeats.
         missed, last_id, gap = await database_sync_to_async(_missed_events)(stream.name, target_id, after)
@@ -521,7 +544,7 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
         group = self.subscriptions.pop(key, None) if all(isinstance(k, str) for k in key) else None
         self.delivered.pop(key, None)
         if group is not None:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._leave(group)
         await self.send_json({"type": "unsubscribed", "stream": str(key[0])[:64], "target": str(key[1])[:64]})
 
     async def portal_event(self, event) -> None:
@@ -567,9 +590,28 @@ class PortalSocketConsumer(AsyncJsonWebsocketConsumer):
                 lost = True
                 self.subscriptions.pop((name, target_id), None)
                 self.delivered.pop((name, target_id), None)
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self._leave(group)
         if lost:
             await self.close(code=CLOSE_ACCESS_ENDED)
+
+    async def portal_kept(self, message) -> None:
+        """Events kept in the database while the channel layer is unreachable (``realtime_outage``)."""
+        for key, payloads in message["events"].items():
+            if key in self.delivered:
+                for payload in payloads:
+                    await self._deliver(key, payload)
+
+    async def portal_layer_back(self, message) -> None:
+        """The channel layer answers again and this socket is back in its groups: what was kept meanwhile."""
+        await self.portal_kept(message)
+
+    async def portal_recheck(self, message) -> None:
+        """After an outage of the channel layer, which may have lost a "session ended" or "access changed"
+        message: the session, then each stream followed, asked again."""
+        if not await self._session_still_valid():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.portal_access_changed(message)
 
     async def portal_session_ended(self, event) -> None:
         """The session that opened this socket signed out: close with the sign-in code."""

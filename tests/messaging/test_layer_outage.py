@@ -1,0 +1,158 @@
+"""A channel-layer outage (a Redis restart) delays live updates but loses none, and closes no socket.
+
+The layer here is in memory and fails on demand (``tests/core/realtime_outage_layer.py``): while it is
+down every read, group add and push fails, and when it comes back it has forgotten every group. Each
+socket must stay open, receive what was committed meanwhile from the kept events, join its groups again
+once the layer answers, and then hear pushes again, each event exactly once. What the layer would have
+carried meanwhile beyond events ("access changed", "session ended") is asked again when it is back. Any
+other failure of the layer still ends the socket: only a connection failure is waited out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from portal_social.core import realtime, realtime_outage
+from tests.messaging.test_realtime import STREAM, _connect, _end_link, _follow, _send, committed
+
+LAYER = "tests.core.realtime_outage_layer.OutageLayer"
+
+
+@pytest.fixture
+def outage_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYER}}
+    # pytest-django restores the setting afterwards, and channels then drops this layer
+
+
+async def _message_event(socket, timeout=3.0) -> dict:
+    while True:
+        event = await socket.receive_json_from(timeout=timeout)
+        if event.get("kind") == "message":
+            return event
+
+
+async def _rejoined(layer, conversation) -> bool:
+    """Whether a socket is back in the conversation's group (within a couple of seconds)."""
+    group = realtime.stream_group_name(STREAM, str(conversation.pk))
+    for _n in range(40):
+        if layer.groups.get(group):
+            return True
+        await asyncio.sleep(realtime_outage.POLL_SECONDS / 2)
+    return False
+
+
+@committed
+async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_stays_open(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    patient = await _connect(world.patient)
+    await _follow(patient, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    during = await _send(world.nurse, conversation, "Sent while Redis restarts")
+    event = await _message_event(patient)
+    assert event["message"] == str(during.pk)
+    await patient.send_json_to({"type": "ping"})
+    assert await patient.receive_json_from(timeout=2) == {"type": "pong"}  # the socket stayed open
+
+    layer.come_back()
+    assert await _rejoined(layer, conversation), "the socket did not join its groups again"
+    after = await _send(world.nurse, conversation, "Sent once Redis is back")
+    event = await _message_event(patient)
+    assert event["message"] == str(after.pk)
+    assert await patient.receive_nothing(timeout=0.5)  # each event once
+    await patient.disconnect()
+
+
+@committed
+async def test_events_kept_during_the_outage_arrive_in_order_once_each(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    nurse = await _connect(world.nurse)
+    await _follow(nurse, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    sent = [await _send(world.patient, conversation, f"Message {n}") for n in range(3)]
+    layer.come_back()
+    got = [await _message_event(nurse) for _n in range(3)]
+    assert [event["message"] for event in got] == [str(message.pk) for message in sent]
+    ids = [event["id"] for event in got]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert await nurse.receive_nothing(timeout=0.6)  # no repeat from the read after the join
+    await nurse.disconnect()
+
+
+@committed
+async def test_every_socket_of_the_process_rejoins_not_only_the_one_whose_read_failed(world, start, outage_layer):
+    """A restarted Redis has forgotten every group: a socket whose own read never failed must join again
+    too, or it would hear nothing more until it reconnects."""
+    first = await database_sync_to_async(start)(subject="First")
+    second = await database_sync_to_async(start)(subject="Second")
+    patient = await _connect(world.patient)
+    nurse = await _connect(world.nurse)
+    await _follow(patient, first)
+    await _follow(nurse, second)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    layer.come_back()
+    assert await _rejoined(layer, first) and await _rejoined(layer, second)
+    to_patient = await _send(world.nurse, first, "For the patient")
+    to_nurse = await _send(world.patient, second, "For the nurse")
+    assert (await _message_event(patient))["message"] == str(to_patient.pk)
+    assert (await _message_event(nurse))["message"] == str(to_nurse.pk)
+    await patient.disconnect()
+    await nurse.disconnect()
+
+
+@committed
+async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_the_layer_is_back(
+    world, start, outage_layer, monkeypatch
+):
+    monkeypatch.setattr(realtime_outage, "RECHECK_SPREAD_SECONDS", 0.3)  # 30 s in production
+    conversation = await database_sync_to_async(start)()
+    caregiver = await _connect(world.caregiver)
+    await _follow(caregiver, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    await _end_link(world.patient, world.caregiver)  # its "access changed" push is lost with the layer
+    layer.come_back()
+    output = await caregiver.receive_output(timeout=3)
+    while output.get("type") == "websocket.send":
+        output = await caregiver.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": realtime.CLOSE_ACCESS_ENDED}
+
+
+@committed
+async def test_a_socket_opened_while_the_layer_is_down_is_served_and_joins_later(world, start, outage_layer):
+    conversation = await database_sync_to_async(start)()
+    layer = get_channel_layer()
+    layer.go_down()
+    patient = await _connect(world.patient)  # connects and subscribes although no group can be joined
+    await _follow(patient, conversation)
+    during = await _send(world.nurse, conversation, "While the layer is away")
+    assert (await _message_event(patient))["message"] == str(during.pk)
+    layer.come_back()
+    assert await _rejoined(layer, conversation)
+    after = await _send(world.nurse, conversation, "Pushed again")
+    assert (await _message_event(patient))["message"] == str(after.pk)
+    assert await patient.receive_nothing(timeout=0.5)
+    await patient.disconnect()
+
+
+@committed
+async def test_a_layer_failure_that_is_not_a_lost_connection_still_ends_the_socket(world, start, outage_layer):
+    """Only a connection failure is waited out; anything else (a layer used from two event loops, a bug)
+    ends the socket as before, so no socket retries a fault forever."""
+    conversation = await database_sync_to_async(start)()
+    patient = await _connect(world.patient)
+    await _follow(patient, conversation)
+    layer = get_channel_layer()
+    layer.fail_with(RuntimeError("Two event loops are trying to receive() on one channel layer at once!"))
+    with pytest.raises(RuntimeError):
+        await patient.receive_output(timeout=3)
