@@ -81,6 +81,9 @@ class _Outage:
         self.last_probe = 0.0
         self.probing = False
         self.warned = False
+        #: Counts the layer's returns: a read begun before the last one may fail on a connection the restart
+        #: broke, which says nothing of the layer now.
+        self.returns = 0
         self.joining = asyncio.Semaphore(JOINS_AT_ONCE)
 
     def failed(self, exc: BaseException) -> None:
@@ -98,6 +101,7 @@ class _Outage:
         if self.broken.done():
             self.broken = self.loop.create_future()
         if not self.back.done():
+            self.returns += 1
             self.back.set_result(None)
             if self.warned:
                 logger.warning("channel layer reachable again: live updates pushed")
@@ -249,6 +253,7 @@ class LayerOutageMixin:
         if broken.done():
             self._outage_degraded = True
             return None
+        begun = outage.returns
         read = asyncio.ensure_future(self._layer_receive())
         try:
             await asyncio.wait({read, broken}, return_when=asyncio.FIRST_COMPLETED)
@@ -267,8 +272,9 @@ class LayerOutageMixin:
         try:
             return read.result()
         except LAYER_ERRORS as exc:
-            self._layer_failed(exc)
-            return None
+            if begun == outage.returns:
+                self._layer_failed(exc)
+            return None  # a read begun before the layer came back: read again
 
     async def _degraded_round(self) -> dict | None:
         outage = state()
