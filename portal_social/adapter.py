@@ -261,17 +261,53 @@ class PortalAdapter:
     def notification_channels(self, user: AbstractBaseUser, template) -> list[str]:
         """The channels a notification reaches ``user`` through (``template`` is None for a daily summary).
 
-        Default: email, when the account has an address. Return "sms", "push"
-        or your own names too, and handle them in :meth:`send_notification`.
+        Default: email, when the account has an address; and a text message
+        ("sms") for a notification whose template is marked ``by_text`` (secure
+        messages), sent straight away (not in a daily summary), when
+        ``PORTAL_SOCIAL_SMS_BACKEND`` is set, :meth:`sms_number` has a number
+        and the person ticked "Also send me a text message". Return
+        "push" or your own names too, and handle them in
+        :meth:`send_notification`. The first channel is the one a failed
+        delivery is retried for (``core.notify``).
         """
-        return ["email"] if getattr(user, "email", "") else []
+        channels = ["email"] if getattr(user, "email", "") else []
+        if template is not None and getattr(template, "by_text", False) and self._texts_wanted(user):
+            channels.append("sms")
+        return channels
+
+    def _texts_wanted(self, user: AbstractBaseUser) -> bool:
+        from portal_social.core import sms
+        from portal_social.core.notify.models import NotificationPreference
+
+        if not sms.enabled() or sms.normalise(self.sms_number(user)) is None:
+            return False
+        return NotificationPreference.objects.filter(user=user, by_text=True).exists()
+
+    def sms_number(self, user: AbstractBaseUser) -> str | None:
+        """The mobile number the host holds for ``user`` and may text, or None. Default: None.
+
+        portal_social never stores it: it is read here when a text is sent, and
+        shown masked ("•••• 1234") on the notification settings page. Return
+        None for a number the person has not confirmed they receive texts on.
+        """
+        return None
 
     def send_notification(self, user: AbstractBaseUser, message, *, channel: str) -> None:
         """Deliver a rendered notification (``message``: subject, text, html, url) on ``channel``.
 
         Runs in a background task; raise on failure and the notification is
-        retried with back-off. Default: email through Django's mail backend.
+        retried with back-off. Default: email through Django's mail backend,
+        and text messages through ``core.sms`` (the portal's name, the
+        subject and the link only).
         """
+        if channel == "sms":
+            from portal_social.core import sms
+
+            number = self.sms_number(user)
+            if sms.normalise(number) is None:  # the host no longer holds a number: nothing to send
+                return
+            sms.send(number, sms.body_for(message))
+            return
         if channel != "email":
             raise ValueError(f"no sender for notification channel {channel!r}: override send_notification")
         from django.core.mail import EmailMultiAlternatives

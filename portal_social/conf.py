@@ -566,5 +566,25 @@ class AppSettings:
         """
         return self._setting("ORGANISATION_NAME", "Your health system")
 
+    @property
+    def SMS_BACKEND(self) -> str:
+        """The class that sends text-message notifications (``send(to, body)``), as a dotted path.
+
+        Default ``""``: no text messages. Shipped:
+        ``portal_social.core.sms.ConsoleBackend`` (prints, number masked) and
+        ``portal_social.core.sms.LocmemBackend`` (tests) and
+        ``portal_social.core.sms.FileBackend`` (one file per text in
+        ``PORTAL_SOCIAL_SMS_FILE_PATH``). See docs/messaging.md.
+        """
+        return self._setting("SMS_BACKEND", "")
+
+    @property
+    def SMS_FILE_PATH(self) -> str:
+        """The folder ``portal_social.core.sms.FileBackend`` writes each text to (one file per text).
+
+        Default ``""``.
+        """
+        return str(self._setting("SMS_FILE_PATH", ""))
+
 
 app_settings = AppSettings()

@@ -14,6 +14,7 @@ register(
         url_name="portal_social_messaging:conversation",
         params={"conversation": OPAQUE_ID},
         url_kwargs={"conversation_id": "conversation"},
+        by_text=True,
     )
 )
 register(
@@ -22,6 +23,7 @@ register(
         subject=_("A patient sent a secure message"),
         body=_("A secure message is waiting in your team's inbox. Sign in to read it."),
         url_name="portal_social_messaging:inbox",
+        by_text=True,
     )
 )
 register(
@@ -34,6 +36,7 @@ register(
         ),
         url_name="portal_social_messaging:inbox",
         mandatory=True,
+        by_text=True,
     )
 )
 register(
@@ -42,6 +45,7 @@ register(
         subject=_("You have an unread secure message"),
         body=_("A secure message is waiting for you in the portal. Sign in to read it."),
         url_name="portal_social_messaging:inbox",
+        by_text=True,
     )
 )
 register(
@@ -53,5 +57,6 @@ register(
             "promised. Sign in to the team's inbox to answer or assign it."
         ),
         url_name="portal_social_messaging:inbox",
+        by_text=True,
     )
 )

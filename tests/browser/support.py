@@ -152,6 +152,7 @@ def server_env(work_dir: Path, *, database_url: str | None = None, redis_url: st
     env.update(
         PORTAL_DB_PATH=str(work_dir / "portal.sqlite3"),
         EMAIL_FILE_PATH=str(work_dir / "mail"),
+        SMS_FILE_PATH=str(work_dir / "sms"),
         LIVE_PRIVATE_FILES_ROOT=str(work_dir / "private"),
         DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),

@@ -19,6 +19,12 @@ if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
+# Text-message notifications are printed, the number masked, beside the emails.
+PORTAL_SOCIAL_SMS_BACKEND = os.environ.get("PORTAL_SOCIAL_SMS_BACKEND", "portal_social.core.sms.ConsoleBackend")
+if os.environ.get("SMS_FILE_PATH"):  # one file per text, as EMAIL_FILE_PATH for mail
+    PORTAL_SOCIAL_SMS_BACKEND = "portal_social.core.sms.FileBackend"
+    PORTAL_SOCIAL_SMS_FILE_PATH = os.environ["SMS_FILE_PATH"]
+
 if os.environ.get("PORTAL_DB_PATH"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_DB_PATH"]  # noqa: F405
 

@@ -149,6 +149,9 @@ class Template:
     #: Sign the ``url_kwargs`` values (with the time of sending) so the page can refuse a link
     #: that was altered or made up, and one older than it accepts: :func:`unsign`.
     signed_url: bool = False
+    #: Also sent as a text message to people who asked for texts (``core.sms``): for what someone is waiting
+    #: on (a secure message), not for every badge or published post.
+    by_text: bool = False
     #: Counted in the daily summary: ``ngettext_lazy("%(count)d new post in %(space)s", ..., "count")``.
     #: Notifications sharing this line and their named objects become one line with their number.
     digest_line: Any = None
@@ -512,8 +515,17 @@ def _claim(queryset) -> bool:
 
 
 def _send(recipient, message: Message, template: Template | None, adapter) -> None:
-    for channel in adapter.notification_channels(recipient, template):
-        adapter.send_notification(recipient, message, channel=channel)
+    """Every channel the adapter names. A failure on the first raises (the notification is retried, on every
+    channel); a failure on another is logged and not retried, so a text-message outage never sends the
+    same email twice."""
+    for number, channel in enumerate(adapter.notification_channels(recipient, template)):
+        if number == 0:
+            adapter.send_notification(recipient, message, channel=channel)
+            continue
+        try:
+            adapter.send_notification(recipient, message, channel=channel)
+        except Exception as exc:
+            logger.warning("notification: the %s channel failed (%s); not retried", channel, type(exc).__name__)
 
 
 def _finish(notification: Notification, error: Exception | None) -> None:

@@ -59,6 +59,8 @@ class NotificationPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_social_notification_preference"
     )
     frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.IMMEDIATELY)
+    #: Also a text message, to the number the host holds (``PortalAdapter.sms_number``), never stored here.
+    by_text = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -68,6 +68,7 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, **options):
         users = {username: self._user(username, password, *spec) for username, spec in DEMO_USERS.items()}
         self._caregiver_link(users)
+        self._texts(users)
         self._pages()
         seed_clinicians(users)
         seed_reviews(users, password)
@@ -127,6 +128,16 @@ class Command(BaseCommand):
         # Demo data from before communities knew caregivers: the link takes part in communities too,
         # so caregiver1's posts carry the caregiver mark.
         CaregiverRelation.objects.filter(caregiver=caregiver, patient=patient).update(scope_community=True)
+
+    def _texts(self, users):
+        """patient1's record holds a (fictional, 555-01xx) mobile number and patient1 asked for texts too:
+        the dev server prints each text, number masked, beside the emails."""
+        from hospital.models import MobileNumber
+        from portal_social.core.notify.models import NotificationPreference
+
+        patient = users["patient1"]
+        MobileNumber.objects.update_or_create(user=patient, defaults={"number": "+1 555 010 0147"})
+        NotificationPreference.objects.update_or_create(user=patient, defaults={"by_text": True})
 
     def _pages(self):
         home = HomePage.objects.first()
