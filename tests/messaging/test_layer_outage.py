@@ -35,6 +35,14 @@ async def _message_event(socket, timeout=3.0) -> dict:
             return event
 
 
+async def _following(start, user):
+    """A new conversation, a socket of ``user`` following it, and the layer that fails on demand."""
+    conversation = await database_sync_to_async(start)()
+    socket = await _connect(user)
+    await _follow(socket, conversation)
+    return conversation, socket, get_channel_layer()
+
+
 async def _rejoined(layer, conversation) -> bool:
     """Whether a socket is back in the conversation's group (within a couple of seconds)."""
     group = realtime.stream_group_name(STREAM, str(conversation.pk))
@@ -47,10 +55,7 @@ async def _rejoined(layer, conversation) -> bool:
 
 @committed
 async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_stays_open(world, start, outage_layer):
-    conversation = await database_sync_to_async(start)()
-    patient = await _connect(world.patient)
-    await _follow(patient, conversation)
-    layer = get_channel_layer()
+    conversation, patient, layer = await _following(start, world.patient)
 
     layer.go_down()
     during = await _send(world.nurse, conversation, "Sent while Redis restarts")
@@ -70,10 +75,7 @@ async def test_a_message_sent_while_the_layer_is_down_arrives_and_the_socket_sta
 
 @committed
 async def test_events_kept_during_the_outage_arrive_in_order_once_each(world, start, outage_layer):
-    conversation = await database_sync_to_async(start)()
-    nurse = await _connect(world.nurse)
-    await _follow(nurse, conversation)
-    layer = get_channel_layer()
+    conversation, nurse, layer = await _following(start, world.nurse)
 
     layer.go_down()
     sent = [await _send(world.patient, conversation, f"Message {n}") for n in range(3)]
@@ -114,10 +116,7 @@ async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_t
     world, start, outage_layer, monkeypatch
 ):
     monkeypatch.setattr(realtime_outage, "RECHECK_SPREAD_SECONDS", 0.3)  # 30 s in production
-    conversation = await database_sync_to_async(start)()
-    caregiver = await _connect(world.caregiver)
-    await _follow(caregiver, conversation)
-    layer = get_channel_layer()
+    conversation, caregiver, layer = await _following(start, world.caregiver)
 
     layer.go_down()
     await _end_link(world.patient, world.caregiver)  # its "access changed" push is lost with the layer
@@ -149,10 +148,7 @@ async def test_a_socket_opened_while_the_layer_is_down_is_served_and_joins_later
 async def test_a_layer_failure_that_is_not_a_lost_connection_still_ends_the_socket(world, start, outage_layer):
     """Only a connection failure is waited out; anything else (a layer used from two event loops, a bug)
     ends the socket as before, so no socket retries a fault forever."""
-    conversation = await database_sync_to_async(start)()
-    patient = await _connect(world.patient)
-    await _follow(patient, conversation)
-    layer = get_channel_layer()
+    conversation, patient, layer = await _following(start, world.patient)
     layer.fail_with(RuntimeError("Two event loops are trying to receive() on one channel layer at once!"))
     with pytest.raises(RuntimeError):
         await patient.receive_output(timeout=3)
