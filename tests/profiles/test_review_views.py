@@ -10,6 +10,7 @@ from django.template.loader import get_template
 from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
+from django.utils import timezone
 
 from example_site import urls as site_urls
 from portal_social.conf import app_settings
@@ -263,7 +264,7 @@ def test_review_list_shows_verified_patient_month_response_and_links(client, pat
     assert "Verified patient" in html
     assert "Zebulon" not in html and "Quartermaine" not in html and patient.username not in html
     assert "<strong>Listened</strong> to me." in html
-    assert review.created_at.strftime("%B %Y") in html
+    assert timezone.localtime(review.created_at).strftime("%B %Y") in html  # the month where the portal is
     assert "Thank you for <em>sharing</em>." in html
     assert report_url(clinician, review) in html
     assert report_url(clinician, held) not in html and PHONE not in html
