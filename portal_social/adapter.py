@@ -264,8 +264,9 @@ class PortalAdapter:
         Default: email, when the account has an address; and a text message
         ("sms") for a notification whose template is marked ``by_text`` (secure
         messages), sent straight away (not in a daily summary), when
-        ``PORTAL_SOCIAL_SMS_BACKEND`` is set, :meth:`sms_number` has a number
-        and the person ticked "Also send me a text message". Return
+        ``PORTAL_SOCIAL_SMS_BACKEND`` is set and the person ticked "Also send
+        me a text message" (it is then sent only if :meth:`sms_number` has a
+        number). Return
         "push" or your own names too, and handle them in
         :meth:`send_notification`. The first channel is the one a failed
         delivery is retried for (``core.notify``).
@@ -276,12 +277,12 @@ class PortalAdapter:
         return channels
 
     def _texts_wanted(self, user: AbstractBaseUser) -> bool:
+        """Texts are on and the person asked for them. Whether the host holds a number is asked once, when
+        the text is sent (:meth:`send_notification`), since it may be a call to the EHR."""
         from portal_social.core import sms
         from portal_social.core.notify.models import NotificationPreference
 
-        if not sms.enabled() or sms.normalise(self.sms_number(user)) is None:
-            return False
-        return NotificationPreference.objects.filter(user=user, by_text=True).exists()
+        return sms.enabled() and NotificationPreference.objects.filter(user=user, by_text=True).exists()
 
     def sms_number(self, user: AbstractBaseUser) -> str | None:
         """The mobile number the host holds for ``user`` and may text, or None. Default: None.
@@ -303,10 +304,9 @@ class PortalAdapter:
         if channel == "sms":
             from portal_social.core import sms
 
-            number = self.sms_number(user)
-            if sms.normalise(number) is None:  # the host no longer holds a number: nothing to send
-                return
-            sms.send(number, sms.body_for(message))
+            number = sms.normalise(self.sms_number(user))
+            if number is not None:  # else the host holds no number (any more): nothing to send
+                sms.send(number, sms.body_for(message))
             return
         if channel != "email":
             raise ValueError(f"no sender for notification channel {channel!r}: override send_notification")

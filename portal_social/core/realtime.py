@@ -596,15 +596,12 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_ACCESS_ENDED)
 
     async def portal_kept(self, message) -> None:
-        """Events kept in the database while the channel layer is unreachable (``realtime_outage``)."""
+        """Events kept in the database, read while the channel layer is unreachable and once more when this
+        socket is back in its groups (``realtime_outage``)."""
         for key, payloads in message["events"].items():
             if key in self.delivered:
                 for payload in payloads:
                     await self._deliver(key, payload)
-
-    async def portal_layer_back(self, message) -> None:
-        """The channel layer answers again and this socket is back in its groups: what was kept meanwhile."""
-        await self.portal_kept(message)
 
     async def portal_recheck(self, message) -> None:
         """After an outage of the channel layer, which may have lost a "session ended" or "access changed"

@@ -30,6 +30,7 @@ awaits when the socket ends, and a batched read is one short task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -50,9 +51,8 @@ JOINS_AT_ONCE = 8
 BATCH_SECONDS = 0.03
 #: After an outage, each socket checks its session and access again within this long, at random.
 RECHECK_SPREAD_SECONDS = 30.0
-#: The message a socket is handed while the layer is down (kept events) and when it is back.
+#: The message a socket is handed with kept events, while the layer is down and once more when it is back.
 KEPT = "portal.kept"
-LAYER_BACK = "portal.layer_back"
 RECHECK = "portal.recheck"
 
 
@@ -208,8 +208,8 @@ class LayerOutageMixin:
 
     The consumer implements ``_group_names()`` (every group it should be in),
     ``_followed()`` (``{(stream, target): (stream key, last id sent)}``) and
-    the handlers ``portal_kept`` / ``portal_layer_back`` (``{"events": {(stream,
-    target): [payloads]}}``) and ``portal_recheck``; it calls
+    the handlers ``portal_kept`` (``{"events": {(stream, target): [payloads]}}``)
+    and ``portal_recheck``; it calls
     :meth:`_layer_failed` where a group add or discard fails.
     """
 
@@ -237,14 +237,9 @@ class LayerOutageMixin:
 
     async def _next_message(self) -> dict:
         while True:
-            if not self._outage_degraded:
-                message = await self._read_layer()
-                if message is not None:
-                    return message
-            else:
-                message = await self._degraded_round()
-                if message is not None:
-                    return message
+            message = await (self._degraded_round() if self._outage_degraded else self._read_layer())
+            if message is not None:
+                return message
 
     async def _read_layer(self) -> dict | None:
         """The layer's next message for this socket; None when the layer failed (here or for another socket)."""
@@ -260,12 +255,8 @@ class LayerOutageMixin:
         finally:
             if not read.done():
                 read.cancel()
-                try:
+                with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
                     await read
-                except asyncio.CancelledError:
-                    pass
-                except LAYER_ERRORS:
-                    pass
         if read.cancelled():
             self._outage_degraded = True
             return None
@@ -286,23 +277,15 @@ class LayerOutageMixin:
                 outage.probing = False
             if joined:
                 outage.answered()
-                try:
-                    events = await self._kept_events()
-                except Exception as exc:  # the database: groups are joined; read again at the next round
-                    logger.warning("live updates: kept events could not be read (%s)", type(exc).__name__)
-                else:
+                events = await self._kept_events()
+                if events is not None:  # else the database failed: groups are joined; read again next round
                     self._outage_degraded = False
-                    loop = asyncio.get_running_loop()
                     self._forget_outage()
-                    self._recheck_handle = loop.call_later(
+                    self._recheck_handle = asyncio.get_running_loop().call_later(
                         random.uniform(0, RECHECK_SPREAD_SECONDS), self._queue_recheck
                     )
-                    return {"type": LAYER_BACK, "events": events}
-        try:
-            events = await self._kept_events()
-        except Exception as exc:
-            logger.warning("live updates: kept events could not be read (%s)", type(exc).__name__)
-            events = {}
+                    return {"type": KEPT, "events": events}
+        events = await self._kept_events()
         if events:
             return {"type": KEPT, "events": events}
         pause = asyncio.ensure_future(asyncio.sleep(POLL_SECONDS * random.uniform(0.8, 1.2)))
@@ -324,9 +307,14 @@ class LayerOutageMixin:
                 return False
         return True
 
-    async def _kept_events(self) -> dict[tuple[str, str], list[dict]]:
+    async def _kept_events(self) -> dict[tuple[str, str], list[dict]] | None:
+        """What was kept for the streams followed and not sent yet; None when the database cannot be read."""
         followed = self._followed()
-        found = await kept_after({key: after for key, after in followed.values()})
+        try:
+            found = await kept_after({key: after for key, after in followed.values()})
+        except Exception as exc:
+            logger.warning("live updates: kept events could not be read (%s)", type(exc).__name__)
+            return None
         return {sub: found[key] for sub, (key, _after) in followed.items() if found.get(key)}
 
     def _queue_recheck(self) -> None:

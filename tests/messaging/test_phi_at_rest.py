@@ -33,7 +33,6 @@ from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
-from portal_social.core import files
 from portal_social.core.crypto import TOKEN_PREFIX, EncryptedTextField
 from portal_social.messaging import tasks
 from portal_social.messaging.models import Attachment, CarePool, Conversation, Message
@@ -131,15 +130,7 @@ def _reply(client: Client, conversation: Conversation, body: str, **extra) -> Me
 
 
 @pytest.fixture
-def private_root(settings, tmp_path):
-    settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT = str(tmp_path / "private")
-    files._storage.cache_clear()
-    yield Path(settings.PORTAL_SOCIAL_PRIVATE_FILES_ROOT)
-    files._storage.cache_clear()
-
-
-@pytest.fixture
-def journey(world, private_root, caplog) -> Journey:
+def journey(world, private_files, caplog) -> Journey:
     """Walk every place secure messaging takes text; return what the checks need."""
     # Everything portal_social logs, and every other logger at the level the portal configures.
     caplog.set_level(logging.DEBUG)
@@ -190,7 +181,7 @@ def journey(world, private_root, caplog) -> Journey:
     # The notification tasks: deliveries ran at each commit (immediate backend); the late-reply escalation
     # and the unread reminders are due a week from now.
     tasks.sweep(now=timezone.now() + datetime.timedelta(days=7))
-    return Journey(mine=mine, theirs=theirs, private_root=private_root, clients=clients)
+    return Journey(mine=mine, theirs=theirs, private_root=private_files, clients=clients)
 
 
 def _assert_no_plaintext(where: str, data: bytes) -> None:
