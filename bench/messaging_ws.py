@@ -20,7 +20,11 @@ a session in the database session store that passed the second factor where
 one is needed (``tests/factories.sign_in``). Then it starts two daphne
 processes on free ports with the settings of the browser journeys
 (``tests/browser/live_settings.py``: PostgreSQL, the Redis channel layer,
-cache and task queue), sharing one database and one Redis.
+cache and task queue), sharing one database and one Redis. Each process
+keeps a pool of at most ``--pool`` PostgreSQL connections (default 8), as
+production does with ``PORTAL_DB_POOL_MAX_SIZE``; ``--pool 0`` opens a new
+connection for every request and every database call of a socket, which
+costs PostgreSQL a new server process each time.
 
 Each client is one socket at ``/ws/portal-social/`` (a minimal RFC 6455
 client over asyncio streams; no dependencies beyond the standard library),
@@ -115,12 +119,23 @@ UNDER_SERVICES = "PORTAL_BENCH_UNDER_SERVICES"
 SETTINGS = '''\
 """Settings of one messaging bench run (written by bench/messaging_ws.py)."""
 
+import os
+
 from tests.browser.live_settings import *  # noqa: F401,F403
 
 DEBUG = False
 # Every bench client comes from 127.0.0.1: the per-address backstop would
 # count the whole bench as one person. Each person's own limit stays.
 PORTAL_SOCIAL_RATE_LIMITS = {"message": "60/10m,1000000/10m/ip"}
+if os.environ.get("BENCH_DB_POOL_MAX_SIZE", "0") != "0":
+    # A bounded psycopg pool per process, as production runs with PORTAL_DB_POOL_MAX_SIZE (docs/database.md).
+    from portal_social.core.database import postgres_database
+
+    DATABASES = {
+        "default": postgres_database(
+            os.environ["LIVE_DATABASE_URL"], pool_max_size=int(os.environ["BENCH_DB_POOL_MAX_SIZE"])
+        )
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -144,12 +159,21 @@ def parse_args() -> argparse.Namespace:
         "--drain", type=float, default=None, help="longest wait for deliveries after the last send (default 10, 40)"
     )
     parser.add_argument("--backoff-max", type=float, default=8.0, help="longest reconnect delay, s (default 8)")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=8,
+        help="PostgreSQL connections pooled per daphne, as production's PORTAL_DB_POOL_MAX_SIZE (default 8; "
+        "0: a new connection for each request and each socket's database call)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (settings, daphne logs)")
     args = parser.parse_args()
     if args.clients < 2:
         parser.error("--clients must be at least 2 (a patient and a staff member)")
     if args.seconds <= 0 or args.rate <= 0:
         parser.error("--seconds and --rate must be positive")
+    if args.pool < 0:
+        parser.error("--pool must be 0 or more")
     if args.drain is None:
         args.drain = 40.0 if args.restart_redis else 10.0
     return args
@@ -887,7 +911,7 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
     why_lost = collections.Counter()
     details: list[str] = []
     begin = min((s.started for s in sends), default=0.0)
-    timeline: list[tuple[float, float, str]] = []  # (sent at, latency ms, listener's side)
+    timeline: list[tuple[float, float, float]] = []  # (sent at, latency ms, the POST's time ms)
     for s in sends:
         message = stored.get(s.submission)
         if message is None:
@@ -902,7 +926,7 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
                 if copies > 1:
                     repeats[_repeat_kind(listener, message)] += copies - 1
                 latencies.append((listener.first[message] - s.started) * 1000)
-                timeline.append((s.started - begin, latencies[-1], listener.person.side))
+                timeline.append((s.started - begin, latencies[-1], (s.returned - s.started) * 1000))
                 if s.outcome == "sent":
                     after_answer.append((listener.first[message] - s.returned) * 1000)
                 continue
@@ -954,8 +978,8 @@ def report(args: argparse.Namespace, result: Run, servers: Servers) -> None:
     slow = sorted(timeline, key=lambda row: -row[1])[: max(1, len(timeline) // 50)]
     if slow and slow[0][1] > 100:
         print(
-            "slowest deliveries (sent at s: ms): "
-            + ", ".join(f"{at:.2f}: {ms:.0f}" for at, ms, _side in sorted(slow) if ms > 100)
+            "slowest deliveries (sent at s: ms, the POST's own time in brackets): "
+            + ", ".join(f"{at:.2f}: {ms:.0f} ({post:.0f})" for at, ms, post in sorted(slow) if ms > 100)
         )
     if repeats:
         print(f"duplicated deliveries: {dict(repeats)}")
@@ -1001,6 +1025,7 @@ def main() -> None:
             DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
             LIVE_DATABASE_URL=os.environ["DATABASE_URL"],  # the bench's own database (create_database)
             LIVE_REDIS_URL=redis_url,
+            BENCH_DB_POOL_MAX_SIZE=str(args.pool),
         )
         import django
 
@@ -1010,7 +1035,8 @@ def main() -> None:
 
         from tests.browser.live_settings import describe_stack
 
-        print(f"{describe_stack()}; {args.clients} clients", flush=True)
+        pooled = f"a pool of at most {args.pool} per process" if args.pool else "a new one for each request"
+        print(f"{describe_stack()}; database connections: {pooled}; {args.clients} clients", flush=True)
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
         print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)

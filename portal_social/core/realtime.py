@@ -107,7 +107,10 @@ def publish(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except LAYER_ERRORS:  # after a Redis restart the first use of each pooled connection fails
+            async_to_sync(layer.group_send)(group, message)  # a repeat is dropped by the event id
     except Exception as exc:  # a live update must never fail the request that caused it
         logger.warning("live update not delivered to a group (%s)", type(exc).__name__)
 

@@ -3,7 +3,8 @@
 While down, every call fails with ``ConnectionError`` and the first read already waiting fails at once (as
 the one blocking read a channels-redis process holds does); the others keep waiting. Bringing it back
 forgets every group (a restarted Redis keeps none), so a socket hears pushes again only after it joins its
-groups again. ``fail_with`` makes the next read fail with another error.
+groups again. ``fail_with`` makes the next read fail with another error; ``fail_pushes(n)`` the next n
+group sends.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class OutageLayer(InMemoryChannelLayer):
     def fail_with(self, error: BaseException) -> None:
         self._fault = error
         self._event().set()
+
+    def fail_pushes(self, count: int) -> None:
+        """The next ``count`` group sends fail, as a pooled connection from before a restart does once."""
+        self._failing_pushes = count
 
     def come_back(self) -> None:
         self.down = False  # a read not yet woken by the outage still fails first: its connection broke
@@ -72,6 +77,9 @@ class OutageLayer(InMemoryChannelLayer):
 
     async def group_send(self, group, message):
         self._check()
+        if getattr(self, "_failing_pushes", 0):
+            self._failing_pushes -= 1
+            raise ConnectionError("a connection from before the restart")
         return await super().group_send(group, message)
 
     async def send(self, channel, message):

@@ -11,8 +11,11 @@ other failure of the layer still ends the socket: only a connection failure is w
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
@@ -112,6 +115,53 @@ async def test_every_socket_of_the_process_rejoins_not_only_the_one_whose_read_f
 
 
 @committed
+async def test_one_probe_joins_the_groups_of_every_waiting_socket_of_the_process(
+    world, start, outage_layer, monkeypatch
+):
+    """Sockets joining one by one kept a process of 100 sockets out of its groups for a quarter of a second
+    after a restart, and a message sent meanwhile waited for it: the first probe that succeeds joins them all."""
+    joins = []
+    join_groups = realtime_outage.join_groups
+
+    async def counted(layer, pairs):
+        await join_groups(layer, pairs)
+        joins.append(sorted({channel for _group, channel in pairs}))
+
+    monkeypatch.setattr(realtime_outage, "join_groups", counted)
+    conversations = [await database_sync_to_async(start)(subject=f"Question {n}") for n in range(3)]
+    sockets = [await _connect(world.patient) for _conversation in conversations]
+    for socket, conversation in zip(sockets, conversations, strict=True):
+        await _follow(socket, conversation)
+    layer = get_channel_layer()
+
+    layer.go_down()
+    await asyncio.sleep(realtime_outage.POLL_SECONDS)  # every socket has met the outage
+    layer.come_back()
+    assert all([await _rejoined(layer, conversation) for conversation in conversations])
+    assert len(joins) == 1 and len(joins[0]) == 3, joins
+    for socket, conversation in zip(sockets, conversations, strict=True):
+        sent = await _send(world.nurse, conversation, "Pushed to the right socket")
+        assert (await _message_event(socket))["message"] == str(sent.pk)
+        await socket.disconnect()
+
+
+@committed
+async def test_a_push_failing_on_a_connection_from_before_the_restart_is_sent_once_more(
+    world, start, outage_layer, caplog
+):
+    """After a restart each pooled connection fails once when next used: a push meeting one is sent again at
+    once, not left until the next event or reconnect."""
+    conversation, patient, layer = await _following(start, world.patient)
+    layer.fail_pushes(1)
+    with caplog.at_level("WARNING", logger="portal_social.core.realtime"):
+        sent = await _send(world.nurse, conversation, "Pushed at the second try")
+        event = await _message_event(patient, timeout=realtime_outage.POLL_SECONDS)  # no outage: pushed
+    assert event["message"] == str(sent.pk)
+    assert "not delivered" not in caplog.text
+    await patient.disconnect()
+
+
+@committed
 async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_the_layer_is_back(
     world, start, outage_layer, monkeypatch
 ):
@@ -152,3 +202,35 @@ async def test_a_layer_failure_that_is_not_a_lost_connection_still_ends_the_sock
     layer.fail_with(RuntimeError("Two event loops are trying to receive() on one channel layer at once!"))
     with pytest.raises(RuntimeError):
         await patient.receive_output(timeout=3)
+
+
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set")
+
+
+@needs_redis
+def test_joining_many_groups_at_once_on_redis_is_what_group_add_does():
+    """After an outage a process drops its idle connections and joins the groups of all its sockets in one
+    round trip: each channel must then hear its groups' pushes, and each group key expire as channels-redis's
+    own ``group_add`` sets it."""
+    layer = get_channel_layer()
+    assert type(layer).__name__ == "RedisChannelLayer"
+
+    async def scenario():
+        channels = [await layer.new_channel() for _n in range(3)]
+        token = uuid.uuid4().hex
+        groups = [f"portal_social.test.{token}.{n}" for n in range(2)]
+        pairs = [(group, channel) for channel in channels for group in groups]
+        await realtime_outage.drop_idle_connections(layer)  # as at a return: new connections are opened
+        await realtime_outage.join_groups(layer, pairs)
+        for n, group in enumerate(groups):
+            await layer.group_send(group, {"type": "portal.event", "event": {"n": n}})
+        heard = [[(await layer.receive(channel))["event"]["n"] for _n in groups] for channel in channels]
+        connection = layer.connection(layer.consistent_hash(groups[0]))
+        ttl = await connection.ttl(layer._group_key(groups[0]))
+        for group, channel in pairs:
+            await layer.group_discard(group, channel)
+        return heard, ttl
+
+    heard, ttl = async_to_sync(scenario)()
+    assert heard == [[0, 1]] * 3
+    assert 0 < ttl <= layer.group_expiry
