@@ -32,6 +32,12 @@ Only connection failures count as an outage (:data:`LAYER_ERRORS`); any other
 error of the layer ends the socket as before. Nothing here outlives a socket:
 its reads run inside the consumer's own dispatch, which channels cancels and
 awaits when the socket ends, and a batched read is one short task.
+
+With the layer up, the sockets of a process also compare, every
+:data:`SWEEP_SECONDS`, the id of the last event each sent with the streams'
+counters (one query for all of them): a push the layer lost without any read
+failing (a push that failed twice, a list over its capacity) is sent then,
+instead of at the stream's next event or the page's next reconnect.
 """
 
 from __future__ import annotations
@@ -56,6 +62,10 @@ PROBE_SECONDS = 0.05
 JOINS_PER_ROUND_TRIP = 500
 #: Reads of kept events asked for within this long by a process's sockets are one query.
 BATCH_SECONDS = 0.03
+#: How often, with the layer up, a process's sockets compare what they sent with what was kept (one query for
+#: all of them): a push the layer lost without failing a read (a failed push, a list over capacity) then
+#: arrives this late, not at the stream's next event or the page's next reconnect.
+SWEEP_SECONDS = 15.0
 #: After an outage, each socket checks its session and access again within this long, at random.
 RECHECK_SPREAD_SECONDS = 30.0
 #: The message a socket is handed with kept events, while the layer is down and once more when it is back.
@@ -149,6 +159,19 @@ class _Outage:
         self.returns = 0
         #: The sockets of this loop that are not in their groups since the last failure.
         self.waiting: weakref.WeakSet = weakref.WeakSet()
+        self._sweep: asyncio.Future | None = None
+
+    def sweep(self) -> asyncio.Future:
+        """Resolved at the next sweep (:data:`SWEEP_SECONDS`); armed while some socket waits for it."""
+        if self._sweep is None or self._sweep.done():
+            self._sweep = self.loop.create_future()
+            self.loop.call_later(SWEEP_SECONDS * random.uniform(0.9, 1.1), self._sweep_now, self._sweep)
+        return self._sweep
+
+    @staticmethod
+    def _sweep_now(sweep: asyncio.Future) -> None:
+        if not sweep.done():
+            sweep.set_result(None)
 
     def failed(self, exc: BaseException) -> None:
         if not self.broken.done():
@@ -279,6 +302,9 @@ class LayerOutageMixin:
     """
 
     _outage_degraded = False
+    #: The read of the layer under way, kept across sweeps (cancelling a channels-redis read is not free).
+    _read: asyncio.Future | None = None
+    _read_begun = 0
     #: False from a failure of the layer until this socket's groups are joined again.
     _in_groups = True
     _closed = False
@@ -306,6 +332,8 @@ class LayerOutageMixin:
         """When the socket ends."""
         self._closed = True
         state().waiting.discard(self)
+        if self._read is not None:
+            self._read.cancel()
         if self._recheck_handle is not None:
             self._recheck_handle.cancel()
             self._recheck_handle = None
@@ -317,30 +345,52 @@ class LayerOutageMixin:
                 return message
 
     async def _read_layer(self) -> dict | None:
-        """The layer's next message for this socket; None when the layer failed (here or for another socket)."""
+        """The layer's next message for this socket; kept events at a sweep when a push was lost; None when the
+        layer failed (here or for another socket)."""
         outage = state()
         broken = outage.broken
         if broken.done():
+            await self._drop_read()
             self._degrade()
             return None
-        begun = outage.returns
-        read = asyncio.ensure_future(self._layer_receive())
+        if self._read is None:
+            self._read_begun = outage.returns
+            self._read = asyncio.ensure_future(self._layer_receive())
+        read = self._read
         try:
-            await asyncio.wait({read, broken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not read.done():
-                read.cancel()
-                with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
-                    await read
-        if read.cancelled():
+            await asyncio.wait({read, broken, outage.sweep()}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled: the socket ends
+            await self._drop_read()
+            raise
+        if read.done():
+            self._read = None
+            if read.cancelled():
+                self._degrade()
+                return None
+            try:
+                return read.result()
+            except LAYER_ERRORS as exc:
+                if self._read_begun == outage.returns:
+                    self._layer_failed(exc)
+                return None  # a read begun before the layer came back: read again
+        if broken.done():
+            await self._drop_read()
             self._degrade()
             return None
-        try:
-            return read.result()
-        except LAYER_ERRORS as exc:
-            if begun == outage.returns:
-                self._layer_failed(exc)
-            return None  # a read begun before the layer came back: read again
+        # The sweep. With nothing missed (nearly always) the read stays under way and is waited for again; a
+        # read is never left pending outside this call, where channels could not cancel it with the socket.
+        events = await self._kept_events()
+        if not events:
+            return None
+        await self._drop_read()
+        return {"type": KEPT, "events": events}
+
+    async def _drop_read(self) -> None:
+        read, self._read = self._read, None
+        if read is not None and not read.done():
+            read.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
+                await read
 
     async def _degraded_round(self) -> dict | None:
         outage = state()

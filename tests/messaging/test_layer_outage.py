@@ -162,6 +162,52 @@ async def test_a_push_failing_on_a_connection_from_before_the_restart_is_sent_on
 
 
 @committed
+async def test_a_push_the_layer_lost_while_up_arrives_at_the_next_sweep(world, start, outage_layer, monkeypatch):
+    """No read fails when only a push is lost (it failed twice, or the process's list was over capacity): the
+    socket finds the message when it next compares what it sent with what was kept."""
+    monkeypatch.setattr(realtime_outage, "SWEEP_SECONDS", 0.3)  # 15 s in production
+    conversation, patient, layer = await _following(start, world.patient)
+    layer.fail_pushes(2)  # the push and its second try
+    sent = await _send(world.nurse, conversation, "Kept, never pushed")
+    event = await _message_event(patient, timeout=2)
+    assert event["message"] == str(sent.pk)
+    assert await patient.receive_nothing(timeout=0.8)  # later sweeps find nothing more to send
+    await patient.disconnect()
+
+
+@committed
+async def test_sweeps_that_find_nothing_send_nothing_and_leave_the_read_of_the_layer_alone(
+    world, start, outage_layer, monkeypatch
+):
+    monkeypatch.setattr(realtime_outage, "SWEEP_SECONDS", 0.1)
+    layer = get_channel_layer()
+    reads = []
+    receive = layer.receive
+
+    async def counted_read(channel):
+        reads.append(channel)
+        return await receive(channel)
+
+    monkeypatch.setattr(layer, "receive", counted_read)
+    conversation, patient, _layer = await _following(start, world.patient)
+    assert await patient.receive_nothing(timeout=0.6)  # several sweeps, nothing missed
+    assert len(reads) == 1, reads  # one read of the layer, waited for across the sweeps
+    pushed = []
+    group_send = layer.group_send
+
+    async def counted(group, message):
+        pushed.append(message)
+        await group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counted)
+    sent = await _send(world.nurse, conversation, "Pushed to the read that was left waiting")
+    assert (await _message_event(patient))["message"] == str(sent.pk)
+    assert pushed, "the message was not pushed"
+    assert await patient.receive_nothing(timeout=0.5)
+    await patient.disconnect()
+
+
+@committed
 async def test_a_caregiver_link_ended_during_the_outage_closes_the_socket_once_the_layer_is_back(
     world, start, outage_layer, monkeypatch
 ):
