@@ -226,6 +226,7 @@ class _Batch:
         try:
             found = await database_sync_to_async(_stored_after)(dict(self.wanted))
         except Exception as exc:  # the database too: each socket tries again at its next round
+            logger.warning("live updates: kept events could not be read (%s)", type(exc).__name__)
             if not self.result.done():
                 self.result.set_exception(exc)
                 self.result.exception()  # retrieved here, so an unwaited failure is not reported as lost
@@ -305,6 +306,8 @@ class LayerOutageMixin:
     #: The read of the layer under way, kept across sweeps (cancelling a channels-redis read is not free).
     _read: asyncio.Future | None = None
     _read_begun = 0
+    #: A message the layer delivered while its read was being given up: handed on next.
+    _held: dict | None = None
     #: False from a failure of the layer until this socket's groups are joined again.
     _in_groups = True
     _closed = False
@@ -332,14 +335,15 @@ class LayerOutageMixin:
         """When the socket ends."""
         self._closed = True
         state().waiting.discard(self)
-        if self._read is not None:
-            self._read.cancel()
         if self._recheck_handle is not None:
             self._recheck_handle.cancel()
             self._recheck_handle = None
 
     async def _next_message(self) -> dict:
         while True:
+            if self._held is not None:
+                message, self._held = self._held, None
+                return message
             message = await (self._degraded_round() if self._outage_degraded else self._read_layer())
             if message is not None:
                 return message
@@ -350,7 +354,7 @@ class LayerOutageMixin:
         outage = state()
         broken = outage.broken
         if broken.done():
-            await self._drop_read()
+            await self._hold_read()
             self._degrade()
             return None
         if self._read is None:
@@ -359,8 +363,16 @@ class LayerOutageMixin:
         read = self._read
         try:
             await asyncio.wait({read, broken, outage.sweep()}, return_when=asyncio.FIRST_COMPLETED)
+            if not read.done() and not broken.done():
+                # The sweep. With nothing missed (nearly always) the read stays under way and is waited for
+                # again; it is never left pending outside this call, where channels could not cancel it.
+                events = await self._kept_events()
+                if not events:
+                    return None
+                await self._hold_read()
+                return {"type": KEPT, "events": events}
         except BaseException:  # cancelled: the socket ends
-            await self._drop_read()
+            await self._hold_read()
             raise
         if read.done():
             self._read = None
@@ -373,24 +385,20 @@ class LayerOutageMixin:
                 if self._read_begun == outage.returns:
                     self._layer_failed(exc)
                 return None  # a read begun before the layer came back: read again
-        if broken.done():
-            await self._drop_read()
-            self._degrade()
-            return None
-        # The sweep. With nothing missed (nearly always) the read stays under way and is waited for again; a
-        # read is never left pending outside this call, where channels could not cancel it with the socket.
-        events = await self._kept_events()
-        if not events:
-            return None
-        await self._drop_read()
-        return {"type": KEPT, "events": events}
+        await self._hold_read()  # the layer failed for another socket of this process
+        self._degrade()
+        return None
 
-    async def _drop_read(self) -> None:
+    async def _hold_read(self) -> None:
+        """Give up the read under way; a message it delivered meanwhile is held and handed on next."""
         read, self._read = self._read, None
-        if read is not None and not read.done():
-            read.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
-                await read
+        if read is None:
+            return
+        read.cancel()  # nothing when it is done already
+        with contextlib.suppress(asyncio.CancelledError, *LAYER_ERRORS):
+            message = await read
+            if message is not None:
+                self._held = message
 
     async def _degraded_round(self) -> dict | None:
         outage = state()
@@ -444,8 +452,7 @@ class LayerOutageMixin:
         followed = self._followed()
         try:
             found = await kept_after({key: after for key, after in followed.values()})
-        except Exception as exc:
-            logger.warning("live updates: kept events could not be read (%s)", type(exc).__name__)
+        except Exception:  # logged once for the batch
             return None
         return {sub: found[key] for sub, (key, _after) in followed.items() if found.get(key)}
 

@@ -176,6 +176,32 @@ async def test_a_push_the_layer_lost_while_up_arrives_at_the_next_sweep(world, s
 
 
 @committed
+async def test_a_push_that_arrives_while_a_sweep_sends_what_was_missed_is_handed_on_too(
+    world, start, outage_layer, monkeypatch
+):
+    monkeypatch.setattr(realtime_outage, "SWEEP_SECONDS", 0.3)
+    conversation, patient, layer = await _following(start, world.patient)
+    layer.fail_pushes(2)
+    missed = await _send(world.nurse, conversation, "Kept, never pushed")
+    kept_after = realtime_outage.kept_after
+    pushed = []
+
+    async def pushed_meanwhile(wanted):
+        found = await kept_after(wanted)
+        if found and not pushed:
+            monkeypatch.setattr(realtime_outage, "SWEEP_SECONDS", 60)  # no later sweep to make up for a loss
+            pushed.append(await _send(world.nurse, conversation, "Pushed while the sweep reads"))
+            await asyncio.sleep(0.05)  # the layer's read receives it
+        return found
+
+    monkeypatch.setattr(realtime_outage, "kept_after", pushed_meanwhile)
+    assert (await _message_event(patient, timeout=2))["message"] == str(missed.pk)
+    assert (await _message_event(patient, timeout=1))["message"] == str(pushed[0].pk)
+    assert await patient.receive_nothing(timeout=0.3)
+    await patient.disconnect()
+
+
+@committed
 async def test_sweeps_that_find_nothing_send_nothing_and_leave_the_read_of_the_layer_alone(
     world, start, outage_layer, monkeypatch
 ):
