@@ -57,7 +57,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
 
-from portal_social.core.realtime_outage import LAYER_ERRORS, LayerOutageMixin
+from portal_social.core.realtime_outage import LAYER_ERRORS, LayerOutageMixin, once_more_on_lost_connection
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +106,8 @@ def publish(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except LAYER_ERRORS:  # after a Redis restart the first use of each pooled connection fails
-            async_to_sync(layer.group_send)(group, message)  # a repeat is dropped by the event id
+    try:  # a repeat after a lost connection is dropped by the event id
+        async_to_sync(once_more_on_lost_connection)(layer.group_send, group, message)
     except Exception as exc:  # a live update must never fail the request that caused it
         logger.warning("live update not delivered to a group (%s)", type(exc).__name__)
 

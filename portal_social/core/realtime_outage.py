@@ -86,22 +86,27 @@ def _layer_errors() -> tuple[type[BaseException], ...]:
 LAYER_ERRORS = _layer_errors()
 
 
+async def once_more_on_lost_connection(call, *args):
+    """``await call(*args)``, and once more after a connection failure: after a Redis restart the first use
+    of each pooled connection fails, and the next opens a new one. Raises what the second try raises."""
+    try:
+        return await call(*args)
+    except LAYER_ERRORS:
+        return await call(*args)
+
+
 async def join_groups(layer, pairs: list[tuple[str, str]]) -> None:
     """Add each ``(group, channel)`` to the layer, as ``group_add`` does; raises what the layer raises.
 
     A channels-redis layer gets them pipelined, in one round trip per shard and :data:`JOINS_PER_ROUND_TRIP`
     (its own ``group_add`` takes two round trips for each); another layer gets ``group_add`` for each. A
-    connection failure is tried once more: after a restart the first use of each pooled connection fails.
+    connection failure is tried once more (:func:`once_more_on_lost_connection`).
     """
-    try:
-        await _join(layer, pairs)
-    except LAYER_ERRORS:
-        await _join(layer, pairs)
+    await once_more_on_lost_connection(_join, layer, pairs)
 
 
 async def _join(layer, pairs: list[tuple[str, str]]) -> None:
-    redis_layer = _redis_layer_class()
-    if redis_layer is None or not isinstance(layer, redis_layer):
+    if not _is_redis_layer(layer):
         for group, channel in pairs:
             await layer.group_add(group, channel)
         return
@@ -127,19 +132,18 @@ async def drop_idle_connections(layer) -> None:
     next used, one by one, most recently used first: a burst seconds later met one and looked like a new
     outage. Connections in use are left to their commands.
     """
-    redis_layer = _redis_layer_class()
-    if redis_layer is None or not isinstance(layer, redis_layer):
+    if not _is_redis_layer(layer):
         return
     for index in range(layer.ring_size):
         await layer.connection(index).connection_pool.disconnect(inuse_connections=False)
 
 
-def _redis_layer_class():
+def _is_redis_layer(layer) -> bool:
     try:
         from channels_redis.core import RedisChannelLayer
     except ImportError:  # pragma: no cover - another channel layer
-        return None
-    return RedisChannelLayer
+        return False
+    return isinstance(layer, RedisChannelLayer)
 
 
 class _Outage:
@@ -354,9 +358,7 @@ class LayerOutageMixin:
         outage = state()
         broken = outage.broken
         if broken.done():
-            await self._hold_read()
-            self._degrade()
-            return None
+            return await self._leave_layer()
         if self._read is None:
             self._read_begun = outage.returns
             self._read = asyncio.ensure_future(self._layer_receive())
@@ -385,9 +387,12 @@ class LayerOutageMixin:
                 if self._read_begun == outage.returns:
                     self._layer_failed(exc)
                 return None  # a read begun before the layer came back: read again
-        await self._hold_read()  # the layer failed for another socket of this process
+        return await self._leave_layer()  # the layer failed for another socket of this process
+
+    async def _leave_layer(self) -> None:
+        """Stop reading the layer (it failed) until this socket is back in its groups."""
+        await self._hold_read()
         self._degrade()
-        return None
 
     async def _hold_read(self) -> None:
         """Give up the read under way; a message it delivered meanwhile is held and handed on next."""
@@ -411,16 +416,17 @@ class LayerOutageMixin:
             if joined:
                 outage.answered()  # wakes the sockets joined with this one
         events = await self._kept_events()
-        if self._in_groups and events is not None:  # else the database failed: read again next round
+        if self._in_groups and events is not None:  # back; else the database failed: read again next round
             self._outage_degraded = False
             if self._recheck_handle is not None:
                 self._recheck_handle.cancel()
             self._recheck_handle = asyncio.get_running_loop().call_later(
                 random.uniform(0, RECHECK_SPREAD_SECONDS), self._queue_recheck
             )
-            return {"type": KEPT, "events": events} if events else None  # then the layer is read
         if events:
             return {"type": KEPT, "events": events}
+        if not self._outage_degraded:
+            return None  # the layer is read next
         pause = asyncio.ensure_future(asyncio.sleep(POLL_SECONDS * random.uniform(0.8, 1.2)))
         try:
             await asyncio.wait({pause, outage.back}, return_when=asyncio.FIRST_COMPLETED)
