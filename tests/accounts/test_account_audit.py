@@ -6,13 +6,13 @@ import re
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.core import mail
 from django.test import Client
 
 from portal_social.core import audit, roles
 from portal_social.core.models import AuditEvent
 from tests.factories import PASSWORD, enrol_totp
+from tests.totp import current_code
 
 ADDRESS = "198.51.100.23"
 TEXT_COLUMNS = ("actor_label", "action", "severity", "target_type", "target_id", "user_agent", "reason")
@@ -32,10 +32,6 @@ def events(action):
     return list(AuditEvent.objects.filter(action=action).order_by("sequence"))
 
 
-def totp_code(secret):
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-
-
 def the_user(event, user):
     return (event.target_type, event.target_id) == ("auth.user", str(user.pk))
 
@@ -51,7 +47,7 @@ def reauthenticate_if_asked(client, response, *, password=PASSWORD, secret=None)
         client.post("/accounts/reauthenticate/", {"password": password})
         return True
     if location.startswith("/accounts/2fa/reauthenticate/"):
-        client.post("/accounts/2fa/reauthenticate/", {"code": totp_code(secret)})
+        client.post("/accounts/2fa/reauthenticate/", {"code": current_code(secret)})
         return True
     return False
 
@@ -81,7 +77,7 @@ def test_sign_in_with_a_second_factor_records_both(client, make_user):
     secret = enrol_totp(patient)
     assert sign_in(client, patient)["Location"] == "/accounts/2fa/authenticate/"
     assert not events("auth.login")
-    client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
     [event] = events("auth.login")
     assert event.details == {"factors": ["password", "mfa:totp"]}
 
@@ -149,7 +145,7 @@ def test_enrolling_totp_records_it_and_the_recovery_codes(client, patient, djang
         assert client.get(enrol).status_code == 200
     secret = client.session["mfa.totp.secret"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(enrol, {"code": totp_code(secret)})
+        response = client.post(enrol, {"code": current_code(secret)})
     assert response.status_code == 302
     enrolled = events("mfa.enrolled")
     assert sorted(event.details["type"] for event in enrolled) == ["recovery_codes", "totp"]
@@ -162,7 +158,7 @@ def test_removing_totp_is_recorded_as_high(client, patient, django_capture_on_co
     secret = enrol_totp(patient)
     RecoveryCodes.activate(patient)
     sign_in(client, patient)
-    client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
     deactivate = "/accounts/2fa/totp/deactivate/"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(deactivate)
@@ -180,7 +176,7 @@ def test_new_recovery_codes_are_recorded(client, patient, django_capture_on_comm
     secret = enrol_totp(patient)
     RecoveryCodes.activate(patient)
     sign_in(client, patient)
-    client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
     generate = "/accounts/2fa/recovery-codes/generate/"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(generate)
@@ -311,7 +307,7 @@ def test_no_audit_row_holds_a_password_a_code_or_a_mistyped_name(client, make_us
     client.post("/accounts/login/", {"login": "rosa.m@example.org", "password": wrong_password})
     sign_in(client, patient)
     client.post("/accounts/2fa/authenticate/", {"code": "123456"})
-    code = totp_code(secret)
+    code = current_code(secret)
     client.post("/accounts/2fa/authenticate/", {"code": code})
     client.post("/accounts/logout/")
     sign_in(client, patient)

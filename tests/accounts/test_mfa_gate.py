@@ -7,13 +7,7 @@ from django.urls import reverse
 
 from portal_social.core import roles
 from tests.factories import enrol_totp, sign_in
-
-
-def _code(secret: str) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-
+from tests.totp import current_code
 
 ENROL = "/accounts/2fa/totp/activate/"
 REAUTH = "/accounts/2fa/reauthenticate/"
@@ -94,7 +88,7 @@ def test_presenting_the_factor_opens_the_page_asked_for(client, make_user):
     client.force_login(user)
     response = client.get("/cms/portal-social/audit/")
     assert response["Location"].startswith(REAUTH)
-    answered = client.post(response["Location"], {"code": _code(secret)})
+    answered = client.post(response["Location"], {"code": current_code(secret)})
     assert answered.status_code == 302
     assert answered["Location"] == "/cms/portal-social/audit/"
     assert client.get("/cms/portal-social/audit/").status_code == 200
@@ -192,8 +186,6 @@ def test_every_exempt_view_is_allauths_sign_in_or_enrolment_view():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_totp_enrolment_lifts_the_gate(client, make_user):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
-
     from tests.factories import PASSWORD
 
     clinician = make_user(roles.CLINICIAN)
@@ -206,7 +198,7 @@ def test_totp_enrolment_lifts_the_gate(client, make_user):
     page = client.get(ENROL)
     assert page.status_code == 200
     secret = client.session["mfa.totp.secret"]
-    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    code = current_code(secret)
     # allauth announces the new factor after its transaction commits, inside
     # the request (a transactional test, as in production); enrolling it
     # counts as having presented it in this session.

@@ -29,6 +29,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from tests.totp import fresh_totp_code, wait_for_next_totp_window
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SITE = REPO_ROOT / "example_site"
 
@@ -511,36 +513,6 @@ def plain_text(message: email.message.EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, "the message has no text/plain part"
     return part.get_content()
-
-
-# TOTP ------------------------------------------------------------------------------------
-
-TOTP_PERIOD = 30
-
-
-def totp_code(secret: str, *, counter: int | None = None) -> str:
-    """RFC 6238 code (SHA-1, 30 s, 6 digits) with allauth's own pure HOTP functions."""
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    if counter is None:
-        counter = int(time.time()) // TOTP_PERIOD
-    return format_hotp_value(hotp_value(secret, counter))
-
-
-def fresh_totp_code(secret: str, *, margin: float = 3) -> tuple[str, int]:
-    """A code with at least ``margin`` seconds of its window left, and its counter."""
-    now = time.time()
-    if TOTP_PERIOD - now % TOTP_PERIOD < margin:
-        time.sleep(TOTP_PERIOD - now % TOTP_PERIOD + 0.1)
-    counter = int(time.time()) // TOTP_PERIOD
-    return totp_code(secret, counter=counter), counter
-
-
-def wait_for_next_totp_window(counter: int) -> None:
-    """Sleep (at most one period) until the TOTP window after ``counter`` begins."""
-    remaining = (counter + 1) * TOTP_PERIOD - time.time()
-    if remaining > 0:
-        time.sleep(min(remaining + 0.1, TOTP_PERIOD + 1))
 
 
 # Live updates and the moderation queue -----------------------------------------------------

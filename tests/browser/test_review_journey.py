@@ -11,7 +11,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import check_page, fresh_totp_code, path_of, sign_in, sign_out, visit
+from tests.browser.support import check_page, path_of, sign_in, sign_out, visit
+from tests.totp import fresh_totp_code
 
 pytestmark = pytest.mark.browser
 

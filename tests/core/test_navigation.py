@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.contrib.auth.models import AnonymousUser
 
 from portal_social.core import navigation, roles
 from tests.factories import PASSWORD, sign_in
+from tests.totp import current_code
 
 ALL_KEYS = {entry.key for entry in navigation.STAFF_TOOLS} | {navigation.OWN_PROFILE.key}
 
@@ -165,10 +165,6 @@ def _after_reauthentication(client, path: str):
     return response
 
 
-def _totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("role", "continue_to"),
@@ -186,7 +182,7 @@ def test_after_activating_an_authenticator_staff_land_on_a_page_that_continues_t
     enrol = "/accounts/2fa/totp/activate/"
     assert _after_reauthentication(client, enrol).status_code == 200
 
-    response = client.post(enrol, {"code": _totp_code(client.session["mfa.totp.secret"])})
+    response = client.post(enrol, {"code": current_code(client.session["mfa.totp.secret"])})
     assert response.status_code == 302
     landing = response["Location"]
     assert landing == "/accounts/2fa/recovery-codes/"
