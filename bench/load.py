@@ -268,8 +268,8 @@ class Portal:
                 ALLOWED_HOSTS="127.0.0.1",
                 PORTAL_SOCIAL_ENCRYPTION_KEYS=DEV_KEY,
             )
-            if self.pool:
-                env["PORTAL_DB_POOL_MAX_SIZE"] = str(self.pool)
+            # 0: a connection per request, unless --pool asks for one.
+            env["PORTAL_DB_POOL_MAX_SIZE"] = str(self.pool or 0)
         return env
 
     def manage(self, *args: str, quiet: bool = True) -> str:

@@ -49,6 +49,29 @@ def test_production_settings_name_the_missing_environment_variable(missing):
     assert "Traceback" not in result.stderr.splitlines()[-1]
 
 
+def _database_options(**overrides) -> subprocess.CompletedProcess:
+    show = "from django.conf import settings; print(repr(settings.DATABASES['default'].get('OPTIONS', {}).get('pool')))"
+    return _manage("shell", "-c", show, env_overrides={**PRODUCTION_ENV, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("pool_setting", "expected"),
+    [(None, "'max_size': 8,"), ("", "'max_size': 8,"), ("3", "'max_size': 3,"), ("0", "None")],
+)
+def test_production_pools_eight_connections_per_process_unless_told(pool_setting, expected):
+    overrides = {} if pool_setting is None else {"PORTAL_DB_POOL_MAX_SIZE": pool_setting}
+    result = _database_options(**overrides)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+@pytest.mark.parametrize("bad", ["eight", "-1", "2.5"])
+def test_production_refuses_a_pool_size_that_is_not_a_whole_number(bad):
+    result = _database_options(PORTAL_DB_POOL_MAX_SIZE=bad)
+    assert result.returncode != 0
+    assert "Set PORTAL_DB_POOL_MAX_SIZE to a whole number" in result.stderr
+
+
 def test_production_with_malformed_key_fails_check_naming_the_setting():
     result = _manage("check", env_overrides={**PRODUCTION_ENV, "PORTAL_SOCIAL_ENCRYPTION_KEYS": "oops"})
     assert result.returncode != 0

@@ -14,10 +14,10 @@ Everything secret or site-specific comes from the environment:
                                    (optional: derived from the encryption keys
                                    when unset; a key of its own is better)
     PORTAL_DB_POOL_MAX_SIZE        connections each worker process keeps in a
-                                   psycopg pool (optional; needs psycopg[pool]).
-                                   Unset: a connection per request, closed
-                                   after it. Size: workers x this <=
-                                   max_connections - headroom (docs/database.md)
+                                   psycopg pool (optional; default 8; 0 opens a
+                                   connection per request and closes it after).
+                                   Size: workers x this <= max_connections -
+                                   headroom (docs/database.md)
 """
 
 import os
@@ -44,12 +44,16 @@ from portal_social.core.database import postgres_database  # noqa: E402
 
 # Never persistent connections under ASGI (check W012): every request runs in
 # a thread of its own, so a kept connection is never reused and piles up
-# until PostgreSQL refuses new clients. A bounded pool per process instead,
-# when PORTAL_DB_POOL_MAX_SIZE is set.
-_POOL_MAX_SIZE = os.environ.get("PORTAL_DB_POOL_MAX_SIZE", "").strip()
-DATABASES = {
-    "default": postgres_database(env("DATABASE_URL"), pool_max_size=int(_POOL_MAX_SIZE) if _POOL_MAX_SIZE else None)
-}
+# until PostgreSQL refuses new clients. A bounded pool per process instead:
+# without it every request, and every database call of a live socket, opens
+# a connection and PostgreSQL starts a server process for it
+# (docs/messaging.md measures the difference).
+_POOL_MAX_SIZE = os.environ.get("PORTAL_DB_POOL_MAX_SIZE", "").strip() or "8"
+if not _POOL_MAX_SIZE.isdigit():
+    raise ImproperlyConfigured(
+        "Set PORTAL_DB_POOL_MAX_SIZE to a whole number of connections (0 for a connection per request)."
+    )
+DATABASES = {"default": postgres_database(env("DATABASE_URL"), pool_max_size=int(_POOL_MAX_SIZE) or None)}
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
