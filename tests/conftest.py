@@ -36,6 +36,33 @@ def _fresh_cache():
     forget_directory_url()
 
 
+#: Seconds into a day at which each test's rate-limit clock starts: 30.5 s into a minute, 10 minutes, a
+#: quarter hour and an hour (1,830.5 s), mid-day. Every window the tests use is then at least 29 s from turning.
+_MID_WINDOW = 12 * 3600 + 30 * 60 + 30.5
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_windows_never_turn_mid_test(monkeypatch):
+    """The rate limiter counts in fixed windows that turn on the minute, the hour and the day. A test counting
+    up to a limit across a turn would see its count start again and fail now and then, so each test's limiter
+    clock starts mid-window and moves on with real time (and with a test's time travel) from there."""
+    import time as real_time
+
+    from portal_social.core import ratelimit
+
+    shift = real_time.time() % 86400 - _MID_WINDOW
+
+    class _MidWindowClock:
+        def __getattr__(self, name):
+            return getattr(real_time, name)
+
+        @staticmethod
+        def time() -> float:
+            return real_time.time() - shift
+
+    monkeypatch.setattr(ratelimit, "time", _MidWindowClock())
+
+
 @pytest.fixture
 def directory_page(db):
     """The live clinician directory at /clinicians/, under the site's home page."""

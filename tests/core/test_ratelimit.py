@@ -213,3 +213,10 @@ def test_a_refund_after_the_window_ended_gives_nothing_back(make_user, settings)
         ratelimit.check("feedback", user=user)
         cache.clear()  # the window's count expired meanwhile
         assert charges.refund() == 0
+
+
+def test_each_tests_limiter_clock_starts_mid_window():
+    # tests/conftest.py: a count up to a limit never straddles a window's turn.
+    now = ratelimit.time.time()
+    assert 30 <= now % 60 < 40
+    assert 1830 <= now % 3600 < 1840
