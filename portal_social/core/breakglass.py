@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from portal_social.conf import app_settings
-from portal_social.core import access, audit_events, notify, ratelimit, roles
+from portal_social.core import access, audit_events, notify, ratelimit, roles, text
 from portal_social.core.errors import Denied
 from portal_social.core.models import BreakGlassGrant
 
@@ -69,7 +69,7 @@ def break_the_glass(
     ratelimit.check("break_glass", request=request, user=user)
     if not access.is_phi_action(type(obj), "view"):
         raise ValidationError("Emergency access applies only to records that hold health information.")
-    reason = (reason or "").strip()
+    reason = text.stripped(text.normalise(reason)) if isinstance(reason, str) else ""
     if len(reason) < MIN_REASON_LENGTH:
         raise ValidationError(
             {"reason": f"Explain why you need emergency access (at least {MIN_REASON_LENGTH} characters)."}

@@ -141,11 +141,13 @@ __all__ = [
     "MAX_SOURCE_LENGTH",
     "TextTooLong",
     "clean_plain",
+    "is_blank",
     "markdown_to_html",
     "normalise",
     "render",
     "render_plain",
     "sanitise",
+    "stripped",
 ]
 
 #: Default maximum length of a source text, in characters (after normalisation).
@@ -360,6 +362,33 @@ def normalise(source: str) -> str:
     return source
 
 
+#: Characters that show nothing: C1 controls, Unicode's default-ignorable code points (soft hyphen, zero-width
+#: spaces and joiners, word joiner, invisible operators, byte-order mark, variation selectors, Hangul fillers,
+#: tags...) and the blank Braille pattern. Whitespace is ``\s``.
+_INVISIBLE = (
+    "\x80-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+_VISIBLE = re.compile(f"[^\\s{_INVISIBLE}]")
+
+
+def is_blank(source: str) -> bool:
+    """True when ``source`` shows nothing to a reader: only whitespace and invisible characters (zero-width
+    spaces, joiners, soft hyphens, fillers...), written as they are or as HTML character references
+    (``&#8203;``, ``&nbsp;``). A message, post or comment that is blank is an empty one."""
+    _require_str(source, "is_blank")
+    if _VISIBLE.search(source) is None:
+        return True
+    return "&" in source and _VISIBLE.search(html.unescape(source)) is None
+
+
+def stripped(source: str) -> str:
+    """``source`` without whitespace at either end, or ``""`` when it shows nothing (:func:`is_blank`)."""
+    source = _require_str(source, "stripped").strip()
+    return "" if is_blank(source) else source
+
+
 def _max_length() -> int:
     return app_settings.TEXT_MAX_LENGTH
 
@@ -532,7 +561,7 @@ def clean_plain(value: object, *, field: str, required: bool, max_length: int, e
     """
     if not isinstance(value, str):
         raise ValidationError({field: [ValidationError(gettext("Enter some text."), code="invalid")]})
-    cleaned = normalise(value).strip()
+    cleaned = stripped(normalise(value))
     if required and not cleaned:
         message = empty_message or gettext("This field is required.")
         raise ValidationError({field: [ValidationError(message, code="required")]})

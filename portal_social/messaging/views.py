@@ -371,7 +371,9 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
     if sent is not None and not staff_side:
         just_sent = next((r["message"] for r in rows if r["message"].pk == sent and r["mine"]), None)
         if just_sent is not None and just_sent.urgent:
-            result = screening.screen(just_sent.body_source, destination=screening.policy.MESSAGE)
+            # A conversation's first message was screened with its subject (actions._add_message).
+            written = [convo.subject, just_sent.body_source] if just_sent.seq == 1 else [just_sent.body_source]
+            result = screening.screen("\n\n".join(written), destination=screening.policy.MESSAGE)
             resources = result.resources()
     period = actions.away(convo.assigned_to_id) if convo.assigned_to_id else None
     members = []
@@ -395,7 +397,12 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
         "rows": rows,
         "page": page,
         "receipts": receipts,
-        "sent": sent is not None,
+        # "Your message was sent" only for a message of this reader's in this conversation, never for any id.
+        "sent": sent is not None
+        and (
+            any(r["message"].pk == sent and r["mine"] for r in rows)
+            or Message.objects.filter(pk=sent, conversation=convo, author=user).exists()
+        ),
         "resources": resources,
         "away": period,
         "away_name": _display(convo.assigned_to) if period else "",

@@ -616,3 +616,32 @@ def test_clean_plain_counts_after_normalising_and_never_echoes_the_text():
     assert message == "This is 13 characters long; the limit is 5."
     assert "00482913" not in message
     assert caught.value.error_dict["bio"][0].code == "max_length"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",
+        " \n\t",
+        "\u200b",
+        "\u200b\u200c\u200d\u2060\ufeff",
+        "\u00ad",
+        "\u3164\u115f\uffa0",
+        "\u2800",
+        "\u034f",
+        "\ufe0f",
+        "\U000e0041\U000e007f",
+        "&#8203;",
+        "&nbsp; &#x200B;",
+        "\x85",
+    ],
+)
+def test_text_that_shows_nothing_is_blank(source):
+    assert text.is_blank(source)
+    assert text.stripped(source) == ""
+
+
+@pytest.mark.parametrize("source", ["a", "hi\u200b", "\u200bhi", "❤️", "&amp;", ".", "\u0301", "😀", "中"])
+def test_text_with_anything_to_read_is_not_blank_and_keeps_its_inner_characters(source):
+    assert not text.is_blank(source)
+    assert text.stripped(f"  {source}\n") == source

@@ -123,6 +123,17 @@ def test_crisis_language_or_urgent_symptoms_mark_the_conversation_urgent_and_tel
     assert not Notification.objects.filter(key="message.pool_received").exists()
 
 
+@pytest.mark.parametrize("subject", ["Chest pain since this morning", "I want to kill myself"])
+def test_urgent_words_in_the_subject_alone_mark_the_conversation_urgent(world, start, subject):
+    conversation = start(subject=subject, body="Please see the subject line.")
+    conversation.refresh_from_db()
+    assert conversation.urgent and conversation.messages.get().urgent
+    assert {n.recipient_id for n in Notification.objects.filter(key="message.urgent")} == {
+        world.clinician.pk,
+        world.nurse.pk,
+    }
+
+
 def test_a_calm_message_is_not_urgent(world, start):
     conversation = start(body="My chest X-ray results came back normal, thank you.")
     conversation.refresh_from_db()

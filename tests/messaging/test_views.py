@@ -126,11 +126,65 @@ def test_compose_posted_twice_with_one_submission_makes_one_conversation(client,
     assert Conversation.objects.count() == 1 and Message.objects.count() == 1
 
 
+def test_a_forms_token_sent_again_with_other_words_starts_a_new_conversation_not_a_false_sent(
+    client, world, compose_data
+):
+    # The Back button can bring a sent form back, token and all: what is typed into it next is new.
+    sign_in(client, world.patient)
+    data = compose_data()
+    first = client.post(COMPOSE, data)
+    response = client.post(COMPOSE, {**data, "subject": "Another question", "body": "Can I take it with food?"})
+    assert Conversation.objects.count() == 2
+    second = Conversation.objects.exclude(
+        pk__in=[c.pk for c in Conversation.objects.all() if c.subject != "Another question"]
+    ).get()
+    assert first["Location"] != response["Location"]
+    assert response["Location"] == f"{page(second)}?sent={second.messages.get().pk}"
+    assert "Can I take it with food?" in second.messages.get().body_source
+
+
+def test_a_reply_token_used_in_another_conversation_still_sends_the_reply_there(client, world, start):
+    first, second = start(), start(subject="Second question")
+    sign_in(client, world.patient)
+    token = str(uuid.uuid4())
+    client.post(page(first), {"body": "Thank you.", "submission": token})
+    response = client.post(page(second), {"body": "Is the clinic open on Saturday?", "submission": token})
+    reply = second.messages.get(seq=2)
+    assert "Is the clinic open on Saturday?" in reply.body_source
+    assert response["Location"] == f"{page(second)}?sent={reply.pk}#message-{reply.pk}"
+    assert "Your message was sent." in text(client.get(response["Location"]))
+    assert first.messages.count() == 2 and second.messages.count() == 2
+
+
+def test_a_reply_token_sent_again_with_other_words_sends_them_too(client, world, start):
+    conversation = start()
+    sign_in(client, world.patient)
+    token = str(uuid.uuid4())
+    client.post(page(conversation), {"body": "Thank you.", "submission": token})
+    client.post(page(conversation), {"body": "Thank you.", "submission": token})  # a double click: once
+    client.post(page(conversation), {"body": "One more thing: can I drive?", "submission": token})
+    bodies = [m.body_source for m in conversation.messages.order_by("seq")]
+    assert bodies[1:] == ["Thank you.", "One more thing: can I drive?"]
+
+
+def test_the_sent_notice_shows_only_for_the_readers_own_message_in_that_conversation(client, world, start):
+    conversation, other = start(), start(subject="Other")
+    actions.send_message(sender=world.nurse, conversation=conversation, body="Noted.")
+    sign_in(client, world.patient)
+    for sent in (uuid.uuid4(), conversation.messages.get(seq=2).pk, other.messages.get().pk):
+        assert "Your message was sent." not in text(client.get(f"{page(conversation)}?sent={sent}"))
+    own = conversation.messages.get(seq=1).pk
+    assert "Your message was sent." in text(client.get(f"{page(conversation)}?sent={own}"))
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
         pytest.param({"body": ""}, "Write your message.", id="empty-body"),
         pytest.param({"body": "  \n\t "}, "Write your message.", id="blank-body"),
+        pytest.param({"body": "\u200b\u2060\ufeff\u3164"}, "Write your message.", id="invisible-body"),
+        pytest.param({"body": "&#8203;&nbsp;"}, "Write your message.", id="invisible-body-as-references"),
+        pytest.param({"subject": "\u200b \u00ad"}, "Give your message a subject.", id="invisible-subject"),
         pytest.param({"body": "x" * 501}, "the limit is 500", id="oversized-body"),
         pytest.param({"topic": None}, "Choose what your message is about.", id="missing-topic"),
         pytest.param({"topic": "astrology"}, "Choose what your message is about.", id="unknown-topic"),
@@ -204,10 +258,11 @@ def test_a_reply_is_sent_and_the_page_returns_to_it(client, world, start):
     assert "Please stand up slowly." in client.get(response["Location"]).content.decode()
 
 
-def test_an_empty_reply_answers_400_and_saves_nothing(client, world, start):
+@pytest.mark.parametrize("body", ["   ", "\u200b\u200b", "\u2800\n\u3164"])
+def test_an_empty_reply_answers_400_and_saves_nothing(client, world, start, body):
     conversation = start()
     sign_in(client, world.patient)
-    response = client.post(page(conversation), {"body": "   ", "submission": str(uuid.uuid4())})
+    response = client.post(page(conversation), {"body": body, "submission": str(uuid.uuid4())})
     assert response.status_code == 400
     assert "Write your message." in text(response)
     assert conversation.messages.count() == 1

@@ -242,7 +242,7 @@ def _quotable(author, thread: Thread, quoted, *, request=None) -> Post | None:
 def _clean_body(body: Any) -> str:
     if not isinstance(body, str):
         raise ValidationError({"body": [_("Enter your post as text.")]})
-    source = text.normalise(body).strip()
+    source = text.stripped(text.normalise(body))
     if not source:
         raise ValidationError({"body": [_("Write something to post.")]})
     user_text.validate(Post, {"body_source": source})

@@ -64,7 +64,7 @@ def clean_text(value: Any, *, field: str, required: bool, max_length: int) -> tu
         value = ""
     if not isinstance(value, str):
         raise ValidationError({field: gettext("Enter text.")}, code="invalid")
-    source = text.normalise(value).strip()
+    source = text.stripped(text.normalise(value))
     if required and not source:
         raise ValidationError({field: gettext("This field is required.")}, code="required")
     if len(source) > max_length:

@@ -265,7 +265,7 @@ def template_refusal(body: str) -> str | None:
     The ``staff_public_reply`` screen of ``core.screening``: PHI, any name,
     date or wording that confirms care, and watched words held or blocked there.
     """
-    source = text.normalise(body or "").strip()
+    source = text.stripped(text.normalise(body or ""))
     if not source:
         return None
     result = screening.screen(source, destination=screening.policy.STAFF_PUBLIC_REPLY)

@@ -93,13 +93,18 @@ def _clean_body(body: Any) -> tuple[str, str]:
     if not isinstance(body, str):
         raise ValidationError({"body": gettext("Write your message.")}, code="required")
     source = text.normalise(body)
-    if not source.strip():
+    if text.is_blank(source):
         raise ValidationError({"body": gettext("Write your message.")}, code="required")
     try:
         rendered = text.render(source)
     except text.TextTooLong as exc:
         raise ValidationError({"body": exc.messages}, code="too_long") from None
     return source, rendered
+
+
+def _source_or_none(body: Any) -> str | None:
+    """What :func:`_clean_body` would keep of ``body``, or None when it would refuse it."""
+    return text.normalise(body) if isinstance(body, str) else None
 
 
 def _clean_submission(value: Any) -> uuid.UUID | None:

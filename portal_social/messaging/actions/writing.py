@@ -37,6 +37,7 @@ from portal_social.messaging.actions._common import (
     _clean_body,
     _clean_submission,
     _seen_or_404,
+    _source_or_none,
     away,
     reply_due,
     topics,
@@ -90,14 +91,21 @@ def _add_message(
     rendered: str,
     submission: uuid.UUID | None,
     request: HttpRequest | None,
+    subject: str = "",
 ) -> Message:
-    """Inside the caller's transaction: the next message of ``conversation``, its counters, audit and pushes."""
-    result = screening.screen(source, destination=screening.policy.MESSAGE, author=sender)
+    """Inside the caller's transaction: the next message of ``conversation``, its counters, audit and pushes.
+
+    ``subject``: a new conversation's subject, screened with its first message ("Chest pain since this
+    morning" marks it urgent even when the body only says "see subject")."""
+    patient_side = side != Message.Side.CARE_TEAM
+    urgent = patient_side and any(
+        screening.screen(written, destination=screening.policy.MESSAGE, author=sender).urgent
+        for written in (subject, source)
+        if written
+    )
     now = timezone.now()
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     _share_related(conversation, locked)
-    patient_side = side != Message.Side.CARE_TEAM
-    urgent = result.urgent and patient_side
     seq = locked.last_seq + 1
     message = Message.objects.create(
         conversation=locked,
@@ -249,7 +257,7 @@ def start_conversation(
     if topic not in topics():
         errors["topic"] = [gettext("Choose what your message is about.")]
     subject = text.normalise(subject) if isinstance(subject, str) else ""
-    subject = " ".join(subject.split())
+    subject = text.stripped(" ".join(subject.split()))
     if not subject:
         errors["subject"] = [gettext("Give your message a subject.")]
     elif len(subject) > SUBJECT_MAX_LENGTH:
@@ -277,7 +285,11 @@ def start_conversation(
 
     again = existing()
     if again is not None:
-        return again
+        first = again.messages.order_by("seq").first()
+        same = (again.patient_id, again.pool_id, again.subject) == (patient.pk, pool.pk, subject)
+        if same and first is not None and first.body_source == source:
+            return again
+        submission = None  # a form's token sent again with other words: a new conversation, written unguarded
     ratelimit.check("message", request=request, user=sender)
 
     def write() -> Conversation:
@@ -308,6 +320,7 @@ def start_conversation(
             rendered=rendered,
             submission=None,
             request=request,
+            subject=subject,
         )
         _attach(message, checked, stored)
         return conversation
@@ -348,7 +361,11 @@ def send_message(
 
     again = existing()
     if again is not None:
-        return again
+        if again.conversation_id == conversation.pk and again.body_source == _source_or_none(body):
+            return again
+        # The token of a form already sent, with other words or to another conversation (a page restored by
+        # the browser's Back button, a forged form): never "sent" for words that were not, so a new message.
+        submission = None
     if not access.can(sender, "reply", conversation):
         raise MessagingDenied(gettext("This conversation is closed. Start a new conversation to write again."))
     reopening = conversation.status == Conversation.Status.CLOSED

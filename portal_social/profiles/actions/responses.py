@@ -65,7 +65,7 @@ def respond_to_review(
         raise ResponseDenied()
     if not isinstance(body, str):
         raise ValidationError({"body": [_("Write a response.")]})
-    source = text.normalise(body).strip()
+    source = text.stripped(text.normalise(body))
     if not source:
         raise ValidationError({"body": [_("Write a response.")]})
     try:

@@ -135,7 +135,7 @@ def submit_review(
     cleaned = _validate_ratings(ratings)
     if not isinstance(comment, str):
         raise ValidationError({"comment": [_("Enter your comment as text.")]})
-    source = text.normalise(comment).strip()
+    source = text.stripped(text.normalise(comment))
     try:
         comment_html = text.render(source)
     except text.TextTooLong as exc:
