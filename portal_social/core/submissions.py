@@ -5,6 +5,16 @@ feature's table has a unique constraint on (author, token). :func:`once`
 runs the write in a transaction and, when a concurrent twin of the same
 submission committed first (the constraint refuses the second), returns the
 twin's row instead of failing.
+
+.. _resent_elsewhere:
+
+A token is the same submission only with the same words to the same place.
+Before writing, each action looks for the row its token already made: when
+that row holds the same words in the same place, it is the answer (a double
+click); when it holds other words or sits elsewhere (a form the browser's
+Back button brought back, then edited; a forged form), the action writes the
+new words without the token. Answering "sent" with the earlier row would
+lose what the person wrote this time.
 """
 
 from __future__ import annotations

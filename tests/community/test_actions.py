@@ -353,6 +353,20 @@ def test_the_same_submission_twice_makes_one_post(member, community, thread):
     assert _events("community.post").count() == 3
 
 
+def test_a_token_sent_again_with_other_words_or_elsewhere_posts_them(member, community, thread):
+    # A form the Back button brought back, edited, sent again: the new words are a new post, never lost.
+    token = uuid.uuid4()
+    first = actions.start_thread(author=member, community=community, title="Hi", body="Hello", submission=token)
+    edited = actions.start_thread(author=member, community=community, title="Hi", body="Hello all", submission=token)
+    assert edited.pk != first.pk and edited.body_source == "Hello all"
+    token = uuid.uuid4()
+    actions.reply(author=member, thread=thread, body="Me too", submission=token)
+    elsewhere = actions.reply(author=member, thread=first.thread, body="Me too", submission=token)
+    assert elsewhere.thread_id == first.thread_id
+    thread.refresh_from_db()
+    assert thread.reply_count == 1
+
+
 @pytest.mark.parametrize("action", ["start_thread", "reply"])
 def test_a_submission_racing_its_twin_returns_the_twins_post(member, community, thread, monkeypatch, action):
     """The twin committed between this request's look and its insert: the unique constraint answers."""

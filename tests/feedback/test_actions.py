@@ -107,6 +107,15 @@ def test_the_same_submission_twice_makes_one_case(world, submit):
     assert submit(submission=uuid.uuid4()).pk != first.pk
 
 
+def test_a_token_sent_again_with_other_words_makes_a_new_case(world, submit):
+    # A form the Back button brought back and edited: the second account of it is not lost.
+    token = uuid.uuid4()
+    first = submit(submission=token)
+    edited = submit(submission=token, description="The front desk was rude, and nobody called me back.")
+    assert edited.pk != first.pk and Case.objects.count() == 2
+    assert edited.description_source == "The front desk was rude, and nobody called me back."
+
+
 @pytest.mark.parametrize("who", ["anonymous_choice", "signed_out"])
 def test_anonymous_feedback_keeps_no_link_to_who_sent_it(world, submit, who):
     if who == "signed_out":

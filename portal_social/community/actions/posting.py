@@ -306,7 +306,9 @@ def start_thread(
     source = _clean_body(body)
     again = _existing_submission(author, submission)
     if again is not None:
-        return again
+        if again.thread.community_id == community.pk and again.thread.title == title and again.body_source == source:
+            return again
+        submission = None  # submissions.resent_elsewhere
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
     spaces.contain_text(actor=author, text=f"{title}\n{source}", into=community, request=request)
     # Titles are listed wherever the community is: personal details never go in one, even held.
@@ -375,7 +377,9 @@ def reply(
     source = _clean_body(body)
     again = _existing_submission(author, submission)
     if again is not None:
-        return again
+        if again.thread_id == thread.pk and again.body_source == source:
+            return again
+        submission = None  # submissions.resent_elsewhere
     mentioned = mentions.validate(source)  # "No member is called @xyz", before anything is saved
     spaces.contain_text(actor=author, text=source, into=thread.community, request=request)
     body_result = _screen(author, thread.community, "body", source, confirm_phi=confirm_phi, mentioned=mentioned)

@@ -175,6 +175,12 @@ def submit_feedback(
     if on_site_now and site is None:
         raise ValidationError({"site": gettext("Choose the location you are at.")}, code="required")
     category_rows = _categories(categories)
+    if not anonymous and submission is not None:
+        twin = Case.objects.filter(submitted_by=user, submission=submission).first()
+        if twin is not None:
+            if (twin.description_source, twin.summary) == (source, summary_source):
+                return twin
+            submission = None  # submissions.resent_elsewhere
     ratelimit.check("feedback", request=request, user=user if is_person else None)
 
     subject = None if anonymous else (patient or user)

@@ -289,7 +289,7 @@ def start_conversation(
         same = (again.patient_id, again.pool_id, again.subject) == (patient.pk, pool.pk, subject)
         if same and first is not None and first.body_source == source:
             return again
-        submission = None  # a form's token sent again with other words: a new conversation, written unguarded
+        submission = None  # submissions.resent_elsewhere
     ratelimit.check("message", request=request, user=sender)
 
     def write() -> Conversation:
