@@ -471,6 +471,24 @@ def check_database_connections(app_configs=None, **kwargs):
 
 
 @checks.register()
+def check_upload_handlers(app_configs=None, **kwargs):
+    """W014: an upload handler that writes files to disk before the portal can encrypt them."""
+    handlers = list(getattr(settings, "FILE_UPLOAD_HANDLERS", []) or [])
+    ours = "portal_social.core.uploads.MemoryOnlyUploadHandler"
+    if handlers and handlers[0] == ours:
+        return []
+    return [
+        checks.Warning(
+            "Uploads can be written to a temporary file in plain text before portal_social encrypts them: "
+            "Django's default handlers put any file over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) on disk while "
+            "the request runs, and leave it there if the process dies.",
+            hint=f'Set FILE_UPLOAD_HANDLERS = ["{ours}"].',
+            id="portal_social.W014",
+        )
+    ]
+
+
+@checks.register()
 def check_business_calendar(app_configs=None, **kwargs):
     """E030: ``PORTAL_SOCIAL_BUSINESS_CALENDAR`` must load (hours, time zone, holiday region)."""
     from portal_social.core.calendar import check_default_calendar

@@ -463,6 +463,13 @@ class AppSettings:
         return max(1, int(self._setting("MESSAGING_ATTACHMENT_MAX_TOTAL_BYTES", 25 * 1024 * 1024)))
 
     @property
+    def UPLOAD_MAX_BYTES(self) -> int:
+        """The most the uploaded files of one request may weigh together and still be kept, in memory, by
+        ``core.uploads.MemoryOnlyUploadHandler`` (a file past it arrives with its size but no content, and
+        is refused as too large). Default 64 MB (67108864): above every limit the portal sets."""
+        return max(1, int(self._setting("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)))
+
+    @property
     def SPACE_FILE_TYPES(self) -> tuple[str, ...]:
         """The kinds of file members may share in a clinician space, by content type, recognised by their
         bytes (``core.files.KINDS``). Default: all of them. An empty list turns file sharing off."""

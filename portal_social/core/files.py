@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -226,8 +226,11 @@ def check_upload(upload, *, field: str = "attachment", limits: Limits | None = N
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise FileRefused({field: [_too_big(limit)]}, code="too_big")
-    upload.seek(0)
-    data = upload.read(limit + 1)
+    try:
+        upload.seek(0)
+        data = upload.read(limit + 1)
+    except RequestDataTooBig:  # past PORTAL_SOCIAL_UPLOAD_MAX_BYTES: counted, not kept (core.uploads)
+        raise FileRefused({field: [gettext("The files sent together are too large to be received.")]}, code="too_big")
     if len(data) > limit:
         raise FileRefused({field: [_too_big(limit)]}, code="too_big")
     if not data:

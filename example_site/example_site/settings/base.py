@@ -130,6 +130,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads are kept in memory until core.files encrypts them, never in a plain temporary file (core.uploads).
+FILE_UPLOAD_HANDLERS = ["portal_social.core.uploads.MemoryOnlyUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
