@@ -181,11 +181,22 @@ def last_event_ids(names: list[str], target_id: str = "") -> dict[str, int]:
     A page renders these ids and its script subscribes with them as ``after``:
     it then hears only of what changed after the page was read.
     """
+    positions = stream_positions([(name, target_id) for name in names])
+    return {name: positions[(name, target_id)] for name in names}
+
+
+def stream_positions(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """:func:`last_event_ids` for streams of several targets: ``{(name, target_id): newest id}``, one query.
+
+    A page listing many targets (a team inbox follows each of its pools) reads these before what it
+    lists, and its script subscribes with them: a quiet page load then hears of nothing."""
     from portal_social.core.realtime_models import RealtimeStream
 
-    keys = {stream_key(name, target_id): name for name in names}
+    keys = {stream_key(name, target_id): (name, target_id) for name, target_id in pairs}
+    if not keys:
+        return {}
     found = dict(RealtimeStream.objects.filter(key__in=keys).values_list("key", "last_id"))
-    return {name: int(found.get(key, 0)) for key, name in keys.items()}
+    return {pair: int(found.get(key, 0)) for key, pair in keys.items()}
 
 
 def stream_group_name(name: str, target_id: str) -> str:

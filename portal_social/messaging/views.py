@@ -92,6 +92,10 @@ def inbox(request):
     chosen = request.GET.get("show", "waiting") if staff else "all"
     if staff and chosen not in FILTERS:
         chosen = "waiting"
+    # Read before the list: what changes after this point reaches the page's script (replayed from here),
+    # and a quiet page load hears of nothing.
+    positions = realtime.stream_positions([(actions.POOL_STREAM, str(pk)) for pk in rules.pool_ids(user)])
+    covering = rules.delegating_user_ids(user)  # away colleagues whose patients' messages come to this reader
     read = ReadState.objects.filter(conversation=OuterRef("pk"), user=user).values("last_read_seq")[:1]
     conversations = (
         access.visible(user, Conversation.objects.all())
@@ -99,11 +103,15 @@ def inbox(request):
         .annotate(read_to=Coalesce(Subquery(read), 0))
     )
     if staff:
-        conversations = conversations.filter(Q(pool__in=rules.pool_ids(user)) | Q(assigned_to=user))
+        conversations = conversations.filter(
+            Q(pool__in=rules.pool_ids(user)) | Q(assigned_to=user) | Q(assigned_to__in=covering)
+        )
         if chosen == "waiting":
             conversations = conversations.filter(status=Conversation.Status.OPEN, reply_due_at__isnull=False)
         elif chosen == "mine":
-            conversations = conversations.filter(status=Conversation.Status.OPEN, assigned_to=user)
+            conversations = conversations.filter(
+                Q(assigned_to=user) | Q(assigned_to__in=covering), status=Conversation.Status.OPEN
+            )
         elif chosen == "open":
             conversations = conversations.filter(status=Conversation.Status.OPEN)
         else:
@@ -112,7 +120,7 @@ def inbox(request):
     else:
         conversations = conversations.order_by("-last_message_at", "pk")
     page = Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [_inbox_row(user, c, staff=staff) for c in page.object_list]
+    rows = [_inbox_row(user, c, staff=staff, covering=covering) for c in page.object_list]
     if staff and rows:
         events.INBOX_LISTED.record(
             actor=user,
@@ -128,7 +136,14 @@ def inbox(request):
         "filters": [(key, _(label), key == chosen) for key, label in FILTERS.items()] if staff else [],
         "chosen": chosen,
         "pools": pools,
-        "live_streams": [{"stream": actions.POOL_STREAM, "target": str(pool.pk)} for pool in pools],
+        "live_streams": [
+            {
+                "stream": actions.POOL_STREAM,
+                "target": str(pool.pk),
+                "after": positions[(actions.POOL_STREAM, str(pool.pk))],
+            }
+            for pool in pools
+        ],
     }
     if request.GET.get("fragment") == "list":
         response = render(request, _TEMPLATES + "_inbox_list.html", context)
@@ -138,7 +153,7 @@ def inbox(request):
     return response
 
 
-def _inbox_row(user, conversation: Conversation, *, staff: bool) -> dict:
+def _inbox_row(user, conversation: Conversation, *, staff: bool, covering: frozenset = frozenset()) -> dict:
     return {
         "conversation": conversation,
         "url": _url("conversation", conversation.pk),
@@ -151,6 +166,8 @@ def _inbox_row(user, conversation: Conversation, *, staff: bool) -> dict:
         ),
         "assigned_name": _display(conversation.assigned_to) if conversation.assigned_to_id else "",
         "mine": conversation.assigned_to_id == user.pk,
+        # Assigned to a colleague who is away and named this reader their delegate.
+        "covering": conversation.assigned_to_id in covering,
     }
 
 
@@ -326,7 +343,9 @@ def _message_rows(request, convo: Conversation, messages, side, receipts: dict[s
                     message.author_id == user.pk and message.retracted_at is None and now - message.created_at <= window
                 ),
                 "retract_url": _url("retract", convo.pk, message.pk),
-                "show_urgent": side == Message.Side.CARE_TEAM,
+                "retract_seconds_left": max(0, int((message.created_at + window - now).total_seconds())),
+                # The care team, and a clinician reading through emergency access (on neither side).
+                "show_urgent": side == Message.Side.CARE_TEAM or side is None,
                 "attachments": [
                     {"attachment": a, "url": _url("attachment", convo.pk, a.pk), "size": _size_text(a.size)}
                     for a in message.attachments.all()
@@ -351,9 +370,7 @@ def _author_label(convo: Conversation, message: Message, viewer) -> str:
         return _("You")
     if message.side == Message.Side.PATIENT:
         return _display(message.author)
-    if message.side == Message.Side.CAREGIVER:
-        return _("%(name)s, caregiver") % {"name": _display(message.author)}
-    return _display(message.author)
+    return _display(message.author)  # a caregiver's message says "Caregiver" beside the name (side_label)
 
 
 def _conversation_context(request, convo: Conversation, side, grant) -> dict:
@@ -368,9 +385,11 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
     staff_side = side == Message.Side.CARE_TEAM
     sent = _uuid_or_none(request.GET.get("sent", ""))
     resources = []
+    urgent_sent = False
     if sent is not None and not staff_side:
         just_sent = next((r["message"] for r in rows if r["message"].pk == sent and r["mine"]), None)
         if just_sent is not None and just_sent.urgent:
+            urgent_sent = True
             # A conversation's first message was screened with its subject (actions._add_message).
             written = [convo.subject, just_sent.body_source] if just_sent.seq == 1 else [just_sent.body_source]
             result = screening.screen("\n\n".join(written), destination=screening.policy.MESSAGE)
@@ -404,9 +423,11 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
             or Message.objects.filter(pk=sent, conversation=convo, author=user).exists()
         ),
         "resources": resources,
+        "urgent_sent": urgent_sent,
         "away": period,
         "away_name": _display(convo.assigned_to) if period else "",
         "assigned_name": _display(convo.assigned_to) if convo.assigned_to_id else "",
+        "covering": staff_side and convo.assigned_to_id in rules.delegating_user_ids(user),
         "members": members,
         "emergency": app_settings.MESSAGING_EMERGENCY_NOTICE,
         "accept": _accept(),

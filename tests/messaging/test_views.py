@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 import pytest
@@ -794,3 +795,12 @@ def test_notifications_carry_only_ids_and_never_the_subject_or_the_text(client, 
         for words in (rendered.subject, rendered.text, rendered.html, rendered.url):
             for secret in secrets:
                 assert secret.lower() not in words.lower(), (notification.key, secret)
+
+
+def test_the_reply_box_is_six_rows_and_carries_nothing_of_the_pages_own_context(client, world, start):
+    conversation = start()
+    sign_in(client, world.patient)
+    page_text = text(client.get(page(conversation)))
+    [box] = re.findall(r"<textarea[^>]*>", page_text)
+    assert 'rows="6"' in box
+    assert "Message" not in box and "retract" not in box

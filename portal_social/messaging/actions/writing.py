@@ -426,10 +426,29 @@ def retract_message(*, actor: AbstractBaseUser, message: Message, request: HttpR
         message.refresh_from_db(fields=["retracted_at"])
         if updated:
             events.message_event(events.RETRACTED, actor=actor, message=message, request=request)
-            realtime.publish_to_stream(
-                CONVERSATION_STREAM, message.conversation, {"kind": "retracted", "message": str(message.pk)}
-            )
+            pushes = [(CONVERSATION_STREAM, message.conversation, {"kind": "retracted", "message": str(message.pk)})]
+            if message.side != Message.Side.CARE_TEAM and _nothing_left_to_answer(message.conversation):
+                # The patient's side took back all it had written since the team last wrote: no reply is
+                # owed, so no reply date is promised and no late-reply alert fires.
+                conversation = message.conversation
+                Conversation.objects.filter(pk=conversation.pk).update(reply_due_at=None, escalated_at=None)
+                conversation.reply_due_at = conversation.escalated_at = None
+                pushes.append(
+                    (POOL_STREAM, conversation.pool, {"kind": "conversation", "conversation": str(conversation.pk)})
+                )
+            realtime.publish_to_streams(pushes)
     return message
+
+
+def _nothing_left_to_answer(conversation: Conversation) -> bool:
+    """No message from the patient's side since the care team last wrote stands (all were retracted)."""
+    last_reply = (
+        conversation.messages.filter(side=Message.Side.CARE_TEAM).order_by("-seq").values_list("seq", flat=True).first()
+    )
+    waiting = conversation.messages.filter(seq__gt=last_reply or 0, retracted_at__isnull=True).exclude(
+        side=Message.Side.CARE_TEAM
+    )
+    return not waiting.exists()
 
 
 def _minutes(window: datetime.timedelta) -> str:

@@ -88,9 +88,23 @@
     connect();
   }
 
+  // A "Retract" button goes when its message can no longer be retracted (the server would refuse it).
+  function expireRetracts(root) {
+    root.querySelectorAll("form.ps-message__retract[data-ps-seconds-left]").forEach(function (form) {
+      var left = parseInt(form.getAttribute("data-ps-seconds-left"), 10);
+      form.removeAttribute("data-ps-seconds-left");
+      if (!isNaN(left)) {
+        window.setTimeout(function () {
+          form.remove();
+        }, Math.max(0, left) * 1000);
+      }
+    });
+  }
+
   // A conversation --------------------------------------------------------------------------------
   var page = document.querySelector(".ps-conversation[data-ps-stream][data-ps-target]");
   if (page) {
+    expireRetracts(page);
     var list = page.querySelector(".ps-message-list");
     var notice = page.querySelector(".ps-conversation__live");
     var announcer = page.querySelector(".ps-conversation__announce");
@@ -161,6 +175,7 @@
             empty.remove();
           }
           list.appendChild(item);
+          expireRetracts(item);
           if (item.getAttribute("data-own-side") !== "true") {
             say(announcer, page.getAttribute("data-ps-new-message"));
             reading = parseInt(item.getAttribute("data-seq"), 10) || reading;
@@ -178,6 +193,7 @@
       return fetchMessage(messageId)
         .then(function (item) {
           current.replaceWith(item);
+          expireRetracts(item);
         })
         .catch(announce);
     };
