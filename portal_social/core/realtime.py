@@ -25,8 +25,10 @@ commit order, and keeps recent events, so a client that reconnects receives
 what it missed (or is told to reload when it missed more than is kept).
 
 Frames are limited in size (:data:`MAX_FRAME_CHARS`) and rate
-(:data:`FRAME_RATE`): an oversized frame closes the socket (1009), a flood
-is answered "rate_limited" and then closed (4429).
+(:data:`FRAME_RATE`): an oversized frame closes the socket (4413; servers
+may not close with the protocol's own 1009), a frame that is not JSON is
+answered "bad_json", a flood is answered "rate_limited" and then closed
+(4429).
 
 Events carry no PHI, only "something changed, fetch it" with an opaque id,
 so a client always reads content over HTTP, through the access policy.
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import time
 from collections import deque
@@ -65,7 +68,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_MFA_REQUIRED = 4403
 CLOSE_TOO_MANY_FRAMES = 4429
-CLOSE_FRAME_TOO_BIG = 1009
+CLOSE_FRAME_TOO_BIG = 4413
 #: Something this socket followed is no longer the user's to see (a caregiver link ended, a conversation
 #: was made confidential): the socket is closed, and reloading the page shows what is left.
 CLOSE_ACCESS_ENDED = 4404
@@ -501,7 +504,12 @@ class PortalSocketConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         if len(self._frames) > allowed:
             await self.send_json({"type": "error", "error": "rate_limited"})
             return
-        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+            await self.send_json({"type": "error", "error": "bad_json"})
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not await self._session_still_valid():

@@ -230,6 +230,9 @@ def compose(request):
         "no_pools": not pools,
         "emergency": app_settings.MESSAGING_EMERGENCY_NOTICE,
         "response_days": {pool.pk: pool.response_days for pool in pools.values()},
+        # A caregiver writing for one person: the page names them, and says the message shows who wrote it.
+        "writing_for": _display(patients[0]) if len(patients) == 1 and patients[0].pk != user.pk else "",
+        "as_caregiver": any(p.pk != user.pk for p in patients),
     }
     return render(request, _TEMPLATES + "compose.html", context, status=status)
 
@@ -264,11 +267,13 @@ def conversation(request, conversation_id):
     if request.method == "POST":
         form = ReplyForm(request.POST, request.FILES)
         if not may_reply:
-            return _refused(
-                request,
-                _("This conversation is closed. Start a new conversation to write again."),
-                conversation=convo,
-            )
+            if convo.status == Conversation.Status.OPEN:  # emergency access, or a reader on neither side
+                refusal = _(
+                    "You can read this conversation but not write in it: only the patient and their care team can."
+                )
+            else:
+                refusal = _("This conversation is closed. Start a new conversation to write again.")
+            return _refused(request, refusal, conversation=convo)
         if form.is_valid():
             data = form.cleaned_data
             message = _send(

@@ -158,6 +158,22 @@ async def test_an_oversized_frame_closes_the_socket(make_user):
     await socket.connect()
     await socket.send_to(text_data='{"type": "ping", "pad": "' + "x" * realtime.MAX_FRAME_CHARS + '"}')
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": realtime.CLOSE_FRAME_TOO_BIG}
+    # A server may close only with 1000 or an application's code (3000-4999): daphne turns 1009 into 1011.
+    assert 4000 <= realtime.CLOSE_FRAME_TOO_BIG <= 4999
+
+
+@committed
+@pytest.mark.parametrize("frame", ["{bad", "[" * 1500 + "]" * 1500, " ", "\ud800", '{"type": "ping"'])
+async def test_a_frame_that_is_not_json_is_answered_and_the_socket_stays_open(make_user, frame, caplog):
+    patient = await database_sync_to_async(make_user)(roles.PATIENT)
+    socket = _socket(patient)
+    await socket.connect()
+    await socket.send_to(text_data=frame)
+    assert await socket.receive_json_from(timeout=2) == {"type": "error", "error": "bad_json"}
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
+    await socket.disconnect()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
 
 
 @committed

@@ -141,3 +141,11 @@ def test_the_retract_button_carries_the_seconds_it_has_left(world, start):
     html = _client(world.patient).get(_page(conversation)).content.decode()
     [left] = re.findall(r'class="ps-message__retract" data-ps-seconds-left="(\d+)"', html)
     assert 100 <= int(left) <= 120
+
+
+def test_a_caregivers_compose_page_says_for_whom_and_as_whom_they_write(world):
+    html = _client(world.caregiver).get("/messages/new/").content.decode()
+    assert "<h1>Write to Maria L.'s care team</h1>" in html
+    assert "You are writing as Maria L.'s caregiver." in html
+    own = _client(world.patient).get("/messages/new/").content.decode()
+    assert "<h1>Write to your care team</h1>" in own and "You are writing as" not in own

@@ -124,7 +124,9 @@ def test_a_reason_opens_the_conversation_for_reading_recorded_and_told_to_risk_m
     # Reading only, whatever is posted: a reply is refused and nothing is stored.
     before = Message.objects.count()
     reply = outsider.post(_page(conversation.pk), {"body": "Checking in", "submission": str(uuid.uuid4())})
-    assert reply.status_code in (403, 404) and Message.objects.count() == before
+    assert reply.status_code == 403 and Message.objects.count() == before
+    # Said as it is: the conversation is open, and this reader may only read it.
+    assert "not write in it" in reply.content.decode() and "is closed" not in reply.content.decode()
     assert grant.expires_at > grant.created_at
     # The page learns how it was opened from the check itself: the grant for the outsider, none for a participant.
     from portal_social.core import access

@@ -25,7 +25,7 @@
   if (!stream || !target || !notice || !list) {
     return;
   }
-  var STOP = { 4401: true, 4403: true, 4404: true, 4429: true, 1008: true };
+  var STOP = { 4401: true, 4403: true, 4404: true, 4413: true, 4429: true, 1008: true };
   var delay = 1000;
   // Posts are inserted in the order their events arrive, one request at a time.
   var queue = Promise.resolve();

@@ -11,7 +11,7 @@
   if (!window.WebSocket || !window.fetch) {
     return;
   }
-  var STOP = { 4401: true, 4403: true, 4404: true, 4429: true, 1008: true };
+  var STOP = { 4401: true, 4403: true, 4404: true, 4413: true, 4429: true, 1008: true };
 
   function csrfToken() {
     var field = document.querySelector("input[name=csrfmiddlewaretoken]");
