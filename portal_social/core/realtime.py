@@ -399,7 +399,9 @@ def connect() -> None:
 def _origin_allowed(scope) -> bool:
     """A browser names the page that opens a socket (``Origin``); one served from a host the portal does not
     answer to is refused, whatever the host's ASGI stack does. A client that sends no ``Origin`` is not a
-    browser page, so no other site's page can be riding on the user's cookie through it."""
+    browser page, so no other site's page can be riding on the user's cookie through it: this check lets it
+    through, though a stack wrapped in channels' ``AllowedHostsOriginValidator`` (the example portal's)
+    refuses it first."""
     from urllib.parse import urlsplit
 
     from django.http.request import validate_host
