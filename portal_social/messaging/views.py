@@ -373,9 +373,7 @@ def _author_label(convo: Conversation, message: Message, viewer) -> str:
         return _("A former member")
     if message.author_id == viewer.pk:
         return _("You")
-    if message.side == Message.Side.PATIENT:
-        return _display(message.author)
-    return _display(message.author)  # a caregiver's message says "Caregiver" beside the name (side_label)
+    return _display(message.author)  # beside it, the side: "Patient", "Caregiver" or "Care team" (side_label)
 
 
 def _conversation_context(request, convo: Conversation, side, grant) -> dict:
