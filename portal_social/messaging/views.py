@@ -427,6 +427,12 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
         ),
         "resources": resources,
         "urgent_sent": urgent_sent,
+        "retracted": any(
+            r["message"].pk == _uuid_or_none(request.GET.get("retracted", ""))
+            and r["mine"]
+            and r["message"].retracted_at
+            for r in rows
+        ),
         "away": period,
         "away_name": _display(convo.assigned_to) if period else "",
         "assigned_name": _display(convo.assigned_to) if convo.assigned_to_id else "",
@@ -522,7 +528,7 @@ def retract(request, conversation_id, message_id):
         actions.retract_message(actor=request.user, message=message, request=request)
     except actions.MessagingDenied as exc:
         return _refused(request, exc.message, conversation=convo)
-    return HttpResponseRedirect(_url("conversation", convo.pk) + f"#message-{message.pk}")
+    return HttpResponseRedirect(_url("conversation", convo.pk) + f"?retracted={message.pk}#message-{message.pk}")
 
 
 @_post_only

@@ -242,3 +242,37 @@ def test_a_caregiver_does_not_see_the_conversation_the_patient_keeps_private(bro
     expect(page.locator("main")).not_to_contain_text(PRIVATE_SUBJECT)
     assert PRIVATE_SUBJECT not in page.content()
     assert "not told my family" not in page.content()
+
+
+BACKDATE = """
+import datetime
+from django.utils import timezone
+from portal_social.conf import app_settings
+from portal_social.messaging.models import Message
+last = Message.objects.filter(conversation_id=%(conversation)r).order_by("-seq").first()
+left = datetime.timedelta(seconds=app_settings.MESSAGING_RETRACT_SECONDS - %(left)d)
+Message.objects.filter(pk=last.pk).update(created_at=timezone.now() - left)
+print("@@", last.pk)
+"""
+
+
+def test_a_retract_button_goes_from_the_open_page_when_its_time_is_up(page, live_portal):
+    # A page left open past the retraction window no longer offers a button the server would refuse.
+    sign_in(page, "patient1")
+    visit(page, "/messages/")
+    row = page.locator("li.ps-conversation-row").filter(has_text="Dizzy since the new blood pressure pill")
+    press(page, row.get_by_role("link"))
+    convo = conversation_id(page)
+    page.get_by_label("Your message").fill(f"One more question about the pill {words()}")
+    press(page, "Send")
+    mine = messages(page).last
+    expect(mine.get_by_role("button", name=re.compile("Retract"))).to_be_visible()
+
+    out = live_portal.manage("shell", "-c", BACKDATE % {"conversation": convo, "left": 4}).stdout
+    assert "@@" in out, out
+    open_again(page, path_of(page))
+    stay(page)
+    retract = messages(page).last.get_by_role("button", name=re.compile("Retract"))
+    expect(retract).to_be_visible()  # four seconds left
+    expect(retract).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    assert stayed(page), "the page was reloaded"

@@ -349,12 +349,15 @@ def test_the_sender_retracts_their_message_within_the_window(client, world, star
     assert 'class="ps-message__retract"' in text(client.get(page(conversation)))
     response = client.post(message_url(message, "retract/"))
     assert response.status_code == 302
-    assert response["Location"] == f"{page(conversation)}#message-{message.pk}"
+    assert response["Location"] == f"{page(conversation)}?retracted={message.pk}#message-{message.pk}"
     message.refresh_from_db()
     assert message.retracted_at is not None
-    shown = text(client.get(page(conversation)))
+    shown = text(client.get(response["Location"]))
     assert "This message was retracted by its sender." in shown
+    assert "Your message was retracted" in shown
     assert "Is it normal to feel dizzy" not in shown
+    # The notice is for the reader's own retracted message only, not for any id in the address.
+    assert "Your message was retracted" not in text(client.get(f"{page(conversation)}?retracted={uuid.uuid4()}"))
 
 
 def test_nobody_retracts_someone_elses_message(client, world, start):
