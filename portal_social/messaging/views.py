@@ -376,6 +376,13 @@ def _author_label(convo: Conversation, message: Message, viewer) -> str:
     return _display(message.author)  # beside it, the side: "Patient", "Caregiver" or "Care team" (side_label)
 
 
+def _own_on_page(rows: list[dict], message_id) -> Message | None:
+    """The reader's own message ``message_id`` among the page's rows (None for any other id)."""
+    return next(
+        (r["message"] for r in rows if message_id is not None and r["message"].pk == message_id and r["mine"]), None
+    )
+
+
 def _conversation_context(request, convo: Conversation, side, grant) -> dict:
     """The conversation page's context; ``grant``: the emergency-access grant that opened it, if one did."""
     user = request.user
@@ -387,16 +394,13 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
     rows = _message_rows(request, convo, list(page.object_list), side, receipts)
     staff_side = side == Message.Side.CARE_TEAM
     sent = _uuid_or_none(request.GET.get("sent", ""))
+    just_sent = _own_on_page(rows, sent)
     resources = []
-    urgent_sent = False
-    if sent is not None and not staff_side:
-        just_sent = next((r["message"] for r in rows if r["message"].pk == sent and r["mine"]), None)
-        if just_sent is not None and just_sent.urgent:
-            urgent_sent = True
-            # A conversation's first message was screened with its subject (actions._add_message).
-            written = [convo.subject, just_sent.body_source] if just_sent.seq == 1 else [just_sent.body_source]
-            result = screening.screen("\n\n".join(written), destination=screening.policy.MESSAGE)
-            resources = result.resources()
+    urgent_sent = just_sent is not None and just_sent.urgent and not staff_side
+    if urgent_sent:
+        written = actions.screened_text(just_sent.body_source, convo.subject if just_sent.seq == 1 else "")
+        resources = screening.screen(written, destination=screening.policy.MESSAGE).resources()
+    retracted = _own_on_page(rows, _uuid_or_none(request.GET.get("retracted", "")))
     period = actions.away(convo.assigned_to_id) if convo.assigned_to_id else None
     members = []
     if staff_side:
@@ -420,19 +424,11 @@ def _conversation_context(request, convo: Conversation, side, grant) -> dict:
         "page": page,
         "receipts": receipts,
         # "Your message was sent" only for a message of this reader's in this conversation, never for any id.
-        "sent": sent is not None
-        and (
-            any(r["message"].pk == sent and r["mine"] for r in rows)
-            or Message.objects.filter(pk=sent, conversation=convo, author=user).exists()
-        ),
+        "sent": just_sent is not None
+        or (sent is not None and Message.objects.filter(pk=sent, conversation=convo, author=user).exists()),
         "resources": resources,
         "urgent_sent": urgent_sent,
-        "retracted": any(
-            r["message"].pk == _uuid_or_none(request.GET.get("retracted", ""))
-            and r["mine"]
-            and r["message"].retracted_at
-            for r in rows
-        ),
+        "retracted": retracted is not None and retracted.retracted_at is not None,
         "away": period,
         "away_name": _display(convo.assigned_to) if period else "",
         "assigned_name": _display(convo.assigned_to) if convo.assigned_to_id else "",

@@ -14,6 +14,7 @@ from portal_social.messaging.actions._common import (
     MessagingDenied,
     away,
     reply_due,
+    screened_text,
     topic_label,
     topics,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "pools_for",
     "reply_due",
     "retract_message",
+    "screened_text",
     "send_message",
     "set_confidential",
     "set_out_of_office",

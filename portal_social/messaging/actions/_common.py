@@ -102,6 +102,12 @@ def _clean_body(body: Any) -> tuple[str, str]:
     return source, rendered
 
 
+def screened_text(body: str, subject: str = "") -> str:
+    """What urgency screening reads of a message: its body, and for a conversation's first message its
+    subject too ("Chest pain since this morning" with a body of "see subject")."""
+    return "\n\n".join(part for part in (subject, body) if part)
+
+
 def _source_or_none(body: Any) -> str | None:
     """What :func:`_clean_body` would keep of ``body``, or None when it would refuse it."""
     return text.normalise(body) if isinstance(body, str) else None

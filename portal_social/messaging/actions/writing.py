@@ -40,6 +40,7 @@ from portal_social.messaging.actions._common import (
     _source_or_none,
     away,
     reply_due,
+    screened_text,
     topics,
 )
 from portal_social.messaging.actions.conversations import _assign
@@ -95,13 +96,11 @@ def _add_message(
 ) -> Message:
     """Inside the caller's transaction: the next message of ``conversation``, its counters, audit and pushes.
 
-    ``subject``: a new conversation's subject, screened with its first message ("Chest pain since this
-    morning" marks it urgent even when the body only says "see subject")."""
+    ``subject``: a new conversation's subject, screened with its first message (:func:`screened_text`)."""
     patient_side = side != Message.Side.CARE_TEAM
-    urgent = patient_side and any(
-        screening.screen(written, destination=screening.policy.MESSAGE, author=sender).urgent
-        for written in (subject, source)
-        if written
+    urgent = (
+        patient_side
+        and screening.screen(screened_text(source, subject), destination=screening.policy.MESSAGE, author=sender).urgent
     )
     now = timezone.now()
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
