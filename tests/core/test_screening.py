@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from portal_social.core import screening
 from portal_social.core.screening import policy, words
 from portal_social.core.screening.models import WatchedWord
-from tests.timing import growth
+from tests.timing import assert_linear
 
 pytestmark = pytest.mark.django_db
 
@@ -362,8 +362,7 @@ def test_screening_takes_linear_time_on_adversarial_input(unit, db):
         return screening.screen(text, destination="community_post")
 
     run(unit)  # compile once
-    small, large = growth(run, unit * 2, unit * 16, allowed=lambda small: small * 8 * 2.5 + 0.05, attempts=10)
-    assert large <= small * 8 * 2.5 + 0.05, (small, large)
+    assert_linear(run, unit, unit * 16, label="screening", attempts=10, slack=0.05)
 
 
 def test_over_long_regular_expressions_are_refused():
