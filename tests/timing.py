@@ -72,7 +72,6 @@ def assert_linear(func, small_text, large_text, *, label, ceiling=2.0, attempts=
     small, large = growth(func, small_text, large_text, allowed=allowed, attempts=attempts)
     assert large < ceiling, f"{label} took {large:.2f}s on {len(large_text)} characters"
     assert large <= allowed(small), (
-        f"{label}: {small * 1000:.1f} ms on {len(small_text)} characters "
-        f"but {large * 1000:.1f} ms on {len(large_text)}"
+        f"{label}: {small * 1000:.1f} ms on {len(small_text)} characters but {large * 1000:.1f} ms on {len(large_text)}"
     )
     return small, large
