@@ -37,7 +37,11 @@ With the layer up, the sockets of a process also compare, every
 :data:`SWEEP_SECONDS`, the id of the last event each sent with the streams'
 counters (one query for all of them): a push the layer lost without any read
 failing (a push that failed twice, a list over its capacity) is sent then,
-instead of at the stream's next event or the page's next reconnect.
+instead of at the stream's next event or the page's next reconnect. At the
+first sweep after :data:`ACCESS_RECHECK_SECONDS`, a socket also asks its
+session and access again, since some access ends with nobody to say so: a
+caregiver link ends at midnight of its end date, and a link ended in a
+process the in-memory layer does not reach sends no message this one hears.
 """
 
 from __future__ import annotations
@@ -68,6 +72,11 @@ BATCH_SECONDS = 0.03
 SWEEP_SECONDS = 15.0
 #: After an outage, each socket checks its session and access again within this long, at random.
 RECHECK_SPREAD_SECONDS = 30.0
+#: With the layer up, each socket also asks the session store and the access policy again about this often
+#: (at the first sweep after it is due, each socket at its own moment): access that ended with no message to
+#: say so (a caregiver link past its end date, a change made in a process the layer does not reach) closes
+#: the socket then.
+ACCESS_RECHECK_SECONDS = 60.0
 #: The message a socket is handed with kept events, while the layer is down and once more when it is back.
 KEPT = "portal.kept"
 RECHECK = "portal.recheck"
@@ -316,6 +325,8 @@ class LayerOutageMixin:
     _in_groups = True
     _closed = False
     _recheck_handle: asyncio.TimerHandle | None = None
+    #: When this socket next asks its session and access again, with the layer up (0: not yet set).
+    _access_due = 0.0
 
     # ``AsyncConsumer.__call__`` sets the layer's read for this socket's channel here; its dispatch loop then
     # reads through :meth:`_next_message`, which channels cancels and awaits when the socket ends.
@@ -359,6 +370,8 @@ class LayerOutageMixin:
         broken = outage.broken
         if broken.done():
             return await self._leave_layer()
+        if not self._access_due:
+            self._access_check_due()
         if self._read is None:
             self._read_begun = outage.returns
             self._read = asyncio.ensure_future(self._layer_receive())
@@ -369,10 +382,13 @@ class LayerOutageMixin:
                 # The sweep. With nothing missed (nearly always) the read stays under way and is waited for
                 # again; it is never left pending outside this call, where channels could not cancel it.
                 events = await self._kept_events()
-                if not events:
-                    return None
-                await self._hold_read()
-                return {"type": KEPT, "events": events}
+                if events:
+                    await self._hold_read()
+                    return {"type": KEPT, "events": events}
+                if self._access_check_due():
+                    await self._hold_read()
+                    return {"type": RECHECK}
+                return None
         except BaseException:  # cancelled: the socket ends
             await self._hold_read()
             raise
@@ -388,6 +404,15 @@ class LayerOutageMixin:
                     self._layer_failed(exc)
                 return None  # a read begun before the layer came back: read again
         return await self._leave_layer()  # the layer failed for another socket of this process
+
+    def _access_check_due(self) -> bool:
+        """Whether this socket's periodic check of its session and access is due; if so, the next is set.
+        Each socket draws its own moments, so a process's sockets do not all ask at the same sweep."""
+        now = time.monotonic()
+        due = bool(self._access_due) and now >= self._access_due
+        if due or not self._access_due:
+            self._access_due = now + ACCESS_RECHECK_SECONDS * random.uniform(0.75, 1.25)
+        return due
 
     async def _leave_layer(self) -> None:
         """Stop reading the layer (it failed) until this socket is back in its groups."""

@@ -12,6 +12,7 @@ never loses the message.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import uuid
@@ -24,10 +25,12 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
-from portal_social.core import caregivers, realtime
+from portal_social.core import caregivers, realtime, realtime_outage
 from portal_social.core.models import CaregiverRelation
 from portal_social.core.realtime_models import RealtimeEvent
 from portal_social.messaging import actions
@@ -419,6 +422,52 @@ async def test_an_ended_caregiver_link_closes_the_caregivers_socket(world, start
     await patient.send_json_to({"type": "ping"})
     assert await patient.receive_json_from(timeout=2) == {"type": "pong"}
     await patient.disconnect()
+
+
+@database_sync_to_async
+def _link_lapses(patient, caregiver):
+    """The link reaches its end date: nothing is written through the action, so no socket is told."""
+    today = timezone.localdate()
+    CaregiverRelation.objects.filter(patient=patient, caregiver=caregiver).update(
+        starts_on=today - datetime.timedelta(days=30), ends_on=today - datetime.timedelta(days=1)
+    )
+
+
+@pytest.fixture
+def quick_rechecks(monkeypatch):
+    """Sweeps every 50 ms and access asked again every 100 ms (15 s and 60 s in production)."""
+    monkeypatch.setattr(realtime_outage, "SWEEP_SECONDS", 0.05)
+    monkeypatch.setattr(realtime_outage, "ACCESS_RECHECK_SECONDS", 0.1)
+
+
+@committed
+async def test_a_caregiver_link_that_lapses_with_no_message_closes_the_socket_at_the_periodic_check(
+    world, start, quick_rechecks
+):
+    conversation = await database_sync_to_async(start)()
+    caregiver = await _connect(world.caregiver)
+    patient = await _connect(world.patient)
+    for socket in (caregiver, patient):
+        await _follow(socket, conversation)
+
+    await _link_lapses(world.patient, world.caregiver)
+
+    assert await _closed_with(caregiver, realtime.CLOSE_ACCESS_ENDED)
+    # The patient's socket has been asked again too, and keeps what is theirs.
+    assert await patient.receive_nothing(timeout=0.5)
+    message = await _send(world.nurse, conversation)
+    assert (await patient.receive_json_from(timeout=2))["message"] == str(message.pk)
+    await patient.disconnect()
+
+
+@committed
+async def test_a_session_signed_out_elsewhere_closes_the_socket_at_the_periodic_check(world, start, quick_rechecks):
+    conversation = await database_sync_to_async(start)()
+    patient = await _connect(world.patient)
+    await _follow(patient, conversation)
+    # The session row is deleted behind the socket's back (another process's sign-out, an expiry sweep).
+    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    assert await _closed_with(patient, realtime.CLOSE_UNAUTHENTICATED)
 
 
 @committed
