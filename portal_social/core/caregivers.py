@@ -1,7 +1,8 @@
 """Caregiver (proxy) links: who may act for a patient, in which scopes, when.
 
 ``link_caregiver`` and ``end_caregiver_link`` are the write path;
-``is_proxy_for`` and ``patients_for`` are what features ask.
+``is_proxy_for`` and ``patients_for`` are what features ask. Patients see and
+end their links, and caregivers step down, at ``caregiver_views``.
 """
 
 from __future__ import annotations
@@ -107,14 +108,21 @@ def end_caregiver_link(
     A link ended before it starts is revoked: it never applies. The caregiver
     loses the caregiver role when no current or future link remains.
 
-    Preconditions: ``access.can(actor, "change", relation)`` — the patient, a
-    holder of ``manage_caregivers``, or someone granted ``change`` on this
-    link — else ``CaregiverLinkDenied``.
+    Preconditions: ``access.can(actor, "end", relation)`` — the patient, the
+    caregiver stepping down, a holder of ``manage_caregivers``, or someone
+    granted ``change`` on this link — else ``CaregiverLinkDenied``.
     """
-    if not access.can(actor, "change", relation):
+    if not access.can(actor, "end", relation):
         raise CaregiverLinkDenied()
     ends_on = ends_on or (timezone.localdate() - datetime.timedelta(days=1))
     with transaction.atomic():
+        # Locked and read again: a second "End access" (a double click, two tabs) finds the link over and
+        # changes and records nothing.
+        relation = (
+            CaregiverRelation.objects.select_for_update().select_related("caregiver", "patient").get(pk=relation.pk)
+        )
+        if not is_current_or_future(relation):
+            return relation
         if ends_on < relation.starts_on:
             relation.revoked_at = timezone.now()
             relation.save(update_fields=["revoked_at"])
@@ -137,6 +145,12 @@ def end_caregiver_link(
         lambda: signals.caregiver_unlinked.send(sender=CaregiverRelation, relation=relation, actor=actor)
     )
     return relation
+
+
+def is_current_or_future(relation: CaregiverRelation, on: datetime.date | None = None) -> bool:
+    """Whether ``relation`` is in force on ``on`` (default today) or starts later: not revoked, not over."""
+    on = on or timezone.localdate()
+    return relation.revoked_at is None and (relation.ends_on is None or relation.ends_on >= on)
 
 
 def is_proxy_for(

@@ -36,6 +36,12 @@ def _patient_or_manager_may_change_link(user, relation: CaregiverRelation) -> bo
     )
 
 
+@access.rule(CaregiverRelation, "end")
+def _patient_caregiver_or_manager_may_end_link(user, relation: CaregiverRelation) -> bool:
+    # A caregiver may step down; only the patient (or a manager) may widen or move a link ("change").
+    return user.pk == relation.caregiver_id or _patient_or_manager_may_change_link(user, relation)
+
+
 @access.scope(CaregiverRelation)
 def _links_visible_to(user) -> Q:
     if access.holds(user, MANAGE_CAREGIVERS):

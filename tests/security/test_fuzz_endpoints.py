@@ -91,6 +91,12 @@ def world(world, settings, make_user):
     from portal_social.core import roles
 
     world.admin = make_user(roles.PORTAL_ADMINISTRATOR, mfa=True)
+    # A caregiver acts for the patient: the caregivers page lists the link, and its "end" route ends it.
+    from portal_social.core import caregivers
+
+    world.caregiver_link = caregivers.link_caregiver(
+        actor=world.patient, caregiver=make_user(), patient=world.patient, scopes=["messaging"]
+    )
     return world
 
 
@@ -780,6 +786,14 @@ ENDPOINTS: dict[str, Endpoint] = {
     "notifications/": Endpoint(
         _named("portal_social_notification_preferences"), allowed="patient", denied=None, fields=("frequency",)
     ),
+    "caregivers/": Endpoint(
+        lambda world: reverse("portal_social_caregivers"), allowed="patient", denied=None, method="get"
+    ),
+    "caregivers/<uuid:pk>/end/": Endpoint(
+        lambda world: reverse("portal_social_caregiver_end", args=[world.caregiver_link.pk]),
+        allowed="patient",
+        denied="px",
+    ),
 }
 
 #: GET forms beside the POST ones: the directory search, the "submitted" page.
@@ -998,6 +1012,8 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = str(world.conversation.pk)
     elif "<uuid:case_id>" in key:
         known = str(world.case.pk)
+    elif key.startswith("caregivers/"):
+        known = str(world.caregiver_link.pk)
     elif key.startswith("cms/snippets/portal_social/community/"):
         known = str(world.community.pk)
     else:

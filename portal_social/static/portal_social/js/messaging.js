@@ -28,7 +28,8 @@
   }
 
   // One socket, following several streams; reconnects with back-off and replays from the last id seen.
-  function follow(subscriptions, onEvent, onTrouble) {
+  // onEnded (optional) is told when the server closes the socket because access ended (4404).
+  function follow(subscriptions, onEvent, onTrouble, onEnded) {
     var delay = 1000;
     function connect() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -77,7 +78,7 @@
       socket.addEventListener("close", function (event) {
         if (STOP[event.code]) {
           if (event.code === 4404 && subscriptions.length) {
-            onTrouble(subscriptions[0]); // no longer this reader's to see: reloading shows what is left
+            (onEnded || onTrouble)(subscriptions[0]); // no longer this reader's to see: reloading shows what is left
           }
           return; // signed out or refused: reloading shows the reader why
         }
@@ -107,6 +108,7 @@
     expireRetracts(page);
     var list = page.querySelector(".ps-message-list");
     var notice = page.querySelector(".ps-conversation__live");
+    var ended = page.querySelector(".ps-conversation__ended");
     var announcer = page.querySelector(".ps-conversation__announce");
     var messagesUrl = page.getAttribute("data-ps-messages") || "";
     var readUrl = page.getAttribute("data-ps-read") || "";
@@ -265,7 +267,20 @@
           announce();
         }
       },
-      announce
+      announce,
+      function () {
+        // The reader lost access (a caregiver link ended, the conversation made confidential): say so,
+        // and take away the reply box, which the server would refuse.
+        if (notice) {
+          notice.hidden = true;
+        }
+        if (ended) {
+          ended.hidden = false;
+        }
+        page.querySelectorAll(".ps-conversation__reply, .ps-conversation__tools").forEach(function (part) {
+          part.hidden = true;
+        });
+      }
     );
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden && reading) {
