@@ -405,13 +405,19 @@ def _make_confidential(patient, conversation):
     )
 
 
-@committed
-async def test_an_ended_caregiver_link_closes_the_caregivers_socket(world, start):
+async def _caregiver_and_patient_following(world, start):
+    """A conversation, and an open socket each for the caregiver and the patient following it."""
     conversation = await database_sync_to_async(start)()
     caregiver = await _connect(world.caregiver)
     patient = await _connect(world.patient)
     for socket in (caregiver, patient):
         await _follow(socket, conversation)
+    return conversation, caregiver, patient
+
+
+@committed
+async def test_an_ended_caregiver_link_closes_the_caregivers_socket(world, start):
+    conversation, caregiver, patient = await _caregiver_and_patient_following(world, start)
 
     await _end_link(world.patient, world.caregiver)
 
@@ -444,11 +450,7 @@ def quick_rechecks(monkeypatch):
 async def test_a_caregiver_link_that_lapses_with_no_message_closes_the_socket_at_the_periodic_check(
     world, start, quick_rechecks
 ):
-    conversation = await database_sync_to_async(start)()
-    caregiver = await _connect(world.caregiver)
-    patient = await _connect(world.patient)
-    for socket in (caregiver, patient):
-        await _follow(socket, conversation)
+    conversation, caregiver, patient = await _caregiver_and_patient_following(world, start)
 
     await _link_lapses(world.patient, world.caregiver)
 
