@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from portal_social.core import access, caregivers
+from portal_social.core import access, caregivers, roles
 from portal_social.core.models import CaregiverRelation
 
 #: Ended links listed under "Access that has ended", newest first.
@@ -80,10 +80,14 @@ def index(request):
         row = _row(relation, request.user, today)
         (current if caregivers.is_current_or_future(relation, today) else ended).append(row)
     ended.sort(key=lambda row: row["ended_on"] or today, reverse=True)
+    for_me = [row for row in current if row["as_patient"]]
+    i_act_for = [row for row in current if not row["as_patient"]]
     context = {
-        "for_me": [row for row in current if row["as_patient"]],
-        "i_act_for": [row for row in current if not row["as_patient"]],
+        "for_me": for_me,
+        "i_act_for": i_act_for,
         "ended": ended[:ENDED_SHOWN],
+        # Someone who only acts for others is not asked about their own caregivers.
+        "show_for_me": bool(for_me) or not i_act_for or roles.has_role(request.user, roles.PATIENT),
     }
     return render(request, "portal_social/core/caregivers.html", context)
 

@@ -82,7 +82,16 @@ def test_the_caregiver_sees_whom_they_act_for(people):
     assert "Rosalind Quennell" in html
     assert "Read and send their secure messages" in html
     assert "Stop acting for Rosalind Quennell" in html
-    assert "Nobody acts for you in this portal." in html  # the caregiver's own account has no caregiver
+    assert "Nobody acts for you in this portal." in html  # the caregiver is a patient too, with no caregiver
+    assert "Son, power of attorney" not in html  # the patient's word for them is the patient's
+
+
+def test_someone_who_only_acts_for_others_is_not_asked_about_their_own_caregivers(people, make_user):
+    helper = make_user(first_name="Wren", last_name="Oduya")
+    caregivers.link_caregiver(actor=people.patient, caregiver=helper, patient=people.patient, scopes=["feedback"])
+    html = _client(helper).get(INDEX).content.decode()
+    assert "People you act for" in html and "Rosalind Quennell" in html
+    assert "People who act for you" not in html
 
 
 @pytest.mark.parametrize("who", ["other_patient", "other_caregiver", "clinician", "manager", "superuser"])
