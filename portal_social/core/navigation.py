@@ -86,6 +86,13 @@ STAFF_TOOLS: tuple[NavEntry, ...] = (
         _("Volumes, service levels, recovery and top themes, with exports and a tip sheet."),
     ),
     NavEntry(
+        "caregiver_links",
+        _("Caregiver links"),
+        "portal_social_caregiver_links",
+        "portal_social.manage_caregivers",
+        _("Record a caregiver's checked access for a patient, or end it."),
+    ),
+    NavEntry(
         "audit_log",
         _("Audit log"),
         "portal_social_audit_log",

@@ -26,7 +26,7 @@ EXPECTED = {
     roles.COMMUNITY_MODERATOR: {"moderation_queue", "staff_admin"},
     roles.PATIENT_EXPERIENCE: {"review_responses", "px_workspace", "px_reports", "staff_admin"},
     roles.RISK_MANAGER: {"px_workspace", "px_reports", "audit_log", "staff_admin"},
-    roles.PORTAL_ADMINISTRATOR: {"audit_log", "staff_admin"},
+    roles.PORTAL_ADMINISTRATOR: {"caregiver_links", "audit_log", "staff_admin"},
 }
 
 #: A link in the "Your tools" navigation: <a href="..." data-tool="key">.

@@ -105,7 +105,12 @@ def moderation_item_templates() -> set[Path]:
 
 
 def is_admin_screen(path: Path, text: str) -> bool:
-    return '{% extends "wagtailadmin/' in text or path in moderation_item_templates()
+    """A staff screen of the Wagtail admin, or a part of one (a template in an ``admin`` folder)."""
+    return (
+        '{% extends "wagtailadmin/' in text
+        or "admin" in path.relative_to(TEMPLATES).parts[:-1]
+        or path in moderation_item_templates()
+    )
 
 
 def portal_classes() -> dict[str, set[Path]]:

@@ -407,6 +407,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         form_page=_named("portal_social_moderation_queue"),
     ),
     # The old review queue's address, kept as a redirect to the reviews in the moderation queue.
+    "cms/portal-social/caregivers/": Endpoint(
+        _named("portal_social_caregiver_links"),
+        allowed="admin",
+        denied="px",
+        fields=("action", "find-person", "link-patient", "link-caregiver", "link-scopes", "link-checked"),
+    ),
+    "cms/portal-social/caregivers/<uuid:pk>/end/": Endpoint(
+        lambda world: reverse("portal_social_caregiver_link_end", args=[world.caregiver_link.pk]),
+        allowed="admin",
+        denied="px",
+    ),
     "cms/portal-social/reviews/": Endpoint(_named("portal_social_review_queue"), allowed="moderator", denied="patient"),
     "cms/portal-social/reviews/respond/": Endpoint(
         _named("portal_social_review_respond_list"), allowed="px", denied="moderator", method="get", fields=("p",)
@@ -1012,7 +1023,7 @@ def test_unknown_and_malformed_ids_are_not_found(world, key):
         known = str(world.conversation.pk)
     elif "<uuid:case_id>" in key:
         known = str(world.case.pk)
-    elif key.startswith("caregivers/"):
+    elif "caregivers/" in key:
         known = str(world.caregiver_link.pk)
     elif key.startswith("cms/snippets/portal_social/community/"):
         known = str(world.community.pk)
