@@ -373,6 +373,7 @@ def phi_read(
 
 CAREGIVER_LINKED = _register("caregiver.link", _("Caregiver linked to a patient"), Severity.NOTICE)
 CAREGIVER_UNLINKED = _register("caregiver.unlink", _("Caregiver link ended"), Severity.NOTICE)
+CAREGIVER_LINKS_VIEWED = _register("caregiver.links_viewed", _("A person's caregiver links opened by staff"))
 
 
 def caregiver_linked(
@@ -396,6 +397,11 @@ def caregiver_unlinked(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     return CAREGIVER_UNLINKED.record(actor=actor, target=relation, patient=patient, request=request)
+
+
+def caregiver_links_viewed(*, actor: AbstractBaseUser, person: AbstractBaseUser, request: HttpRequest | None = None):
+    """Staff opened ``person``'s caregiver links (who acts for them, whom they act for) in the admin."""
+    return CAREGIVER_LINKS_VIEWED.record(actor=actor, patient=person, request=request, **_user_target(person))
 
 
 # --------------------------------------------------------------------------- clinician reviews and profiles

@@ -9,8 +9,9 @@ second factor before any admin page.
 Nothing that names a person travels in a URL: finding someone is a POST
 (by username or email address), and the person found is kept in the
 session, so the page shows their links again after a change. No list of
-every link is offered: staff see one person's links at a time. Each link
-made or ended is audited by ``core.caregivers`` with the acting staff member.
+every link is offered: staff see one person's links at a time, and each
+showing is audited (``caregiver.links_viewed``). Each link made or ended is
+audited by ``core.caregivers`` with the acting staff member.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.menu import MenuItem
 
-from portal_social.core import access, caregivers
+from portal_social.core import access, audit_events, caregivers
 from portal_social.core.accounts import by_username
 from portal_social.core.models import CaregiverRelation
 from portal_social.core.rules import MANAGE_CAREGIVERS
@@ -184,6 +185,8 @@ def caregiver_links(request):
     elif request.method == "POST":
         raise Http404()
     person = _person_in_session(request)
+    if person is not None:  # who acts for whom, and the relationship, are about the person: each showing is recorded
+        audit_events.caregiver_links_viewed(actor=request.user, person=person, request=request)
     context = {
         "find_form": find_form,
         "link_form": link_form,

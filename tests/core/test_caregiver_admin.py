@@ -74,8 +74,11 @@ def test_nothing_that_names_a_person_is_in_a_url(people):
     client = _client(people.admin)
     found = client.post(SCREEN, {"action": "find", "find-person": "rq@example.org"})
     assert found.status_code == 302 and found["Location"] == SCREEN
+    assert not AuditEvent.objects.filter(action="caregiver.links_viewed").exists()
     page = client.get(SCREEN).content.decode()
     assert "Links of Rosalind Quennell" in page
+    viewed = AuditEvent.objects.get(action="caregiver.links_viewed")
+    assert viewed.actor_id == people.admin.pk and viewed.patient_id == people.patient.pk
     assert "rq@example.org" not in found["Location"] and people.patient.username not in found["Location"]
 
 
