@@ -1,4 +1,5 @@
-"""A patient ends a caregiver's access while the caregiver has one of the patient's conversations open.
+"""Caregiver links in a browser. A patient ends a caregiver's access while the caregiver has one of the
+patient's conversations open; staff record a checked link in the admin and end it.
 
 The patient finds the caregivers page from the account settings menu, sees who acts for them and what
 they may do, is asked before anything changes, and ends it. The caregiver's open page, without a
@@ -25,6 +26,7 @@ from tests.browser.support import (
     check_page,
     path_of,
     sign_in,
+    sign_in_with_code,
     visit,
 )
 
@@ -111,3 +113,75 @@ def test_a_patient_ends_a_caregivers_access_and_the_caregivers_open_page_says_so
         visit(carer, "/caregivers/")
         expect(carer.locator("main")).not_to_contain_text("People you act for")
         expect(carer.locator(".ps-caregivers__list--ended")).to_contain_text(f"You acted for {patient_name}")
+
+
+STAFF_AND_FAMILY = (
+    PERSON
+    + """
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+admin = person("records", roles.PORTAL_ADMINISTRATOR, "Hollis", "Grange")
+secret = generate_totp_secret()
+TOTP.activate(admin, secret)
+patient = person("patient", roles.PATIENT, "Edda", "Thorsby-" + token.capitalize())
+daughter = person("daughter", roles.PATIENT, "Signe", "Thorsby-" + token.capitalize())
+print("@@", admin.username, secret, patient.username, daughter.email, patient.get_full_name(), daughter.get_full_name())
+"""
+)
+
+
+def test_staff_record_a_checked_caregiver_link_and_end_it_and_the_caregiver_sees_both(browser, live_portal):
+    script = STAFF_AND_FAMILY % {"token": words(8), "password": DEMO_PASSWORD}
+    out = live_portal.manage("shell", "-c", script).stdout
+    found = re.search(r"^@@ (\S+) (\S+) (\S+) (\S+) (Edda \S+) (Signe \S+)$", out, re.MULTILINE)
+    assert found, f"the journey's people were not made:\n{out}"
+    admin_login, secret, patient_login, daughter_email, patient_name, daughter_name = found.groups()
+
+    with (
+        browser_of_their_own(browser, live_portal) as staff,
+        browser_of_their_own(browser, live_portal) as daughter,
+    ):
+        # 1. A portal administrator, past the second factor, opens Caregiver links from their tools.
+        sign_in_with_code(staff, admin_login, secret)
+        visit(staff, "/")
+        press(staff, staff.get_by_role("navigation", name="Your tools").get_by_role("link", name="Caregiver links"))
+        assert path_of(staff) == "/cms/portal-social/caregivers/"
+
+        # 2. Finding the patient by username keeps the name out of the address; they have no links yet.
+        staff.get_by_label("Patient or caregiver").fill(patient_login)
+        press(staff, "Find")
+        assert path_of(staff) == "/cms/portal-social/caregivers/" and patient_login not in staff.url
+        expect(staff.get_by_role("heading", name=f"Links of {patient_name}")).to_be_visible()
+        expect(staff.locator("main")).to_contain_text("No caregiver links")
+
+        # 3. The link is recorded only with the identity and consent check confirmed.
+        staff.get_by_label("Patient", exact=True).fill(patient_login)
+        staff.get_by_label("Caregiver", exact=True).fill(daughter_email)
+        staff.get_by_label("Secure messages: read and send them for the patient").check()
+        staff.get_by_label("Relationship").fill("Daughter")
+        press(staff, "Record the link")
+        expect(staff.locator("main")).to_contain_text(
+            "Confirm that the caregiver's identity and the consent were checked."
+        )
+        staff.get_by_label(re.compile("I have checked who the caregiver is")).check()
+        press(staff, "Record the link")
+        expect(staff.locator("main")).to_contain_text("The caregiver link was recorded.")
+        row = staff.locator("table.listing tbody tr", has_text=daughter_name)
+        expect(row).to_contain_text("Current")
+
+        # 4. The daughter sees whom she acts for, and what she may do.
+        sign_in(daughter, daughter_email.split("@")[0])
+        visit(daughter, "/caregivers/")
+        expect(daughter.get_by_role("heading", name="People you act for")).to_be_visible()
+        expect(daughter.locator(".ps-caregivers__item", has_text=patient_name)).to_contain_text(
+            "Read and send their secure messages"
+        )
+
+        # 5. Staff end it; the daughter's page says it ended.
+        press(staff, row.get_by_role("button", name="End now"))
+        expect(staff.locator("main")).to_contain_text("The caregiver link was ended.")
+        # A link ended on the day it began never counts as in force: it is shown as withdrawn.
+        expect(staff.locator("table.listing tbody tr", has_text=daughter_name)).to_contain_text("Withdrawn")
+        visit(daughter, "/caregivers/")
+        expect(daughter.locator("main")).not_to_contain_text("People you act for")
+        expect(daughter.locator(".ps-caregivers__list--ended")).to_contain_text(f"You acted for {patient_name}")
