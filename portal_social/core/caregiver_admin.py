@@ -20,7 +20,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -132,14 +131,6 @@ class LinkForm(forms.Form):
         return cleaned
 
 
-def _links_of(person):
-    return (
-        CaregiverRelation.objects.filter(Q(patient=person) | Q(caregiver=person))
-        .select_related("patient", "caregiver")
-        .order_by("-starts_on", "-created_at")[:100]
-    )
-
-
 def _person_in_session(request):
     pk = request.session.get(PERSON_KEY)
     if pk is None:
@@ -191,7 +182,7 @@ def caregiver_links(request):
         "find_form": find_form,
         "link_form": link_form,
         "person": person,
-        "links": list(_links_of(person)) if person is not None else [],
+        "links": list(caregivers.links_of(person).order_by("-starts_on", "-created_at")[:100]) if person else [],
         "today": timezone.localdate(),
         "header_title": _("Caregiver links"),
     }

@@ -18,7 +18,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -51,11 +50,7 @@ def _name(user) -> str:
 
 def _own_links(user):
     """The links ``user`` is a party to, through the one access policy (a manager's wider view is not here)."""
-    return (
-        access.visible(user, CaregiverRelation.objects.filter(Q(patient=user) | Q(caregiver=user)))
-        .select_related("caregiver", "patient")
-        .order_by("starts_on", "created_at")
-    )
+    return access.visible(user, caregivers.links_of(user)).order_by("starts_on", "created_at")
 
 
 def _row(relation: CaregiverRelation, user, today: datetime.date) -> dict:

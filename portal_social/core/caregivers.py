@@ -147,6 +147,15 @@ def end_caregiver_link(
     return relation
 
 
+def links_of(person: AbstractBaseUser):
+    """Every link ``person`` is a party to, as patient or as caregiver, with both people read in the same query."""
+    from django.db.models import Q
+
+    return CaregiverRelation.objects.filter(Q(patient=person) | Q(caregiver=person)).select_related(
+        "caregiver", "patient"
+    )
+
+
 def is_current_or_future(relation: CaregiverRelation, on: datetime.date | None = None) -> bool:
     """Whether ``relation`` is in force on ``on`` (default today) or starts later: not revoked, not over."""
     on = on or timezone.localdate()
